@@ -1,0 +1,29 @@
+# Quick start: `make run` (HAProxy + dataplane) and `make test` (everything).
+GO ?= go
+BIN := bin/dataplane
+VERSION ?= 3.0.0-dev
+LDFLAGS := -X main.version=$(VERSION) -X main.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+
+.PHONY: all build run test vet bench deps
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dataplane
+
+deps:
+	./scripts/ensure-haproxy.sh socat wrk promtool
+
+run: build
+	./scripts/ensure-haproxy.sh
+	./scripts/run.sh
+
+vet:
+	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
+	$(GO) vet ./...
+
+test: deps vet
+	CI=$${CI:-1} $(GO) test -race -count=1 -timeout 60m ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,45 @@
+# dataplane's own configuration. `make run` uses this file as is and points
+# config_file and transaction_dir at its run directory with flags.
+dataplaneapi {
+  host = "127.0.0.1"
+  port = 5555
+
+  # Repeatable. password takes a crypt(3) hash ($1$, $5$, $6$, $y$) or a
+  # bcrypt hash ($2a$, $2b$, $2y$); plain text only with insecure = true.
+  # Without user blocks, users come from the HAProxy userlist below.
+  user "admin" {
+    password = "adminpwd"
+    insecure = true
+  }
+
+  userlist {
+    userlist      = "controller"
+    userlist_file = ""
+  }
+
+  transaction {
+    transaction_dir       = "/tmp/dataplane"
+    backups_number        = 0
+    max_open_transactions = 20
+  }
+}
+
+haproxy {
+  config_file    = "/etc/haproxy/haproxy.cfg"
+  haproxy_bin    = "haproxy"
+  # The master CLI socket; taken from HAPROXY_MASTER_CLI when dataplane is
+  # launched from a program section.
+  master_runtime = ""
+
+  reload {
+    reload_delay    = 5
+    reload_cmd      = ""
+    restart_cmd     = ""
+    reload_strategy = ""
+  }
+}
+
+log {
+  log_level  = "info"
+  log_format = "text"
+}

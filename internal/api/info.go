@@ -1,0 +1,262 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"os"
+	goruntime "runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+
+	"dataplane/internal/runtime"
+)
+
+type endpoint struct {
+	URL         string `json:"url"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+}
+
+// discovery lists the endpoints one level below prefix, from the spec.
+func (s *Server) discovery(prefix string) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		base := strings.TrimSuffix(prefix, "/")
+		seen := map[string]bool{}
+		out := []endpoint{}
+		for _, p := range s.d.Spec.Paths.InMatchingOrder() {
+			if !strings.HasPrefix(p, base+"/") || p == prefix {
+				continue
+			}
+			rest := strings.TrimPrefix(p, base+"/")
+			seg, _, _ := strings.Cut(rest, "/")
+			if seg == "" || strings.HasPrefix(seg, "{") || seen[seg] {
+				continue
+			}
+			seen[seg] = true
+			child := base + "/" + seg
+			e := endpoint{URL: "/v3" + child, Title: seg}
+			if item := s.d.Spec.Paths.Find(child); item != nil && item.Get != nil {
+				e.Title = item.Get.Summary
+				e.Description = item.Get.Description
+			}
+			out = append(out, e)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].URL < out[j].URL })
+		return jsonResponse(http.StatusOK, out), nil
+	}
+}
+
+func (s *Server) getSpecification(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(s.specJSON)
+}
+
+type infoBody struct {
+	API    apiInfo    `json:"api"`
+	System systemInfo `json:"system"`
+}
+
+type apiInfo struct {
+	Version   string `json:"version"`
+	BuildDate string `json:"build_date,omitempty"`
+}
+
+type systemInfo struct {
+	Hostname string  `json:"hostname,omitempty"`
+	OSString string  `json:"os_string,omitempty"`
+	CPUInfo  cpuInfo `json:"cpu_info"`
+	MemInfo  memInfo `json:"mem_info"`
+	Uptime   *int64  `json:"uptime,omitempty"`
+	Time     int64   `json:"time"`
+}
+
+type cpuInfo struct {
+	Model   string `json:"model,omitempty"`
+	NumCPUs int    `json:"num_cpus"`
+}
+
+type memInfo struct {
+	TotalMemory        int64 `json:"total_memory,omitempty"`
+	FreeMemory         int64 `json:"free_memory,omitempty"`
+	DataplaneapiMemory int64 `json:"dataplaneapi_memory"`
+}
+
+func (s *Server) getInfo(r *http.Request) (*response, error) {
+	body := infoBody{API: apiInfo{Version: s.d.Build.Version}}
+	if !s.d.Build.BuildDate.IsZero() {
+		body.API.BuildDate = s.d.Build.BuildDate.UTC().Format(time.RFC3339)
+	}
+	host, _ := os.Hostname()
+	var ms goruntime.MemStats
+	goruntime.ReadMemStats(&ms)
+	body.System = systemInfo{
+		Hostname: host,
+		OSString: osString(),
+		CPUInfo:  cpuInfo{Model: cpuModel(), NumCPUs: goruntime.NumCPU()},
+		MemInfo:  memInfo{DataplaneapiMemory: int64(ms.Sys)},
+		Time:     time.Now().Unix(),
+	}
+	var si syscall.Sysinfo_t
+	if syscall.Sysinfo(&si) == nil {
+		up := int64(si.Uptime)
+		body.System.Uptime = &up
+		unit := int64(si.Unit)
+		body.System.MemInfo.TotalMemory = int64(si.Totalram) * unit
+		body.System.MemInfo.FreeMemory = int64(si.Freeram) * unit
+	}
+	return jsonResponse(http.StatusOK, body), nil
+}
+
+func osString() string {
+	var u syscall.Utsname
+	if syscall.Uname(&u) != nil {
+		return goruntime.GOOS
+	}
+	str := func(a [65]int8) string {
+		b := make([]byte, 0, len(a))
+		for _, c := range a {
+			if c == 0 {
+				break
+			}
+			b = append(b, byte(c))
+		}
+		return string(b)
+	}
+	return str(u.Sysname) + " " + str(u.Release) + " " + str(u.Version) + " " + str(u.Machine)
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+type healthBody struct {
+	HAProxy string `json:"haproxy"`
+}
+
+// getHealth asks HAProxy itself, with a one-second deadline, instead of
+// trusting a status command.
+func (s *Server) getHealth(r *http.Request) (*response, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	state := "down"
+	if c := s.runtimeClient(); c != nil && c.Probe(ctx) == nil {
+		state = "up"
+	}
+	return jsonResponse(http.StatusOK, healthBody{HAProxy: state}), nil
+}
+
+type processInfo struct {
+	RuntimeAPI string         `json:"runtimeAPI,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	Info       map[string]any `json:"info,omitempty"`
+}
+
+func (s *Server) getRuntimeInfo(r *http.Request) (*response, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	body := processInfo{}
+	if s.d.Runtime != nil {
+		body.RuntimeAPI = s.d.Runtime.Socket()
+	} else if s.d.Master != nil {
+		body.RuntimeAPI = s.d.Master.Socket()
+	}
+	c := s.runtimeClient()
+	if c == nil {
+		body.Error = errNoRuntime.Error()
+		return jsonResponse(http.StatusInternalServerError, body), nil
+	}
+	info, err := c.ShowInfo(ctx)
+	if err != nil {
+		body.Error = err.Error()
+		return jsonResponse(http.StatusInternalServerError, body), nil
+	}
+	body.Info = typedInfo(info)
+	return jsonResponse(http.StatusOK, body), nil
+}
+
+// infoNames maps `show info` keys whose Data Plane API name is not plain
+// snake case.
+var infoNames = map[string]string{
+	"Uptime_sec":         "uptime",
+	"Maxconn":            "max_conn",
+	"Hard_maxconn":       "hard_max_conn",
+	"Maxsock":            "max_sock",
+	"Maxpipes":           "max_pipes",
+	"Memmax_MB":          "mem_max_mb",
+	"Nbproc":             "processes",
+	"Process_num":        "process_num",
+	"Unstoppable Jobs":   "unstoppable",
+	"Ulimit-n":           "ulimit_n",
+	"MaxZlibMemUsage":    "max_zlib_mem_usage",
+	"CompressBpsRateLim": "compress_bps_rate_lim",
+}
+
+// stringInfo are the fields kept as strings even when they look numeric.
+var stringInfo = map[string]bool{"version": true, "release_date": true, "node": true, "description": true, "name": true, "uptime_text": true}
+
+func typedInfo(info runtime.Info) map[string]any {
+	out := make(map[string]any, len(info.Fields))
+	for _, f := range info.Fields {
+		name, ok := infoNames[f.Name]
+		if !ok {
+			name = snakeCase(f.Name)
+		}
+		if name == "uptime" && f.Name == "Uptime" {
+			name = "uptime_text" // "0d 0h00m04s": the seconds come from Uptime_sec
+		}
+		if name == "release_date" {
+			out[name] = strings.ReplaceAll(f.Value, "/", "-")
+			continue
+		}
+		if !stringInfo[name] {
+			if n, err := strconv.ParseInt(f.Value, 10, 64); err == nil {
+				out[name] = n
+				continue
+			}
+		}
+		out[name] = f.Value
+	}
+	return out
+}
+
+// snakeCase turns "CurrSslConns" into "curr_ssl_conns" and "Run_queue" into
+// "run_queue".
+func snakeCase(s string) string {
+	var b strings.Builder
+	prevLower := false
+	for _, r := range s {
+		switch {
+		case r == '-' || r == ' ' || r == '_':
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "_") {
+				b.WriteByte('_')
+			}
+			prevLower = false
+		case unicode.IsUpper(r):
+			if prevLower {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			prevLower = false
+		default:
+			b.WriteRune(r)
+			prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+		}
+	}
+	return b.String()
+}

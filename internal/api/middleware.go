@@ -1,0 +1,156 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"dataplane/internal/apierror"
+)
+
+// statusWriter remembers the status written, and runs a hook just before
+// the header goes out.
+type statusWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+	beforeWrite func(h http.Header)
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.wroteHeader {
+		return
+	}
+	w.wroteHeader = true
+	w.status = code
+	if w.beforeWrite != nil {
+		w.beforeWrite(w.Header())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming handlers flush through the wrapper.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				apierror.Write(w, http.StatusInternalServerError, fmt.Sprintf("internal error: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// accessLog logs every request at Info (Debug for health probes) and feeds
+// the request metrics with the route pattern, not the raw path, so metric
+// labels stay bounded.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		took := time.Since(start)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		level := s.log.Info
+		if route == "/v3/health" || route == "/metrics" {
+			level = s.log.Debug
+		}
+		level("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "took", took, "remote", r.RemoteAddr)
+		if s.d.Observe != nil {
+			s.d.Observe(route, sw.status, took)
+		}
+	})
+}
+
+// trimTrailingSlash serves /v3/x/ as /v3/x (the root /v3/ stays).
+func trimTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if len(p) > 1 && strings.HasSuffix(p, "/") && p != "/v3/" {
+			r.URL.Path = strings.TrimRight(p, "/")
+			if r.URL.Path == "/v3" {
+				r.URL.Path = "/v3/"
+			}
+			r.URL.RawPath = ""
+		} else if p == "/v3" {
+			r.URL.Path = "/v3/"
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// configVersionHeader sets Configuration-Version on every response, errors
+// and 401s included, unless the handler set it already (after a commit it
+// knows the new version).
+func (s *Server) configVersionHeader(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w}
+		sw.beforeWrite = func(h http.Header) {
+			if h.Get(headerConfigVersion) != "" {
+				return
+			}
+			if v, ok := s.versionFor(r); ok {
+				h.Set(headerConfigVersion, strconv.FormatInt(v, 10))
+			}
+		}
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// versionFor is the version a response reports: the transaction's when the
+// request names one in progress, else the live file's.
+func (s *Server) versionFor(r *http.Request) (int64, bool) {
+	if id := r.URL.Query().Get("transaction_id"); id != "" && s.txVersion != nil {
+		if v, ok := s.txVersion(id); ok {
+			return v, true
+		}
+	}
+	v, err := s.d.Store.Version()
+	return v, err == nil
+}
+
+// limitBody caps request bodies; validation turns an overflow into 413.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			if r.ContentLength > s.d.MaxBodySize {
+				apierror.Write(w, http.StatusRequestEntityTooLarge,
+					fmt.Sprintf("request body of %d bytes is over the limit of %d bytes (max_body_size)", r.ContentLength, s.d.MaxBodySize))
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, s.d.MaxBodySize)
+		}
+		next.ServeHTTP(w, r)
+	})
+}

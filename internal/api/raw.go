@@ -1,0 +1,145 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+
+	"dataplane/internal/config"
+	"dataplane/internal/transaction"
+)
+
+func (s *Server) getVersion(r *http.Request) (*response, error) {
+	doc, err := s.readDoc(r)
+	if err != nil {
+		return nil, err
+	}
+	resp := jsonResponse(http.StatusOK, doc.Version())
+	setVersion(resp.header, doc.Version())
+	return resp, nil
+}
+
+// readDoc returns the document a read should see: the transaction's staged
+// one when transaction_id is given, else the live one.
+func (s *Server) readDoc(r *http.Request) (*config.Document, error) {
+	if id := r.URL.Query().Get("transaction_id"); id != "" {
+		if s.txDoc == nil {
+			return nil, notFound("transaction %s does not exist", id)
+		}
+		return s.txDoc(id)
+	}
+	return s.d.Store.Live()
+}
+
+func (s *Server) getRaw(r *http.Request) (*response, error) {
+	if v, ok := queryInt(r, "version"); ok && r.URL.Query().Get("transaction_id") == "" {
+		live, err := s.d.Store.Live()
+		if err != nil {
+			return nil, err
+		}
+		if v == live.Version() {
+			resp := textResponse(http.StatusOK, live.Render())
+			setVersion(resp.header, v)
+			return resp, nil
+		}
+		b, err := s.d.Store.Backup(v)
+		if err != nil {
+			return nil, err
+		}
+		resp := textResponse(http.StatusOK, b)
+		setVersion(resp.header, v)
+		return resp, nil
+	}
+	doc, err := s.readDoc(r)
+	if err != nil {
+		return nil, err
+	}
+	resp := textResponse(http.StatusOK, doc.Render())
+	setVersion(resp.header, doc.Version())
+	return resp, nil
+}
+
+func (s *Server) postRaw(r *http.Request) (*response, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, badRequest("read body: %v", err)
+	}
+	if !bytes.Contains(body, []byte("\n")) {
+		return nil, badRequest("invalid configuration: no newline character found")
+	}
+	if queryBool(r, "only_validate") {
+		res, err := s.d.Store.Validate(r.Context(), body)
+		if err != nil {
+			return nil, err
+		}
+		resp := textResponse(http.StatusAccepted, body)
+		s.warn(resp, res.Warnings, body)
+		return resp, nil
+	}
+	skipVersion := queryBool(r, "skip_version")
+	version, hasVersion := queryInt(r, "version")
+	if !skipVersion && !hasVersion {
+		return nil, badRequest("version or skip_version must be given")
+	}
+	force, skipReload := queryBool(r, "force_reload"), queryBool(r, "skip_reload")
+	if force && skipReload {
+		return nil, badRequest("force_reload and skip_reload exclude each other")
+	}
+	doc, err := config.Parse(body)
+	if err != nil {
+		return nil, fmt.Errorf("invalid configuration: %w", err)
+	}
+	res, err := s.d.Store.Replace(r.Context(), version, skipVersion, doc, transaction.CommitOptions{
+		SkipReload:  skipReload,
+		ForceReload: force,
+		KeepVersion: skipVersion,
+	})
+	if err != nil {
+		return nil, err
+	}
+	status := http.StatusAccepted
+	if force || skipReload {
+		status = http.StatusCreated
+	}
+	resp := textResponse(status, res.Doc.Render())
+	s.commitHeaders(resp, res)
+	s.warn(resp, res.Warnings, body)
+	return resp, nil
+}
+
+// commitHeaders sets Configuration-Version and, when a reload was scheduled
+// and not waited for, Reload-ID.
+func (s *Server) commitHeaders(resp *response, res transaction.Result) {
+	setVersion(resp.header, res.Version)
+	if res.ReloadID != "" && !res.Reloaded {
+		resp.header.Set(headerReloadID, res.ReloadID)
+	}
+}
+
+// warn adds a Configuration-Warning header with HAProxy's warnings and our
+// own advice about the configuration.
+func (s *Server) warn(resp *response, haproxyWarnings string, cfg []byte) {
+	var msgs []string
+	if haproxyWarnings != "" {
+		msgs = append(msgs, oneLine(haproxyWarnings))
+	}
+	if advice := configAdvice(cfg); advice != "" {
+		msgs = append(msgs, advice)
+	}
+	for _, m := range msgs {
+		resp.header.Add(headerWarning, m)
+	}
+}
+
+// configAdvice points out settings that make reloads less than hitless.
+func configAdvice(cfg []byte) string {
+	doc, err := config.Parse(cfg)
+	if err != nil {
+		return ""
+	}
+	if !doc.HasIdleCloseOnResponse() {
+		return "no 'option idle-close-on-response' in defaults, frontends or listens: idle keep-alive clients may see their connection closed during a reload"
+	}
+	return ""
+}

@@ -1,0 +1,156 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"dataplane/internal/apierror"
+	"dataplane/internal/config"
+	"dataplane/internal/reload"
+	"dataplane/internal/runtime"
+	"dataplane/internal/transaction"
+)
+
+// response is what a handler returns; wrap writes it.
+type response struct {
+	status int
+	body   any    // JSON-encoded unless text is set
+	text   []byte // sent as text/plain when not nil
+	header http.Header
+}
+
+func jsonResponse(status int, body any) *response {
+	return &response{status: status, body: body, header: http.Header{}}
+}
+
+func textResponse(status int, text []byte) *response {
+	if text == nil {
+		text = []byte{}
+	}
+	return &response{status: status, text: text, header: http.Header{}}
+}
+
+func emptyResponse(status int) *response {
+	return &response{status: status, header: http.Header{}}
+}
+
+// handlerFunc decodes an already validated request, calls one method of the
+// layer below, and returns a value or an error.
+type handlerFunc func(r *http.Request) (*response, error)
+
+// wrap turns a handlerFunc into an http.HandlerFunc: errors go through the
+// one error funnel, values are encoded.
+func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		resp, err := h(r)
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		for k, vs := range resp.header {
+			for _, v := range vs {
+				w.Header().Add(k, v)
+			}
+		}
+		switch {
+		case resp.text != nil:
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(resp.status)
+			_, _ = w.Write(resp.text)
+		case resp.body != nil:
+			b, err := json.Marshal(resp.body)
+			if err != nil {
+				writeError(w, r, s.log, fmt.Errorf("encode response: %w", err))
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(resp.status)
+			_, _ = w.Write(b)
+			_, _ = w.Write([]byte("\n"))
+		default:
+			w.WriteHeader(resp.status)
+		}
+	}
+}
+
+// statusOf maps an error chain to an HTTP status: the sentinels of the
+// layers below first, then an explicit apierror status, else 500.
+func statusOf(err error) int {
+	var ae *apierror.Error
+	if errors.As(err, &ae) && ae.Status != 0 {
+		return ae.Status
+	}
+	switch {
+	case errors.Is(err, config.ErrNotFound), errors.Is(err, reload.ErrUnknownReload),
+		errors.Is(err, runtime.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, config.ErrExists), errors.Is(err, transaction.ErrVersionMismatch),
+		errors.Is(err, runtime.ErrExists):
+		return http.StatusConflict
+	case errors.Is(err, config.ErrInvalid), errors.Is(err, reload.ErrValidation),
+		errors.Is(err, reload.ErrReloadFailed), errors.Is(err, runtime.ErrInvalidArgument):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError is the one error funnel. Client errors are logged at Debug so
+// a noisy client cannot flood the log; server errors at Error.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status := statusOf(err)
+	if status >= 500 {
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+	} else {
+		log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+	}
+	apierror.Write(w, status, err.Error())
+}
+
+func badRequest(format string, args ...any) error {
+	return apierror.New(http.StatusBadRequest, format, args...)
+}
+
+func notFound(format string, args ...any) error {
+	return apierror.New(http.StatusNotFound, format, args...)
+}
+
+func methodNotAllowed(method, path string) error {
+	return apierror.New(http.StatusMethodNotAllowed, "method %s is not allowed on %s", method, path)
+}
+
+// queryBool reads a boolean query parameter (already validated).
+func queryBool(r *http.Request, name string) bool {
+	v, _ := strconv.ParseBool(r.URL.Query().Get(name))
+	return v
+}
+
+// queryInt reads an integer query parameter (already validated); ok is
+// false when it is absent.
+func queryInt(r *http.Request, name string) (int64, bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+func setVersion(h http.Header, v int64) {
+	h.Set(headerConfigVersion, strconv.FormatInt(v, 10))
+}
+
+const (
+	headerConfigVersion = "Configuration-Version"
+	headerReloadID      = "Reload-ID"
+	headerWarning       = "Configuration-Warning"
+)
+
+// oneLine makes a multi-line message fit a header.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,139 @@
+// Package api is dataplane's HTTP layer: routes, handlers (one file per
+// resource), request validation against api/openapi.yaml, authentication,
+// and the one function that turns errors into {"code","message"} answers.
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/go-chi/chi/v5"
+
+	"dataplane/internal/apierror"
+	"dataplane/internal/config"
+	"dataplane/internal/reload"
+	"dataplane/internal/runtime"
+	"dataplane/internal/transaction"
+)
+
+// Deps is what the handlers work with.
+type Deps struct {
+	Spec    *openapi3.T
+	Store   *transaction.Store
+	Runtime *runtime.Client // stats socket (level admin); may be nil
+	Master  *runtime.Master // master CLI; may be nil
+	Reloads *reload.Scheduler
+	// Auth wraps every /v3 handler (and /metrics unless MetricsNoAuth).
+	Auth          func(http.Handler) http.Handler
+	Logger        *slog.Logger
+	MaxBodySize   int64
+	Build         BuildInfo
+	Metrics       http.Handler // served at /metrics when not nil
+	MetricsNoAuth bool
+	// Observe, when set, is called after every request (metrics).
+	Observe func(route string, status int, took time.Duration)
+}
+
+// BuildInfo is what /v3/info says about this binary.
+type BuildInfo struct {
+	Version   string
+	BuildDate time.Time
+}
+
+// Server is the HTTP handler of dataplane.
+type Server struct {
+	d        Deps
+	log      *slog.Logger
+	specJSON []byte
+	mux      http.Handler
+	started  time.Time
+	// txVersion returns the version of an in-progress transaction.
+	txVersion func(id string) (int64, bool)
+	// txDoc returns the staged document of an in-progress transaction.
+	txDoc func(id string) (*config.Document, error)
+}
+
+// New builds the handler tree.
+func New(d Deps) (*Server, error) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.MaxBodySize <= 0 {
+		d.MaxBodySize = 64 << 20
+	}
+	specJSON, err := json.Marshal(d.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("marshal specification: %w", err)
+	}
+	s := &Server{d: d, log: d.Logger, specJSON: specJSON, started: time.Now()}
+	validator, err := newValidator(d.Spec)
+	if err != nil {
+		return nil, err
+	}
+
+	r := chi.NewRouter()
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, notFound("path %s was not found", r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, methodNotAllowed(r.Method, r.URL.Path))
+	})
+	r.Use(s.recoverer, s.accessLog, trimTrailingSlash)
+	if d.Metrics != nil {
+		if d.MetricsNoAuth {
+			r.Handle("/metrics", d.Metrics)
+		} else {
+			r.With(d.Auth).Handle("/metrics", d.Metrics)
+		}
+	}
+	r.Route("/v3", func(r chi.Router) {
+		r.Use(s.configVersionHeader, d.Auth, s.limitBody, validator.middleware(s.log))
+		s.routes(r)
+	})
+	s.mux = r
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// routes registers every operation of api/openapi.yaml.
+func (s *Server) routes(r chi.Router) {
+	r.Get("/", s.wrap(s.discovery("/")))
+	r.Get("/services", s.wrap(s.discovery("/services")))
+	r.Get("/services/haproxy", s.wrap(s.discovery("/services/haproxy")))
+	r.Get("/services/haproxy/configuration", s.wrap(s.discovery("/services/haproxy/configuration")))
+	r.Get("/services/haproxy/runtime", s.wrap(s.discovery("/services/haproxy/runtime")))
+	r.Get("/info", s.wrap(s.getInfo))
+	r.Get("/health", s.wrap(s.getHealth))
+	r.Get("/specification", s.getSpecification)
+	r.Get("/specification_openapiv3", s.getSpecification)
+	r.Get("/services/haproxy/runtime/info", s.wrap(s.getRuntimeInfo))
+
+	r.Get("/services/haproxy/configuration/version", s.wrap(s.getVersion))
+	r.Get("/services/haproxy/configuration/raw", s.wrap(s.getRaw))
+	r.Post("/services/haproxy/configuration/raw", s.wrap(s.postRaw))
+
+	r.Get("/services/haproxy/reloads", s.wrap(s.listReloads))
+	r.Post("/services/haproxy/reloads", s.wrap(s.triggerReload))
+	r.Get("/services/haproxy/reloads/{id}", s.wrap(s.getReload))
+}
+
+// runtimeClient returns the client for worker commands: the stats socket,
+// else the current worker through the master CLI, else nil.
+func (s *Server) runtimeClient() *runtime.Client {
+	switch {
+	case s.d.Runtime != nil:
+		return s.d.Runtime
+	case s.d.Master != nil:
+		return s.d.Master.WorkerClient()
+	}
+	return nil
+}
+
+var errNoRuntime = apierror.New(http.StatusServiceUnavailable,
+	"no runtime socket: declare `stats socket <path> level admin` in global, or run HAProxy in master-worker mode with master_runtime set")

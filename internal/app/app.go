@@ -1,0 +1,233 @@
+// Package app wires dataplane together from its settings: the live
+// document store, the runtime clients, the reload scheduler and strategy,
+// authentication and the HTTP handler. cmd/dataplane and the end-to-end
+// tests build the same program through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"dataplane/api"
+	dpapi "dataplane/internal/api"
+	"dataplane/internal/auth"
+	"dataplane/internal/config"
+	"dataplane/internal/reload"
+	"dataplane/internal/runtime"
+	"dataplane/internal/settings"
+	"dataplane/internal/transaction"
+)
+
+// Build describes the binary, for /v3/info.
+type Build = dpapi.BuildInfo
+
+// App is the wired program.
+type App struct {
+	Settings *settings.Settings
+	Log      *slog.Logger
+	Store    *transaction.Store
+	Stats    *runtime.Client // admin stats socket; nil when the config declares none
+	Master   *runtime.Master // master CLI; nil when unknown
+	Reloads  *reload.Scheduler
+	Handler  http.Handler
+}
+
+// New builds the program. Nothing runs until Run.
+func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Build) (*App, error) {
+	a := &App{Settings: st, Log: log}
+	spec, err := api.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(st.API.Transaction.TransactionDir, 0o700); err != nil {
+		return nil, fmt.Errorf("transaction_dir: %w", err)
+	}
+	cfgDir := filepath.Dir(st.HAProxy.ConfigFile)
+
+	if st.HAProxy.MasterRuntime != "" {
+		a.Master = runtime.NewMaster(st.HAProxy.MasterRuntime)
+	}
+	strat, err := a.newStrategy()
+	if err != nil {
+		return nil, err
+	}
+	checker := &reload.Checker{
+		Bin:          st.HAProxy.HAProxyBin,
+		MasterWorker: strat.Name() == settings.StrategyMaster,
+		Dir:          cfgDir,
+	}
+	store, err := transaction.Open(transaction.Options{
+		ConfigFile:    st.HAProxy.ConfigFile,
+		Checker:       checker,
+		Logger:        log,
+		BackupsNumber: st.API.Transaction.BackupsNumber,
+		BackupsDir:    st.API.Transaction.BackupsDir,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Store = store
+	doc, err := store.Live()
+	if err != nil {
+		return nil, err
+	}
+	if doc.MasterWorker() {
+		checker.MasterWorker = true
+	}
+	if sock, ok := doc.AdminSocket(cfgDir); ok {
+		a.Stats = runtime.New(sock.Path)
+	}
+
+	users, err := loadUsers(st, doc)
+	if err != nil {
+		return nil, err
+	}
+	authn, err := auth.New(users, auth.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+
+	a.Reloads, err = reload.NewScheduler(store.PerformReload, reload.SchedulerOptions{
+		Delay:       time.Duration(st.HAProxy.Reload.ReloadDelay) * time.Second,
+		HistoryFile: filepath.Join(st.API.Transaction.TransactionDir, "reloads.json"),
+		Logger:      log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	store.SetReloader(a.Reloads, strat)
+
+	srv, err := dpapi.New(dpapi.Deps{
+		Spec:        spec,
+		Store:       store,
+		Runtime:     a.Stats,
+		Master:      a.Master,
+		Reloads:     a.Reloads,
+		Auth:        authn.Middleware,
+		Logger:      log,
+		MaxBodySize: st.API.MaxBodySize,
+		Build:       build,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Handler = srv
+	log.Info("configuration loaded", "file", st.HAProxy.ConfigFile, "version", doc.Version(),
+		"sections", len(doc.Sections()), "reload_strategy", strat.Name(), "users", len(users))
+	return a, nil
+}
+
+// Run runs the background work (the reload scheduler, signal handling)
+// until ctx ends.
+func (a *App) Run(ctx context.Context) {
+	go a.handleSignals(ctx)
+	a.Reloads.Run(ctx)
+}
+
+// handleSignals keeps dataplane alive inside an HAProxy `program` section:
+// on every reload the 2.6 master sends SIGUSR1 to programs declared with `no
+// option start-on-reload` (and does not restart them). Go's default action
+// for SIGUSR1 is to exit, so catching it is what keeps us alive; we use it,
+// and SIGUSR2 and SIGHUP, to re-resolve the runtime sockets.
+func (a *App) handleSignals(ctx context.Context) {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP)
+	defer signal.Stop(ch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case sig := <-ch:
+			a.Log.Info("signal received: re-resolving runtime sockets", "signal", sig.String())
+			a.ResolveSockets()
+		}
+	}
+}
+
+// ResolveSockets points the runtime client at the admin stats socket the
+// live configuration declares (it may have changed with the last reload).
+func (a *App) ResolveSockets() {
+	doc, err := a.Store.Live()
+	if err != nil {
+		a.Log.Warn("cannot read the configuration to find the stats socket", "error", err)
+		return
+	}
+	sock, ok := doc.AdminSocket(filepath.Dir(a.Settings.HAProxy.ConfigFile))
+	if ok && a.Stats != nil && a.Stats.Socket() != sock.Path {
+		a.Log.Info("stats socket changed", "from", a.Stats.Socket(), "to", sock.Path)
+		a.Stats.SetSocket(sock.Path)
+	}
+}
+
+// loadUsers takes the users of the HCL file, else those of the userlist (in
+// userlist_file, else in haproxy.cfg).
+func loadUsers(st *settings.Settings, live *config.Document) ([]auth.User, error) {
+	var out []auth.User
+	for _, u := range st.API.Users {
+		out = append(out, auth.User{Name: u.Name, Password: u.Password, Insecure: u.Insecure})
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	doc := live
+	source := st.HAProxy.ConfigFile
+	if f := st.API.Userlist.UserlistFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("userlist_file: %w", err)
+		}
+		if doc, err = config.Parse(b); err != nil {
+			return nil, fmt.Errorf("userlist_file %s: %w", f, err)
+		}
+		source = f
+	}
+	entries, err := doc.Userlist(st.API.Userlist.Userlist)
+	if err != nil && !errors.Is(err, config.ErrNotFound) {
+		return nil, err
+	}
+	for _, e := range entries {
+		out = append(out, auth.User{Name: e.Name, Password: e.Password, Insecure: e.Insecure})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no API users: add a user block to the dataplaneapi section of the HCL file "+
+			"(user \"admin\" { password = \"<crypt or bcrypt hash>\" }), or a `userlist %s` section with "+
+			"`user <name> password <hash>` lines to %s", st.API.Userlist.Userlist, source)
+	}
+	return out, nil
+}
+
+// newStrategy picks how HAProxy is reloaded: the configured strategy, else
+// the master CLI when it is known, else the reload command.
+func (a *App) newStrategy() (reload.Strategy, error) {
+	r := a.Settings.HAProxy.Reload
+	name := r.ReloadStrategy
+	if name == settings.StrategyDefault {
+		switch {
+		case a.Master != nil:
+			name = settings.StrategyMaster
+		case r.ReloadCmd != "":
+			name = settings.StrategyCustom
+		default:
+			return nil, errors.New("no way to reload HAProxy: run it in master-worker mode and set master_runtime " +
+				"(or launch dataplane from a `program` section, which sets HAPROXY_MASTER_CLI), or set reload_cmd")
+		}
+	}
+	switch name {
+	case settings.StrategyMaster:
+		if a.Master == nil {
+			return nil, errors.New("reload_strategy \"master\" needs master_runtime (or HAPROXY_MASTER_CLI)")
+		}
+		return &reload.MasterStrategy{Master: a.Master}, nil
+	case settings.StrategyCustom:
+		return &reload.CustomStrategy{Command: r.ReloadCmd}, nil
+	}
+	return nil, fmt.Errorf("reload_strategy %q is not supported yet", name)
+}

@@ -1,0 +1,76 @@
+package auth
+
+import (
+	"context"
+	"net/http"
+	"unicode/utf8"
+
+	"dataplane/internal/apierror"
+)
+
+// challenge is sent with every 401 so that browsers and curl --anyauth know
+// to retry with basic credentials.
+const challenge = `Basic realm="dataplane"`
+
+type userKey struct{}
+
+// UserFrom returns the name of the user that Middleware authenticated for
+// the request carrying ctx, or "" when there is none.
+func UserFrom(ctx context.Context) string {
+	name, _ := ctx.Value(userKey{}).(string)
+	return name
+}
+
+// Middleware requires valid HTTP basic credentials on every request. Without
+// them it answers 401 with a WWW-Authenticate challenge and the project's
+// JSON error body, and next is not called. With them, next runs with the
+// user name in the request context (see UserFrom).
+//
+// The response is the same for an unknown user and a wrong password, so it
+// cannot be used to discover user names; the reason is logged at Debug with
+// the user name, never the password.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			a.logger.Debug("authentication failed", "reason", "no credentials",
+				"remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+			unauthorized(w, "authentication required")
+			return
+		}
+		// BasicAuth also rejects other schemes and bad base64 or a missing
+		// colon, as RFC 7617 requires.
+		user, password, ok := r.BasicAuth()
+		if !ok {
+			a.logger.Debug("authentication failed", "reason", "malformed basic credentials",
+				"remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+			unauthorized(w, "authentication required: send HTTP basic credentials")
+			return
+		}
+		if res := a.check(user, password); res != outcomeOK {
+			a.logger.Debug("authentication failed", "reason", res.String(), "user", logName(user),
+				"remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+			unauthorized(w, "invalid credentials")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
+	})
+}
+
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", challenge)
+	apierror.Write(w, http.StatusUnauthorized, msg)
+}
+
+// logName shortens a client-supplied name before logging, since it can be
+// as long as the request headers allow.
+func logName(name string) string {
+	const maxLogged = 128
+	if len(name) <= maxLogged {
+		return name
+	}
+	cut := maxLogged
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut-- // do not split a multi-byte character
+	}
+	return name[:cut] + "…"
+}

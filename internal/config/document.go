@@ -1,0 +1,315 @@
+// Package config is the haproxy.cfg document: a lossless, immutable model of
+// the file with typed views (global, defaults, frontends, backends, servers,
+// binds) and typed edits that re-render only the lines they change.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	parser "github.com/haproxytech/config-parser/v5"
+)
+
+// Section kinds, as the header keyword appears in haproxy.cfg. The kinds
+// config-parser knows come from its constants; newer HAProxy sections are
+// listed by hand so files written for HAProxy 3.x still load losslessly.
+const (
+	KindGlobal     = string(parser.Global)
+	KindDefaults   = string(parser.Defaults)
+	KindFrontend   = string(parser.Frontends)
+	KindBackend    = string(parser.Backends)
+	KindListen     = string(parser.Listen)
+	KindUserlist   = string(parser.UserList)
+	KindPeers      = string(parser.Peers)
+	KindResolvers  = string(parser.Resolvers)
+	KindMailers    = string(parser.Mailers)
+	KindProgram    = string(parser.Program)
+	KindCache      = string(parser.Cache)
+	KindHTTPErrors = string(parser.HTTPErrors)
+	KindRing       = string(parser.Ring)
+	KindLogForward = string(parser.LogForward)
+	KindFCGIApp    = string(parser.FCGIApp)
+)
+
+var sectionKinds = map[string]bool{
+	KindGlobal: true, KindDefaults: true, KindFrontend: true, KindBackend: true,
+	KindListen: true, KindUserlist: true, KindPeers: true, KindResolvers: true,
+	KindMailers: true, KindProgram: true, KindCache: true, KindHTTPErrors: true,
+	KindRing: true, KindLogForward: true, KindFCGIApp: true,
+	"crt-store": true, "acme": true, "traces": true, "dynamic-update": true,
+}
+
+// MaxLineLength is the longest line HAProxy itself reads (its line buffer is
+// 64 KiB). Longer lines are refused at load instead of being cut silently.
+const MaxLineLength = 64 * 1024
+
+// ErrInvalid marks input that cannot become configuration text: a bad name,
+// a value with a newline, a document that does not load. It maps to a 4xx.
+var ErrInvalid = errors.New("invalid")
+
+// ErrNotFound marks a section or object that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists marks an object that already exists.
+var ErrExists = errors.New("already exists")
+
+// Document is one haproxy.cfg, kept as the exact lines of the file. It is
+// immutable once built: edits return a new Document that shares every
+// section they did not touch with the old one, so copies are cheap.
+type Document struct {
+	head     *Section   // lines before the first section: comments, `# _version=N`
+	sections []*Section // in file order
+	index    *sectionIndex
+	nl       string // the file's dominant line ending, used for new lines
+	version  int64
+	// hasVersion says whether the first line is `# _version=N`.
+	hasVersion bool
+}
+
+// sectionIndex finds sections by kind and name. It holds positions into
+// Document.sections, so documents that only edit inside sections share it.
+type sectionIndex struct {
+	byKey   map[string]int
+	unnamed []int // positions of unnamed defaults, in file order
+}
+
+func key(kind, name string) string { return kind + "\x00" + name }
+
+// Parse loads a document from the bytes of a haproxy.cfg. It keeps every
+// byte: Render gives back exactly data. Lines longer than MaxLineLength are
+// refused (HAProxy could not read them either).
+func Parse(data []byte) (*Document, error) {
+	src := string(data)
+	d := &Document{nl: "\n"}
+	d.head = &Section{}
+	cur := d.head
+	crlf, lf := 0, 0
+	lineNo := 0
+	for pos := 0; pos < len(src); {
+		end := strings.IndexByte(src[pos:], '\n')
+		var line string
+		if end < 0 {
+			line = src[pos:]
+			pos = len(src)
+		} else {
+			line = src[pos : pos+end+1]
+			pos += end + 1
+			if end > 0 && src[pos-2] == '\r' {
+				crlf++
+			} else {
+				lf++
+			}
+		}
+		lineNo++
+		if len(line) > MaxLineLength {
+			return nil, fmt.Errorf("line %d is %d bytes long, over HAProxy's limit of %d: %w", lineNo, len(line), MaxLineLength, ErrInvalid)
+		}
+		if kind := headerKind(line); kind != "" {
+			s, err := newSectionFromHeader(kind, line)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", lineNo, err)
+			}
+			d.sections = append(d.sections, s)
+			cur = s
+			continue
+		}
+		cur.lines = append(cur.lines, line)
+	}
+	if crlf > lf {
+		d.nl = "\r\n"
+	}
+	d.readVersion()
+	idx, err := buildIndex(d.sections)
+	if err != nil {
+		return nil, err
+	}
+	d.index = idx
+	return d, nil
+}
+
+func buildIndex(sections []*Section) (*sectionIndex, error) {
+	idx := &sectionIndex{byKey: make(map[string]int, len(sections))}
+	for i, s := range sections {
+		if s.Kind == KindDefaults && s.Name == "" {
+			idx.unnamed = append(idx.unnamed, i)
+			continue
+		}
+		k := key(s.Kind, s.Name)
+		if _, dup := idx.byKey[k]; dup && s.Kind != KindGlobal {
+			// HAProxy refuses duplicate proxy names too; keep the first one
+			// addressable rather than failing the whole load, so a file with
+			// duplicates can still be read and fixed through the raw endpoint.
+			continue
+		}
+		if _, dup := idx.byKey[k]; !dup {
+			idx.byKey[k] = i
+		}
+	}
+	return idx, nil
+}
+
+// headerKind returns the section keyword when line starts a section.
+func headerKind(line string) string {
+	w := firstWord(line)
+	if sectionKinds[w] {
+		return w
+	}
+	return ""
+}
+
+// firstWord returns the first blank-separated word of line, cheaply.
+func firstWord(line string) string {
+	i := 0
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	j := i
+	for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' && line[j] != '\n' && line[j] != '#' {
+		j++
+	}
+	return line[i:j]
+}
+
+func (d *Document) readVersion() {
+	d.version = 1
+	if len(d.head.lines) == 0 {
+		return
+	}
+	if v, ok := parseVersionLine(d.head.lines[0]); ok {
+		d.version = v
+		d.hasVersion = true
+	}
+}
+
+const versionPrefix = "# _version="
+
+func parseVersionLine(line string) (int64, bool) {
+	line = strings.TrimRight(line, "\r\n \t")
+	if !strings.HasPrefix(line, versionPrefix) {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(line[len(versionPrefix):], 10, 64)
+	if err != nil || v < 0 {
+		return 0, false
+	}
+	return v, true
+}
+
+// Version is the `# _version=N` of the first line, or 1 when there is none.
+func (d *Document) Version() int64 { return d.version }
+
+// HasVersionLine reports whether the file starts with `# _version=N`.
+func (d *Document) HasVersionLine() bool { return d.hasVersion }
+
+// WithVersion returns a copy whose first line is `# _version=v` (inserted
+// when the file had none). Nothing else changes.
+func (d *Document) WithVersion(v int64) *Document {
+	n := d.shallowCopy()
+	h := &Section{}
+	line := versionPrefix + strconv.FormatInt(v, 10) + d.nl
+	if d.hasVersion {
+		h.lines = append([]string{line}, d.head.lines[1:]...)
+	} else {
+		h.lines = append([]string{line}, d.head.lines...)
+	}
+	n.head = h
+	n.version = v
+	n.hasVersion = true
+	return n
+}
+
+func (d *Document) shallowCopy() *Document {
+	n := *d
+	return &n
+}
+
+// Render returns the file's bytes.
+func (d *Document) Render() []byte {
+	size := 0
+	d.each(func(l string) { size += len(l) })
+	var b bytes.Buffer
+	b.Grow(size)
+	d.each(func(l string) { b.WriteString(l) })
+	return b.Bytes()
+}
+
+func (d *Document) each(f func(string)) {
+	for _, l := range d.head.lines {
+		f(l)
+	}
+	for _, s := range d.sections {
+		f(s.header)
+		for _, l := range s.lines {
+			f(l)
+		}
+	}
+}
+
+// NewLine is the line ending the document uses ("\n" or "\r\n").
+func (d *Document) NewLine() string { return d.nl }
+
+// Sections returns the sections in file order. The slice must not be
+// modified.
+func (d *Document) Sections() []*Section { return d.sections }
+
+// Section returns the section of that kind and name. Unnamed defaults
+// sections are addressed as "unnamed_defaults_N" (N from 1, in file order),
+// the name the Data Plane API gives them.
+func (d *Document) Section(kind, name string) (*Section, bool) {
+	if i, ok := d.sectionPos(kind, name); ok {
+		return d.sections[i], true
+	}
+	return nil, false
+}
+
+func (d *Document) sectionPos(kind, name string) (int, bool) {
+	if kind == KindDefaults {
+		if n, ok := unnamedDefaultsNumber(name); ok {
+			if n >= 1 && n <= len(d.index.unnamed) {
+				return d.index.unnamed[n-1], true
+			}
+		}
+	}
+	i, ok := d.index.byKey[key(kind, name)]
+	return i, ok
+}
+
+const unnamedDefaultsPrefix = "unnamed_defaults_"
+
+func unnamedDefaultsNumber(name string) (int, bool) {
+	if !strings.HasPrefix(name, unnamedDefaultsPrefix) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(name[len(unnamedDefaultsPrefix):])
+	return n, err == nil
+}
+
+// SectionsOf returns the sections of one kind, in file order.
+func (d *Document) SectionsOf(kind string) []*Section {
+	var out []*Section
+	for _, s := range d.sections {
+		if s.Kind == kind {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// APIName is the name a section has in the API: its own name, or
+// unnamed_defaults_N for the N-th unnamed defaults section.
+func (d *Document) APIName(s *Section) string {
+	if s.Kind == KindDefaults && s.Name == "" {
+		for n, i := range d.index.unnamed {
+			if d.sections[i] == s {
+				return unnamedDefaultsPrefix + strconv.Itoa(n+1)
+			}
+		}
+	}
+	return s.Name
+}
+
+// Global returns the global section, if the file has one.
+func (d *Document) Global() (*Section, bool) { return d.Section(KindGlobal, "") }

@@ -1,0 +1,323 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// lineEdit collects changes to one section body and applies them in one
+// pass, so indexes in the plan always refer to the original lines.
+type lineEdit struct {
+	s     *Section
+	nl    string
+	repl  map[int]string
+	del   map[int]bool
+	after map[int][]string // -1: right after the header
+}
+
+func newLineEdit(s *Section, nl string) *lineEdit {
+	return &lineEdit{s: s, nl: nl, repl: map[int]string{}, del: map[int]bool{}, after: map[int][]string{}}
+}
+
+// replaceWords re-renders line i with new words, keeping its indentation and
+// its trailing comment.
+func (e *lineEdit) replaceWords(i int, words []string) {
+	raw := e.s.lines[i]
+	_, comment := splitWords(raw)
+	e.repl[i] = leadingBlank(raw) + renderWords(words, comment) + e.eol(raw)
+}
+
+func (e *lineEdit) delete(i int) { e.del[i] = true }
+
+// insertAfter puts a new line after body line i (-1: first in the body).
+func (e *lineEdit) insertAfter(i int, words []string) {
+	e.after[i] = append(e.after[i], e.s.indent()+renderWords(words, "")+e.nl)
+}
+
+// add inserts a new line after the last line of the same keyword, else
+// after the last keyword line of the section (so trailing blank lines and
+// comments that introduce the next section stay where they are), else right
+// after the header.
+func (e *lineEdit) add(keyword []string, words []string) {
+	pos := -1
+	lines := e.s.Lines()
+	for _, l := range lines {
+		if l.Keyword(keyword...) {
+			pos = l.Index
+		}
+	}
+	if pos < 0 && len(lines) > 0 {
+		pos = lines[len(lines)-1].Index
+	}
+	e.insertAfter(pos, words)
+}
+
+// set makes the section hold exactly one line for keyword with the given
+// words: the last existing line is rewritten in place (earlier duplicates,
+// which HAProxy would ignore, are removed), or a new line is added.
+func (e *lineEdit) set(keyword []string, words []string) {
+	found := e.s.Find(keyword...)
+	if len(found) == 0 {
+		e.add(keyword, words)
+		return
+	}
+	last := found[len(found)-1]
+	for _, l := range found[:len(found)-1] {
+		e.delete(l.Index)
+	}
+	if !equalWords(last.Words, words) {
+		e.replaceWords(last.Index, words)
+	}
+}
+
+// unset removes every line that starts with keyword.
+func (e *lineEdit) unset(keyword ...string) {
+	for _, l := range e.s.Find(keyword...) {
+		e.delete(l.Index)
+	}
+}
+
+func (e *lineEdit) changed() bool {
+	return len(e.repl) > 0 || len(e.del) > 0 || len(e.after) > 0
+}
+
+// eol returns the terminator a replaced line keeps: its own, or the
+// document's when it had none (last line of a file without final newline).
+func (e *lineEdit) eol(raw string) string {
+	switch {
+	case strings.HasSuffix(raw, "\r\n"):
+		return "\r\n"
+	case strings.HasSuffix(raw, "\n"):
+		return "\n"
+	}
+	return ""
+}
+
+// build returns the new section. The old one is left untouched.
+func (e *lineEdit) build() *Section {
+	old := e.s
+	n := &Section{Kind: old.Kind, Name: old.Name, From: old.From, header: old.header}
+	out := make([]string, 0, len(old.lines)+len(e.after))
+	emit := func(l string) {
+		// A line without terminator (end of a file with no final newline)
+		// gets one when something follows it.
+		if k := len(out); k > 0 && !strings.HasSuffix(out[k-1], "\n") {
+			out[k-1] += e.nl
+		}
+		out = append(out, l)
+	}
+	if ins := e.after[-1]; len(ins) > 0 {
+		if !strings.HasSuffix(n.header, "\n") {
+			n.header += e.nl
+		}
+		for _, l := range ins {
+			emit(l)
+		}
+	}
+	for i, l := range old.lines {
+		if !e.del[i] {
+			if r, ok := e.repl[i]; ok {
+				l = r
+			}
+			emit(l)
+		}
+		for _, ins := range e.after[i] {
+			emit(ins)
+		}
+	}
+	n.lines = out
+	return n
+}
+
+func leadingBlank(raw string) string {
+	j := 0
+	for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t') {
+		j++
+	}
+	return raw[:j]
+}
+
+func renderWords(words []string, comment string) string {
+	s := strings.Join(words, " ")
+	if comment != "" {
+		s += " # " + comment
+	}
+	return s
+}
+
+func equalWords(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// withSection returns a copy of d whose section at pos is s. The index is
+// shared when the section keeps its kind and name.
+func (d *Document) withSection(pos int, s *Section) *Document {
+	n := d.shallowCopy()
+	n.sections = make([]*Section, len(d.sections))
+	copy(n.sections, d.sections)
+	old := n.sections[pos]
+	n.sections[pos] = s
+	if old.Kind != s.Kind || old.Name != s.Name {
+		n.index, _ = buildIndex(n.sections)
+	}
+	return n
+}
+
+// EditSection applies f to a line editor of the section (kind, name) and
+// returns the new document, or d itself when f changed nothing.
+func (d *Document) editSection(kind, name string, f func(e *lineEdit) error) (*Document, error) {
+	pos, ok := d.sectionPos(kind, name)
+	if !ok {
+		return nil, fmt.Errorf("%s %q: %w", kind, name, ErrNotFound)
+	}
+	e := newLineEdit(d.sections[pos], d.nl)
+	if err := f(e); err != nil {
+		return nil, err
+	}
+	if !e.changed() {
+		return d, nil
+	}
+	return d.withSection(pos, e.build()), nil
+}
+
+// addSection inserts a new section with the given header words and body
+// lines after the last section of the same kind (else at the end of the
+// file), separated by a blank line. Blank lines and comments that ended the
+// section it follows (they usually introduce the next section) move below
+// the new one, so the layout of the file is kept.
+func (d *Document) addSection(kind, name string, headerWords []string, body [][]string) (*Document, error) {
+	if _, exists := d.sectionPos(kind, name); exists {
+		return nil, fmt.Errorf("%s %q: %w", kind, name, ErrExists)
+	}
+	indent := "    "
+	prevPos := -1
+	for i, s := range d.sections {
+		if s.Kind == kind {
+			prevPos = i
+		}
+	}
+	if prevPos < 0 {
+		prevPos = len(d.sections) - 1
+	}
+	if prevPos >= 0 {
+		indent = d.sections[prevPos].indent()
+	} else if d.usesTabs() {
+		indent = "\t"
+	}
+
+	ns := &Section{Kind: kind, Name: name, header: renderWords(headerWords, "") + d.nl}
+	for _, w := range body {
+		ns.lines = append(ns.lines, indent+renderWords(w, "")+d.nl)
+	}
+	if len(headerWords) >= 4 && headerWords[2] == "from" {
+		ns.From = headerWords[3]
+	}
+
+	n := d.shallowCopy()
+	n.sections = make([]*Section, 0, len(d.sections)+1)
+	if prevPos < 0 {
+		// No section at all: the new one follows the head.
+		h := &Section{lines: append([]string(nil), d.head.lines...)}
+		if len(h.lines) > 0 {
+			h.lines = endWithBlank(h.lines, d.nl)
+		}
+		n.head = h
+		n.sections = append(n.sections, ns)
+	} else {
+		prev := d.sections[prevPos]
+		keep, trailing := splitTrailing(prev)
+		np := &Section{Kind: prev.Kind, Name: prev.Name, From: prev.From, header: prev.header}
+		if !strings.HasSuffix(np.header, "\n") {
+			np.header += d.nl
+		}
+		np.lines = endWithBlank(append([]string(nil), keep...), d.nl)
+		if len(trailing) > 0 {
+			if isBlankOrComment(trailing[0]) && strings.TrimSpace(trailing[0]) == "" {
+				// np already ends with the separating blank line.
+				trailing = trailing[1:]
+			}
+			ns.lines = append(ns.lines, d.nl)
+			ns.lines = append(ns.lines, trailing...)
+		}
+		n.sections = append(n.sections, d.sections[:prevPos]...)
+		n.sections = append(n.sections, np, ns)
+		n.sections = append(n.sections, d.sections[prevPos+1:]...)
+	}
+	var err error
+	n.index, err = buildIndex(n.sections)
+	return n, err
+}
+
+// deleteSection removes a section. Lines that ended it without belonging
+// to it (blank lines, comments introducing the next section) are kept.
+func (d *Document) deleteSection(kind, name string) (*Document, error) {
+	pos, ok := d.sectionPos(kind, name)
+	if !ok {
+		return nil, fmt.Errorf("%s %q: %w", kind, name, ErrNotFound)
+	}
+	_, trailing := splitTrailing(d.sections[pos])
+	n := d.shallowCopy()
+	n.sections = make([]*Section, 0, len(d.sections)-1)
+	n.sections = append(n.sections, d.sections[:pos]...)
+	var prev *Section
+	if pos > 0 {
+		p := d.sections[pos-1]
+		prev = &Section{Kind: p.Kind, Name: p.Name, From: p.From, header: p.header, lines: append([]string(nil), p.lines...)}
+		n.sections[pos-1] = prev
+	} else {
+		prev = &Section{lines: append([]string(nil), d.head.lines...)}
+		n.head = prev
+	}
+	if len(prev.lines) > 0 && strings.TrimSpace(prev.lines[len(prev.lines)-1]) == "" {
+		for len(trailing) > 0 && strings.TrimSpace(trailing[0]) == "" {
+			trailing = trailing[1:]
+		}
+	}
+	prev.lines = append(prev.lines, trailing...)
+	n.sections = append(n.sections, d.sections[pos+1:]...)
+	var err error
+	n.index, err = buildIndex(n.sections)
+	return n, err
+}
+
+// splitTrailing splits a section body into its lines up to the last keyword
+// line and the blank/comment lines after it.
+func splitTrailing(s *Section) (keep, trailing []string) {
+	lines := s.Lines()
+	if len(lines) == 0 {
+		// Only blank lines and comments: they belong to what follows.
+		return nil, s.lines
+	}
+	last := lines[len(lines)-1].Index
+	return s.lines[:last+1], s.lines[last+1:]
+}
+
+// endWithBlank makes lines end with a terminated blank line.
+func endWithBlank(lines []string, nl string) []string {
+	if k := len(lines); k > 0 && !strings.HasSuffix(lines[k-1], "\n") {
+		lines[k-1] += nl
+	}
+	if k := len(lines); k > 0 && strings.TrimSpace(lines[k-1]) == "" {
+		return lines
+	}
+	return append(lines, nl)
+}
+
+func (d *Document) usesTabs() bool {
+	for _, s := range d.sections {
+		for _, l := range s.lines {
+			if strings.HasPrefix(l, "\t") {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,146 @@
+// Package reload validates configurations with `haproxy -c`, replaces the
+// live file atomically, and reloads HAProxy (master CLI, `-sf/-x`, or a
+// custom command) with a success check, coalescing close changes into one
+// reload with one Reload-ID.
+package reload
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// ErrValidation marks a configuration that `haproxy -c` rejected.
+var ErrValidation = errors.New("invalid configuration")
+
+// ValidationError carries HAProxy's own messages about a rejected file.
+type ValidationError struct {
+	Messages string // HAProxy's [ALERT]/[WARNING] lines, file names as the user knows them
+}
+
+func (e *ValidationError) Error() string {
+	return "invalid configuration: " + e.Messages
+}
+
+func (e *ValidationError) Unwrap() error { return ErrValidation }
+
+// Checker runs `haproxy -c`.
+type Checker struct {
+	Bin string // haproxy binary, "haproxy" when empty
+	// MasterWorker adds -W: a file with `program` sections is only valid in
+	// master-worker mode.
+	MasterWorker bool
+	// Dir is the working directory of the check: relative paths in the file
+	// (errorfile, crt, maps) resolve against it as they do for HAProxy.
+	Dir string
+	// Timeout bounds one check; 0 means 60 s.
+	Timeout time.Duration
+}
+
+// CheckResult is what a successful check printed.
+type CheckResult struct {
+	Warnings string        // [WARNING] lines, if any
+	Duration time.Duration // wall time of the haproxy -c run
+}
+
+// These variables tell haproxy it runs under a master; a check must not
+// inherit them from a dataplane launched from a `program` section.
+var strippedEnv = []string{
+	"HAPROXY_MWORKER=", "HAPROXY_MWORKER_REEXEC=", "HAPROXY_MWORKER_WAIT_ONLY=",
+	"HAPROXY_STARTUPLOGS_FD=", "HAPROXY_PROCESSES=",
+}
+
+// Check validates the file at path. displayName replaces path in HAProxy's
+// messages, so a temp file's name never reaches the user. A file with no
+// listener (exit status 2) is valid, with a warning.
+func (c *Checker) Check(ctx context.Context, path, displayName string) (CheckResult, error) {
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	bin := c.Bin
+	if bin == "" {
+		bin = "haproxy"
+	}
+	args := []string{"-c", "-f", path}
+	if c.MasterWorker {
+		args = append([]string{"-W"}, args...)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = c.Dir
+	cmd.Env = cleanEnv(os.Environ())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	res := CheckResult{Duration: time.Since(start)}
+	msgs := cleanMessages(stderr.String(), path, displayName)
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		res.Warnings = msgs // a successful run prints only warnings
+		return res, nil
+	case errors.As(err, &exit) && exit.ExitCode() == 2 && strings.Contains(stdout.String()+stderr.String(), "no listener"):
+		res.Warnings = strings.TrimSpace(msgs + "\nconfiguration has no error but will not start (no listener)")
+		return res, nil
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("haproxy -c %s: %w", displayName, ctx.Err())
+	case errors.As(err, &exit):
+		if msgs == "" {
+			msgs = strings.TrimSpace(stdout.String())
+		}
+		if msgs == "" {
+			msgs = fmt.Sprintf("haproxy -c exited with status %d", exit.ExitCode())
+		}
+		return res, &ValidationError{Messages: msgs}
+	default:
+		return res, fmt.Errorf("run %s -c: %w", bin, err)
+	}
+}
+
+func cleanEnv(env []string) []string {
+	out := env[:0:0]
+next:
+	for _, kv := range env {
+		for _, p := range strippedEnv {
+			if strings.HasPrefix(kv, p) {
+				continue next
+			}
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// pidInMessage matches the "(12345) " HAProxy puts after the level: it
+// changes on every run and means nothing to the user.
+var pidInMessage = regexp.MustCompile(`^(\[[A-Z]+\])\s+\(\d+\) :`)
+
+// cleanMessages drops the [NOTICE] banner lines every run prints, removes
+// PIDs, and names the file as the user knows it.
+func cleanMessages(stderr, path, displayName string) string {
+	var out []string
+	for _, line := range strings.Split(stderr, "\n") {
+		line = strings.TrimRight(line, " \r")
+		if line == "" || strings.HasPrefix(line, "[NOTICE]") {
+			continue
+		}
+		line = pidInMessage.ReplaceAllString(line, "$1 :")
+		if displayName != "" {
+			line = strings.ReplaceAll(line, path, displayName)
+			line = strings.ReplaceAll(line, filepath.Base(path), filepath.Base(displayName))
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}

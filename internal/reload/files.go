@@ -1,0 +1,111 @@
+package reload
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// tempMarker is part of every temporary file name, so stale ones left by a
+// crash can be recognised and removed at start.
+const tempMarker = ".dp-tmp-"
+
+// StageFile writes data to a new temporary file in the directory of path
+// (so the final rename stays on one filesystem and is atomic) and fsyncs it.
+// The file gets the mode of path when it exists, else 0644.
+func StageFile(path string, data []byte) (string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", fmt.Errorf("stage %s: %w", path, err)
+	}
+	tmp := filepath.Join(dir, "."+base+tempMarker+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return "", fmt.Errorf("stage %s: %w", path, err)
+	}
+	_, werr := f.Write(data)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := firstErr(werr, serr, cerr); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("stage %s: %w", path, err)
+	}
+	return tmp, nil
+}
+
+// Promote renames the staged file over path and fsyncs the directory, so
+// that after a crash the directory holds either the old or the new file,
+// complete.
+func Promote(tmp, path string) error {
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("replace %s: %w", path, err)
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// WriteFileAtomic stages data and promotes it over path.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := StageFile(path, data)
+	if err != nil {
+		return err
+	}
+	return Promote(tmp, path)
+}
+
+// SyncDir fsyncs a directory so a rename in it is durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// CleanStale removes temporary files a crash left beside path and returns
+// their names.
+func CleanStale(path string) ([]string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("clean stale files of %s: %w", path, err)
+	}
+	var removed []string
+	prefix := "." + base + tempMarker
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix) {
+			p := filepath.Join(dir, e.Name())
+			if err := os.Remove(p); err == nil {
+				removed = append(removed, p)
+			}
+		}
+	}
+	return removed, nil
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

@@ -1,0 +1,331 @@
+package reload
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// Reload statuses, as the Data Plane API names them.
+const (
+	StatusInProgress = "in_progress"
+	StatusSucceeded  = "succeeded"
+	StatusFailed     = "failed"
+)
+
+// ErrUnknownReload is returned for a Reload-ID the scheduler never issued or
+// no longer remembers.
+var ErrUnknownReload = errors.New("no such reload")
+
+// HistorySize is how many finished reloads are remembered.
+const HistorySize = 100
+
+// Record is one reload as the API shows it.
+type Record struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Response  string `json:"response,omitempty"`
+	Timestamp int64  `json:"reload_timestamp,omitempty"` // unix seconds when it started
+	// Changes counts the requests that shared this reload.
+	Changes int `json:"-"`
+}
+
+// RunFunc performs one reload of whatever configuration is current and
+// returns what HAProxy said. It is never called concurrently.
+type RunFunc func(ctx context.Context) (response string, err error)
+
+// Scheduler coalesces reload requests. A request made while a reload is
+// pending shares it (and its Reload-ID). A request made when nothing is
+// pending starts a reload at once, unless the previous one started less
+// than Delay ago, in which case it starts when Delay has passed. So a burst
+// of changes costs at most one reload per Delay.
+type Scheduler struct {
+	run      RunFunc
+	delay    time.Duration
+	histPath string
+	now      func() time.Time
+	log      *slog.Logger
+	// OnFinish, when set, is called after each reload (metrics).
+	OnFinish func(rec Record, took time.Duration)
+
+	mu        sync.Mutex
+	pending   *job
+	running   *job
+	lastStart time.Time
+	history   []Record
+	day       string
+	seq       int
+	wake      chan struct{}
+}
+
+type job struct {
+	rec    Record
+	urgent bool
+	done   chan struct{}
+}
+
+// SchedulerOptions configures a Scheduler.
+type SchedulerOptions struct {
+	Delay       time.Duration    // minimum time between two reload starts
+	HistoryFile string           // JSON file keeping the last HistorySize reloads; "" = memory only
+	Now         func() time.Time // nil = time.Now
+	Logger      *slog.Logger
+}
+
+// NewScheduler returns a scheduler; call Run to start it. History from
+// HistoryFile is loaded; a reload that was in progress when the previous
+// process stopped is recorded as failed.
+func NewScheduler(run RunFunc, opts SchedulerOptions) (*Scheduler, error) {
+	s := &Scheduler{
+		run:      run,
+		delay:    opts.Delay,
+		histPath: opts.HistoryFile,
+		now:      opts.Now,
+		log:      opts.Logger,
+		wake:     make(chan struct{}, 1),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if err := s.loadHistory(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Scheduler) loadHistory() error {
+	if s.histPath == "" {
+		return nil
+	}
+	b, err := os.ReadFile(s.histPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read reload history: %w", err)
+	}
+	var recs []Record
+	if err := json.Unmarshal(b, &recs); err != nil {
+		// A damaged history is not worth refusing to start over.
+		s.log.Warn("reload history unreadable, starting a new one", "file", s.histPath, "error", err)
+		return nil
+	}
+	for i := range recs {
+		if recs[i].Status == StatusInProgress {
+			recs[i].Status = StatusFailed
+			recs[i].Response = "dataplane stopped before this reload finished"
+		}
+	}
+	if len(recs) > HistorySize {
+		recs = recs[len(recs)-HistorySize:]
+	}
+	s.history = recs
+	if n := len(recs); n > 0 {
+		var y, m, d, seq int
+		if _, err := fmt.Sscanf(recs[n-1].ID, "%4d-%2d-%2d-%d", &y, &m, &d, &seq); err == nil {
+			s.day = fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+			s.seq = seq
+		}
+	}
+	return nil
+}
+
+// Request asks for a reload and returns its Reload-ID: the pending one if
+// there is one, else a new one.
+func (s *Scheduler) Request() string { return s.request(false) }
+
+// RequestNow is Request for a caller that waits for the result
+// (force_reload): the reload does not wait for Delay.
+func (s *Scheduler) RequestNow() string { return s.request(true) }
+
+func (s *Scheduler) request(urgent bool) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = &job{rec: Record{ID: s.nextID(), Status: StatusInProgress}, done: make(chan struct{})}
+	}
+	s.pending.rec.Changes++
+	if urgent {
+		s.pending.urgent = true
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return s.pending.rec.ID
+}
+
+// nextID returns YYYY-MM-DD-N, N counting from 1 each day.
+func (s *Scheduler) nextID() string {
+	day := s.now().Format("2006-01-02")
+	if day != s.day {
+		s.day, s.seq = day, 0
+	}
+	s.seq++
+	return fmt.Sprintf("%s-%d", day, s.seq)
+}
+
+// Run executes reloads until ctx ends.
+func (s *Scheduler) Run(ctx context.Context) {
+	for {
+		s.mu.Lock()
+		p := s.pending
+		s.mu.Unlock()
+		if p == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.wake:
+				continue
+			}
+		}
+		if wait := s.untilAllowed(); wait > 0 {
+			timer := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-timer.C:
+			case <-s.wake:
+				// An urgent request may have arrived; re-evaluate.
+				timer.Stop()
+				continue
+			}
+		}
+		s.runOne(ctx)
+	}
+}
+
+// untilAllowed returns how long the pending reload must still wait.
+func (s *Scheduler) untilAllowed() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil || s.pending.urgent || s.lastStart.IsZero() {
+		return 0
+	}
+	return s.lastStart.Add(s.delay).Sub(s.now())
+}
+
+func (s *Scheduler) runOne(ctx context.Context) {
+	s.mu.Lock()
+	j := s.pending
+	s.pending = nil
+	if j == nil {
+		s.mu.Unlock()
+		return
+	}
+	start := s.now()
+	j.rec.Timestamp = start.Unix()
+	s.running = j
+	s.lastStart = start
+	s.mu.Unlock()
+
+	resp, err := s.run(ctx)
+	took := s.now().Sub(start)
+
+	s.mu.Lock()
+	j.rec.Response = resp
+	if err != nil {
+		j.rec.Status = StatusFailed
+		if j.rec.Response == "" {
+			j.rec.Response = err.Error()
+		}
+		s.log.Error("reload failed", "reload_id", j.rec.ID, "took", took, "error", err)
+	} else {
+		j.rec.Status = StatusSucceeded
+		s.log.Info("reload succeeded", "reload_id", j.rec.ID, "took", took, "changes", j.rec.Changes)
+	}
+	s.history = append(s.history, j.rec)
+	if len(s.history) > HistorySize {
+		s.history = s.history[len(s.history)-HistorySize:]
+	}
+	s.running = nil
+	hist := append([]Record(nil), s.history...)
+	rec := j.rec
+	s.mu.Unlock()
+
+	s.saveHistory(hist)
+	close(j.done)
+	if s.OnFinish != nil {
+		s.OnFinish(rec, took)
+	}
+}
+
+func (s *Scheduler) saveHistory(hist []Record) {
+	if s.histPath == "" {
+		return
+	}
+	b, err := json.Marshal(hist)
+	if err == nil {
+		err = WriteFileAtomic(s.histPath, b)
+	}
+	if err != nil {
+		s.log.Warn("could not save reload history", "file", s.histPath, "error", err)
+	}
+}
+
+// Get returns one reload: finished, running or pending.
+func (s *Scheduler) Get(id string) (Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, j := range []*job{s.pending, s.running} {
+		if j != nil && j.rec.ID == id {
+			return j.rec, nil
+		}
+	}
+	for i := len(s.history) - 1; i >= 0; i-- {
+		if s.history[i].ID == id {
+			return s.history[i], nil
+		}
+	}
+	return Record{}, fmt.Errorf("reload %s: %w", id, ErrUnknownReload)
+}
+
+// List returns the remembered reloads, oldest first, then the running and
+// the pending one.
+func (s *Scheduler) List() []Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := append([]Record(nil), s.history...)
+	for _, j := range []*job{s.running, s.pending} {
+		if j != nil {
+			out = append(out, j.rec)
+		}
+	}
+	return out
+}
+
+// Pending reports whether a reload is waiting to start.
+func (s *Scheduler) Pending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending != nil
+}
+
+// Wait blocks until reload id has finished and returns its record.
+func (s *Scheduler) Wait(ctx context.Context, id string) (Record, error) {
+	s.mu.Lock()
+	var done chan struct{}
+	for _, j := range []*job{s.pending, s.running} {
+		if j != nil && j.rec.ID == id {
+			done = j.done
+		}
+	}
+	s.mu.Unlock()
+	if done != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return Record{}, fmt.Errorf("wait for reload %s: %w", id, ctx.Err())
+		}
+	}
+	return s.Get(id)
+}

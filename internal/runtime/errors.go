@@ -1,0 +1,89 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel kinds. A *CommandError unwraps to one of the first three (or to
+// nil when the reply is not classified); validation failures wrap
+// ErrInvalidArgument. Test them with errors.Is.
+var (
+	// ErrNotFound: HAProxy does not know the backend, server, frontend or proxy.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: the object to create already exists.
+	ErrExists = errors.New("already exists")
+	// ErrUnsupported: HAProxy refused because the object's configuration does
+	// not allow the operation (static LB algorithm, option not accepted for a
+	// dynamic server, server still referenced or not in maintenance, checks
+	// not configured).
+	ErrUnsupported = errors.New("not supported for this object")
+	// ErrInvalidArgument: our own validation rejected the input; nothing was
+	// sent to HAProxy.
+	ErrInvalidArgument = errors.New("invalid argument")
+)
+
+// CommandError is returned when HAProxy answered a command with anything
+// other than the success reply expected for it. Reply is HAProxy's reply with
+// surrounding whitespace trimmed; Kind is a sentinel or nil.
+type CommandError struct {
+	Command string
+	Reply   string
+	Kind    error
+}
+
+// maxErrorReply bounds the reply quoted by Error: "Unknown command" replies
+// list the whole help text.
+const maxErrorReply = 300
+
+// Error quotes the command and HAProxy's reply on one line.
+func (e *CommandError) Error() string {
+	reply := strings.Join(strings.Fields(e.Reply), " ")
+	if reply == "" {
+		reply = "(empty reply)"
+	}
+	if len(reply) > maxErrorReply {
+		reply = reply[:maxErrorReply] + "..."
+	}
+	return fmt.Sprintf("haproxy rejected %q: %s", e.Command, reply)
+}
+
+// Unwrap returns the sentinel kind (nil when unclassified).
+func (e *CommandError) Unwrap() error { return e.Kind }
+
+// replyKinds maps fragments of HAProxy 2.6 error replies to sentinels. Only
+// the first line of a reply is matched, so help text listed after
+// "Unknown command" can never be mistaken for a known error.
+var replyKinds = []struct {
+	text string
+	kind error
+}{
+	{"No such server", ErrNotFound},
+	{"No such backend", ErrNotFound},
+	{"No such frontend", ErrNotFound},
+	{"No such proxy", ErrNotFound},
+	{"Can't find backend", ErrNotFound},
+	{"Already exists a server", ErrExists},
+	{"static LB algorithm", ErrUnsupported},
+	{"must use a dynamic load balancing", ErrUnsupported},
+	{"is not accepted for dynamic server", ErrUnsupported},
+	{"cannot be removed at runtime", ErrUnsupported},
+	{"Only servers in maintenance mode can be deleted", ErrUnsupported},
+	{"checks are not enabled on this server", ErrUnsupported},
+	{"was not configured on this server", ErrUnsupported},
+}
+
+// newCommandError classifies reply, the answer HAProxy gave to cmd.
+func newCommandError(cmd, reply string) *CommandError {
+	reply = strings.TrimSpace(reply)
+	first, _, _ := strings.Cut(reply, "\n")
+	var kind error
+	for _, k := range replyKinds {
+		if strings.Contains(first, k.text) {
+			kind = k.kind
+			break
+		}
+	}
+	return &CommandError{Command: cmd, Reply: reply, Kind: kind}
+}

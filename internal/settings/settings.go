@@ -1,0 +1,252 @@
+// Package settings loads dataplane's own configuration: an HCL file, overridden
+// by command-line flags.
+//
+// # Sources and precedence
+//
+// Load starts from the defaults (see Defaults), applies the HCL file named by
+// -f when that flag is given (no file is read otherwise), then applies the
+// flags that were actually given on the command line. Every block and
+// attribute of the file is optional. When haproxy.master_runtime is still
+// empty afterwards it is taken from the HAPROXY_MASTER_CLI environment
+// variable, which HAProxy sets for programs it starts in master-worker mode.
+//
+// Relative paths in the file (config_file, userlist_file, transaction_dir,
+// backups_dir, pid_file, master_runtime) are resolved against the directory of
+// the file; relative paths given by flags are resolved against the working
+// directory. "~" is never expanded.
+//
+// # Environment variables and passwords
+//
+// In HCL a quoted string is a template: "${NAME}" is a reference to a variable
+// NAME, not literal text. Load evaluates expressions with exactly one
+// variable, env, an object holding the environment variables that the file
+// itself names (and only those: nothing else is looked up). So the user
+// chooses explicitly:
+//
+//	password = env.ADMIN_PASSWORD      # read now from the environment
+//	password = "${env.ADMIN_PASSWORD}" # the same, as a template
+//	password = "$${ADMIN_PASSWORD}"    # the literal text ${ADMIN_PASSWORD}, left for later
+//
+// A bare "${ADMIN_PASSWORD}" is rejected (unknown variable, with a hint naming
+// both forms above) rather than read from the environment: top-level names
+// stay free, a typo cannot silently pick up an unrelated variable, and the
+// file says what it reads. An unset variable reads as "", so an empty password
+// is reported as a problem. env can be used in any attribute, not only in
+// passwords. "%{" also starts a template directive; write "%%{" for the
+// literal text. A null value counts as absent and leaves the default.
+//
+// A file whose name ends in ".json" is read as HCL's JSON syntax; any other
+// name is read as HCL native syntax.
+//
+// # Errors
+//
+// Every problem found (syntax errors, unknown blocks or attributes, wrong
+// types, bad values, bad flags) is reported, one per line, as
+// "file:line:col: message" for the file and "flag --name: message" for flags,
+// in a single *LoadError.
+package settings
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// Settings is dataplane's complete configuration.
+type Settings struct {
+	API     API     // the `dataplaneapi` block
+	HAProxy HAProxy // the `haproxy` block
+	Log     Log     // the `log` block
+	Metrics Metrics // the `metrics` block
+	File    string  // absolute path of the HCL file that was loaded ("" when none)
+}
+
+// API configures the HTTP API itself (the `dataplaneapi` block).
+type API struct {
+	Host           string        // `host`, default "127.0.0.1"
+	Port           int           // `port`, default 5555, 1..65535
+	Users          []User        // repeatable `user "<name>" { password = "...", insecure = bool }`
+	Userlist       Userlist      // the `userlist` block
+	Transaction    Transaction   // the `transaction` block
+	MaxBodySize    int64         // `max_body_size` in bytes, default 64 MiB, > 0
+	ShowSystemInfo bool          // `show_system_info`, default false
+	ReadTimeout    time.Duration // `read_timeout` such as "30s", default 30s, > 0
+	WriteTimeout   time.Duration // `write_timeout`, default 5m (force_reload requests wait for a reload), > 0
+}
+
+// User is one `user "<name>"` block: an API user defined in dataplane's own
+// configuration rather than in an HAProxy userlist.
+type User struct {
+	Name     string // the block label, unique and non-empty
+	Password string // `password`, required: a crypt(3) hash, or plain text when Insecure
+	Insecure bool   // `insecure`: Password is plain text
+}
+
+// Userlist names the HAProxy userlist the API users may come from (the
+// `userlist` block).
+type Userlist struct {
+	Userlist     string // `userlist`, default "controller"
+	UserlistFile string // `userlist_file`, default "" (the userlist lives in the HAProxy configuration)
+}
+
+// Transaction configures configuration transactions (the `transaction` block).
+type Transaction struct {
+	TransactionDir      string // `transaction_dir`, default "/tmp/dataplane"
+	BackupsNumber       int    // `backups_number`, default 0 (no backups), >= 0
+	BackupsDir          string // `backups_dir`, default ""
+	MaxOpenTransactions int    // `max_open_transactions`, default 20, >= 1
+}
+
+// HAProxy describes the managed HAProxy (the `haproxy` block).
+type HAProxy struct {
+	ConfigFile string // `config_file`, default "/etc/haproxy/haproxy.cfg"
+	HAProxyBin string // `haproxy_bin`, default "haproxy"
+	// MasterRuntime is `master_runtime`, the master CLI socket path. When
+	// empty it is taken from the environment variable HAPROXY_MASTER_CLI
+	// (first unix socket listed, without its "unix@" prefix).
+	MasterRuntime string
+	Reload        Reload // the `reload` block
+}
+
+// Reload strategies accepted by Reload.ReloadStrategy.
+const (
+	StrategyDefault    = ""           // let the reload package choose
+	StrategyMaster     = "master"     // "reload" command on the master CLI
+	StrategyStandalone = "standalone" // start a new process with -sf <old pids>
+	StrategyCustom     = "custom"     // run Reload.ReloadCmd
+)
+
+// Reload configures how HAProxy is reloaded (the `reload` block inside
+// `haproxy`).
+type Reload struct {
+	ReloadDelay    int    // `reload_delay` in seconds, default 5, >= 0
+	ReloadCmd      string // `reload_cmd`
+	RestartCmd     string // `restart_cmd`
+	ReloadStrategy string // `reload_strategy`: one of the Strategy constants; "custom" requires ReloadCmd
+	PIDFile        string // `pid_file`, used by the "standalone" strategy, default ""
+}
+
+// Log configures dataplane's own logging (the `log` block).
+type Log struct {
+	Level  string // `log_level`: debug, info, warn or error; default info
+	Format string // `log_format`: text or json; default text
+}
+
+// Metrics configures the /metrics endpoint (the `metrics` block).
+type Metrics struct {
+	Auth bool // `auth`, default true: /metrics requires basic auth
+}
+
+// Defaults returns the settings used when neither the file nor a flag says
+// otherwise.
+func Defaults() *Settings {
+	return &Settings{
+		API: API{
+			Host:     "127.0.0.1",
+			Port:     5555,
+			Userlist: Userlist{Userlist: "controller"},
+			Transaction: Transaction{
+				TransactionDir:      "/tmp/dataplane",
+				MaxOpenTransactions: 20,
+			},
+			MaxBodySize:  64 << 20,
+			ReadTimeout:  30 * time.Second,
+			WriteTimeout: 5 * time.Minute,
+		},
+		HAProxy: HAProxy{
+			ConfigFile: "/etc/haproxy/haproxy.cfg",
+			HAProxyBin: "haproxy",
+			Reload:     Reload{ReloadDelay: 5},
+		},
+		Log:     Log{Level: "info", Format: "text"},
+		Metrics: Metrics{Auth: true},
+	}
+}
+
+// LoadError lists every problem that stopped Load, one per entry, each
+// formatted as "file:line:col: message" or "flag --name: message".
+type LoadError struct {
+	Problems []string
+}
+
+// Error returns the problems joined by newlines.
+func (e *LoadError) Error() string {
+	return strings.Join(e.Problems, "\n")
+}
+
+// Load builds the settings from args (the command line without the program
+// name, e.g. os.Args[1:]) and getenv (normally os.Getenv; nil means
+// os.Getenv). getenv is consulted only for HAPROXY_MASTER_CLI and for the
+// env.NAME references the file contains.
+//
+// -h or --help prints the usage to standard error and returns an error
+// wrapping flag.ErrHelp. Any other problem yields a *LoadError listing all of
+// them.
+func Load(args []string, getenv func(string) string) (*Settings, error) {
+	return load(args, getenv, os.Stderr)
+}
+
+// load is Load with the usage output as a parameter, for tests.
+func load(args []string, getenv func(string) string, usage io.Writer) (*Settings, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	fl, err := parseFlags(args, usage)
+	if err != nil {
+		return nil, err
+	}
+
+	s := Defaults()
+	var probs problems
+	probs.add(fl.problems...)
+	origins := map[string]origin{}
+
+	if fl.file.value != "" {
+		probs.add(loadFile(fl.file.value, s, origins, getenv)...)
+	}
+	probs.add(fl.apply(s, origins)...)
+
+	if s.HAProxy.MasterRuntime == "" {
+		s.HAProxy.MasterRuntime = masterCLISocket(getenv("HAPROXY_MASTER_CLI"))
+	}
+	probs.add(validate(s, origins)...)
+
+	if len(probs) > 0 {
+		return nil, &LoadError{Problems: probs.lines()}
+	}
+	return s, nil
+}
+
+// masterCLISocket extracts the master CLI socket path from the value of
+// HAPROXY_MASTER_CLI: the first ';'-separated entry that is a unix socket,
+// either "unix@/path" or a bare absolute path. It returns "" when there is
+// none (for instance only "ipv4@127.0.0.1:9999" or "sockpair@4").
+func masterCLISocket(v string) string {
+	for entry := range strings.SplitSeq(v, ";") {
+		entry = strings.TrimSpace(entry)
+		switch {
+		case strings.HasPrefix(entry, "unix@"):
+			if p := strings.TrimPrefix(entry, "unix@"); p != "" {
+				return p
+			}
+		case strings.HasPrefix(entry, "/"):
+			return entry
+		}
+	}
+	return ""
+}
+
+// checkRange returns a problem message when v is outside [lo, hi].
+func checkRange(name string, v, lo, hi int64) string {
+	if v < lo || v > hi {
+		if hi == maxInt64 {
+			return fmt.Sprintf("%s must be at least %d, got %d", name, lo, v)
+		}
+		return fmt.Sprintf("%s must be between %d and %d, got %d", name, lo, hi, v)
+	}
+	return ""
+}
+
+const maxInt64 = int64(^uint64(0) >> 1)

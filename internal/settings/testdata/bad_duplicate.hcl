@@ -1,0 +1,6 @@
+log {
+  log_level = "debug"
+}
+log {
+  log_level = "warn"
+}

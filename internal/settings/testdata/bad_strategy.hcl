@@ -1,0 +1,5 @@
+haproxy {
+  reload {
+    reload_strategy = "systemd"
+  }
+}

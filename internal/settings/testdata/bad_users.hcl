@@ -1,0 +1,19 @@
+dataplaneapi {
+  user "admin" {
+    password = "a"
+    insecure = true
+  }
+  user "admin" {
+    password = "b"
+    insecure = true
+  }
+  user "nopass" {
+    insecure = true
+  }
+  user "" {
+    password = env.UNSET_PASSWORD
+  }
+  user {
+    password = "x"
+  }
+}

@@ -1,0 +1,45 @@
+# Every attribute set to a value other than its default.
+dataplaneapi {
+  host             = "0.0.0.0"
+  port             = 8080
+  max_body_size    = 1048576
+  show_system_info = true
+  read_timeout     = "10s"
+  write_timeout    = "2m30s"
+  user "admin" {
+    password = "$6$salt$hash"
+  }
+  user "ops" {
+    password = "plain"
+    insecure = true
+  }
+  userlist {
+    userlist      = "api"
+    userlist_file = "/etc/haproxy/users.cfg"
+  }
+  transaction {
+    transaction_dir       = "/var/lib/dataplane/tx"
+    backups_number        = 3
+    backups_dir           = "/var/lib/dataplane/backups"
+    max_open_transactions = 5
+  }
+}
+haproxy {
+  config_file    = "/srv/haproxy.cfg"
+  haproxy_bin    = "/usr/sbin/haproxy"
+  master_runtime = "/run/haproxy-master.sock"
+  reload {
+    reload_delay    = 0
+    reload_cmd      = "systemctl reload haproxy"
+    restart_cmd     = "systemctl restart haproxy"
+    reload_strategy = "custom"
+    pid_file        = "/run/haproxy.pid"
+  }
+}
+log {
+  log_level  = "debug"
+  log_format = "json"
+}
+metrics {
+  auth = false
+}

@@ -1,0 +1,460 @@
+// Package transaction owns the live haproxy.cfg document and its staged
+// copies: optimistic version checks, transactions, and the one serialized
+// commit path (render, `haproxy -c`, atomic replace, apply).
+package transaction
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"dataplane/internal/config"
+	"dataplane/internal/reload"
+)
+
+// ErrVersionMismatch is returned when the version a change is based on is
+// not the current one.
+var ErrVersionMismatch = errors.New("version mismatch")
+
+// VersionError says which versions disagreed.
+type VersionError struct {
+	Current, Given int64
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("version in configuration file is %d, given version is %d", e.Current, e.Given)
+}
+
+func (e *VersionError) Unwrap() error { return ErrVersionMismatch }
+
+// Options configures a Store.
+type Options struct {
+	ConfigFile string
+	Checker    *reload.Checker
+	Logger     *slog.Logger
+	// BackupsNumber > 0 keeps that many pre-commit copies of the file as
+	// <BackupsDir>/<name>.<version>.
+	BackupsNumber int
+	BackupsDir    string // default: the config file's directory
+}
+
+// Store holds the live document and serializes every change to it.
+type Store struct {
+	opts Options
+	log  *slog.Logger
+
+	// mu serializes commits, reloads and runtime applies, so the file,
+	// the published document and what HAProxy runs move together.
+	mu sync.Mutex
+	// running is the document HAProxy runs (the last one applied with
+	// success). Guarded by mu.
+	running *config.Document
+	sched   *reload.Scheduler
+	strat   reload.Strategy
+
+	live      atomic.Pointer[liveState]
+	refreshMu sync.Mutex
+}
+
+type liveState struct {
+	doc   *config.Document
+	stamp fileStamp
+}
+
+// fileStamp identifies the bytes of the file on disk cheaply (stat) and
+// exactly (hash).
+type fileStamp struct {
+	size  int64
+	mtime time.Time
+	ino   uint64
+	sum   [32]byte
+}
+
+// Open loads the live file, removes temporary files a crash left beside it,
+// and assumes HAProxy runs what the file holds.
+func Open(opts Options) (*Store, error) {
+	s := &Store{opts: opts, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.BackupsDir == "" {
+		s.opts.BackupsDir = filepath.Dir(opts.ConfigFile)
+	}
+	removed, err := reload.CleanStale(opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range removed {
+		s.log.Warn("removed a temporary file left by an interrupted commit", "file", f)
+	}
+	st, err := s.readFile(0)
+	if err != nil {
+		return nil, err
+	}
+	s.live.Store(st)
+	s.running = st.doc
+	return s, nil
+}
+
+// SetReloader connects the reload scheduler and the strategy it runs. The
+// scheduler's RunFunc must be s.PerformReload.
+func (s *Store) SetReloader(sched *reload.Scheduler, strat reload.Strategy) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sched, s.strat = sched, strat
+}
+
+// ConfigFile is the path of the live file.
+func (s *Store) ConfigFile() string { return s.opts.ConfigFile }
+
+// readFile reads and parses the live file. A file without `# _version` is
+// version 1; minVersion lets an external edit move the version on.
+func (s *Store) readFile(minVersion int64) (*liveState, error) {
+	f, err := os.Open(s.opts.ConfigFile)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", s.opts.ConfigFile, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", s.opts.ConfigFile, err)
+	}
+	data := make([]byte, fi.Size())
+	if _, err := readFull(f, data); err != nil {
+		return nil, fmt.Errorf("read %s: %w", s.opts.ConfigFile, err)
+	}
+	doc, err := config.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", s.opts.ConfigFile, err)
+	}
+	if doc.Version() < minVersion {
+		doc = doc.WithVersion(minVersion)
+	}
+	return &liveState{doc: doc, stamp: stampOf(fi, data)}, nil
+}
+
+func readFull(f *os.File, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := f.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func stampOf(fi os.FileInfo, data []byte) fileStamp {
+	st := fileStamp{size: fi.Size(), mtime: fi.ModTime(), sum: sha256.Sum256(data)}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st
+}
+
+// Live returns the current document. A file changed behind the server's
+// back is noticed here (stat, then hash), re-read, and its version moved on
+// past the previous one so that writers holding the old version get 409.
+func (s *Store) Live() (*config.Document, error) {
+	if err := s.refresh(); err != nil {
+		return nil, err
+	}
+	return s.live.Load().doc, nil
+}
+
+// Version is the current version.
+func (s *Store) Version() (int64, error) {
+	d, err := s.Live()
+	if err != nil {
+		return 0, err
+	}
+	return d.Version(), nil
+}
+
+func (s *Store) refresh() error {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	cur := s.live.Load()
+	fi, err := os.Stat(s.opts.ConfigFile)
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", s.opts.ConfigFile, err)
+	}
+	if sameStat(cur.stamp, fi) {
+		return nil
+	}
+	next, err := s.readFile(0)
+	if err != nil {
+		return err
+	}
+	if next.stamp.sum == cur.stamp.sum {
+		// Same bytes (touched, or rewritten identically): keep the
+		// published document, note the new stat.
+		s.live.Store(&liveState{doc: cur.doc, stamp: next.stamp})
+		return nil
+	}
+	if v := cur.doc.Version() + 1; next.doc.Version() < v {
+		next.doc = next.doc.WithVersion(v)
+	}
+	s.log.Warn("configuration file changed outside the API; reloaded it",
+		"file", s.opts.ConfigFile, "version", next.doc.Version())
+	s.live.Store(next)
+	return nil
+}
+
+func sameStat(st fileStamp, fi os.FileInfo) bool {
+	if st.size != fi.Size() || !st.mtime.Equal(fi.ModTime()) {
+		return false
+	}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok && sys.Ino != st.ino {
+		return false
+	}
+	return true
+}
+
+// CommitOptions says how a change is applied.
+type CommitOptions struct {
+	SkipReload  bool // write the file only
+	ForceReload bool // wait for the reload and report its outcome
+	// KeepVersion keeps the new document's own `# _version` (raw POST with
+	// skip_version) instead of setting the current version + 1.
+	KeepVersion bool
+}
+
+// Result describes a committed change.
+type Result struct {
+	Doc       *config.Document // the new live document
+	Version   int64
+	ReloadID  string // the reload that applies it, "" when none was needed
+	Reloaded  bool   // ForceReload: the reload finished with success
+	Unchanged bool   // the change was a no-op: nothing written
+	Warnings  string // haproxy -c warnings
+}
+
+// Replace makes next the live document when baseVersion is current (any
+// version when skipVersion).
+func (s *Store) Replace(ctx context.Context, baseVersion int64, skipVersion bool, next *config.Document, opts CommitOptions) (Result, error) {
+	return s.Edit(ctx, baseVersion, skipVersion, func(*config.Document) (*config.Document, error) { return next, nil }, opts)
+}
+
+// Edit applies edit to the live document and commits the result, all under
+// the commit lock, when baseVersion is the current version (or skipVersion).
+// An edit that returns its input unchanged is a no-op: nothing is written or
+// reloaded (unless ForceReload asks for a reload anyway).
+func (s *Store) Edit(ctx context.Context, baseVersion int64, skipVersion bool, edit func(*config.Document) (*config.Document, error), opts CommitOptions) (Result, error) {
+	res, err := s.editLocked(ctx, baseVersion, skipVersion, edit, opts)
+	if err != nil {
+		return res, err
+	}
+	return s.finish(ctx, res, opts)
+}
+
+func (s *Store) editLocked(ctx context.Context, baseVersion int64, skipVersion bool, edit func(*config.Document) (*config.Document, error), opts CommitOptions) (Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(); err != nil {
+		return Result{}, err
+	}
+	live := s.live.Load().doc
+	if !skipVersion && baseVersion != live.Version() {
+		return Result{}, &VersionError{Current: live.Version(), Given: baseVersion}
+	}
+	next, err := edit(live)
+	if err != nil {
+		return Result{}, err
+	}
+	if next == live {
+		res := Result{Doc: live, Version: live.Version(), Unchanged: true}
+		if opts.ForceReload && s.sched != nil {
+			res.ReloadID = s.sched.RequestNow()
+		}
+		return res, nil
+	}
+	return s.commitLocked(ctx, live, next, opts)
+}
+
+// commitLocked writes next over the live file through the validated path
+// and hands it to the reload scheduler. s.mu must be held.
+func (s *Store) commitLocked(ctx context.Context, live, next *config.Document, opts CommitOptions) (Result, error) {
+	if !opts.KeepVersion {
+		next = next.WithVersion(live.Version() + 1)
+	}
+	data := next.Render()
+	path := s.opts.ConfigFile
+	tmp, err := reload.StageFile(path, data)
+	if err != nil {
+		return Result{}, err
+	}
+	check, err := s.opts.Checker.Check(ctx, tmp, path)
+	if err != nil {
+		os.Remove(tmp)
+		return Result{}, fmt.Errorf("commit version %d: %w", next.Version(), err)
+	}
+	if err := s.backup(live); err != nil {
+		os.Remove(tmp)
+		return Result{}, err
+	}
+	if err := reload.Promote(tmp, path); err != nil {
+		return Result{}, err
+	}
+	if err := s.publish(next, data); err != nil {
+		return Result{}, err
+	}
+	res := Result{Doc: next, Version: next.Version(), Warnings: check.Warnings}
+	if !opts.SkipReload && s.sched != nil {
+		if opts.ForceReload {
+			res.ReloadID = s.sched.RequestNow()
+		} else {
+			res.ReloadID = s.sched.Request()
+		}
+	}
+	return res, nil
+}
+
+// publish makes doc the live document after its bytes were renamed into
+// place.
+func (s *Store) publish(doc *config.Document, data []byte) error {
+	fi, err := os.Stat(s.opts.ConfigFile)
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", s.opts.ConfigFile, err)
+	}
+	s.refreshMu.Lock()
+	s.live.Store(&liveState{doc: doc, stamp: stampOf(fi, data)})
+	s.refreshMu.Unlock()
+	return nil
+}
+
+// finish waits for the reload when the caller asked for it.
+func (s *Store) finish(ctx context.Context, res Result, opts CommitOptions) (Result, error) {
+	if !opts.ForceReload || res.ReloadID == "" {
+		return res, nil
+	}
+	rec, err := s.sched.Wait(ctx, res.ReloadID)
+	if err != nil {
+		return res, err
+	}
+	if rec.Status != reload.StatusSucceeded {
+		return res, fmt.Errorf("reload %s: %s: %w", rec.ID, rec.Response, reload.ErrReloadFailed)
+	}
+	res.Reloaded = true
+	// A failed reload may have rolled the document back; report what is
+	// live now.
+	if d, err := s.Live(); err == nil {
+		res.Doc, res.Version = d, d.Version()
+	}
+	return res, nil
+}
+
+// Reload asks for a reload of the live configuration (POST /reloads).
+func (s *Store) Reload(ctx context.Context, wait bool) (reload.Record, error) {
+	if s.sched == nil {
+		return reload.Record{}, errors.New("no reload strategy configured")
+	}
+	if !wait {
+		id := s.sched.Request()
+		return s.sched.Get(id)
+	}
+	id := s.sched.RequestNow()
+	rec, err := s.sched.Wait(ctx, id)
+	if err != nil {
+		return rec, err
+	}
+	if rec.Status != reload.StatusSucceeded {
+		return rec, fmt.Errorf("reload %s: %s: %w", rec.ID, rec.Response, reload.ErrReloadFailed)
+	}
+	return rec, nil
+}
+
+// PerformReload is the scheduler's RunFunc: it validates the live file,
+// reloads HAProxy, and on failure puts the last configuration that ran back
+// in place (file, document and version), so HAProxy and the file agree.
+func (s *Store) PerformReload(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.refresh(); err != nil {
+		return "", err
+	}
+	cur := s.live.Load().doc
+	// The file may have been edited by hand since the last commit: never
+	// reload a file HAProxy would refuse.
+	if _, err := s.opts.Checker.Check(ctx, s.opts.ConfigFile, s.opts.ConfigFile); err != nil {
+		return "", s.rollbackLocked(cur, fmt.Errorf("reload: %w", err))
+	}
+	out, err := s.strat.Reload(ctx)
+	if err != nil {
+		return out, s.rollbackLocked(cur, err)
+	}
+	s.running = cur
+	return out, nil
+}
+
+// rollbackLocked restores the document HAProxy still runs after a failed
+// reload, and returns cause with what was done.
+func (s *Store) rollbackLocked(failed *config.Document, cause error) error {
+	good := s.running
+	if good == failed || good == nil {
+		return cause
+	}
+	data := good.Render()
+	if err := reload.WriteFileAtomic(s.opts.ConfigFile, data); err != nil {
+		return fmt.Errorf("%w; and restoring version %d failed: %v", cause, good.Version(), err)
+	}
+	if err := s.publish(good, data); err != nil {
+		return fmt.Errorf("%w; and publishing version %d failed: %v", cause, good.Version(), err)
+	}
+	s.log.Warn("reload failed; restored the last configuration that ran",
+		"failed_version", failed.Version(), "restored_version", good.Version())
+	return fmt.Errorf("%w; restored version %d, which HAProxy still runs", cause, good.Version())
+}
+
+// backup keeps the pre-commit file as <name>.<version> and removes the
+// oldest beyond BackupsNumber.
+func (s *Store) backup(live *config.Document) error {
+	n := s.opts.BackupsNumber
+	if n <= 0 {
+		return nil
+	}
+	name := filepath.Base(s.opts.ConfigFile)
+	path := filepath.Join(s.opts.BackupsDir, fmt.Sprintf("%s.%d", name, live.Version()))
+	if err := reload.WriteFileAtomic(path, live.Render()); err != nil {
+		return fmt.Errorf("backup version %d: %w", live.Version(), err)
+	}
+	old := filepath.Join(s.opts.BackupsDir, fmt.Sprintf("%s.%d", name, live.Version()-int64(n)))
+	if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		s.log.Warn("could not remove an old backup", "file", old, "error", err)
+	}
+	return nil
+}
+
+// Backup returns the bytes of the backup of version v.
+func (s *Store) Backup(v int64) ([]byte, error) {
+	if s.opts.BackupsNumber <= 0 {
+		return nil, fmt.Errorf("version %d: backups are off (backups_number = 0): %w", v, config.ErrNotFound)
+	}
+	name := filepath.Base(s.opts.ConfigFile)
+	b, err := os.ReadFile(filepath.Join(s.opts.BackupsDir, fmt.Sprintf("%s.%d", name, v)))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("backup of version %d: %w", v, config.ErrNotFound)
+	}
+	return b, err
+}
+
+// Validate runs `haproxy -c` on data without writing the live file (raw
+// POST with only_validate). The check runs on a temporary file beside the
+// live one, so relative paths resolve as they would for the real file.
+func (s *Store) Validate(ctx context.Context, data []byte) (reload.CheckResult, error) {
+	tmp, err := reload.StageFile(s.opts.ConfigFile, data)
+	if err != nil {
+		return reload.CheckResult{}, err
+	}
+	defer os.Remove(tmp)
+	return s.opts.Checker.Check(ctx, tmp, s.opts.ConfigFile)
+}

@@ -189,19 +189,21 @@ func (d *Document) editSection(kind, name string, f func(e *lineEdit) error) (*D
 }
 
 // addSection inserts a new section with the given header words and body
-// lines after the last section of the same kind (else at the end of the
-// file), separated by a blank line. Blank lines and comments that ended the
+// lines after the last section of the same kind (else, or when atEnd, at
+// the end of the file), separated by a blank line. Blank lines and comments that ended the
 // section it follows (they usually introduce the next section) move below
 // the new one, so the layout of the file is kept.
-func (d *Document) addSection(kind, name string, headerWords []string, body [][]string) (*Document, error) {
+func (d *Document) addSection(kind, name string, headerWords []string, body [][]string, atEnd bool) (*Document, error) {
 	if _, exists := d.sectionPos(kind, name); exists {
 		return nil, fmt.Errorf("%s %q: %w", kind, name, ErrExists)
 	}
 	indent := "    "
 	prevPos := -1
-	for i, s := range d.sections {
-		if s.Kind == kind {
-			prevPos = i
+	if !atEnd {
+		for i, s := range d.sections {
+			if s.Kind == kind {
+				prevPos = i
+			}
 		}
 	}
 	if prevPos < 0 {

@@ -20,6 +20,8 @@ type Section struct {
 	lines  []string // raw body lines, terminators included
 
 	parsed atomic.Pointer[[]Line]
+	// model caches the typed view (Frontend, Backend, ...) of the section.
+	model atomic.Value
 }
 
 // Line is one body line split into words the way HAProxy splits them:

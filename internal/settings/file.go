@@ -111,6 +111,7 @@ func loadFile(path string, s *Settings, origins map[string]origin, getenv func(s
 
 	d := &fileDecoder{
 		ctx:     &hcl.EvalContext{Variables: map[string]cty.Value{"env": envObject(f.Body, getenv)}},
+		getenv:  getenv,
 		dir:     filepath.Dir(abs),
 		origins: origins,
 		name:    path,
@@ -123,6 +124,7 @@ func loadFile(path string, s *Settings, origins map[string]origin, getenv func(s
 // fileDecoder evaluates the attributes of a decoded file into Settings.
 type fileDecoder struct {
 	ctx     *hcl.EvalContext
+	getenv  func(string) string
 	dir     string // absolute directory of the file, for relative paths
 	name    string // file name as given, for messages
 	origins map[string]origin
@@ -254,13 +256,33 @@ func (d *fileDecoder) users(blocks []*fileUser) []User {
 		switch {
 		case b.Password == nil:
 			d.probs.addf(origin{rng: b.DefRange}, "Missing required argument: user %q needs a password", b.Name)
-		case d.eval(b.Password, &u.Password) && u.Password == "":
+		case d.evalPassword(b.Password, &u.Password) && u.Password == "":
 			d.probs.addf(origin{rng: b.Password.Expr.Range()}, "Invalid password: the password of user %q is empty (an unset environment variable?)", b.Name)
 		}
 		d.eval(b.Insecure, &u.Insecure)
 		users = append(users, u)
 	}
 	return users
+}
+
+// evalPassword evaluates a password attribute. Besides env.NAME, a password
+// may be written "${NAME}" (the Data Plane API's convention): the names such
+// a password references, and only those, are read from the environment.
+func (d *fileDecoder) evalPassword(a *hcl.Attribute, target *string) bool {
+	vars := map[string]cty.Value{}
+	for _, t := range a.Expr.Variables() {
+		if name := t.RootName(); name != "env" {
+			vars[name] = cty.StringVal(d.getenv(name))
+		}
+	}
+	if len(vars) == 0 {
+		return d.eval(a, target)
+	}
+	parent := d.ctx
+	d.ctx = parent.NewChild()
+	d.ctx.Variables = vars
+	defer func() { d.ctx = parent }()
+	return d.eval(a, target)
 }
 
 // resolvePath makes a non-empty relative p relative to dir.

@@ -27,10 +27,12 @@
 //	password = "${env.ADMIN_PASSWORD}" # the same, as a template
 //	password = "$${ADMIN_PASSWORD}"    # the literal text ${ADMIN_PASSWORD}, left for later
 //
-// A bare "${ADMIN_PASSWORD}" is rejected (unknown variable, with a hint naming
-// both forms above) rather than read from the environment: top-level names
-// stay free, a typo cannot silently pick up an unrelated variable, and the
-// file says what it reads. An unset variable reads as "", so an empty password
+// A password may also be written "${ADMIN_PASSWORD}", the Data Plane API's
+// convention: in a password attribute, and only there, a bare name is an
+// environment variable. Anywhere else a bare name is rejected (unknown
+// variable, with a hint naming the forms above): top-level names stay free,
+// a typo cannot silently pick up an unrelated variable, and the file says
+// what it reads. An unset variable reads as "", so an empty password
 // is reported as a problem. env can be used in any attribute, not only in
 // passwords. "%{" also starts a template directive; write "%%{" for the
 // literal text. A null value counts as absent and leaves the default.

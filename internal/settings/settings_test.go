@@ -239,6 +239,7 @@ func TestEnvLookups(t *testing.T) {
 		{"master_runtime set", []string{"-f", "testdata/full.hcl"}, nil},
 		{"references", []string{"-f", "testdata/env.hcl"}, []string{"ADMIN_PASSWORD", "HAPROXY_MASTER_CLI", "INDEXED", "SUFFIX"}},
 		{"JSON references", []string{"-f", "testdata/example.json"}, []string{"ADMIN_PASSWORD", "HAPROXY_MASTER_CLI"}},
+		{"bare password variable", []string{"-f", "testdata/password_var.hcl"}, []string{"DP_SECRET", "HAPROXY_MASTER_CLI"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,6 +256,16 @@ func TestEnvLookups(t *testing.T) {
 				t.Errorf("getenv asked for %q, want %q", asked, tt.want)
 			}
 		})
+	}
+}
+
+// TestPasswordFromEnvironment checks the Data Plane API's convention: a
+// password written "${NAME}" is the value of environment variable NAME.
+func TestPasswordFromEnvironment(t *testing.T) {
+	t.Parallel()
+	got := mustLoad(t, []string{"-f", "testdata/password_var.hcl"}, env(map[string]string{"DP_SECRET": "s3cret"}))
+	if len(got.API.Users) != 1 || got.API.Users[0].Password != "s3cret" {
+		t.Fatalf("users = %+v, want admin with the password from DP_SECRET", got.API.Users)
 	}
 }
 
@@ -479,7 +490,9 @@ func TestLoadErrors(t *testing.T) {
 			name: "bare variables and functions",
 			args: []string{"-f", "testdata/bad_bare_var.hcl"},
 			want: []string{
-				`testdata/bad_bare_var.hcl:3:19: Unknown variable: There is no variable named "ADMIN_PASSWORD".` + unknownVarHint,
+				// A password may name an environment variable as "${NAME}";
+				// unset, it is an empty password.
+				`testdata/bad_bare_var.hcl:3:16: Invalid password: the password of user "admin" is empty (an unset environment variable?)`,
 				`testdata/bad_bare_var.hcl:6:10: Unknown variable: There is no variable named "HOST".` + unknownVarHint,
 				`testdata/bad_bare_var.hcl:7:10: Function calls not allowed: Functions may not be called here.`,
 			},

@@ -1,0 +1,378 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Bind is a `bind` line of a frontend. A bind without a `name` param is
+// named after its address token as written (`127.0.0.1:80`, `:443`), as
+// in the Data Plane API.
+type Bind struct {
+	Name         string `json:"name"`
+	Address      string `json:"address"`
+	Port         *int64 `json:"port,omitempty"`
+	PortRangeEnd *int64 `json:"port-range-end,omitempty"`
+	BindParams
+}
+
+// BindParams are the bind params the API models. Flags are booleans, as
+// the Data Plane API has them for binds.
+type BindParams struct {
+	AcceptProxy       bool   `json:"accept_proxy,omitempty"`
+	Allow0rtt         bool   `json:"allow_0rtt,omitempty"`
+	Alpn              string `json:"alpn,omitempty"`
+	Backlog           string `json:"backlog,omitempty"`
+	CrtList           string `json:"crt_list,omitempty"`
+	DeferAccept       bool   `json:"defer_accept,omitempty"`
+	ExposeFdListeners bool   `json:"expose_fd_listeners,omitempty"`
+	Group             string `json:"group,omitempty"`
+	Interface         string `json:"interface,omitempty"`
+	Level             string `json:"level,omitempty"`
+	Maxconn           *int64 `json:"maxconn,omitempty"`
+	Mode              string `json:"mode,omitempty"`
+	Namespace         string `json:"namespace,omitempty"`
+	SSL               bool   `json:"ssl,omitempty"`
+	SSLCafile         string `json:"ssl_cafile,omitempty"`
+	SSLCertificate    string `json:"ssl_certificate,omitempty"`
+	SSLMaxVer         string `json:"ssl_max_ver,omitempty"`
+	SSLMinVer         string `json:"ssl_min_ver,omitempty"`
+	StrictSNI         bool   `json:"strict_sni,omitempty"`
+	Tfo               bool   `json:"tfo,omitempty"`
+	Thread            string `json:"thread,omitempty"`
+	Transparent       bool   `json:"transparent,omitempty"`
+	User              string `json:"user,omitempty"`
+	V4v6              bool   `json:"v4v6,omitempty"`
+	V6only            bool   `json:"v6only,omitempty"`
+	Verify            string `json:"verify,omitempty"`
+}
+
+type bindParam struct {
+	json    string
+	keyword string
+	second  string // for `expose-fd listeners`
+	flag    func(p *BindParams) *bool
+	str     func(p *BindParams) *string
+	num     func(p *BindParams) **int64
+	values  []string
+}
+
+var sslVersions = []string{"SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
+
+var bindParams = []bindParam{
+	{json: "ssl", keyword: "ssl", flag: func(p *BindParams) *bool { return &p.SSL }},
+	{json: "ssl_certificate", keyword: "crt", str: func(p *BindParams) *string { return &p.SSLCertificate }},
+	{json: "crt_list", keyword: "crt-list", str: func(p *BindParams) *string { return &p.CrtList }},
+	{json: "ssl_cafile", keyword: "ca-file", str: func(p *BindParams) *string { return &p.SSLCafile }},
+	{json: "verify", keyword: "verify", values: []string{"none", "optional", "required"}, str: func(p *BindParams) *string { return &p.Verify }},
+	{json: "alpn", keyword: "alpn", str: func(p *BindParams) *string { return &p.Alpn }},
+	{json: "ssl_min_ver", keyword: "ssl-min-ver", values: sslVersions, str: func(p *BindParams) *string { return &p.SSLMinVer }},
+	{json: "ssl_max_ver", keyword: "ssl-max-ver", values: sslVersions, str: func(p *BindParams) *string { return &p.SSLMaxVer }},
+	{json: "strict_sni", keyword: "strict-sni", flag: func(p *BindParams) *bool { return &p.StrictSNI }},
+	{json: "accept_proxy", keyword: "accept-proxy", flag: func(p *BindParams) *bool { return &p.AcceptProxy }},
+	{json: "allow_0rtt", keyword: "allow-0rtt", flag: func(p *BindParams) *bool { return &p.Allow0rtt }},
+	{json: "v4v6", keyword: "v4v6", flag: func(p *BindParams) *bool { return &p.V4v6 }},
+	{json: "v6only", keyword: "v6only", flag: func(p *BindParams) *bool { return &p.V6only }},
+	{json: "transparent", keyword: "transparent", flag: func(p *BindParams) *bool { return &p.Transparent }},
+	{json: "defer_accept", keyword: "defer-accept", flag: func(p *BindParams) *bool { return &p.DeferAccept }},
+	{json: "tfo", keyword: "tfo", flag: func(p *BindParams) *bool { return &p.Tfo }},
+	{json: "expose_fd_listeners", keyword: "expose-fd", second: "listeners", flag: func(p *BindParams) *bool { return &p.ExposeFdListeners }},
+	{json: "thread", keyword: "thread", str: func(p *BindParams) *string { return &p.Thread }},
+	{json: "level", keyword: "level", values: []string{"user", "operator", "admin"}, str: func(p *BindParams) *string { return &p.Level }},
+	{json: "maxconn", keyword: "maxconn", num: func(p *BindParams) **int64 { return &p.Maxconn }},
+	{json: "backlog", keyword: "backlog", str: func(p *BindParams) *string { return &p.Backlog }},
+	{json: "mode", keyword: "mode", str: func(p *BindParams) *string { return &p.Mode }},
+	{json: "user", keyword: "user", str: func(p *BindParams) *string { return &p.User }},
+	{json: "group", keyword: "group", str: func(p *BindParams) *string { return &p.Group }},
+	{json: "interface", keyword: "interface", str: func(p *BindParams) *string { return &p.Interface }},
+	{json: "namespace", keyword: "namespace", str: func(p *BindParams) *string { return &p.Namespace }},
+}
+
+var bindSlots = func() map[string]*bindParam {
+	m := map[string]*bindParam{}
+	for i := range bindParams {
+		m[bindParams[i].keyword] = &bindParams[i]
+	}
+	return m
+}()
+
+func readBindParams(units []paramUnit, p *BindParams) (name string) {
+	for _, u := range units {
+		if u.name == "name" && len(u.words) == 2 {
+			name = u.words[1]
+			continue
+		}
+		bp, ok := bindSlots[u.name]
+		if !ok {
+			continue
+		}
+		val := ""
+		if len(u.words) > 1 {
+			val = unquote(u.words[1])
+		}
+		switch {
+		case bp.flag != nil:
+			if bp.second == "" || val == bp.second {
+				*bp.flag(p) = true
+			}
+		case bp.num != nil:
+			if n, err := strconv.ParseInt(val, 10, 64); err == nil {
+				*bp.num(p) = &n
+			}
+		case val != "":
+			*bp.str(p) = val
+		}
+	}
+	return name
+}
+
+func bindParamWords(bp *bindParam, p *BindParams) []string {
+	switch {
+	case bp.flag != nil:
+		if *bp.flag(p) {
+			if bp.second != "" {
+				return []string{bp.keyword, bp.second}
+			}
+			return []string{bp.keyword}
+		}
+	case bp.num != nil:
+		if n := *bp.num(p); n != nil {
+			return []string{bp.keyword, strconv.FormatInt(*n, 10)}
+		}
+	default:
+		if v := *bp.str(p); v != "" {
+			return []string{bp.keyword, v}
+		}
+	}
+	return nil
+}
+
+func checkBindParams(p *BindParams) error {
+	for i := range bindParams {
+		bp := &bindParams[i]
+		switch {
+		case bp.num != nil:
+			if n := *bp.num(p); n != nil {
+				if err := checkRange(bp.json, *n, 0, 1<<31); err != nil {
+					return err
+				}
+			}
+		case bp.str != nil:
+			v := *bp.str(p)
+			if v == "" {
+				continue
+			}
+			if len(bp.values) > 0 {
+				if err := checkEnum(bp.json, v, bp.values...); err != nil {
+					return err
+				}
+			} else if err := checkWord(bp.json, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// parseBindLine reads `bind <address> <params...>`.
+func parseBindLine(l Line) (Bind, []paramUnit) {
+	tok := l.Arg(1)
+	b := Bind{Name: tok}
+	b.Address, b.Port, b.PortRangeEnd = splitAddress(unquote(tok))
+	var units []paramUnit
+	if len(l.Words) > 2 {
+		units = splitParams(l.Words[2:], bindArity)
+	}
+	if n := readBindParams(units, &b.BindParams); n != "" {
+		b.Name = n
+	}
+	return b, units
+}
+
+// bindWords renders a bind line for b, keeping the params of the existing
+// line (units) that the model does not own. A `name` param is written when
+// the name is not the address token itself.
+func bindWords(b *Bind, addrTok string, units []paramUnit) []string {
+	e := newParamEdit(units, nil)
+	old := &BindParams{}
+	readBindParams(units, old)
+	for i := range bindParams {
+		bp := &bindParams[i]
+		words := bindParamWords(bp, &b.BindParams)
+		if words == nil {
+			continue
+		}
+		for _, u := range units {
+			if u.name == bp.keyword && equalWords(bindParamWords(bp, old), words) {
+				words = u.words
+			}
+		}
+		e.set(bp.json, words...)
+	}
+	if b.Name != addrTok {
+		e.set("name", "name", b.Name)
+	}
+	params := e.render(func(name string) string {
+		if name == "name" {
+			return "name"
+		}
+		if bp, ok := bindSlots[name]; ok {
+			return bp.json
+		}
+		return ""
+	})
+	return append([]string{"bind", addrTok}, params...)
+}
+
+func checkBind(b *Bind) error {
+	if err := checkBindName(b.Name); err != nil {
+		return err
+	}
+	if b.Address != "" {
+		if err := checkAddress("address", b.Address); err != nil {
+			return err
+		}
+	}
+	if b.Address == "" && b.Port == nil {
+		return invalid("address", "an address or a port is required")
+	}
+	if b.Port != nil {
+		if err := checkRange("port", *b.Port, 1, 65535); err != nil {
+			return err
+		}
+	}
+	if b.PortRangeEnd != nil {
+		if b.Port == nil || *b.PortRangeEnd <= *b.Port || *b.PortRangeEnd > 65535 {
+			return invalid("port-range-end", "must be above port and at most 65535")
+		}
+	}
+	return checkBindParams(&b.BindParams)
+}
+
+// checkBindName accepts names and address tokens (unnamed binds are named
+// after their address, which may hold '*', '[' ']' or '/').
+func checkBindName(v string) error {
+	if err := checkWord("name", v); err != nil {
+		return err
+	}
+	if strings.ContainsAny(v, ";,") {
+		return invalid("name", "%q must not contain ';' or ','", v)
+	}
+	return nil
+}
+
+func (d *Document) bindSection(frontend string) (*Section, error) {
+	s, ok := d.Section(KindFrontend, frontend)
+	if !ok {
+		return nil, fmt.Errorf("frontend %q: %w", frontend, ErrNotFound)
+	}
+	return s, nil
+}
+
+// Binds returns the binds of a frontend, in file order.
+func (d *Document) Binds(frontend string) ([]Bind, error) {
+	s, err := d.bindSection(frontend)
+	if err != nil {
+		return nil, err
+	}
+	var out []Bind
+	for _, l := range s.Find("bind") {
+		if len(l.Words) < 2 {
+			continue
+		}
+		b, _ := parseBindLine(l)
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func findBindLine(s *Section, name string) (Line, bool) {
+	for _, l := range s.Find("bind") {
+		if len(l.Words) < 2 {
+			continue
+		}
+		if b, _ := parseBindLine(l); b.Name == name {
+			return l, true
+		}
+	}
+	return Line{}, false
+}
+
+// Bind returns one bind of a frontend.
+func (d *Document) Bind(frontend, name string) (Bind, error) {
+	s, err := d.bindSection(frontend)
+	if err != nil {
+		return Bind{}, err
+	}
+	l, ok := findBindLine(s, name)
+	if !ok {
+		return Bind{}, fmt.Errorf("bind %q in frontend %q: %w", name, frontend, ErrNotFound)
+	}
+	b, _ := parseBindLine(l)
+	return b, nil
+}
+
+// CreateBind adds a bind line after the frontend's last bind.
+func (d *Document) CreateBind(frontend string, b Bind) (*Document, error) {
+	if b.Name == "" {
+		b.Name = joinAddress(b.Address, b.Port, b.PortRangeEnd)
+	}
+	if err := checkBind(&b); err != nil {
+		return nil, err
+	}
+	return d.editSection(KindFrontend, frontend, func(e *lineEdit) error {
+		if _, ok := findBindLine(e.s, b.Name); ok {
+			return fmt.Errorf("bind %q in frontend %q: %w", b.Name, frontend, ErrExists)
+		}
+		e.add([]string{"bind"}, bindWords(&b, joinAddress(b.Address, b.Port, b.PortRangeEnd), nil))
+		return nil
+	})
+}
+
+// ReplaceBind rewrites a bind line; params the model does not cover stay.
+func (d *Document) ReplaceBind(frontend, name string, b Bind) (*Document, error) {
+	if b.Name == "" {
+		b.Name = name
+	}
+	if b.Name != name {
+		return nil, invalid("name", "%q differs from the bind being replaced (%q); renaming is not supported", b.Name, name)
+	}
+	if err := checkBind(&b); err != nil {
+		return nil, err
+	}
+	if _, err := d.bindSection(frontend); err != nil {
+		return nil, err
+	}
+	return d.editSection(KindFrontend, frontend, func(e *lineEdit) error {
+		l, ok := findBindLine(e.s, name)
+		if !ok {
+			return fmt.Errorf("bind %q in frontend %q: %w", name, frontend, ErrNotFound)
+		}
+		cur, units := parseBindLine(l)
+		tok := l.Words[1]
+		if cur.Address != b.Address || !eqInt(cur.Port, b.Port) || !eqInt(cur.PortRangeEnd, b.PortRangeEnd) {
+			tok = joinAddress(b.Address, b.Port, b.PortRangeEnd)
+		}
+		words := bindWords(&b, tok, units)
+		if !equalWords(words, l.Words) {
+			e.replaceWords(l.Index, words)
+		}
+		return nil
+	})
+}
+
+// DeleteBind removes a bind line.
+func (d *Document) DeleteBind(frontend, name string) (*Document, error) {
+	if _, err := d.bindSection(frontend); err != nil {
+		return nil, err
+	}
+	return d.editSection(KindFrontend, frontend, func(e *lineEdit) error {
+		l, ok := findBindLine(e.s, name)
+		if !ok {
+			return fmt.Errorf("bind %q in frontend %q: %w", name, frontend, ErrNotFound)
+		}
+		e.delete(l.Index)
+		return nil
+	})
+}

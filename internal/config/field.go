@@ -1,0 +1,365 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+)
+
+// A section model (Frontend, Backend, Defaults, Global) is read from and
+// written to a section through a table of fields. Each field knows the
+// lines it owns: it reads its value from them and, on write, makes them
+// hold the model's value, touching nothing when the value is already there
+// (so `timeout client 30000` is not rewritten to `30s` by a PUT that did not
+// change it). Lines no field owns are never touched.
+
+// sectionField maps one JSON field of model T to the lines that hold it.
+type sectionField[T any] struct {
+	name  string // JSON name, for messages and tests
+	read  func(s *Section, m *T)
+	check func(m *T) error
+	// words returns the lines the field wants (nil: none); matchers are
+	// the keywords of the lines the field owns.
+	words    func(m *T) [][]string
+	matchers [][]string
+	// same reports whether the section already holds m's value.
+	same func(s *Section, m *T) bool
+}
+
+type fieldSet[T any] []sectionField[T]
+
+// lift turns the fields of an embedded group into fields of the model that
+// embeds it.
+func lift[Outer, Inner any](fs fieldSet[Inner], get func(*Outer) *Inner) fieldSet[Outer] {
+	out := make(fieldSet[Outer], len(fs))
+	for i, f := range fs {
+		f := f
+		out[i] = sectionField[Outer]{
+			name:     f.name,
+			matchers: f.matchers,
+			read:     func(s *Section, m *Outer) { f.read(s, get(m)) },
+			check: func(m *Outer) error {
+				if f.check == nil {
+					return nil
+				}
+				return f.check(get(m))
+			},
+			words: func(m *Outer) [][]string { return f.words(get(m)) },
+			same: func(s *Section, m *Outer) bool {
+				return f.same(s, get(m))
+			},
+		}
+	}
+	return out
+}
+
+func (fs fieldSet[T]) read(s *Section, m *T) {
+	for _, f := range fs {
+		f.read(s, m)
+	}
+}
+
+func (fs fieldSet[T]) check(m *T) error {
+	for _, f := range fs {
+		if f.check != nil {
+			if err := f.check(m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// write makes the section hold m, field by field.
+func (fs fieldSet[T]) write(e *lineEdit, m *T) {
+	for _, f := range fs {
+		if f.same(e.s, m) {
+			continue
+		}
+		setLines(e, f.matchers, f.words(m))
+	}
+}
+
+// sectionWords returns the lines a new section needs for m.
+func (fs fieldSet[T]) sectionWords(m *T) [][]string {
+	var out [][]string
+	for _, f := range fs {
+		out = append(out, f.words(m)...)
+	}
+	return out
+}
+
+// setLines makes the lines matched by any of matchers be exactly want:
+// existing lines are rewritten in place (the last ones, which HAProxy
+// uses), extra ones removed, missing ones added after the last line of
+// the same keyword.
+func setLines(e *lineEdit, matchers [][]string, want [][]string) {
+	var found []Line
+	for _, l := range e.s.Lines() {
+		for _, m := range matchers {
+			if l.Keyword(m...) {
+				found = append(found, l)
+				break
+			}
+		}
+	}
+	// Pair the last len(want) found lines with want, in order.
+	keep := len(found) - len(want)
+	if keep < 0 {
+		keep = 0
+	}
+	for _, l := range found[:keep] {
+		e.delete(l.Index)
+	}
+	reuse := found[keep:]
+	for i, w := range want {
+		if i < len(reuse) {
+			if !equalWords(reuse[i].Words, w) {
+				e.replaceWords(reuse[i].Index, w)
+			}
+			continue
+		}
+		e.add(matchers[0], w)
+	}
+}
+
+// lastMatch returns the last line matching any of the matchers.
+func lastMatch(s *Section, matchers ...[]string) (Line, bool) {
+	lines := s.Lines()
+	for i := len(lines) - 1; i >= 0; i-- {
+		for _, m := range matchers {
+			if lines[i].Keyword(m...) {
+				return lines[i], true
+			}
+		}
+	}
+	return Line{}, false
+}
+
+// sameAsRead builds a `same` function from read: the section holds m's
+// value when reading it into a fresh model gives the same value.
+func sameAsRead[T any, V comparable](read func(s *Section, m *T), get func(*T) V) func(s *Section, m *T) bool {
+	return func(s *Section, m *T) bool {
+		var cur T
+		read(s, &cur)
+		return get(&cur) == get(m)
+	}
+}
+
+func samePtr[T any](read func(s *Section, m *T), get func(*T) **int64) func(s *Section, m *T) bool {
+	return func(s *Section, m *T) bool {
+		var cur T
+		read(s, &cur)
+		return eqInt(*get(&cur), *get(m))
+	}
+}
+
+// intField: `<keyword...> N`.
+func intField[T any](json string, kw []string, lo, hi int64, get func(*T) **int64) sectionField[T] {
+	read := func(s *Section, m *T) {
+		if l, ok := lastMatch(s, kw); ok {
+			if n, err := strconv.ParseInt(l.Arg(len(kw)), 10, 64); err == nil {
+				*get(m) = &n
+			}
+		}
+	}
+	return sectionField[T]{
+		name: json, matchers: [][]string{kw}, read: read,
+		check: func(m *T) error {
+			if n := *get(m); n != nil {
+				return checkRange(json, *n, lo, hi)
+			}
+			return nil
+		},
+		words: func(m *T) [][]string {
+			if n := *get(m); n != nil {
+				return [][]string{append(cloneWords(kw), strconv.FormatInt(*n, 10))}
+			}
+			return nil
+		},
+		same: samePtr(read, get),
+	}
+}
+
+// durationField: `<keyword...> <time>`, in ms (unit "ms") or s (unit "s").
+func durationField[T any](json string, kw []string, unit string, get func(*T) **int64) sectionField[T] {
+	read := func(s *Section, m *T) {
+		if l, ok := lastMatch(s, kw); ok {
+			if ms, ok := parseDuration(l.Arg(len(kw)), unit); ok {
+				if unit == "s" {
+					ms /= 1000
+				}
+				*get(m) = &ms
+			}
+		}
+	}
+	return sectionField[T]{
+		name: json, matchers: [][]string{kw}, read: read,
+		check: func(m *T) error {
+			if n := *get(m); n != nil {
+				return checkRange(json, *n, 0, 1<<40)
+			}
+			return nil
+		},
+		words: func(m *T) [][]string {
+			n := *get(m)
+			if n == nil {
+				return nil
+			}
+			v := *n
+			if unit == "s" {
+				v *= 1000
+			}
+			return [][]string{append(cloneWords(kw), formatDuration(v))}
+		},
+		same: samePtr(read, get),
+	}
+}
+
+// timeoutField: `timeout <name> <time>`.
+func timeoutField[T any](json, name string, get func(*T) **int64) sectionField[T] {
+	return durationField(json, []string{"timeout", name}, "ms", get)
+}
+
+// wordField: `<keyword...> <one word>`; values is the allowed set, if any.
+func wordField[T any](json string, kw []string, values []string, get func(*T) *string) sectionField[T] {
+	read := func(s *Section, m *T) {
+		if l, ok := lastMatch(s, kw); ok && len(l.Words) > len(kw) {
+			*get(m) = l.Words[len(kw)]
+		}
+	}
+	return sectionField[T]{
+		name: json, matchers: [][]string{kw}, read: read,
+		check: func(m *T) error {
+			v := *get(m)
+			switch {
+			case v == "":
+				return nil
+			case len(values) > 0:
+				return checkEnum(json, v, values...)
+			default:
+				return checkWord(json, v)
+			}
+		},
+		words: func(m *T) [][]string {
+			if v := *get(m); v != "" {
+				return [][]string{append(cloneWords(kw), v)}
+			}
+			return nil
+		},
+		same: sameAsRead(read, func(m *T) string { return *get(m) }),
+	}
+}
+
+// nameRefField is a wordField whose value names a section.
+func nameRefField[T any](json string, kw []string, get func(*T) *string) sectionField[T] {
+	f := wordField(json, kw, nil, get)
+	f.check = func(m *T) error {
+		if v := *get(m); v != "" {
+			return CheckName(json, v)
+		}
+		return nil
+	}
+	return f
+}
+
+// textField: `<keyword...> <rest of the line, verbatim>` (description,
+// log-format). Quotes are part of the value, as the Data Plane API has it.
+func textField[T any](json string, kw []string, get func(*T) *string) sectionField[T] {
+	read := func(s *Section, m *T) {
+		if l, ok := lastMatch(s, kw); ok && len(l.Words) > len(kw) {
+			*get(m) = strings.Join(l.Words[len(kw):], " ")
+		}
+	}
+	return sectionField[T]{
+		name: json, matchers: [][]string{kw}, read: read,
+		check: func(m *T) error {
+			if v := *get(m); v != "" {
+				return checkText(json, v)
+			}
+			return nil
+		},
+		words: func(m *T) [][]string {
+			if v := *get(m); v != "" {
+				words, _ := splitWords(v)
+				return [][]string{append(cloneWords(kw), words...)}
+			}
+			return nil
+		},
+		same: sameAsRead(read, func(m *T) string { return *get(m) }),
+	}
+}
+
+// flagField: a bare keyword (`enabled`, `daemon`) present or not.
+func flagField[T any](json string, kw []string, get func(*T) *bool) sectionField[T] {
+	read := func(s *Section, m *T) {
+		if _, ok := lastMatch(s, kw); ok {
+			*get(m) = true
+		}
+	}
+	return sectionField[T]{
+		name: json, matchers: [][]string{kw}, read: read,
+		words: func(m *T) [][]string {
+			if *get(m) {
+				return [][]string{cloneWords(kw)}
+			}
+			return nil
+		},
+		same: sameAsRead(read, func(m *T) bool { return *get(m) }),
+	}
+}
+
+// optionToggleField: `option X` -> "enabled", `no option X` -> "disabled".
+func optionToggleField[T any](json, option string, get func(*T) *string) sectionField[T] {
+	on, off := []string{"option", option}, []string{"no", "option", option}
+	read := func(s *Section, m *T) {
+		if l, ok := lastMatch(s, on, off); ok {
+			if l.Words[0] == "no" {
+				*get(m) = "disabled"
+			} else {
+				*get(m) = "enabled"
+			}
+		}
+	}
+	return sectionField[T]{
+		name: json, matchers: [][]string{on, off}, read: read,
+		check: func(m *T) error {
+			if v := *get(m); v != "" {
+				return checkEnum(json, v, "enabled", "disabled")
+			}
+			return nil
+		},
+		words: func(m *T) [][]string {
+			switch *get(m) {
+			case "enabled":
+				return [][]string{on}
+			case "disabled":
+				return [][]string{off}
+			}
+			return nil
+		},
+		same: sameAsRead(read, func(m *T) string { return *get(m) }),
+	}
+}
+
+// optionBoolField: `option X` -> true (no JSON value for `no option X`,
+// which is read as false and left alone unless the model turns X on).
+func optionBoolField[T any](json, option string, get func(*T) *bool) sectionField[T] {
+	on := []string{"option", option}
+	read := func(s *Section, m *T) {
+		if l, ok := lastMatch(s, on, []string{"no", "option", option}); ok && l.Words[0] == "option" && len(l.Words) == 2 {
+			*get(m) = true
+		}
+	}
+	return sectionField[T]{
+		name: json, matchers: [][]string{on}, read: read,
+		words: func(m *T) [][]string {
+			if *get(m) {
+				return [][]string{on}
+			}
+			return nil
+		},
+		same: sameAsRead(read, func(m *T) bool { return *get(m) }),
+	}
+}
+
+func cloneWords(w []string) []string { return append([]string(nil), w...) }

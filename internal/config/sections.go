@@ -1,0 +1,379 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync/atomic"
+)
+
+// ErrInUse marks a change refused because other configuration depends on
+// the object (it maps to 409).
+var ErrInUse = errors.New("in use")
+
+// Frontend is a `frontend` section.
+type Frontend struct {
+	Name        string `json:"name"`
+	From        string `json:"from,omitempty"`
+	Description string `json:"description,omitempty"`
+	ID          *int64 `json:"id,omitempty"`
+	ProxyCommon
+	FrontendOptions
+	// Binds is filled with full_section=true.
+	Binds map[string]Bind `json:"binds,omitempty"`
+}
+
+// Backend is a `backend` section.
+type Backend struct {
+	Name                string `json:"name"`
+	From                string `json:"from,omitempty"`
+	Description         string `json:"description,omitempty"`
+	ID                  *int64 `json:"id,omitempty"`
+	ServerStateFileName string `json:"server_state_file_name,omitempty"`
+	ProxyCommon
+	BackendOptions
+	// Servers is filled with full_section=true.
+	Servers map[string]Server `json:"servers,omitempty"`
+}
+
+// Defaults is a `defaults` section. Unnamed ones are called
+// unnamed_defaults_N in the API and stay unnamed in the file.
+type Defaults struct {
+	Name string `json:"name"`
+	From string `json:"from,omitempty"`
+	ProxyCommon
+	FrontendOptions
+	BackendOptions
+	IdleCloseOnResponse string `json:"idle_close_on_response,omitempty"`
+}
+
+var frontendFields = concat(
+	lift(proxyCommonFields, func(m *Frontend) *ProxyCommon { return &m.ProxyCommon }),
+	lift(frontendOptionFields, func(m *Frontend) *FrontendOptions { return &m.FrontendOptions }),
+	fieldSet[Frontend]{
+		textField("description", []string{"description"}, func(m *Frontend) *string { return &m.Description }),
+		intField("id", []string{"id"}, 1, 1<<31, func(m *Frontend) **int64 { return &m.ID }),
+	},
+)
+
+var backendFields = concat(
+	lift(proxyCommonFields, func(m *Backend) *ProxyCommon { return &m.ProxyCommon }),
+	lift(backendOptionFields, func(m *Backend) *BackendOptions { return &m.BackendOptions }),
+	fieldSet[Backend]{
+		textField("description", []string{"description"}, func(m *Backend) *string { return &m.Description }),
+		intField("id", []string{"id"}, 1, 1<<31, func(m *Backend) **int64 { return &m.ID }),
+		wordField("server_state_file_name", []string{"server-state-file-name"}, nil, func(m *Backend) *string { return &m.ServerStateFileName }),
+	},
+)
+
+var defaultsFields = concat(
+	lift(proxyCommonFields, func(m *Defaults) *ProxyCommon { return &m.ProxyCommon }),
+	lift(frontendOptionFields, func(m *Defaults) *FrontendOptions { return &m.FrontendOptions }),
+	lift(backendOptionFields, func(m *Defaults) *BackendOptions { return &m.BackendOptions }),
+	fieldSet[Defaults]{
+		optionToggleField("idle_close_on_response", "idle-close-on-response", func(m *Defaults) *string { return &m.IdleCloseOnResponse }),
+	},
+)
+
+func concat[T any](sets ...fieldSet[T]) fieldSet[T] {
+	var out fieldSet[T]
+	for _, s := range sets {
+		out = append(out, s...)
+	}
+	return out
+}
+
+// sectionModel is the generic CRUD of one section kind.
+type sectionModel[T any] struct {
+	kind   string
+	fields fieldSet[T]
+	name   func(*T) *string
+	from   func(*T) *string
+	check  func(*T) error // model-specific checks beyond the fields'
+	// atEnd: new sections go to the end of the file. A new defaults
+	// section must not land between existing proxies and the defaults
+	// they inherit.
+	atEnd bool
+	cache func(*Section) *atomic.Value
+}
+
+var frontendModel = sectionModel[Frontend]{
+	kind: KindFrontend, fields: frontendFields,
+	name:  func(m *Frontend) *string { return &m.Name },
+	from:  func(m *Frontend) *string { return &m.From },
+	check: func(m *Frontend) error { return checkMode(m.Mode, "http", "tcp") },
+	cache: func(s *Section) *atomic.Value { return &s.model },
+}
+
+var backendModel = sectionModel[Backend]{
+	kind: KindBackend, fields: backendFields,
+	name:  func(m *Backend) *string { return &m.Name },
+	from:  func(m *Backend) *string { return &m.From },
+	check: func(m *Backend) error { return checkMode(m.Mode, "http", "tcp", "log") },
+	cache: func(s *Section) *atomic.Value { return &s.model },
+}
+
+var defaultsModel = sectionModel[Defaults]{
+	kind: KindDefaults, fields: defaultsFields, atEnd: true,
+	name:  func(m *Defaults) *string { return &m.Name },
+	from:  func(m *Defaults) *string { return &m.From },
+	check: func(m *Defaults) error { return checkMode(m.Mode, "http", "tcp", "log") },
+	cache: func(s *Section) *atomic.Value { return &s.model },
+}
+
+func checkMode(v string, allowed ...string) error {
+	if v == "" {
+		return nil
+	}
+	return checkEnum("mode", v, allowed...)
+}
+
+// read builds the model of a section, once per section (sections are
+// immutable, so the model can be shared by every document holding it).
+func (sm *sectionModel[T]) read(d *Document, s *Section) T {
+	c := sm.cache(s)
+	if v, ok := c.Load().(*T); ok {
+		m := *v
+		*sm.name(&m) = d.APIName(s)
+		return m
+	}
+	var m T
+	*sm.name(&m) = s.Name
+	*sm.from(&m) = s.From
+	sm.fields.read(s, &m)
+	c.Store(&m)
+	out := m
+	*sm.name(&out) = d.APIName(s)
+	return out
+}
+
+func (sm *sectionModel[T]) list(d *Document) []T {
+	var out []T
+	for _, s := range d.sections {
+		if s.Kind == sm.kind {
+			out = append(out, sm.read(d, s))
+		}
+	}
+	return out
+}
+
+func (sm *sectionModel[T]) get(d *Document, name string) (T, error) {
+	s, ok := d.Section(sm.kind, name)
+	if !ok {
+		var zero T
+		return zero, fmt.Errorf("%s %q: %w", sm.kind, name, ErrNotFound)
+	}
+	return sm.read(d, s), nil
+}
+
+func (sm *sectionModel[T]) validate(m *T) error {
+	if err := CheckName("name", *sm.name(m)); err != nil {
+		return err
+	}
+	if f := *sm.from(m); f != "" {
+		if err := CheckName("from", f); err != nil {
+			return err
+		}
+	}
+	if err := sm.fields.check(m); err != nil {
+		return err
+	}
+	if sm.check != nil {
+		return sm.check(m)
+	}
+	return nil
+}
+
+func (sm *sectionModel[T]) header(m *T) []string {
+	w := []string{sm.kind, *sm.name(m)}
+	if f := *sm.from(m); f != "" {
+		w = append(w, "from", f)
+	}
+	return w
+}
+
+func (sm *sectionModel[T]) create(d *Document, m T) (*Document, error) {
+	if _, ok := unnamedDefaultsNumber(*sm.name(&m)); ok && sm.kind == KindDefaults {
+		return nil, invalid("name", "%q is reserved for unnamed defaults sections", *sm.name(&m))
+	}
+	if err := sm.validate(&m); err != nil {
+		return nil, err
+	}
+	if f := *sm.from(&m); f != "" {
+		if _, ok := d.Section(KindDefaults, f); !ok {
+			return nil, fmt.Errorf("from: defaults %q: %w", f, ErrNotFound)
+		}
+	}
+	return d.addSection(sm.kind, *sm.name(&m), sm.header(&m), sm.fields.sectionWords(&m), sm.atEnd)
+}
+
+// replace makes section name hold m: modelled lines change in place,
+// everything else stays.
+func (sm *sectionModel[T]) replace(d *Document, name string, m T) (*Document, error) {
+	pos, ok := d.sectionPos(sm.kind, name)
+	if !ok {
+		return nil, fmt.Errorf("%s %q: %w", sm.kind, name, ErrNotFound)
+	}
+	s := d.sections[pos]
+	if n := *sm.name(&m); n == "" {
+		*sm.name(&m) = name
+	} else if n != name {
+		return nil, invalid("name", "%q differs from the %s being replaced (%q); renaming is not supported", n, sm.kind, name)
+	}
+	// Validate with a name that passes the pattern even for unnamed
+	// defaults, which keep no name in the file.
+	if err := sm.validate(&m); err != nil {
+		return nil, err
+	}
+	if f := *sm.from(&m); f != "" {
+		if _, ok := d.Section(KindDefaults, f); !ok {
+			return nil, fmt.Errorf("from: defaults %q: %w", f, ErrNotFound)
+		}
+	}
+	e := newLineEdit(s, d.nl)
+	sm.fields.write(e, &m)
+	ns := s
+	if e.changed() {
+		ns = e.build()
+	}
+	if *sm.from(&m) != s.From {
+		hw := []string{sm.kind}
+		if s.Name != "" {
+			hw = append(hw, s.Name)
+		}
+		if f := *sm.from(&m); f != "" {
+			hw = append(hw, "from", f)
+		}
+		if ns == s {
+			ns = &Section{Kind: s.Kind, Name: s.Name, lines: s.lines}
+		}
+		_, comment := splitWords(s.header)
+		ns.header = leadingBlank(s.header) + renderWords(hw, comment) + eolOf(s.header, d.nl)
+		ns.From = *sm.from(&m)
+	}
+	if ns == s {
+		return d, nil
+	}
+	return d.withSection(pos, ns), nil
+}
+
+func eolOf(raw, nl string) string {
+	switch {
+	case len(raw) >= 2 && raw[len(raw)-2:] == "\r\n":
+		return "\r\n"
+	case len(raw) >= 1 && raw[len(raw)-1] == '\n':
+		return "\n"
+	}
+	return nl
+}
+
+func (sm *sectionModel[T]) delete(d *Document, name string) (*Document, error) {
+	if sm.kind == KindDefaults {
+		if err := d.checkDefaultsUnused(name); err != nil {
+			return nil, err
+		}
+	}
+	return d.deleteSection(sm.kind, name)
+}
+
+// checkDefaultsUnused refuses to delete a defaults section other sections
+// depend on: by `from`, or implicitly, as the last defaults section before
+// a proxy that names none (deleting it would silently change that proxy's
+// settings).
+func (d *Document) checkDefaultsUnused(name string) error {
+	pos, ok := d.sectionPos(KindDefaults, name)
+	if !ok {
+		return fmt.Errorf("defaults %q: %w", name, ErrNotFound)
+	}
+	target := d.sections[pos]
+	var users []string
+	for i, s := range d.sections {
+		if s.From != "" && s.From == target.Name && target.Name != "" {
+			users = append(users, s.String())
+			continue
+		}
+		if i > pos && s.From == "" && isProxy(s.Kind) {
+			// Implicit defaults: the last defaults section before it.
+			if d.implicitDefaults(i) == pos {
+				users = append(users, s.String())
+			}
+		}
+	}
+	if len(users) > 0 {
+		sort.Strings(users)
+		return fmt.Errorf("defaults %q is used by %v: %w", name, users, ErrInUse)
+	}
+	return nil
+}
+
+func isProxy(kind string) bool {
+	return kind == KindFrontend || kind == KindBackend || kind == KindListen
+}
+
+// implicitDefaults returns the position of the defaults section a proxy at
+// pos inherits without `from`, or -1.
+func (d *Document) implicitDefaults(pos int) int {
+	for i := pos - 1; i >= 0; i-- {
+		if d.sections[i].Kind == KindDefaults {
+			return i
+		}
+	}
+	return -1
+}
+
+// Frontends returns every frontend, in file order.
+func (d *Document) Frontends() []Frontend { return frontendModel.list(d) }
+
+// Frontend returns one frontend.
+func (d *Document) Frontend(name string) (Frontend, error) { return frontendModel.get(d, name) }
+
+// CreateFrontend adds a frontend after the last one.
+func (d *Document) CreateFrontend(m Frontend) (*Document, error) { return frontendModel.create(d, m) }
+
+// ReplaceFrontend rewrites the modelled lines of a frontend.
+func (d *Document) ReplaceFrontend(name string, m Frontend) (*Document, error) {
+	return frontendModel.replace(d, name, m)
+}
+
+// DeleteFrontend removes a frontend.
+func (d *Document) DeleteFrontend(name string) (*Document, error) {
+	return frontendModel.delete(d, name)
+}
+
+// Backends returns every backend, in file order.
+func (d *Document) Backends() []Backend { return backendModel.list(d) }
+
+// Backend returns one backend.
+func (d *Document) Backend(name string) (Backend, error) { return backendModel.get(d, name) }
+
+// CreateBackend adds a backend after the last one.
+func (d *Document) CreateBackend(m Backend) (*Document, error) { return backendModel.create(d, m) }
+
+// ReplaceBackend rewrites the modelled lines of a backend.
+func (d *Document) ReplaceBackend(name string, m Backend) (*Document, error) {
+	return backendModel.replace(d, name, m)
+}
+
+// DeleteBackend removes a backend.
+func (d *Document) DeleteBackend(name string) (*Document, error) {
+	return backendModel.delete(d, name)
+}
+
+// DefaultsSections returns every defaults section, in file order.
+func (d *Document) DefaultsSections() []Defaults { return defaultsModel.list(d) }
+
+// Defaults returns one defaults section.
+func (d *Document) Defaults(name string) (Defaults, error) { return defaultsModel.get(d, name) }
+
+// CreateDefaults adds a named defaults section at the end of the file.
+func (d *Document) CreateDefaults(m Defaults) (*Document, error) { return defaultsModel.create(d, m) }
+
+// ReplaceDefaults rewrites the modelled lines of a defaults section.
+func (d *Document) ReplaceDefaults(name string, m Defaults) (*Document, error) {
+	return defaultsModel.replace(d, name, m)
+}
+
+// DeleteDefaults removes a defaults section no other section depends on.
+func (d *Document) DeleteDefaults(name string) (*Document, error) {
+	return defaultsModel.delete(d, name)
+}

@@ -1,0 +1,465 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// ServerParams are the server params the API models, named as the Data
+// Plane API names them. They appear on `server` lines and, without name and
+// address, on `default-server` lines. A nil pointer or an empty string
+// means the param is not on the line.
+type ServerParams struct {
+	AgentCheck         string `json:"agent-check,omitempty"`
+	AgentAddr          string `json:"agent-addr,omitempty"`
+	AgentInter         *int64 `json:"agent-inter,omitempty"`
+	AgentPort          *int64 `json:"agent-port,omitempty"`
+	AgentSend          string `json:"agent-send,omitempty"`
+	Alpn               string `json:"alpn,omitempty"`
+	Backup             string `json:"backup,omitempty"`
+	Check              string `json:"check,omitempty"`
+	CheckSSL           string `json:"check-ssl,omitempty"`
+	Cookie             string `json:"cookie,omitempty"`
+	Downinter          *int64 `json:"downinter,omitempty"`
+	Fall               *int64 `json:"fall,omitempty"`
+	Fastinter          *int64 `json:"fastinter,omitempty"`
+	HealthCheckAddress string `json:"health_check_address,omitempty"`
+	HealthCheckPort    *int64 `json:"health_check_port,omitempty"`
+	InitAddr           string `json:"init-addr,omitempty"`
+	Inter              *int64 `json:"inter,omitempty"`
+	Maintenance        string `json:"maintenance,omitempty"`
+	Maxconn            *int64 `json:"maxconn,omitempty"`
+	Maxqueue           *int64 `json:"maxqueue,omitempty"`
+	Minconn            *int64 `json:"minconn,omitempty"`
+	Observe            string `json:"observe,omitempty"`
+	OnMarkedDown       string `json:"on-marked-down,omitempty"`
+	Proto              string `json:"proto,omitempty"`
+	ResolveNet         string `json:"resolve-net,omitempty"`
+	ResolveOpts        string `json:"resolve_opts,omitempty"`
+	ResolvePrefer      string `json:"resolve-prefer,omitempty"`
+	Resolvers          string `json:"resolvers,omitempty"`
+	Rise               *int64 `json:"rise,omitempty"`
+	SendProxy          string `json:"send-proxy,omitempty"`
+	SendProxyV2        string `json:"send-proxy-v2,omitempty"`
+	Slowstart          *int64 `json:"slowstart,omitempty"`
+	SNI                string `json:"sni,omitempty"`
+	SSL                string `json:"ssl,omitempty"`
+	SSLCafile          string `json:"ssl_cafile,omitempty"`
+	SSLCertificate     string `json:"ssl_certificate,omitempty"`
+	Track              string `json:"track,omitempty"`
+	Verify             string `json:"verify,omitempty"`
+	Weight             *int64 `json:"weight,omitempty"`
+	Ws                 string `json:"ws,omitempty"`
+}
+
+// Server is a `server` line of a backend.
+type Server struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Port    *int64 `json:"port,omitempty"`
+	ID      *int64 `json:"id,omitempty"`
+	ServerParams
+}
+
+// paramKind says how a modelled param is written.
+type paramKind int
+
+const (
+	kindToggle   paramKind = iota // "enabled" -> on word, "disabled" -> off word
+	kindInt                       // keyword N
+	kindDuration                  // keyword <time>, JSON in ms
+	kindWord                      // keyword <one word>
+	kindEnum                      // keyword <one of values>
+)
+
+// serverParam maps one JSON field to its param keyword(s).
+type serverParam struct {
+	json    string
+	kind    paramKind
+	on, off string   // toggles: the two keywords
+	keyword string   // other kinds
+	values  []string // enums
+	min     int64
+	max     int64
+	str     func(p *ServerParams) *string
+	num     func(p *ServerParams) **int64
+}
+
+var serverParams = []serverParam{
+	{json: "check", kind: kindToggle, on: "check", off: "no-check", str: func(p *ServerParams) *string { return &p.Check }},
+	{json: "backup", kind: kindToggle, on: "backup", off: "no-backup", str: func(p *ServerParams) *string { return &p.Backup }},
+	// The API's maintenance is inverted: "enabled" means the `disabled` word.
+	{json: "maintenance", kind: kindToggle, on: "disabled", off: "enabled", str: func(p *ServerParams) *string { return &p.Maintenance }},
+	{json: "ssl", kind: kindToggle, on: "ssl", off: "no-ssl", str: func(p *ServerParams) *string { return &p.SSL }},
+	{json: "check-ssl", kind: kindToggle, on: "check-ssl", off: "no-check-ssl", str: func(p *ServerParams) *string { return &p.CheckSSL }},
+	{json: "send-proxy", kind: kindToggle, on: "send-proxy", off: "no-send-proxy", str: func(p *ServerParams) *string { return &p.SendProxy }},
+	{json: "send-proxy-v2", kind: kindToggle, on: "send-proxy-v2", off: "no-send-proxy-v2", str: func(p *ServerParams) *string { return &p.SendProxyV2 }},
+	{json: "agent-check", kind: kindToggle, on: "agent-check", off: "no-agent-check", str: func(p *ServerParams) *string { return &p.AgentCheck }},
+	{json: "weight", kind: kindInt, keyword: "weight", min: 0, max: 256, num: func(p *ServerParams) **int64 { return &p.Weight }},
+	{json: "maxconn", kind: kindInt, keyword: "maxconn", min: 0, max: 1 << 31, num: func(p *ServerParams) **int64 { return &p.Maxconn }},
+	{json: "minconn", kind: kindInt, keyword: "minconn", min: 0, max: 1 << 31, num: func(p *ServerParams) **int64 { return &p.Minconn }},
+	{json: "maxqueue", kind: kindInt, keyword: "maxqueue", min: 0, max: 1 << 31, num: func(p *ServerParams) **int64 { return &p.Maxqueue }},
+	{json: "fall", kind: kindInt, keyword: "fall", min: 1, max: 1 << 31, num: func(p *ServerParams) **int64 { return &p.Fall }},
+	{json: "rise", kind: kindInt, keyword: "rise", min: 1, max: 1 << 31, num: func(p *ServerParams) **int64 { return &p.Rise }},
+	{json: "agent-port", kind: kindInt, keyword: "agent-port", min: 1, max: 65535, num: func(p *ServerParams) **int64 { return &p.AgentPort }},
+	{json: "health_check_port", kind: kindInt, keyword: "port", min: 1, max: 65535, num: func(p *ServerParams) **int64 { return &p.HealthCheckPort }},
+	{json: "inter", kind: kindDuration, keyword: "inter", max: 1 << 40, num: func(p *ServerParams) **int64 { return &p.Inter }},
+	{json: "fastinter", kind: kindDuration, keyword: "fastinter", max: 1 << 40, num: func(p *ServerParams) **int64 { return &p.Fastinter }},
+	{json: "downinter", kind: kindDuration, keyword: "downinter", max: 1 << 40, num: func(p *ServerParams) **int64 { return &p.Downinter }},
+	{json: "slowstart", kind: kindDuration, keyword: "slowstart", max: 1 << 40, num: func(p *ServerParams) **int64 { return &p.Slowstart }},
+	{json: "agent-inter", kind: kindDuration, keyword: "agent-inter", max: 1 << 40, num: func(p *ServerParams) **int64 { return &p.AgentInter }},
+	{json: "verify", kind: kindEnum, keyword: "verify", values: []string{"none", "required"}, str: func(p *ServerParams) *string { return &p.Verify }},
+	{json: "observe", kind: kindEnum, keyword: "observe", values: []string{"layer4", "layer7"}, str: func(p *ServerParams) *string { return &p.Observe }},
+	{json: "on-marked-down", kind: kindEnum, keyword: "on-marked-down", values: []string{"shutdown-sessions"}, str: func(p *ServerParams) *string { return &p.OnMarkedDown }},
+	{json: "resolve-prefer", kind: kindEnum, keyword: "resolve-prefer", values: []string{"ipv4", "ipv6"}, str: func(p *ServerParams) *string { return &p.ResolvePrefer }},
+	{json: "ws", kind: kindEnum, keyword: "ws", values: []string{"auto", "h1", "h2"}, str: func(p *ServerParams) *string { return &p.Ws }},
+	{json: "sni", kind: kindWord, keyword: "sni", str: func(p *ServerParams) *string { return &p.SNI }},
+	{json: "ssl_certificate", kind: kindWord, keyword: "crt", str: func(p *ServerParams) *string { return &p.SSLCertificate }},
+	{json: "ssl_cafile", kind: kindWord, keyword: "ca-file", str: func(p *ServerParams) *string { return &p.SSLCafile }},
+	{json: "agent-addr", kind: kindWord, keyword: "agent-addr", str: func(p *ServerParams) *string { return &p.AgentAddr }},
+	{json: "agent-send", kind: kindWord, keyword: "agent-send", str: func(p *ServerParams) *string { return &p.AgentSend }},
+	{json: "init-addr", kind: kindWord, keyword: "init-addr", str: func(p *ServerParams) *string { return &p.InitAddr }},
+	{json: "resolvers", kind: kindWord, keyword: "resolvers", str: func(p *ServerParams) *string { return &p.Resolvers }},
+	{json: "resolve-net", kind: kindWord, keyword: "resolve-net", str: func(p *ServerParams) *string { return &p.ResolveNet }},
+	{json: "resolve_opts", kind: kindWord, keyword: "resolve-opts", str: func(p *ServerParams) *string { return &p.ResolveOpts }},
+	{json: "cookie", kind: kindWord, keyword: "cookie", str: func(p *ServerParams) *string { return &p.Cookie }},
+	{json: "track", kind: kindWord, keyword: "track", str: func(p *ServerParams) *string { return &p.Track }},
+	{json: "health_check_address", kind: kindWord, keyword: "addr", str: func(p *ServerParams) *string { return &p.HealthCheckAddress }},
+	{json: "proto", kind: kindWord, keyword: "proto", str: func(p *ServerParams) *string { return &p.Proto }},
+	{json: "alpn", kind: kindWord, keyword: "alpn", str: func(p *ServerParams) *string { return &p.Alpn }},
+}
+
+// serverSlots maps every keyword the model owns to its param slot.
+var serverSlots = func() map[string]*serverParam {
+	m := map[string]*serverParam{}
+	for i := range serverParams {
+		p := &serverParams[i]
+		if p.kind == kindToggle {
+			m[p.on], m[p.off] = p, p
+		} else {
+			m[p.keyword] = p
+		}
+	}
+	return m
+}()
+
+// readServerParams fills p from param units; the last occurrence of a
+// param wins, as in HAProxy. Values the model cannot hold (a malformed
+// number) leave the field empty and the words in place.
+func readServerParams(units []paramUnit, p *ServerParams) {
+	for _, u := range units {
+		sp, ok := serverSlots[u.name]
+		if !ok {
+			continue
+		}
+		val := ""
+		if len(u.words) > 1 {
+			val = u.words[1]
+		}
+		switch sp.kind {
+		case kindToggle:
+			if u.name == sp.on {
+				*sp.str(p) = "enabled"
+			} else {
+				*sp.str(p) = "disabled"
+			}
+		case kindInt:
+			if n, err := strconv.ParseInt(val, 10, 64); err == nil {
+				*sp.num(p) = &n
+			}
+		case kindDuration:
+			if n, ok := parseDuration(val, "ms"); ok {
+				*sp.num(p) = &n
+			}
+		case kindWord, kindEnum:
+			if val != "" {
+				*sp.str(p) = unquote(val)
+			}
+		}
+	}
+}
+
+// serverParamWords returns the words one param is written as, or nil when
+// the model leaves it out.
+func serverParamWords(sp *serverParam, p *ServerParams) []string {
+	switch sp.kind {
+	case kindToggle:
+		switch *sp.str(p) {
+		case "enabled":
+			return []string{sp.on}
+		case "disabled":
+			return []string{sp.off}
+		}
+	case kindInt:
+		if n := *sp.num(p); n != nil {
+			return []string{sp.keyword, strconv.FormatInt(*n, 10)}
+		}
+	case kindDuration:
+		if n := *sp.num(p); n != nil {
+			return []string{sp.keyword, formatDuration(*n)}
+		}
+	case kindWord, kindEnum:
+		if v := *sp.str(p); v != "" {
+			return []string{sp.keyword, v}
+		}
+	}
+	return nil
+}
+
+// sameParam reports whether a param already written as words has the
+// value the model asks for, so equal values keep their original spelling
+// (`inter 2000` stays as written when the model says 2000 ms).
+func sameParam(sp *serverParam, words []string, p *ServerParams) bool {
+	var cur ServerParams
+	readServerParams([]paramUnit{{name: words[0], words: words}}, &cur)
+	switch sp.kind {
+	case kindInt, kindDuration:
+		a, b := *sp.num(&cur), *sp.num(p)
+		return a != nil && b != nil && *a == *b
+	default:
+		return *sp.str(&cur) == *sp.str(p) && *sp.str(p) != ""
+	}
+}
+
+// checkServerParams validates every modelled param value.
+func checkServerParams(prefix string, p *ServerParams) error {
+	for i := range serverParams {
+		sp := &serverParams[i]
+		field := prefix + sp.json
+		switch sp.kind {
+		case kindToggle:
+			if v := *sp.str(p); v != "" {
+				if err := checkEnum(field, v, "enabled", "disabled"); err != nil {
+					return err
+				}
+			}
+		case kindEnum:
+			if v := *sp.str(p); v != "" {
+				if err := checkEnum(field, v, sp.values...); err != nil {
+					return err
+				}
+			}
+		case kindWord:
+			if v := *sp.str(p); v != "" {
+				if err := checkWord(field, v); err != nil {
+					return err
+				}
+			}
+		case kindInt, kindDuration:
+			if n := *sp.num(p); n != nil {
+				if err := checkRange(field, *n, sp.min, sp.max); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// editServerParams rewrites the params of a server or default-server line
+// to hold p: modelled params change in place, the others stay untouched.
+func editServerParams(units []paramUnit, p *ServerParams, extra func(e *paramEdit)) []string {
+	e := newParamEdit(units, nil)
+	byName := map[string]paramUnit{}
+	for _, u := range units {
+		byName[serverSlotKey(u.name)] = u
+	}
+	for i := range serverParams {
+		sp := &serverParams[i]
+		slot := sp.json
+		words := serverParamWords(sp, p)
+		if words == nil {
+			continue
+		}
+		if old, ok := byName[slot]; ok && sameParam(sp, old.words, p) {
+			words = old.words
+		}
+		e.set(slot, words...)
+	}
+	if extra != nil {
+		extra(e)
+	}
+	return e.render(func(name string) string {
+		if name == "id" {
+			return "id"
+		}
+		return serverSlotKey(name)
+	})
+}
+
+func serverSlotKey(name string) string {
+	if sp, ok := serverSlots[name]; ok {
+		return sp.json
+	}
+	return ""
+}
+
+// parseServerLine reads a `server <name> <address> <params...>` line.
+func parseServerLine(l Line) (Server, []paramUnit) {
+	s := Server{Name: l.Arg(1)}
+	s.Address, s.Port, _ = splitAddress(l.Arg(2))
+	var units []paramUnit
+	if len(l.Words) > 3 {
+		units = splitParams(l.Words[3:], serverArity)
+	}
+	readServerParams(units, &s.ServerParams)
+	for _, u := range units {
+		if u.name == "id" && len(u.words) == 2 {
+			if n, err := strconv.ParseInt(u.words[1], 10, 64); err == nil {
+				s.ID = &n
+			}
+		}
+	}
+	return s, units
+}
+
+// serverWords renders a whole server line for s, keeping the params of the
+// existing line (units) that the model does not own.
+func serverWords(s *Server, units []paramUnit) []string {
+	params := editServerParams(units, &s.ServerParams, func(e *paramEdit) {
+		if s.ID != nil {
+			e.set("id", "id", strconv.FormatInt(*s.ID, 10))
+		}
+	})
+	return append([]string{"server", s.Name, joinAddress(s.Address, s.Port, nil)}, params...)
+}
+
+// checkServer validates a server before it is written.
+func checkServer(s *Server) error {
+	if err := CheckName("name", s.Name); err != nil {
+		return err
+	}
+	if err := checkAddress("address", s.Address); err != nil {
+		return err
+	}
+	if s.Port != nil {
+		if err := checkRange("port", *s.Port, 1, 65535); err != nil {
+			return err
+		}
+	}
+	if s.ID != nil {
+		if err := checkRange("id", *s.ID, 1, 1<<31); err != nil {
+			return err
+		}
+	}
+	return checkServerParams("", &s.ServerParams)
+}
+
+// proxyKinds are the sections that hold servers.
+func (d *Document) serverSection(backend string) (*Section, error) {
+	s, ok := d.Section(KindBackend, backend)
+	if !ok {
+		return nil, fmt.Errorf("backend %q: %w", backend, ErrNotFound)
+	}
+	return s, nil
+}
+
+// Servers returns the servers of a backend, in file order.
+func (d *Document) Servers(backend string) ([]Server, error) {
+	s, err := d.serverSection(backend)
+	if err != nil {
+		return nil, err
+	}
+	lines := s.Find("server")
+	out := make([]Server, 0, len(lines))
+	for _, l := range lines {
+		if len(l.Words) < 3 {
+			continue
+		}
+		srv, _ := parseServerLine(l)
+		out = append(out, srv)
+	}
+	return out, nil
+}
+
+// Server returns one server of a backend.
+func (d *Document) Server(backend, name string) (Server, error) {
+	s, err := d.serverSection(backend)
+	if err != nil {
+		return Server{}, err
+	}
+	l, ok := findServerLine(s, name)
+	if !ok {
+		return Server{}, fmt.Errorf("server %q in backend %q: %w", name, backend, ErrNotFound)
+	}
+	srv, _ := parseServerLine(l)
+	return srv, nil
+}
+
+func findServerLine(s *Section, name string) (Line, bool) {
+	for _, l := range s.Find("server") {
+		if l.Arg(1) == name && len(l.Words) >= 3 {
+			return l, true
+		}
+	}
+	return Line{}, false
+}
+
+// CreateServer adds a server line after the backend's last server.
+func (d *Document) CreateServer(backend string, srv Server) (*Document, error) {
+	if err := checkServer(&srv); err != nil {
+		return nil, err
+	}
+	return d.editSection(KindBackend, backend, func(e *lineEdit) error {
+		if _, ok := findServerLine(e.s, srv.Name); ok {
+			return fmt.Errorf("server %q in backend %q: %w", srv.Name, backend, ErrExists)
+		}
+		e.add([]string{"server"}, serverWords(&srv, nil))
+		return nil
+	})
+}
+
+// ReplaceServer rewrites a server line to hold srv; params the model does
+// not cover stay on the line.
+func (d *Document) ReplaceServer(backend, name string, srv Server) (*Document, error) {
+	if srv.Name == "" {
+		srv.Name = name
+	}
+	if srv.Name != name {
+		return nil, invalid("name", "%q differs from the server being replaced (%q); renaming is not supported", srv.Name, name)
+	}
+	if err := checkServer(&srv); err != nil {
+		return nil, err
+	}
+	if _, err := d.serverSection(backend); err != nil {
+		return nil, err
+	}
+	return d.editSection(KindBackend, backend, func(e *lineEdit) error {
+		l, ok := findServerLine(e.s, name)
+		if !ok {
+			return fmt.Errorf("server %q in backend %q: %w", name, backend, ErrNotFound)
+		}
+		cur, units := parseServerLine(l)
+		words := serverWords(&srv, units)
+		// Keep the address token as written when it means the same.
+		if cur.Address == srv.Address && eqInt(cur.Port, srv.Port) {
+			words[2] = l.Words[2]
+		}
+		if !equalWords(words, l.Words) {
+			e.replaceWords(l.Index, words)
+		}
+		return nil
+	})
+}
+
+// DeleteServer removes a server line.
+func (d *Document) DeleteServer(backend, name string) (*Document, error) {
+	if _, err := d.serverSection(backend); err != nil {
+		return nil, err
+	}
+	return d.editSection(KindBackend, backend, func(e *lineEdit) error {
+		l, ok := findServerLine(e.s, name)
+		if !ok {
+			return fmt.Errorf("server %q in backend %q: %w", name, backend, ErrNotFound)
+		}
+		e.delete(l.Index)
+		return nil
+	})
+}
+
+func eqInt(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

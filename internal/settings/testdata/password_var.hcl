@@ -1,0 +1,6 @@
+dataplaneapi {
+  user "admin" {
+    password = "${DP_SECRET}"
+    insecure = true
+  }
+}

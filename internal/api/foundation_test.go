@@ -12,10 +12,11 @@ import (
 
 	"dataplane/internal/apitest"
 	"dataplane/internal/haproxytest"
+	"dataplane/internal/settings"
 )
 
 // start runs HAProxy with one frontend and dataplane in front of it.
-func start(t *testing.T) (*apitest.Env, int) {
+func start(t *testing.T, opts ...func(*settings.Settings)) (*apitest.Env, int) {
 	t.Helper()
 	in := haproxytest.New(t)
 	port := haproxytest.FreePort(t)
@@ -24,7 +25,11 @@ frontend fe
     bind 127.0.0.1:%d
     http-request return status 200 content-type text/plain string "ok\n"
 `, port)
-	return apitest.Start(t, in, cfg, apitest.Options{}), port
+	return apitest.Start(t, in, cfg, apitest.Options{Settings: func(st *settings.Settings) {
+		for _, o := range opts {
+			o(st)
+		}
+	}}), port
 }
 
 // pathParams fills path parameters with plausible values.

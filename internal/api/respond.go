@@ -90,8 +90,14 @@ func statusOf(err error) int {
 		errors.Is(err, runtime.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, config.ErrExists), errors.Is(err, transaction.ErrVersionMismatch),
-		errors.Is(err, runtime.ErrExists):
+		errors.Is(err, runtime.ErrExists), errors.Is(err, config.ErrInUse):
 		return http.StatusConflict
+	case errors.Is(err, transaction.ErrOutdated):
+		return http.StatusNotAcceptable
+	case errors.Is(err, transaction.ErrTooMany):
+		return http.StatusTooManyRequests
+	case errors.Is(err, transaction.ErrNoTransactions):
+		return http.StatusNotFound
 	case errors.Is(err, config.ErrInvalid), errors.Is(err, reload.ErrValidation),
 		errors.Is(err, reload.ErrReloadFailed), errors.Is(err, runtime.ErrInvalidArgument):
 		return http.StatusBadRequest
@@ -149,6 +155,8 @@ const (
 	headerReloadID      = "Reload-ID"
 	headerWarning       = "Configuration-Warning"
 )
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // oneLine makes a multi-line message fit a header.
 func oneLine(s string) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -27,6 +28,8 @@ type Deps struct {
 	Runtime *runtime.Client // stats socket (level admin); may be nil
 	Master  *runtime.Master // master CLI; may be nil
 	Reloads *reload.Scheduler
+	// Transactions serves explicit transactions; nil disables them.
+	Transactions *transaction.Manager
 	// Auth wraps every /v3 handler (and /metrics unless MetricsNoAuth).
 	Auth          func(http.Handler) http.Handler
 	Logger        *slog.Logger
@@ -70,6 +73,10 @@ func New(d Deps) (*Server, error) {
 		return nil, fmt.Errorf("marshal specification: %w", err)
 	}
 	s := &Server{d: d, log: d.Logger, specJSON: specJSON, started: time.Now()}
+	if d.Transactions != nil {
+		s.txVersion = d.Transactions.VersionOf
+		s.txDoc = d.Transactions.Doc
+	}
 	validator, err := newValidator(d.Spec)
 	if err != nil {
 		return nil, err
@@ -118,10 +125,29 @@ func (s *Server) routes(r chi.Router) {
 	r.Get("/services/haproxy/configuration/raw", s.wrap(s.getRaw))
 	r.Post("/services/haproxy/configuration/raw", s.wrap(s.postRaw))
 
+	r.Get("/services/haproxy/configuration/global", s.wrap(s.getGlobal))
+	r.Put("/services/haproxy/configuration/global", s.wrap(s.replaceGlobal))
+	s.routeSection(r, "/services/haproxy/configuration/defaults", defaultsAPI)
+	s.routeSection(r, "/services/haproxy/configuration/frontends", frontendAPI)
+	s.routeSection(r, "/services/haproxy/configuration/backends", backendAPI)
+	s.routeSection(r, "/services/haproxy/configuration/backends/{parent_name}/servers", serverAPI)
+	s.routeSection(r, "/services/haproxy/configuration/frontends/{parent_name}/binds", bindAPI)
+
+	r.Get("/services/haproxy/transactions", s.wrap(s.listTransactions))
+	r.Post("/services/haproxy/transactions", s.wrap(s.startTransaction))
+	r.Get("/services/haproxy/transactions/{id}", s.wrap(s.getTransaction))
+	r.Put("/services/haproxy/transactions/{id}", s.wrap(s.commitTransaction))
+	r.Delete("/services/haproxy/transactions/{id}", s.wrap(s.deleteTransaction))
+	r.Get("/services/haproxy/transactions/{id}/diff", s.wrap(s.diffTransaction))
+
 	r.Get("/services/haproxy/reloads", s.wrap(s.listReloads))
 	r.Post("/services/haproxy/reloads", s.wrap(s.triggerReload))
 	r.Get("/services/haproxy/reloads/{id}", s.wrap(s.getReload))
 }
+
+// configDir is the directory of haproxy.cfg: relative paths in it resolve
+// against it.
+func (s *Server) configDir() string { return filepath.Dir(s.d.Store.ConfigFile()) }
 
 // runtimeClient returns the client for worker commands: the stats socket,
 // else the current worker through the master CLI, else nil.

@@ -37,7 +37,9 @@ type App struct {
 	Stats    *runtime.Client // admin stats socket; nil when the config declares none
 	Master   *runtime.Master // master CLI; nil when unknown
 	Reloads  *reload.Scheduler
-	Handler  http.Handler
+	// Transactions holds the explicit transactions.
+	Transactions *transaction.Manager
+	Handler      http.Handler
 }
 
 // New builds the program. Nothing runs until Run.
@@ -104,17 +106,26 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		return nil, err
 	}
 	store.SetReloader(a.Reloads, strat)
+	a.Transactions, err = store.EnableTransactions(transaction.ManagerOptions{
+		Dir:     st.API.Transaction.TransactionDir,
+		MaxOpen: st.API.Transaction.MaxOpenTransactions,
+		Logger:  log,
+	})
+	if err != nil {
+		return nil, err
+	}
 
 	srv, err := dpapi.New(dpapi.Deps{
-		Spec:        spec,
-		Store:       store,
-		Runtime:     a.Stats,
-		Master:      a.Master,
-		Reloads:     a.Reloads,
-		Auth:        authn.Middleware,
-		Logger:      log,
-		MaxBodySize: st.API.MaxBodySize,
-		Build:       build,
+		Spec:         spec,
+		Store:        store,
+		Runtime:      a.Stats,
+		Master:       a.Master,
+		Reloads:      a.Reloads,
+		Transactions: a.Transactions,
+		Auth:         authn.Middleware,
+		Logger:       log,
+		MaxBodySize:  st.API.MaxBodySize,
+		Build:        build,
 	})
 	if err != nil {
 		return nil, err

@@ -148,6 +148,27 @@ func bindParamWords(bp *bindParam, p *BindParams) []string {
 	return nil
 }
 
+// opaqueBindParam reports whether a modelled bind param holds a value the
+// model cannot represent (`maxconn ${X}`); it is kept as written.
+func opaqueBindParam(u paramUnit) bool {
+	bp, ok := bindSlots[u.name]
+	if !ok || bp.flag != nil {
+		return false
+	}
+	if len(u.words) < 2 {
+		return true
+	}
+	v := unquote(u.words[1])
+	switch {
+	case bp.num != nil:
+		_, err := strconv.ParseInt(v, 10, 64)
+		return err != nil
+	case len(bp.values) > 0:
+		return checkEnum(bp.json, v, bp.values...) != nil
+	}
+	return false
+}
+
 func checkBindParams(p *BindParams) error {
 	for i := range bindParams {
 		bp := &bindParams[i]
@@ -177,9 +198,9 @@ func checkBindParams(p *BindParams) error {
 
 // parseBindLine reads `bind <address> <params...>`.
 func parseBindLine(l Line) (Bind, []paramUnit) {
-	tok := l.Arg(1)
+	tok := unquote(l.Arg(1))
 	b := Bind{Name: tok}
-	b.Address, b.Port, b.PortRangeEnd = splitAddress(unquote(tok))
+	b.Address, b.Port, b.PortRangeEnd = splitAddress(tok)
 	var units []paramUnit
 	if len(l.Words) > 2 {
 		units = splitParams(l.Words[2:], bindArity)
@@ -195,22 +216,38 @@ func parseBindLine(l Line) (Bind, []paramUnit) {
 // the name is not the address token itself.
 func bindWords(b *Bind, addrTok string, units []paramUnit) []string {
 	e := newParamEdit(units, nil)
+	e.opaque = map[int]bool{}
+	var modelled []paramUnit
+	for i, u := range units {
+		if opaqueBindParam(u) {
+			e.opaque[i] = true
+			continue
+		}
+		modelled = append(modelled, u)
+	}
 	old := &BindParams{}
-	readBindParams(units, old)
+	readBindParams(modelled, old)
+	present := map[string]bool{}
+	for _, u := range modelled {
+		present[u.name] = true
+	}
 	for i := range bindParams {
 		bp := &bindParams[i]
 		words := bindParamWords(bp, &b.BindParams)
 		if words == nil {
 			continue
 		}
-		for _, u := range units {
-			if u.name == bp.keyword && equalWords(bindParamWords(bp, old), words) {
-				words = u.words
-			}
+		if present[bp.keyword] && equalWords(bindParamWords(bp, old), words) {
+			e.keepAll(bp.json)
+			continue
 		}
 		e.set(bp.json, words...)
 	}
-	if b.Name != addrTok {
+	hadName := false
+	for _, u := range units {
+		hadName = hadName || u.name == "name"
+	}
+	if b.Name != unquote(addrTok) || hadName {
 		e.set("name", "name", b.Name)
 	}
 	params := e.render(func(name string) string {
@@ -230,7 +267,7 @@ func checkBind(b *Bind) error {
 		return err
 	}
 	if b.Address != "" {
-		if err := checkAddress("address", b.Address); err != nil {
+		if err := checkAddressPort("address", b.Address, b.Port); err != nil {
 			return err
 		}
 	}
@@ -375,4 +412,10 @@ func (d *Document) DeleteBind(frontend, name string) (*Document, error) {
 		e.delete(l.Index)
 		return nil
 	})
+}
+
+// BindAddressToken is the address token of a bind line, which is also the
+// name of a bind that has no `name` param.
+func BindAddressToken(addr string, port, portEnd *int64) string {
+	return joinAddress(addr, port, portEnd)
 }

@@ -311,5 +311,5 @@ func (d *Document) APIName(s *Section) string {
 	return s.Name
 }
 
-// Global returns the global section, if the file has one.
-func (d *Document) Global() (*Section, bool) { return d.Section(KindGlobal, "") }
+// GlobalSection returns the global section, if the file has one.
+func (d *Document) GlobalSection() (*Section, bool) { return d.Section(KindGlobal, "") }

@@ -13,6 +13,23 @@ type lineEdit struct {
 	repl  map[int]string
 	del   map[int]bool
 	after map[int][]string // -1: right after the header
+	// err is the first line that could not be written (too long).
+	err error
+}
+
+// lineTooLong refuses a rendered line HAProxy could not read.
+func lineTooLong(line string) error {
+	if len(line) > MaxLineLength {
+		return invalid("value", "the line it makes is %d bytes long, over HAProxy's limit of %d", len(line), MaxLineLength)
+	}
+	return nil
+}
+
+func (e *lineEdit) keep(line string) string {
+	if err := lineTooLong(line); err != nil && e.err == nil {
+		e.err = err
+	}
+	return line
 }
 
 func newLineEdit(s *Section, nl string) *lineEdit {
@@ -24,14 +41,14 @@ func newLineEdit(s *Section, nl string) *lineEdit {
 func (e *lineEdit) replaceWords(i int, words []string) {
 	raw := e.s.lines[i]
 	_, comment := splitWords(raw)
-	e.repl[i] = leadingBlank(raw) + renderWords(words, comment) + e.eol(raw)
+	e.repl[i] = e.keep(leadingBlank(raw) + renderWords(words, comment) + e.eol(raw))
 }
 
 func (e *lineEdit) delete(i int) { e.del[i] = true }
 
 // insertAfter puts a new line after body line i (-1: first in the body).
 func (e *lineEdit) insertAfter(i int, words []string) {
-	e.after[i] = append(e.after[i], e.s.indent()+renderWords(words, "")+e.nl)
+	e.after[i] = append(e.after[i], e.keep(e.s.indent()+renderWords(words, "")+e.nl))
 }
 
 // add inserts a new line after the last line of the same keyword, else
@@ -39,17 +56,74 @@ func (e *lineEdit) insertAfter(i int, words []string) {
 // comments that introduce the next section stay where they are), else right
 // after the header.
 func (e *lineEdit) add(keyword []string, words []string) {
+	st := structureOf(e.s)
 	pos := -1
-	lines := e.s.Lines()
-	for _, l := range lines {
-		if l.Keyword(keyword...) {
+	for _, l := range e.s.Lines() {
+		if l.Index <= st.contentEnd && l.Keyword(keyword...) {
 			pos = l.Index
 		}
 	}
-	if pos < 0 && len(lines) > 0 {
-		pos = lines[len(lines)-1].Index
+	if pos < 0 {
+		pos = st.contentEnd
+	}
+	// A new line does not go into a conditional block (.if ... .endif) it
+	// was not asked to go into: after the block instead.
+	if end, ok := st.blockEnd[pos]; ok {
+		pos = end
 	}
 	e.insertAfter(pos, words)
+}
+
+// structure describes the conditional blocks of a section body.
+type structure struct {
+	// contentEnd is the index of the last body line that belongs to the
+	// section: blank lines, comments and unclosed `.if` lines after it
+	// introduce what follows. -1 when there is none.
+	contentEnd int
+	// blockEnd maps a line inside a block closed within the section to the
+	// index of the `.endif` that closes its outermost block.
+	blockEnd map[int]int
+}
+
+func structureOf(s *Section) structure {
+	st := structure{contentEnd: -1, blockEnd: map[int]int{}}
+	var open []int // body indexes of open .if lines
+	var inside []int
+	lines := s.Lines()
+	for _, l := range lines {
+		switch l.Words[0] {
+		case ".if":
+			open = append(open, l.Index)
+		case ".endif":
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+				if len(open) == 0 {
+					for _, i := range inside {
+						st.blockEnd[i] = l.Index
+					}
+					inside = inside[:0]
+					st.blockEnd[l.Index] = l.Index
+					continue
+				}
+			}
+		}
+		if len(open) > 0 {
+			inside = append(inside, l.Index)
+		}
+	}
+	firstOpen := len(s.lines)
+	if len(open) > 0 {
+		firstOpen = open[0]
+	}
+	for _, l := range lines {
+		if l.Index < firstOpen {
+			st.contentEnd = l.Index
+		}
+	}
+	for _, i := range inside {
+		delete(st.blockEnd, i) // unclosed: not a block of this section
+	}
+	return st
 }
 
 // set makes the section hold exactly one line for keyword with the given
@@ -182,6 +256,9 @@ func (d *Document) editSection(kind, name string, f func(e *lineEdit) error) (*D
 	if err := f(e); err != nil {
 		return nil, err
 	}
+	if e.err != nil {
+		return nil, e.err
+	}
 	if !e.changed() {
 		return d, nil
 	}
@@ -217,7 +294,11 @@ func (d *Document) addSection(kind, name string, headerWords []string, body [][]
 
 	ns := &Section{Kind: kind, Name: name, header: renderWords(headerWords, "") + d.nl}
 	for _, w := range body {
-		ns.lines = append(ns.lines, indent+renderWords(w, "")+d.nl)
+		line := indent + renderWords(w, "") + d.nl
+		if err := lineTooLong(line); err != nil {
+			return nil, err
+		}
+		ns.lines = append(ns.lines, line)
 	}
 	if len(headerWords) >= 4 && headerWords[2] == "from" {
 		ns.From = headerWords[3]
@@ -293,13 +374,12 @@ func (d *Document) deleteSection(kind, name string) (*Document, error) {
 // splitTrailing splits a section body into its lines up to the last keyword
 // line and the blank/comment lines after it.
 func splitTrailing(s *Section) (keep, trailing []string) {
-	lines := s.Lines()
-	if len(lines) == 0 {
+	end := structureOf(s).contentEnd
+	if end < 0 {
 		// Only blank lines and comments: they belong to what follows.
 		return nil, s.lines
 	}
-	last := lines[len(lines)-1].Index
-	return s.lines[:last+1], s.lines[last+1:]
+	return s.lines[:end+1], s.lines[end+1:]
 }
 
 // endWithBlank makes lines end with a terminated blank line.

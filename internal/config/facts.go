@@ -48,7 +48,7 @@ func (d *Document) Userlist(name string) ([]UserEntry, error) {
 // global, in file order. Relative paths are resolved against dir (the
 // directory HAProxy runs in).
 func (d *Document) StatsSockets(dir string) []Socket {
-	g, ok := d.Global()
+	g, ok := d.GlobalSection()
 	if !ok {
 		return nil
 	}
@@ -105,7 +105,7 @@ func (d *Document) AdminSocket(dir string) (Socket, bool) {
 
 // MasterWorker reports whether global declares master-worker mode.
 func (d *Document) MasterWorker() bool {
-	g, ok := d.Global()
+	g, ok := d.GlobalSection()
 	return ok && g.Has("master-worker")
 }
 

@@ -123,10 +123,24 @@ type paramEdit struct {
 	owned map[string]bool // param names the model owns
 	want  map[string][]string
 	order []string // names in the order new params are appended
+	// opaque are the units kept as written whatever the model says.
+	opaque map[int]bool
+	// unchanged are the slots whose value the model leaves as it is: every
+	// occurrence stays as written (`crt a.pem crt b.pem`).
+	unchanged map[string]bool
 }
 
 func newParamEdit(units []paramUnit, owned map[string]bool) *paramEdit {
 	return &paramEdit{units: units, owned: owned, want: map[string][]string{}}
+}
+
+// keepAll marks a slot whose value does not change: all its occurrences
+// stay as they are.
+func (p *paramEdit) keepAll(slot string) {
+	if p.unchanged == nil {
+		p.unchanged = map[string]bool{}
+	}
+	p.unchanged[slot] = true
 }
 
 // set asks for param name to be written as words (the name included).
@@ -143,18 +157,25 @@ func (p *paramEdit) set(slot string, words ...string) {
 func (p *paramEdit) render(slotOf func(name string) string) []string {
 	// The last occurrence of a slot is the one HAProxy uses: that is where
 	// the new value goes; earlier duplicates are dropped.
+	slot := func(i int, u paramUnit) string {
+		if p.opaque[i] {
+			return ""
+		}
+		return slotOf(u.name)
+	}
 	last := map[string]int{}
 	for i, u := range p.units {
-		if s := slotOf(u.name); s != "" {
+		if s := slot(i, u); s != "" {
 			last[s] = i
 		}
 	}
 	var out []string
 	done := map[string]bool{}
 	for i, u := range p.units {
-		s := slotOf(u.name)
-		if s == "" {
+		s := slot(i, u)
+		if s == "" || p.unchanged[s] {
 			out = append(out, u.words...)
+			done[s] = done[s] || s != ""
 			continue
 		}
 		if last[s] != i {

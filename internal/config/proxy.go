@@ -752,10 +752,10 @@ func cookieField() sectionField[BackendOptions] {
 			case "dynamic":
 				c.Dynamic = true
 			case "domain":
-				c.Domain = append(c.Domain, CookieValue{at(w, i+1)})
+				c.Domain = append(c.Domain, CookieValue{unquote(at(w, i+1))})
 				i++
 			case "attr":
-				c.Attr = append(c.Attr, CookieValue{at(w, i+1)})
+				c.Attr = append(c.Attr, CookieValue{unquote(at(w, i+1))})
 				i++
 			case "maxidle":
 				c.Maxidle = atoiPtr(at(w, i+1))

@@ -147,6 +147,9 @@ func (sm *sectionModel[T]) read(d *Document, s *Section) T {
 	return out
 }
 
+// list returns the models of every section of the kind. They share memory
+// with the per-section cache (lists of 10,000 backends are served from it
+// without copying): callers must treat them as read-only.
 func (sm *sectionModel[T]) list(d *Document) []T {
 	var out []T
 	for _, s := range d.sections {
@@ -157,13 +160,14 @@ func (sm *sectionModel[T]) list(d *Document) []T {
 	return out
 }
 
+// get returns a deep copy of one section's model: the caller may change it.
 func (sm *sectionModel[T]) get(d *Document, name string) (T, error) {
 	s, ok := d.Section(sm.kind, name)
 	if !ok {
 		var zero T
 		return zero, fmt.Errorf("%s %q: %w", sm.kind, name, ErrNotFound)
 	}
-	return sm.read(d, s), nil
+	return deepCopy(sm.read(d, s)), nil
 }
 
 func (sm *sectionModel[T]) validate(m *T) error {
@@ -199,10 +203,8 @@ func (sm *sectionModel[T]) create(d *Document, m T) (*Document, error) {
 	if err := sm.validate(&m); err != nil {
 		return nil, err
 	}
-	if f := *sm.from(&m); f != "" {
-		if _, ok := d.Section(KindDefaults, f); !ok {
-			return nil, fmt.Errorf("from: defaults %q: %w", f, ErrNotFound)
-		}
+	if err := d.checkFrom(*sm.from(&m)); err != nil {
+		return nil, err
 	}
 	return d.addSection(sm.kind, *sm.name(&m), sm.header(&m), sm.fields.sectionWords(&m), sm.atEnd)
 }
@@ -225,13 +227,16 @@ func (sm *sectionModel[T]) replace(d *Document, name string, m T) (*Document, er
 	if err := sm.validate(&m); err != nil {
 		return nil, err
 	}
-	if f := *sm.from(&m); f != "" {
-		if _, ok := d.Section(KindDefaults, f); !ok {
-			return nil, fmt.Errorf("from: defaults %q: %w", f, ErrNotFound)
+	if *sm.from(&m) != s.From {
+		if err := d.checkFrom(*sm.from(&m)); err != nil {
+			return nil, err
 		}
 	}
 	e := newLineEdit(s, d.nl)
 	sm.fields.write(e, &m)
+	if e.err != nil {
+		return nil, e.err
+	}
 	ns := s
 	if e.changed() {
 		ns = e.build()
@@ -255,6 +260,22 @@ func (sm *sectionModel[T]) replace(d *Document, name string, m T) (*Document, er
 		return d, nil
 	}
 	return d.withSection(pos, ns), nil
+}
+
+// checkFrom checks that `from` names a named defaults section (an unnamed
+// one cannot be referenced from a header).
+func (d *Document) checkFrom(f string) error {
+	if f == "" {
+		return nil
+	}
+	s, ok := d.Section(KindDefaults, f)
+	if !ok {
+		return fmt.Errorf("from: defaults %q: %w", f, ErrNotFound)
+	}
+	if s.Name != f {
+		return invalid("from", "%q is an unnamed defaults section, which cannot be named in `from`; name it first", f)
+	}
+	return nil
 }
 
 func eolOf(raw, nl string) string {

@@ -259,9 +259,20 @@ func checkServerParams(prefix string, p *ServerParams) error {
 // editServerParams rewrites the params of a server or default-server line
 // to hold p: modelled params change in place, the others stay untouched.
 func editServerParams(units []paramUnit, p *ServerParams, extra func(e *paramEdit)) []string {
+	// Params holding values the model cannot represent are left alone.
+	var modelled []paramUnit
+	opaque := map[int]bool{}
+	for i, u := range units {
+		if opaqueServerParam(u) {
+			opaque[i] = true
+			continue
+		}
+		modelled = append(modelled, u)
+	}
 	e := newParamEdit(units, nil)
+	e.opaque = opaque
 	byName := map[string]paramUnit{}
-	for _, u := range units {
+	for _, u := range modelled {
 		byName[serverSlotKey(u.name)] = u
 	}
 	for i := range serverParams {
@@ -272,7 +283,8 @@ func editServerParams(units []paramUnit, p *ServerParams, extra func(e *paramEdi
 			continue
 		}
 		if old, ok := byName[slot]; ok && sameParam(sp, old.words, p) {
-			words = old.words
+			e.keepAll(slot)
+			continue
 		}
 		e.set(slot, words...)
 	}
@@ -294,10 +306,35 @@ func serverSlotKey(name string) string {
 	return ""
 }
 
+// opaqueServerParam reports whether a modelled param holds a value the
+// model cannot represent (`weight ${W}`, `inter 1x`): such a param is kept
+// as written, like an unknown one, instead of being dropped.
+func opaqueServerParam(u paramUnit) bool {
+	sp, ok := serverSlots[u.name]
+	if !ok || sp.kind == kindToggle {
+		return false
+	}
+	if len(u.words) < 2 {
+		return true
+	}
+	v := u.words[1]
+	switch sp.kind {
+	case kindInt:
+		_, err := strconv.ParseInt(v, 10, 64)
+		return err != nil
+	case kindDuration:
+		_, ok := parseDuration(v, "ms")
+		return !ok
+	case kindEnum:
+		return checkEnum(sp.json, v, sp.values...) != nil
+	}
+	return false
+}
+
 // parseServerLine reads a `server <name> <address> <params...>` line.
 func parseServerLine(l Line) (Server, []paramUnit) {
 	s := Server{Name: l.Arg(1)}
-	s.Address, s.Port, _ = splitAddress(l.Arg(2))
+	s.Address, s.Port, _ = splitAddress(unquote(l.Arg(2)))
 	var units []paramUnit
 	if len(l.Words) > 3 {
 		units = splitParams(l.Words[3:], serverArity)
@@ -329,7 +366,7 @@ func checkServer(s *Server) error {
 	if err := CheckName("name", s.Name); err != nil {
 		return err
 	}
-	if err := checkAddress("address", s.Address); err != nil {
+	if err := checkAddressPort("address", s.Address, s.Port); err != nil {
 		return err
 	}
 	if s.Port != nil {

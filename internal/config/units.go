@@ -155,12 +155,3 @@ func joinAddress(addr string, port, portEnd *int64) string {
 	}
 	return s
 }
-
-// checkAddress checks a server or bind address: one word; a port must be
-// given separately.
-func checkAddress(field, v string) error {
-	if err := checkWord(field, v); err != nil {
-		return err
-	}
-	return nil
-}

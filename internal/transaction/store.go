@@ -62,6 +62,8 @@ type Store struct {
 
 	live      atomic.Pointer[liveState]
 	refreshMu sync.Mutex
+
+	tx *Manager // explicit transactions; nil until connected
 }
 
 type liveState struct {
@@ -231,12 +233,41 @@ type CommitOptions struct {
 
 // Result describes a committed change.
 type Result struct {
-	Doc       *config.Document // the new live document
-	Version   int64
-	ReloadID  string // the reload that applies it, "" when none was needed
-	Reloaded  bool   // ForceReload: the reload finished with success
-	Unchanged bool   // the change was a no-op: nothing written
-	Warnings  string // haproxy -c warnings
+	InTransaction bool             // staged in a transaction: nothing applied yet
+	Doc           *config.Document // the new live document
+	Version       int64
+	ReloadID      string // the reload that applies it, "" when none was needed
+	Reloaded      bool   // ForceReload: the reload finished with success
+	Runtime       bool   // applied through the runtime socket, no reload needed
+	Unchanged     bool   // the change was a no-op: nothing written
+	Warnings      string // haproxy -c warnings
+}
+
+// Target says where a configuration write goes: the live file at a given
+// version, or a transaction.
+type Target struct {
+	Version       int64
+	TransactionID string
+}
+
+// EditFunc changes a document; returning its input unchanged means the
+// change is a no-op.
+type EditFunc func(*config.Document) (*config.Document, error)
+
+// ErrNoTransactions is returned for a transaction write before the
+// transaction manager is connected.
+var ErrNoTransactions = errors.New("transactions are not available")
+
+// Write applies edit to the target: inside a transaction it only changes
+// the staged document; otherwise it commits through the validated path.
+func (s *Store) Write(ctx context.Context, t Target, edit EditFunc, opts CommitOptions) (Result, error) {
+	if t.TransactionID != "" {
+		if s.tx == nil {
+			return Result{}, ErrNoTransactions
+		}
+		return s.tx.edit(ctx, t.TransactionID, edit)
+	}
+	return s.Edit(ctx, t.Version, false, edit, opts)
 }
 
 // Replace makes next the live document when baseVersion is current (any
@@ -253,6 +284,9 @@ func (s *Store) Edit(ctx context.Context, baseVersion int64, skipVersion bool, e
 	res, err := s.editLocked(ctx, baseVersion, skipVersion, edit, opts)
 	if err != nil {
 		return res, err
+	}
+	if s.tx != nil && !res.Unchanged {
+		s.tx.outdateOthers("", res.Version)
 	}
 	return s.finish(ctx, res, opts)
 }

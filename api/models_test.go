@@ -1,0 +1,724 @@
+package api
+
+// These tests tie the JSON schemas of api/openapi.yaml to the Go models of
+// internal/config, so that neither can change without the other:
+//
+//   - every JSON field of a Go model is a property of its schema, with the
+//     matching type, and every property is a field of the model (encoding/json
+//     names, embedded structs flattened; schema-required fields are never
+//     omitempty);
+//   - a fully populated value of each model (every field set, checked by
+//     reflection) marshals to JSON the schema accepts, and the Go code
+//     accepts it too;
+//   - every enum value and integer bound of the schema is accepted by the Go
+//     validation;
+//   - the schemas reject unknown properties and control characters in every
+//     string field;
+//   - what the Go code reads from a haproxy.cfg validates against the schemas.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"dataplane/internal/config"
+)
+
+func i64(n int64) *int64 { return &n }
+
+func fullServerParams() config.ServerParams {
+	return config.ServerParams{
+		AgentCheck: "enabled", AgentAddr: "10.0.0.9", AgentInter: i64(5000), AgentPort: i64(5555), AgentSend: "hello",
+		Alpn: "h2,http/1.1", Backup: "disabled", Check: "enabled", CheckSSL: "enabled", Cookie: "web1",
+		Downinter: i64(10000), Fall: i64(3), Fastinter: i64(1000), HealthCheckAddress: "10.0.0.2", HealthCheckPort: i64(8081),
+		InitAddr: "last,libc,none", Inter: i64(2000), Maintenance: "disabled", Maxconn: i64(100), Maxqueue: i64(50),
+		Minconn: i64(10), Observe: "layer7", OnMarkedDown: "shutdown-sessions", Proto: "h2", ResolveNet: "10.0.0.0/8",
+		ResolveOpts: "allow-dup-ip,ignore-weight", ResolvePrefer: "ipv4", Resolvers: "dns", Rise: i64(2),
+		SendProxy: "disabled", SendProxyV2: "enabled", Slowstart: i64(30000), SNI: "req.hdr(host)", SSL: "enabled",
+		SSLCafile: "/etc/ssl/ca.pem", SSLCertificate: "/etc/ssl/client.pem", Track: "be_other/web1", Verify: "required",
+		Weight: i64(10), Ws: "auto",
+	}
+}
+
+func fullServer() config.Server {
+	return config.Server{Name: "web1", Address: "10.0.0.1", Port: i64(8080), ID: i64(1), ServerParams: fullServerParams()}
+}
+
+func fullBindParams() config.BindParams {
+	return config.BindParams{
+		AcceptProxy: true, Allow0rtt: true, Alpn: "h2,http/1.1", Backlog: "1024", CrtList: "/etc/haproxy/crt-list.txt",
+		DeferAccept: true, ExposeFdListeners: true, Group: "haproxy", Interface: "eth0", Level: "admin", Maxconn: i64(1000),
+		Mode: "660", Namespace: "ns1", SSL: true, SSLCafile: "/etc/haproxy/ca.pem", SSLCertificate: "/etc/haproxy/certs/",
+		SSLMaxVer: "TLSv1.3", SSLMinVer: "TLSv1.2", StrictSNI: true, Tfo: true, Thread: "1-4", Transparent: true,
+		User: "haproxy", V4v6: true, V6only: true, Verify: "optional",
+	}
+}
+
+func fullBind() config.Bind {
+	return config.Bind{Name: "https", Address: "0.0.0.0", Port: i64(8443), PortRangeEnd: i64(8444), BindParams: fullBindParams()}
+}
+
+func fullProxyCommon() config.ProxyCommon {
+	return config.ProxyCommon{
+		Mode: "http", HTTPConnectionMode: "http-keep-alive", HTTPKeepAliveTimeout: i64(1000), HTTPRequestTimeout: i64(5000),
+		TarpitTimeout: i64(2000),
+		Forwardfor:    &config.Forwardfor{Enabled: "enabled", Except: "127.0.0.0/8", Header: "X-Client-IP", Ifnone: true},
+		LogTag:        "edge", Tcpka: "enabled", Enabled: true, Disabled: true,
+	}
+}
+
+func fullFrontendOptions() config.FrontendOptions {
+	return config.FrontendOptions{
+		DefaultBackend: "be_app", Maxconn: i64(2000), Backlog: i64(1024), ClientTimeout: i64(30000),
+		ClientFinTimeout: i64(1000), Httplog: true, Clflog: true, Tcplog: true,
+		LogFormat:      "%ci:%cp [%tr] %ft %b/%s %ST %B",
+		LogFormatSd:    "[exampleSDID@1234 bytes=%B status=%ST]",
+		ErrorLogFormat: "%ci:%cp [%tr] %ft %ac/%fc",
+		Dontlognull:    "enabled", Logasap: "disabled", MonitorURI: "/healthz",
+		UniqueIDFormat: "%{+X}o %ci:%cp_%fi:%fp_%Ts_%rt:%pid", UniqueIDHeader: "X-Unique-ID",
+		Clitcpka: "enabled", ClitcpkaIdle: i64(60), ClitcpkaIntvl: i64(10), ClitcpkaCnt: i64(5),
+		HTTPBufferRequest: "enabled",
+	}
+}
+
+func fullBackendOptions() config.BackendOptions {
+	sp := fullServerParams()
+	return config.BackendOptions{
+		Balance: &config.Balance{
+			Algorithm: "roundrobin", HashExpression: "req.hdr(host)", HdrName: "host", HdrUseDomainOnly: true,
+			RandomDraws: i64(2), RdpCookieName: "mstshash", URIDepth: i64(3), URILen: i64(64), URIPathOnly: true,
+			URIWhole: true, URLParam: "userid", URLParamCheckPost: i64(64), URLParamMaxWait: i64(100),
+		},
+		DefaultServer: &sp,
+		AdvCheck:      "httpchk",
+		HttpchkParams: &config.HttpchkParams{Method: "GET", URI: "/health", Version: "HTTP/1.1"},
+		CheckTimeout:  i64(2000), ConnectTimeout: i64(5000), ServerTimeout: i64(30000), ServerFinTimeout: i64(1000),
+		QueueTimeout: i64(10000), TunnelTimeout: i64(3600000), Retries: i64(3),
+		Redispatch: &config.Redispatch{Enabled: "enabled", Interval: i64(-1)},
+		Cookie: &config.Cookie{
+			Name: "SRVID", Type: "insert", Domain: []config.CookieValue{{Value: ".example.com"}},
+			Attr: []config.CookieValue{{Value: "SameSite=Lax"}}, Dynamic: true, Httponly: true, Indirect: true,
+			Maxidle: i64(3600), Maxlife: i64(86400), Nocache: true, Postonly: true, Preserve: true, Secure: true,
+		},
+		HashType:     &config.HashType{Method: "consistent", Function: "sdbm", Modifier: "avalanche"},
+		Abortonclose: "enabled", Allbackups: "enabled", HTTPReuse: "safe", Srvtcpka: "enabled",
+		HTTPPretendKeepalive: "enabled", PreferLastServer: "enabled", Persist: "enabled", Fullconn: i64(1000),
+		LoadServerStateFromFile: "local", ExternalCheck: "disabled", LogHealthChecks: "enabled",
+	}
+}
+
+func fullFrontend() config.Frontend {
+	return config.Frontend{
+		Name: "fe_main", From: "d1", Description: `Public "edge" entry point`, ID: i64(10),
+		ProxyCommon: fullProxyCommon(), FrontendOptions: fullFrontendOptions(),
+		Binds: map[string]config.Bind{"https": fullBind()},
+	}
+}
+
+func fullBackend() config.Backend {
+	return config.Backend{
+		Name: "be_app", From: "d1", Description: "Application servers", ID: i64(20), ServerStateFileName: "be_app",
+		ProxyCommon: fullProxyCommon(), BackendOptions: fullBackendOptions(),
+		Servers: map[string]config.Server{"web1": fullServer()},
+	}
+}
+
+func fullDefaults() config.Defaults {
+	return config.Defaults{
+		Name: "d2", From: "d1", ProxyCommon: fullProxyCommon(), FrontendOptions: fullFrontendOptions(),
+		BackendOptions: fullBackendOptions(), IdleCloseOnResponse: "enabled",
+	}
+}
+
+func fullGlobal() config.Global {
+	return config.Global{
+		Daemon: true, MasterWorker: true, MworkerMaxReloads: i64(5), Nbthread: i64(4), ThreadGroups: i64(1),
+		Pidfile: "/run/haproxy.pid", User: "haproxy", Group: "haproxy", UID: i64(99), GID: i64(99), Chroot: "/var/empty",
+		Description: "Edge proxy", Node: "lb1", Localpeer: "lb1", StatsTimeout: i64(30000), StatsMaxconn: i64(10),
+		HardStopAfter: i64(60000), Grace: i64(1000), CloseSpreadTime: i64(5000), UlimitN: i64(100000), ExternalCheck: true,
+		LogSendHostname: &config.LogSendHostname{Enabled: "enabled", Param: "lb1"},
+		DefaultPath:     &config.DefaultPath{Type: "origin", Path: "/etc/haproxy"},
+		CPUMaps:         []config.CPUMap{{Process: "1/all", CPUSet: "0-3"}},
+		RuntimeAPIs:     []config.RuntimeAPI{{Address: "/run/haproxy/admin.sock", Name: "admin", BindParams: fullBindParams()}},
+		PerformanceOptions: &config.PerformanceOptions{
+			Maxconn: i64(100000), Maxconnrate: i64(1000), Maxsessrate: i64(1000), Maxcomprate: i64(100),
+			Maxcompcpuusage: i64(50), Maxpipes: i64(1000), Maxzlibmem: i64(64), SpreadChecks: i64(5),
+			MaxSpreadChecks: i64(2000), BusyPolling: true, Noepoll: true, Nopoll: true, Nosplice: true,
+			Nogetaddrinfo: true, Noreuseport: true, ServerStateFile: "/var/lib/haproxy/state", ServerStateBase: "/var/lib/haproxy",
+		},
+		SSLOptions: &config.SSLOptions{
+			DefaultBindCiphers:      "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384",
+			DefaultBindCiphersuites: "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
+			DefaultBindOptions:      "ssl-min-ver TLSv1.2 no-tls-tickets",
+			DefaultServerCiphers:    "ECDHE-RSA-AES128-GCM-SHA256", DefaultServerCiphersuites: "TLS_AES_128_GCM_SHA256",
+			DefaultServerOptions: "ssl-min-ver TLSv1.2", CaBase: "/etc/ssl/certs", CrtBase: "/etc/ssl/private",
+			DhParamFile: "/etc/haproxy/dhparam.pem", ServerVerify: "required", Maxsslconn: i64(1000), Maxsslrate: i64(100),
+		},
+		TuneBufferOptions: &config.TuneBufferOptions{Bufsize: i64(16384), BuffersLimit: i64(1000), BuffersReserve: i64(10), Pipesize: i64(65536)},
+		TuneOptions:       &config.TuneOptions{Maxrewrite: i64(1024), HTTPMaxhdr: i64(101), Maxaccept: i64(64), Maxpollevents: i64(200)},
+	}
+}
+
+// goCheck runs a model through the Go validation of its create operation.
+type goCheck func(t *testing.T, v any) error
+
+func parseDoc(t *testing.T, cfg string) *config.Document {
+	t.Helper()
+	d, err := config.Parse([]byte(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+const baseConfig = "defaults d1\n    mode http\nfrontend fe\n    mode http\nbackend be\n    mode http\n"
+
+type modelCase struct {
+	schema string
+	value  any // a fully populated model
+	check  goCheck
+	// fix drops the fields that are only valid together with a value
+	// TestSchemaValuesAcceptedByGo changed.
+	fix func(body map[string]any)
+}
+
+// replaceGlobal runs g through the Go validation of PUT global.
+func replaceGlobal(t *testing.T, g config.Global) error {
+	_, err := parseDoc(t, "global\n    daemon\n"+baseConfig).ReplaceGlobal(g)
+	return err
+}
+
+// globalPart checks one nested object of global in a fully populated global.
+func globalPart[T any](set func(g *config.Global, v T)) goCheck {
+	return func(t *testing.T, v any) error {
+		g := fullGlobal()
+		set(&g, *v.(*T))
+		return replaceGlobal(t, g)
+	}
+}
+
+func fixHttpchk(body map[string]any) {
+	if body["adv_check"] != "httpchk" {
+		delete(body, "httpchk_params") // needs adv_check httpchk
+	}
+}
+
+func fixDefaultPath(body map[string]any) {
+	if body["type"] != "origin" {
+		delete(body, "path") // only with type origin
+	}
+}
+
+func modelCases() []modelCase {
+	return []modelCase{
+		{"server", fullServer(), func(t *testing.T, v any) error {
+			_, err := parseDoc(t, baseConfig).CreateServer("be", *v.(*config.Server))
+			return err
+		}, nil},
+		{"server_params", fullServerParams(), func(t *testing.T, v any) error {
+			s := fullServer()
+			s.ServerParams = *v.(*config.ServerParams)
+			_, err := parseDoc(t, baseConfig).CreateServer("be", s)
+			return err
+		}, nil},
+		{"bind", fullBind(), func(t *testing.T, v any) error {
+			_, err := parseDoc(t, baseConfig).CreateBind("fe", *v.(*config.Bind))
+			return err
+		}, func(body map[string]any) {
+			if fmt.Sprint(body["port"]) != fmt.Sprint(*fullBind().Port) {
+				delete(body, "port-range-end") // must be above port
+			}
+		}},
+		{"bind_params", fullBindParams(), func(t *testing.T, v any) error {
+			b := fullBind()
+			b.BindParams = *v.(*config.BindParams)
+			_, err := parseDoc(t, baseConfig).CreateBind("fe", b)
+			return err
+		}, nil},
+		{"frontend", fullFrontend(), func(t *testing.T, v any) error {
+			_, err := parseDoc(t, baseConfig).CreateFrontend(*v.(*config.Frontend))
+			return err
+		}, nil},
+		{"backend", fullBackend(), func(t *testing.T, v any) error {
+			_, err := parseDoc(t, baseConfig).CreateBackend(*v.(*config.Backend))
+			return err
+		}, fixHttpchk},
+		{"defaults", fullDefaults(), func(t *testing.T, v any) error {
+			_, err := parseDoc(t, baseConfig).CreateDefaults(*v.(*config.Defaults))
+			return err
+		}, fixHttpchk},
+		{"global", fullGlobal(), func(t *testing.T, v any) error {
+			return replaceGlobal(t, *v.(*config.Global))
+		}, func(body map[string]any) { fixDefaultPath(body["default_path"].(map[string]any)) }},
+		{"runtime_api", fullGlobal().RuntimeAPIs[0], globalPart(func(g *config.Global, v config.RuntimeAPI) { g.RuntimeAPIs[0] = v }), nil},
+		{"log_send_hostname", *fullGlobal().LogSendHostname, globalPart(func(g *config.Global, v config.LogSendHostname) { g.LogSendHostname = &v }), nil},
+		{"default_path", *fullGlobal().DefaultPath, globalPart(func(g *config.Global, v config.DefaultPath) { g.DefaultPath = &v }), fixDefaultPath},
+		{"cpu_map", fullGlobal().CPUMaps[0], globalPart(func(g *config.Global, v config.CPUMap) { g.CPUMaps[0] = v }), nil},
+		{"performance_options", *fullGlobal().PerformanceOptions, globalPart(func(g *config.Global, v config.PerformanceOptions) { g.PerformanceOptions = &v }), nil},
+		{"ssl_options", *fullGlobal().SSLOptions, globalPart(func(g *config.Global, v config.SSLOptions) { g.SSLOptions = &v }), nil},
+		{"tune_buffer_options", *fullGlobal().TuneBufferOptions, globalPart(func(g *config.Global, v config.TuneBufferOptions) { g.TuneBufferOptions = &v }), nil},
+		{"tune_options", *fullGlobal().TuneOptions, globalPart(func(g *config.Global, v config.TuneOptions) { g.TuneOptions = &v }), nil},
+		// Covered through backend and defaults by the Go checks.
+		{"balance", *fullBackendOptions().Balance, nil, nil},
+		{"httpchk_params", *fullBackendOptions().HttpchkParams, nil, nil},
+		{"redispatch", *fullBackendOptions().Redispatch, nil, nil},
+		{"forwardfor", *fullProxyCommon().Forwardfor, nil, nil},
+		{"cookie", *fullBackendOptions().Cookie, nil, nil},
+		{"cookie_value", fullBackendOptions().Cookie.Domain[0], nil, nil},
+		{"hash_type", *fullBackendOptions().HashType, nil, nil},
+	}
+}
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func schemaOf(t *testing.T, doc *openapi3.T, name string) *openapi3.Schema {
+	t.Helper()
+	ref, ok := doc.Components.Schemas[name]
+	if !ok || ref.Value == nil {
+		t.Fatalf("components.schemas.%s is missing", name)
+	}
+	return ref.Value
+}
+
+// toJSON marshals v with encoding/json and decodes it generically, as a
+// request body is decoded before validation.
+func toJSON(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestModelsMatchSchemas(t *testing.T) {
+	doc := loadSpec(t)
+	for _, c := range modelCases() {
+		t.Run(c.schema, func(t *testing.T) {
+			s := schemaOf(t, doc, c.schema)
+			compareShape(t, c.schema, reflect.TypeOf(c.value), s)
+			assertFull(t, c.schema, reflect.ValueOf(c.value))
+			if err := s.VisitJSON(toJSON(t, c.value)); err != nil {
+				t.Fatalf("the fully populated %s does not match its schema: %v", c.schema, err)
+			}
+			if c.check != nil {
+				v := reflect.New(reflect.TypeOf(c.value))
+				v.Elem().Set(reflect.ValueOf(c.value))
+				if err := c.check(t, v.Interface()); err != nil {
+					t.Fatalf("the Go code refuses the fully populated %s: %v", c.schema, err)
+				}
+			}
+		})
+	}
+}
+
+func TestListSchemas(t *testing.T) {
+	doc := loadSpec(t)
+	for name, v := range map[string]any{
+		"frontends":         []config.Frontend{fullFrontend()},
+		"backends":          []config.Backend{fullBackend()},
+		"defaults_sections": []config.Defaults{fullDefaults()},
+		"servers":           []config.Server{fullServer()},
+		"binds":             []config.Bind{fullBind()},
+	} {
+		if err := schemaOf(t, doc, name).VisitJSON(toJSON(t, v)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if err := schemaOf(t, doc, name).VisitJSON([]any{}); err != nil {
+			t.Errorf("%s: empty list: %v", name, err)
+		}
+	}
+}
+
+// TestSchemasRejectBadBodies: unknown properties and control characters in
+// string fields never get past the schema.
+func TestSchemasRejectBadBodies(t *testing.T) {
+	doc := loadSpec(t)
+	for _, c := range modelCases() {
+		t.Run(c.schema, func(t *testing.T) {
+			s := schemaOf(t, doc, c.schema)
+			body := toJSON(t, c.value).(map[string]any)
+			body["no_such_field"] = "x"
+			if err := s.VisitJSON(body); err == nil {
+				t.Error("a body with an unknown property was accepted")
+			}
+			for _, name := range sortedKeys(s.Properties) {
+				p := s.Properties[name].Value
+				if !p.Type.Is("string") {
+					continue
+				}
+				if p.Pattern == "" && len(p.Enum) == 0 {
+					t.Errorf("%s: string without a pattern or an enum", name)
+				}
+				for _, bad := range []string{"a\nb", "a\rb", "a\x00b", "a\tb"} {
+					body := toJSON(t, c.value).(map[string]any)
+					body[name] = bad
+					if err := s.VisitJSON(body); err == nil {
+						t.Errorf("%s: %q was accepted", name, bad)
+					}
+				}
+			}
+		})
+	}
+	// Path parameters: names, and bind names that are address tokens.
+	params := doc.Components.Parameters
+	for _, p := range []string{"name", "parent_name", "bind_name"} {
+		s := params[p].Value.Schema.Value
+		for _, bad := range []string{"a\nb", "a b", ""} {
+			if s.VisitJSON(bad) == nil {
+				t.Errorf("parameter %s accepts %q", p, bad)
+			}
+		}
+	}
+	// kin-openapi checks path parameters percent-encoded: clients that
+	// encode ':' (encodeURIComponent does) must get through.
+	for _, p := range []string{"name", "parent_name"} {
+		s := params[p].Value.Schema.Value
+		for _, good := range []string{"be_app", "be:x", "be%3Ax", "be%3ax", "unnamed_defaults_1"} {
+			if err := s.VisitJSON(good); err != nil {
+				t.Errorf("parameter %s refuses %q: %v", p, good, err)
+			}
+		}
+		for _, bad := range []string{"be%20x", "be%0Ax", "be/x"} {
+			if s.VisitJSON(bad) == nil {
+				t.Errorf("parameter %s accepts %q", p, bad)
+			}
+		}
+	}
+	bind := params["bind_name"].Value.Schema.Value
+	for _, bad := range []string{"a%0Ab", "a%20b", "a%22b", "a%23b", "a%3Bb", "a%2Cb", "a%5Cb", "a%7Fb", "a%00b", "a;b"} {
+		if bind.VisitJSON(bad) == nil {
+			t.Errorf("parameter bind_name accepts %q", bad)
+		}
+	}
+	for _, good := range []string{":443", "*:80", "[::]:443", "/run/x.sock", "127.0.0.1:8000-8010", "ipv4@0.0.0.0:80", "https", "%3A443", "%2Frun%2Fx.sock", "%5B%3A%3A%5D%3A443", "%2A%3A80", "caf%C3%A9"} {
+		if err := bind.VisitJSON(good); err != nil {
+			t.Errorf("parameter bind_name refuses %q: %v", good, err)
+		}
+	}
+}
+
+// TestSchemaValuesAcceptedByGo: each enum value and integer bound the schema
+// allows is also accepted by the Go validation.
+func TestSchemaValuesAcceptedByGo(t *testing.T) {
+	doc := loadSpec(t)
+	for _, c := range modelCases() {
+		if c.check == nil {
+			continue
+		}
+		t.Run(c.schema, func(t *testing.T) {
+			s := schemaOf(t, doc, c.schema)
+			for _, vc := range valueCases(s, nil) {
+				body := toJSON(t, c.value).(map[string]any)
+				setPath(body, vc.path, vc.value)
+				if c.fix != nil {
+					c.fix(body)
+				}
+				b, _ := json.Marshal(body)
+				v := reflect.New(reflect.TypeOf(c.value))
+				if err := json.Unmarshal(b, v.Interface()); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.VisitJSON(toJSON(t, v.Interface())); err != nil {
+					t.Errorf("%s=%v: schema: %v", strings.Join(vc.path, "."), vc.value, err)
+					continue
+				}
+				if err := c.check(t, v.Interface()); err != nil {
+					t.Errorf("%s=%v is valid in the schema but the Go code refuses it: %v", strings.Join(vc.path, "."), vc.value, err)
+				}
+			}
+		})
+	}
+}
+
+// TestReadModelsMatchSchemas: what the Go code reads from a configuration
+// file validates against the schemas (responses are validated in tests).
+func TestReadModelsMatchSchemas(t *testing.T) {
+	doc := loadSpec(t)
+	d := parseDoc(t, `global
+    daemon
+    master-worker
+    nbthread 4
+    cpu-map 1/all 0-3
+    cpu-map auto:1/1-4 0 1 2 3
+    stats socket /run/haproxy/admin.sock mode 660 level admin expose-fd listeners
+    stats socket ipv4@127.0.0.1:9999 level operator
+    stats timeout 30s
+    log-send-hostname
+    default-path config
+    maxconn 4096
+    tune.bufsize 32k
+    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets
+    ssl-default-bind-ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384
+defaults
+    mode http
+    timeout connect 5s
+defaults d1
+    mode tcp
+    option redispatch
+    balance uri depth 3 whole
+    default-server inter 2s fall 3 check
+frontend fe from d1
+    mode http
+    bind :443 ssl crt /etc/haproxy/site.pem alpn h2,http/1.1
+    bind [::]:80 v6only
+    bind *:8080
+    bind /run/haproxy/fe.sock mode 600 user haproxy
+    bind 127.0.0.1:8000-8010 name range
+    option forwardfor except 127.0.0.0/8 if-none
+    option httplog clf
+    default_backend be
+    timeout client 1m
+backend be
+    balance hdr(host) use_domain_only
+    hash-type consistent sdbm avalanche
+    cookie SRV insert indirect nocache domain .example.com
+    option httpchk GET /health HTTP/1.1
+    server s1 10.0.0.1:80 check inter 2s weight 10 disabled
+    server s2 /run/app.sock
+    server s3 [2001:db8::1]:8080 send-proxy-v2
+`)
+	check := func(name string, v any) {
+		t.Helper()
+		if err := schemaOf(t, doc, name).VisitJSON(toJSON(t, v)); err != nil {
+			t.Errorf("%s read from the file: %v\n%s", name, err, mustJSON(v))
+		}
+	}
+	binds, err := d.Binds("fe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers, err := d.Servers("be")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := d.Global()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.RuntimeAPIs) != 2 || len(g.CPUMaps) != 2 || g.PerformanceOptions == nil {
+		t.Fatalf("global read back as %s", mustJSON(g))
+	}
+	check("global", g)
+	check("binds", binds)
+	check("servers", servers)
+	check("frontends", d.Frontends())
+	check("backends", d.Backends())
+	check("defaults_sections", d.DefaultsSections())
+	fe := d.Frontends()[0]
+	fe.Binds = map[string]config.Bind{}
+	for _, b := range binds {
+		fe.Binds[b.Name] = b
+	}
+	check("frontend", fe)
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+type valueCase struct {
+	path  []string
+	value any
+}
+
+// valueCases lists, for every property of s (and of the objects it
+// holds, but not of maps and arrays), each enum value and each integer
+// bound.
+func valueCases(s *openapi3.Schema, prefix []string) []valueCase {
+	var out []valueCase
+	for _, name := range sortedKeys(s.Properties) {
+		p := s.Properties[name].Value
+		path := append(append([]string(nil), prefix...), name)
+		switch {
+		case len(p.Enum) > 0:
+			for _, e := range p.Enum {
+				out = append(out, valueCase{path, e})
+			}
+		case p.Type.Is("integer"):
+			if name == "port-range-end" {
+				continue // bounded by port as well
+			}
+			if p.Min != nil {
+				out = append(out, valueCase{path, int64(*p.Min)})
+			}
+			if p.Max != nil {
+				out = append(out, valueCase{path, int64(*p.Max)})
+			}
+		case p.Type.Is("object") && len(p.Properties) > 0:
+			out = append(out, valueCases(p, path)...)
+		}
+	}
+	return out
+}
+
+func setPath(m map[string]any, path []string, v any) {
+	for _, k := range path[:len(path)-1] {
+		m = m[k].(map[string]any)
+	}
+	m[path[len(path)-1]] = v
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+type goField struct {
+	name      string
+	typ       reflect.Type
+	omitempty bool
+}
+
+// jsonFields lists the JSON fields of a struct as encoding/json writes
+// them, embedded structs flattened.
+func jsonFields(t reflect.Type) []goField {
+	var out []goField
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if f.Anonymous && tag == "" {
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		}
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, goField{name: name, typ: f.Type, omitempty: strings.Contains(","+opts+",", ",omitempty,")})
+	}
+	return out
+}
+
+// compareShape checks that Go type typ and schema s describe the same JSON.
+func compareShape(t *testing.T, path string, typ reflect.Type, s *openapi3.Schema) {
+	t.Helper()
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	want := map[reflect.Kind]string{
+		reflect.String: "string", reflect.Bool: "boolean", reflect.Int64: "integer",
+		reflect.Struct: "object", reflect.Map: "object", reflect.Slice: "array",
+	}[typ.Kind()]
+	if want == "" {
+		t.Errorf("%s: Go type %s has no JSON schema mapping in this test", path, typ)
+		return
+	}
+	if !s.Type.Is(want) {
+		t.Errorf("%s: Go %s is JSON %s, schema says %v", path, typ, want, s.Type.Slice())
+		return
+	}
+	switch typ.Kind() {
+	case reflect.Slice:
+		compareShape(t, path+"[]", typ.Elem(), s.Items.Value)
+	case reflect.Map:
+		if s.AdditionalProperties.Schema == nil {
+			t.Errorf("%s: Go map, schema has no additionalProperties schema", path)
+			return
+		}
+		compareShape(t, path+"{}", typ.Elem(), s.AdditionalProperties.Schema.Value)
+	case reflect.Struct:
+		if s.AdditionalProperties.Has == nil || *s.AdditionalProperties.Has {
+			t.Errorf("%s: object schema without additionalProperties: false", path)
+		}
+		fields := jsonFields(typ)
+		seen := map[string]bool{}
+		for _, f := range fields {
+			if seen[f.name] {
+				t.Errorf("%s: Go JSON field %q is defined twice (encoding/json drops both)", path, f.name)
+			}
+			seen[f.name] = true
+			p, ok := s.Properties[f.name]
+			if !ok {
+				t.Errorf("%s: Go field %q is not in the schema", path, f.name)
+				continue
+			}
+			compareShape(t, path+"."+f.name, f.typ, p.Value)
+		}
+		for _, name := range sortedKeys(s.Properties) {
+			if !seen[name] {
+				t.Errorf("%s: schema property %q is not a field of Go %s", path, name, typ)
+			}
+		}
+		for _, r := range s.Required {
+			for _, f := range fields {
+				if f.name == r && f.omitempty {
+					t.Errorf("%s: %q is required in the schema but omitempty in Go", path, r)
+				}
+			}
+		}
+	}
+}
+
+// assertFull fails on any zero field, so that a new Go field cannot be
+// left out of the fully populated values (and so of the schema checks).
+func assertFull(t *testing.T, path string, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			t.Errorf("%s is not set in the fully populated value", path)
+			return
+		}
+		assertFull(t, path, v.Elem())
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name := f.Name
+			if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" {
+				name = tag
+			}
+			if f.Anonymous {
+				assertFull(t, path, v.Field(i))
+			} else {
+				assertFull(t, path+"."+name, v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Map:
+		if v.Len() == 0 {
+			t.Errorf("%s is empty in the fully populated value", path)
+			return
+		}
+		if v.Kind() == reflect.Slice {
+			for i := 0; i < v.Len(); i++ {
+				assertFull(t, fmt.Sprintf("%s[%d]", path, i), v.Index(i))
+			}
+		} else {
+			for _, k := range v.MapKeys() {
+				assertFull(t, fmt.Sprintf("%s[%v]", path, k), v.MapIndex(k))
+			}
+		}
+	default:
+		if v.IsZero() {
+			t.Errorf("%s is not set in the fully populated value", path)
+		}
+	}
+}

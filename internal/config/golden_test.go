@@ -1,0 +1,1255 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The golden files in testdata/golden are haproxy.cfg files written the way
+// people write them (comments everywhere, odd blank lines, tabs, CRLF, a
+// missing final newline, non-ASCII bytes, HAProxy 3.x words, conditional
+// blocks, ${ENV} references, a 60 KB line). They pin two promises of the
+// document model: every file renders back byte for byte, and an API edit
+// changes only the lines it is about. The expected effect of each edit is a
+// diff in testdata/golden/edits/<case>.diff: those files are the spec.
+// Regenerate them with `go test ./internal/config -run TestGoldenEdits
+// -update` and review every hunk by hand before committing.
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/golden/edits/*.diff from the current output")
+
+const goldenDir = "testdata/golden"
+
+// goldenChecked lists the golden files HAProxy itself must accept (`haproxy
+// -c`), with the environment they need. The others hold words HAProxy 2.6
+// does not know, certificates that are not in the repository, or a missing
+// final newline, which HAProxy refuses.
+var goldenChecked = map[string][]string{
+	"01-edge-proxy.cfg":     nil,
+	"02-debian-tabs.cfg":    nil,
+	"03-windows-crlf.cfg":   nil,
+	"05-named-defaults.cfg": nil,
+	"06-all-sections.cfg":   nil,
+	"08-conditionals-env.cfg": {"SYSLOG_ADDR=127.0.0.1", "BIND_ADDR=127.0.0.1", "BIND_PORT=8000", "ADMIN_PORT=8001",
+		"H2C_PORT=8002", "METRICS_PORT=8003", "ENABLE_H2C=1", "APP1_ADDR=10.0.0.1", "APP2_ADDR=10.0.0.2", "APP2_WEIGHT=100", "ENVIRONMENT=staging"},
+	"09-long-line.cfg":     nil,
+	"10-mixed-indent.cfg":  nil,
+	"11-listen-only.cfg":   nil,
+	"13-gui-generated.cfg": nil,
+}
+
+func goldenFiles(t *testing.T) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(goldenDir, "*.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 10 {
+		t.Fatalf("found %d golden files in %s, want at least 10", len(names), goldenDir)
+	}
+	for i, n := range names {
+		names[i] = filepath.Base(n)
+	}
+	return names
+}
+
+func readGolden(t *testing.T, name string) ([]byte, *Document) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(goldenDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Parse(data)
+	if err != nil {
+		t.Fatalf("Parse(%s): %v", name, err)
+	}
+	return data, d
+}
+
+// TestGoldenRoundTrip loads every golden file, checks that Render gives the
+// exact bytes back, and walks every typed view (which must not panic).
+func TestGoldenRoundTrip(t *testing.T) {
+	for _, name := range goldenFiles(t) {
+		t.Run(name, func(t *testing.T) {
+			data, d := readGolden(t, name)
+			if got := d.Render(); !bytes.Equal(got, data) {
+				t.Fatalf("Render differs from the file:\n%s", goldenDiff(name, data, got))
+			}
+			goldenReadAll(t, d)
+		})
+	}
+}
+
+// goldenReadAll calls every typed read of the document.
+func goldenReadAll(t *testing.T, d *Document) {
+	t.Helper()
+	for _, f := range d.Frontends() {
+		if _, err := d.Frontend(f.Name); err != nil {
+			t.Errorf("Frontend(%q): %v", f.Name, err)
+		}
+		binds, err := d.Binds(f.Name)
+		if err != nil {
+			t.Errorf("Binds(%q): %v", f.Name, err)
+		}
+		for _, b := range binds {
+			if _, err := d.Bind(f.Name, b.Name); err != nil {
+				t.Errorf("Bind(%q, %q): %v", f.Name, b.Name, err)
+			}
+		}
+	}
+	for _, b := range d.Backends() {
+		if _, err := d.Backend(b.Name); err != nil {
+			t.Errorf("Backend(%q): %v", b.Name, err)
+		}
+		servers, err := d.Servers(b.Name)
+		if err != nil {
+			t.Errorf("Servers(%q): %v", b.Name, err)
+		}
+		for _, s := range servers {
+			if _, err := d.Server(b.Name, s.Name); err != nil {
+				t.Errorf("Server(%q, %q): %v", b.Name, s.Name, err)
+			}
+		}
+	}
+	for _, df := range d.DefaultsSections() {
+		if _, err := d.Defaults(df.Name); err != nil {
+			t.Errorf("Defaults(%q): %v", df.Name, err)
+		}
+	}
+	for _, s := range d.Sections() {
+		_ = s.Lines()
+		_ = d.APIName(s)
+	}
+}
+
+// TestGoldenReads checks what the typed views return for a few files.
+func TestGoldenReads(t *testing.T) {
+	load := func(name string) *Document {
+		_, d := readGolden(t, name)
+		return d
+	}
+	asJSON := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	expect := func(what, got, want string) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s:\n got %s\nwant %s", what, got, want)
+		}
+	}
+
+	edge := load("01-edge-proxy.cfg")
+	if edge.Version() != 12 || !edge.HasVersionLine() {
+		t.Errorf("01: Version() = %d, HasVersionLine() = %v; want 12, true", edge.Version(), edge.HasVersionLine())
+	}
+	defs := edge.DefaultsSections()
+	if len(defs) != 1 || defs[0].Name != "unnamed_defaults_1" {
+		t.Fatalf("01: DefaultsSections() = %s, want one named unnamed_defaults_1", asJSON(defs))
+	}
+	expect("01 defaults timeouts", asJSON([]*int64{defs[0].ClientTimeout, defs[0].ServerTimeout, defs[0].ConnectTimeout, defs[0].Retries}), "[30000,30000,5000,3]")
+	binds, _ := edge.Binds("fe_main")
+	expect("01 fe_main binds", asJSON(binds),
+		`[{"name":":80","address":"","port":80},{"name":"local_http","address":"127.0.0.1","port":8080}]`)
+	web1, _ := edge.Server("be_web", "web1")
+	expect("01 be_web/web1", asJSON(web1),
+		`{"name":"web1","address":"10.0.1.11","port":8080,"check":"enabled","cookie":"web1","weight":100}`)
+	api, _ := edge.Backend("be_api")
+	expect("01 be_api default_server", asJSON(api.DefaultServer), `{"fall":3,"inter":2000,"rise":2}`)
+	expect("01 be_api adv_check", api.AdvCheck, "httpchk")
+
+	tabs := load("02-debian-tabs.cfg")
+	if tabs.Version() != 1 || tabs.HasVersionLine() {
+		t.Errorf("02: Version() = %d, HasVersionLine() = %v; want 1, false", tabs.Version(), tabs.HasVersionLine())
+	}
+	binds, _ = tabs.Binds("http-in")
+	expect("02 http-in binds", asJSON(binds),
+		`[{"name":"*:80","address":"*","port":80},{"name":"*:8080","address":"*","port":8080}]`)
+
+	if nl := load("03-windows-crlf.cfg").NewLine(); nl != "\r\n" {
+		t.Errorf("03: NewLine() = %q, want CRLF", nl)
+	}
+	crlf := load("03-windows-crlf.cfg")
+	j1, _ := crlf.Server("be_jenkins", "jenkins1")
+	expect("03 jenkins1", asJSON(j1), `{"name":"jenkins1","address":"10.20.0.11","port":8080,"check":"enabled","weight":10}`)
+
+	nofinal := load("04-no-final-newline.cfg")
+	r1, _ := nofinal.Server("be_redis", "redis1")
+	expect("04 redis1", asJSON(r1), `{"name":"redis1","address":"127.0.0.1","port":6379,"check":"enabled","inter":1000}`)
+
+	named := load("05-named-defaults.cfg")
+	var names []string
+	for _, df := range named.DefaultsSections() {
+		names = append(names, df.Name+"<"+df.From)
+	}
+	expect("05 defaults names<from", strings.Join(names, " "), "http_base< http_strict<http_base tcp_base< unnamed_defaults_1<")
+	fe, _ := named.Frontend("fe_public")
+	expect("05 fe_public from", fe.From, "http_strict")
+	legacy, _ := named.Defaults("unnamed_defaults_1")
+	expect("05 unnamed defaults timeouts", asJSON([]*int64{legacy.ConnectTimeout, legacy.ClientTimeout}), "[10000,120000]")
+
+	all := load("06-all-sections.cfg")
+	servers, _ := all.Servers("be_site")
+	expect("06 be_site servers (server-template is not a server)", asJSON(servers),
+		`[{"name":"static","address":"10.0.5.5","port":80,"check":"enabled","resolve-prefer":"ipv4","resolvers":"dns"}]`)
+	users, err := all.Userlist("admins")
+	if err != nil || len(users) != 3 || users[2].Name != "ci" || !users[2].Insecure {
+		t.Errorf("06 userlist admins = %+v, %v", users, err)
+	}
+
+	v3 := load("07-haproxy3-params.cfg")
+	app1, _ := v3.Server("be_app", "app1")
+	expect("07 app1 (init-state, guid unknown to the model)", asJSON(app1),
+		`{"name":"app1","address":"10.3.0.11","port":8080,"check":"enabled","inter":3000,"weight":20}`)
+	app2, _ := v3.Server("be_app", "app2")
+	expect("07 app2", asJSON(app2), `{"name":"app2","address":"10.3.0.12","port":8080,"check":"enabled","weight":20}`)
+	binds, _ = v3.Binds("fe_https")
+	expect("07 fe_https binds", asJSON(binds),
+		`[{"name":":443","address":"","port":443,"alpn":"h2,http/1.1","ssl":true,"ssl_certificate":"@web/example.com.pem"},`+
+			`{"name":"quic4@:443","address":"quic4@","port":443,"alpn":"h3","ssl":true,"ssl_certificate":"@web/example.com.pem"}]`)
+
+	env := load("08-conditionals-env.cfg")
+	servers, _ = env.Servers("be_app")
+	if len(servers) != 3 {
+		t.Errorf("08 be_app: %d servers, want 3 (conditional blocks are not evaluated)", len(servers))
+	}
+	admin, err := env.Bind("fe_app", "admin")
+	if err != nil || admin.Address != "${BIND_ADDR}:${ADMIN_PORT}" || admin.Port != nil {
+		t.Errorf(`08 bind admin = %+v, %v; want address ${BIND_ADDR}:${ADMIN_PORT}, no port`, admin, err)
+	}
+
+	long := load("09-long-line.cfg")
+	www, _ := long.Frontend("fe_www")
+	expect("09 description", www.Description, "Marketing site, www.example.com and its image CDN shards")
+
+	mixed := load("10-mixed-indent.cfg")
+	pay, _ := mixed.Frontend("fe_pay")
+	expect("10 fe_pay maxconn (the last of two lines wins)", asJSON(pay.Maxconn), "3000")
+	pay2, _ := mixed.Server("be_pay", "pay2")
+	expect("10 pay2", asJSON(pay2), `{"name":"pay2","address":"10.10.0.2","port":443,"check":"enabled","weight":10}`)
+
+	if fs := load("11-listen-only.cfg").Frontends(); len(fs) != 0 {
+		t.Errorf("11: Frontends() = %s, want none (listen sections are not frontends)", asJSON(fs))
+	}
+
+	tls := load("12-ssl-offload.cfg")
+	b6, err := tls.Bind("fe_tls", "[::]:443")
+	if err != nil {
+		t.Fatalf("12 Bind([::]:443): %v", err)
+	}
+	expect("12 bind [::]:443", asJSON(b6),
+		`{"name":"[::]:443","address":"::","port":443,"ssl":true,"ssl_certificate":"/etc/haproxy/certs/","strict_sni":true,"v6only":true}`)
+	f12, _ := tls.Frontend("fe_tls")
+	expect("12 log_format", f12.LogFormat, `"%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r"`)
+	expect("12 unique_id_format", f12.UniqueIDFormat, `%{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid`)
+}
+
+// TestGoldenHAProxyCheck runs `haproxy -c` on the golden files marked as
+// valid. It fails, never skips, when haproxy is not installed.
+func TestGoldenHAProxyCheck(t *testing.T) {
+	bin := goldenHAProxyBinary(t)
+	for _, name := range goldenFiles(t) {
+		env, ok := goldenChecked[name]
+		if !ok {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			goldenHAProxyCheck(t, bin, name, env)
+		})
+	}
+}
+
+func goldenHAProxyBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatalf("haproxy is required for this test and was not found in PATH: %v", err)
+	}
+	return bin
+}
+
+// goldenHAProxyCheck runs `haproxy -c -f file` from the golden directory (the
+// files name errorfiles relative to it) and fails on a non-zero exit.
+func goldenHAProxyCheck(t *testing.T, bin, file string, env []string) {
+	t.Helper()
+	cmd := exec.Command(bin, "-c", "-f", file)
+	cmd.Dir = goldenDir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("haproxy -c -f %s: %v\n%s", file, err, out)
+	}
+}
+
+// goldenEditCase is one API edit applied to one golden file.
+type goldenEditCase struct {
+	name string
+	file string
+	edit func(d *Document) (*Document, error)
+	// wantErr: the edit must fail with this error and change nothing.
+	wantErr error
+	// same: the edit must return the document itself (nothing to do).
+	same bool
+	// check, when set, verifies the edited document through the typed views.
+	check func(t *testing.T, d *Document)
+}
+
+func goldenEditCases() []goldenEditCase {
+	return []goldenEditCase{
+		{
+			name: "server-weight", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditServer(d, "be_web", "web1", func(s *Server) { s.Weight = i64(80) })
+			},
+			check: func(t *testing.T, d *Document) {
+				s, _ := d.Server("be_web", "web1")
+				if s.Weight == nil || *s.Weight != 80 || s.Cookie != "web1" || s.Check != "enabled" {
+					t.Errorf("web1 after the edit: %+v", s)
+				}
+			},
+		},
+		{
+			name: "server-disable-check-unknown-params", file: "07-haproxy3-params.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditServer(d, "be_app", "app1", func(s *Server) { s.Check = "disabled" })
+			},
+		},
+		{
+			name: "server-add", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateServer("be_api", Server{Name: "api3", Address: "10.0.2.23", Port: i64(9000),
+					ServerParams: ServerParams{Check: "enabled", Maxconn: i64(200)}})
+			},
+		},
+		{
+			name: "server-add-tabs", file: "02-debian-tabs.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateServer("servers", Server{Name: "srv3", Address: "192.168.10.13", Port: i64(8000),
+					ServerParams: ServerParams{Check: "enabled"}})
+			},
+		},
+		{
+			name: "server-delete", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) { return d.DeleteServer("be_web", "web2") },
+		},
+		{
+			name: "server-add-mixed-indent", file: "10-mixed-indent.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateServer("be_pay", Server{Name: "pay4", Address: "10.10.0.4", Port: i64(443),
+					ServerParams: ServerParams{Check: "enabled", Weight: i64(5)}})
+			},
+		},
+		{
+			name: "server-weight-latin1-comment", file: "10-mixed-indent.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditServer(d, "be_pay", "pay2", func(s *Server) { s.Weight = i64(20) })
+			},
+		},
+		{
+			name: "bind-add", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateBind("fe_main", Bind{Address: "", Port: i64(8443), BindParams: BindParams{Maxconn: i64(500)}})
+			},
+			check: func(t *testing.T, d *Document) {
+				if _, err := d.Bind("fe_main", ":8443"); err != nil {
+					t.Errorf("the new bind is not named after its address: %v", err)
+				}
+			},
+		},
+		{
+			name: "bind-replace-port", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBind(d, "fe_main", "local_http", func(b *Bind) { b.Port = i64(8081) })
+			},
+		},
+		{
+			name: "bind-delete", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) { return d.DeleteBind("fe_main", ":80") },
+		},
+		{
+			name: "bind-maxconn-unknown-params", file: "07-haproxy3-params.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBind(d, "fe_https", "quic4@:443", func(b *Bind) { b.Maxconn = i64(1000) })
+			},
+		},
+		{
+			// Two certificates on one bind (SNI picks one) is the common
+			// case for a shop with several domains: both must stay.
+			name: "bind-maxconn-two-crt", file: "12-ssl-offload.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBind(d, "fe_tls", ":443", func(b *Bind) { b.Maxconn = i64(5000) })
+			},
+		},
+		{
+			name: "backend-create", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateBackend(Backend{Name: "be_reports", BackendOptions: BackendOptions{
+					Balance: &Balance{Algorithm: "leastconn"}, ServerTimeout: i64(120000)}})
+			},
+		},
+		{
+			// The comment that introduces `listen stats` stays above it.
+			name: "backend-create-before-commented-section", file: "12-ssl-offload.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateBackend(Backend{Name: "be_admin", ProxyCommon: ProxyCommon{Mode: "http"},
+					BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "roundrobin"}}})
+			},
+		},
+		{
+			name: "backend-create-tabs", file: "02-debian-tabs.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateBackend(Backend{Name: "static", BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "source"}}})
+			},
+		},
+		{
+			name: "frontend-create-first", file: "11-listen-only.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateFrontend(Frontend{Name: "fe_amqp", ProxyCommon: ProxyCommon{Mode: "tcp"},
+					FrontendOptions: FrontendOptions{DefaultBackend: "be_rabbit", Maxconn: i64(1000)}})
+			},
+		},
+		{
+			name: "backend-delete", file: "11-listen-only.cfg",
+			edit: func(d *Document) (*Document, error) { return d.DeleteBackend("be_rabbit") },
+		},
+		{
+			name: "backend-put", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_web", func(b *Backend) {
+					b.Balance = &Balance{Algorithm: "leastconn"}
+					b.ConnectTimeout = i64(3000)
+					b.AdvCheck, b.HttpchkParams = "", nil
+				})
+			},
+		},
+		{
+			name: "backend-set-from", file: "05-named-defaults.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_legacy", func(b *Backend) { b.From = "http_base" })
+			},
+		},
+		{
+			name: "frontend-put-maxconn-twice", file: "10-mixed-indent.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditFrontend(d, "fe_pay", func(f *Frontend) { f.Maxconn = i64(4000) })
+			},
+		},
+		{
+			name: "defaults-timeout-same-value", file: "01-edge-proxy.cfg", same: true,
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) { m.ClientTimeout = i64(30000) })
+			},
+		},
+		{
+			name: "defaults-timeout-new-value", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) { m.ClientTimeout = i64(45000) })
+			},
+		},
+		{
+			name: "defaults-unnamed-put", file: "05-named-defaults.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) {
+					m.ServerTimeout = i64(180000)
+					m.Redispatch = &Redispatch{Enabled: "enabled"}
+				})
+			},
+			check: func(t *testing.T, d *Document) {
+				m, err := d.Defaults("unnamed_defaults_1")
+				if err != nil || m.ServerTimeout == nil || *m.ServerTimeout != 180000 {
+					t.Errorf("unnamed_defaults_1 after the edit: %+v, %v", m, err)
+				}
+			},
+		},
+		{
+			name: "defaults-create-named", file: "05-named-defaults.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateDefaults(Defaults{Name: "grpc_base", ProxyCommon: ProxyCommon{Mode: "http"},
+					FrontendOptions: FrontendOptions{ClientTimeout: i64(3600000)},
+					BackendOptions:  BackendOptions{ConnectTimeout: i64(2000), ServerTimeout: i64(3600000)}})
+			},
+		},
+		{
+			name: "defaults-delete-implicitly-used", file: "05-named-defaults.cfg", wantErr: ErrInUse,
+			edit: func(d *Document) (*Document, error) { return d.DeleteDefaults("unnamed_defaults_1") },
+		},
+		{
+			name: "defaults-delete-used-by-from", file: "05-named-defaults.cfg", wantErr: ErrInUse,
+			edit: func(d *Document) (*Document, error) { return d.DeleteDefaults("tcp_base") },
+		},
+		{
+			name: "defaults-delete-implicitly-used-only", file: "01-edge-proxy.cfg", wantErr: ErrInUse,
+			edit: func(d *Document) (*Document, error) { return d.DeleteDefaults("unnamed_defaults_1") },
+		},
+		{
+			name: "crlf-server-weight", file: "03-windows-crlf.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditServer(d, "be_jenkins", "jenkins1", func(s *Server) { s.Weight = i64(20) })
+			},
+		},
+		{
+			name: "crlf-server-add", file: "03-windows-crlf.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateServer("be_jenkins", Server{Name: "jenkins3", Address: "10.20.0.13", Port: i64(8080),
+					ServerParams: ServerParams{Check: "enabled", Weight: i64(5)}})
+			},
+		},
+		{
+			name: "crlf-backend-create", file: "03-windows-crlf.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateBackend(Backend{Name: "be_cache", BackendOptions: BackendOptions{
+					Balance: &Balance{Algorithm: "uri", URIWhole: true}, HashType: &HashType{Method: "consistent"}}})
+			},
+		},
+		{
+			name: "crlf-backend-put", file: "03-windows-crlf.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_jenkins", func(b *Backend) {
+					b.Balance = &Balance{Algorithm: "leastconn"}
+					b.ServerTimeout = i64(300000)
+				})
+			},
+		},
+		{
+			name: "no-final-newline-server-add", file: "04-no-final-newline.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateServer("be_redis", Server{Name: "redis2", Address: "127.0.0.1", Port: i64(6380),
+					ServerParams: ServerParams{Check: "enabled", Backup: "enabled"}})
+			},
+		},
+		{
+			name: "no-final-newline-server-replace", file: "04-no-final-newline.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditServer(d, "be_redis", "redis1", func(s *Server) { s.Inter = i64(2000) })
+			},
+		},
+		{
+			name: "no-final-newline-backend-create", file: "04-no-final-newline.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateBackend(Backend{Name: "be_memcached", ProxyCommon: ProxyCommon{Mode: "tcp"}})
+			},
+		},
+		{
+			name: "version-bump", file: "01-edge-proxy.cfg",
+			edit: func(d *Document) (*Document, error) { return d.WithVersion(13), nil },
+			check: func(t *testing.T, d *Document) {
+				if d.Version() != 13 {
+					t.Errorf("Version() = %d, want 13", d.Version())
+				}
+			},
+		},
+		{
+			name: "version-insert", file: "02-debian-tabs.cfg",
+			edit: func(d *Document) (*Document, error) { return d.WithVersion(2), nil },
+		},
+		{
+			name: "version-insert-crlf", file: "03-windows-crlf.cfg",
+			edit: func(d *Document) (*Document, error) { return d.WithVersion(2), nil },
+		},
+		{
+			name: "version-insert-no-final-newline", file: "04-no-final-newline.cfg",
+			edit: func(d *Document) (*Document, error) { return d.WithVersion(7), nil },
+		},
+		{
+			// `weight ${APP2_WEIGHT}` is not a number the model can hold:
+			// an edit of another param must leave it as written.
+			name: "server-disable-check-env-weight", file: "08-conditionals-env.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditServer(d, "be_app", "app2", func(s *Server) { s.Check = "disabled" })
+			},
+		},
+		{
+			// A server added without a condition must not land inside the
+			// `.if defined(CANARY_ADDR)` block: it would exist only when
+			// the canary does.
+			name: "conditional-server-add", file: "08-conditionals-env.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateServer("be_app", Server{Name: "app3", Address: "10.7.0.13", Port: i64(8080),
+					ServerParams: ServerParams{Check: "enabled"}})
+			},
+		},
+		{
+			// The `.if` that opens the next (conditional) section is the
+			// last keyword line of be_app: a new line must not go after it.
+			name: "conditional-backend-put-new-line", file: "08-conditionals-env.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_app", func(b *Backend) { b.ConnectTimeout = i64(2000) })
+			},
+		},
+		{
+			// A new backend must not land between `.if streq(...)` and the
+			// `listen stats` it guards.
+			name: "conditional-backend-create", file: "08-conditionals-env.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateBackend(Backend{Name: "be_new", BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "roundrobin"}}})
+			},
+		},
+		{
+			name: "gui-server-weight", file: "13-gui-generated.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditServer(d, "pool_postgres", "pg_primary", func(s *Server) { s.Weight = i64(20) })
+			},
+		},
+		{
+			// Generators write `name` even when it repeats the address:
+			// the param must stay, the bind keeps its name.
+			name: "gui-bind-named-after-address-maxconn", file: "13-gui-generated.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBind(d, "web_plain", "192.0.2.10:80", func(b *Bind) { b.Maxconn = i64(1000) })
+			},
+		},
+		{
+			name: "gui-backend-create", file: "13-gui-generated.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return d.CreateBackend(Backend{Name: "pool_redis", ProxyCommon: ProxyCommon{Mode: "tcp"},
+					BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "first"}}})
+			},
+		},
+		{
+			name: "gui-frontend-delete", file: "13-gui-generated.cfg",
+			edit: func(d *Document) (*Document, error) { return d.DeleteFrontend("db_in") },
+		},
+		{
+			name: "long-line-frontend-put", file: "09-long-line.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditFrontend(d, "fe_www", func(f *Frontend) { f.Maxconn = i64(3000) })
+			},
+		},
+	}
+}
+
+func goldenEditServer(d *Document, backend, name string, f func(*Server)) (*Document, error) {
+	s, err := d.Server(backend, name)
+	if err != nil {
+		return nil, err
+	}
+	f(&s)
+	return d.ReplaceServer(backend, name, s)
+}
+
+func goldenEditBind(d *Document, frontend, name string, f func(*Bind)) (*Document, error) {
+	b, err := d.Bind(frontend, name)
+	if err != nil {
+		return nil, err
+	}
+	f(&b)
+	return d.ReplaceBind(frontend, name, b)
+}
+
+// The section edits go through JSON, as the API does: the handler decodes a
+// fresh model, so nothing is shared with the document's cached view.
+func goldenEditBackend(d *Document, name string, f func(*Backend)) (*Document, error) {
+	m, err := d.Backend(name)
+	if err != nil {
+		return nil, err
+	}
+	m = goldenViaJSON(m)
+	f(&m)
+	return d.ReplaceBackend(name, m)
+}
+
+func goldenEditFrontend(d *Document, name string, f func(*Frontend)) (*Document, error) {
+	m, err := d.Frontend(name)
+	if err != nil {
+		return nil, err
+	}
+	m = goldenViaJSON(m)
+	f(&m)
+	return d.ReplaceFrontend(name, m)
+}
+
+func goldenEditDefaults(d *Document, name string, f func(*Defaults)) (*Document, error) {
+	m, err := d.Defaults(name)
+	if err != nil {
+		return nil, err
+	}
+	m = goldenViaJSON(m)
+	f(&m)
+	return d.ReplaceDefaults(name, m)
+}
+
+func goldenViaJSON[T any](v T) T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	var out T
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// TestGoldenEdits applies each API edit to its golden file and compares the
+// change with testdata/golden/edits/<case>.diff.
+func TestGoldenEdits(t *testing.T) {
+	cases := goldenEditCases()
+	if len(cases) < 20 {
+		t.Fatalf("%d edit cases, want at least 20", len(cases))
+	}
+	var bin string
+	seen := map[string]bool{}
+	for _, c := range cases {
+		if seen[c.name] {
+			t.Fatalf("duplicate case %q", c.name)
+		}
+		seen[c.name] = true
+		t.Run(c.name, func(t *testing.T) {
+			data, d := readGolden(t, c.file)
+			nd, err := c.edit(d)
+			if !bytes.Equal(d.Render(), data) {
+				t.Fatal("the edit modified the original document")
+			}
+			switch {
+			case c.wantErr != nil:
+				if !errors.Is(err, c.wantErr) {
+					t.Fatalf("err = %v, want %v", err, c.wantErr)
+				}
+				if nd != nil {
+					t.Fatalf("a refused edit returned a document")
+				}
+				return
+			case err != nil:
+				t.Fatalf("edit failed: %v", err)
+			case c.same:
+				if nd != d {
+					t.Fatalf("an edit that changes nothing returned a new document:\n%s", goldenDiff(c.file, data, nd.Render()))
+				}
+				return
+			}
+			out := nd.Render()
+			got := goldenDiff(c.file, data, out)
+			path := filepath.Join(goldenDir, "edits", c.name+".diff")
+			if *updateGolden {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it, then review it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("the edit changed other lines than %s says.\n--- got:\n%s\n--- want:\n%s", path, got, want)
+			}
+			// A CRLF file stays CRLF, changed and new lines included.
+			if !bytes.Contains(bytes.ReplaceAll(data, []byte("\r\n"), nil), []byte("\n")) {
+				for i, l := range goldenSplitLines(string(out)) {
+					if !strings.HasSuffix(l, "\r\n") {
+						t.Errorf("line %d of the edited CRLF file does not end with CRLF: %q", i+1, l)
+					}
+				}
+			}
+			// The output must load again, to the same bytes.
+			back, err := Parse(out)
+			if err != nil {
+				t.Fatalf("the edited file does not load: %v", err)
+			}
+			if !bytes.Equal(back.Render(), out) {
+				t.Fatal("the edited file does not render back to the same bytes")
+			}
+			goldenReadAll(t, back)
+			if c.check != nil {
+				c.check(t, back)
+			}
+			// Edits of files HAProxy accepts must keep them acceptable.
+			if env, ok := goldenChecked[c.file]; ok {
+				if bin == "" {
+					bin = goldenHAProxyBinary(t)
+				}
+				tmp := filepath.Join(t.TempDir(), c.file)
+				if err := os.WriteFile(tmp, out, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				goldenHAProxyCheck(t, bin, tmp, env)
+			}
+		})
+	}
+	if !*updateGolden {
+		// Every expectation file belongs to a case.
+		files, _ := filepath.Glob(filepath.Join(goldenDir, "edits", "*.diff"))
+		for _, f := range files {
+			if !seen[strings.TrimSuffix(filepath.Base(f), ".diff")] {
+				t.Errorf("%s has no case in goldenEditCases", f)
+			}
+		}
+	}
+}
+
+// TestGoldenUnchangedPuts feeds every model read from every golden file back
+// into its Replace method: the same document must come back, untouched. A
+// failure means reads and writes disagree about a line of a real file.
+func TestGoldenUnchangedPuts(t *testing.T) {
+	for _, name := range goldenFiles(t) {
+		t.Run(name, func(t *testing.T) {
+			_, d := readGolden(t, name)
+			goldenCheckUnchangedPuts(t, name, d)
+		})
+	}
+}
+
+func goldenCheckUnchangedPuts(t *testing.T, file string, d *Document) {
+	t.Helper()
+	report := func(what string, s *Section, nd *Document, err error) {
+		t.Helper()
+		if err == nil && nd == d {
+			return
+		}
+		lines := s.header
+		for _, l := range s.lines {
+			lines += l
+		}
+		if len(lines) > 4000 {
+			lines = lines[:4000] + "..."
+		}
+		if err != nil {
+			t.Errorf("%s: unchanged PUT of %s refused: %v\nsection:\n%s", file, what, err, lines)
+			return
+		}
+		t.Errorf("%s: unchanged PUT of %s changed the file:\n%s", file, what, goldenDiff(file, d.Render(), nd.Render()))
+	}
+	for _, f := range d.Frontends() {
+		s, _ := d.Section(KindFrontend, f.Name)
+		nd, err := d.ReplaceFrontend(f.Name, f)
+		report("frontend "+f.Name, s, nd, err)
+		nd, err = d.ReplaceFrontend(f.Name, goldenViaJSON(f))
+		report("frontend "+f.Name+" (through JSON)", s, nd, err)
+		binds, _ := d.Binds(f.Name)
+		for _, b := range binds {
+			nd, err := d.ReplaceBind(f.Name, b.Name, goldenViaJSON(b))
+			report(fmt.Sprintf("bind %q of frontend %s", b.Name, f.Name), s, nd, err)
+		}
+	}
+	for _, b := range d.Backends() {
+		s, _ := d.Section(KindBackend, b.Name)
+		nd, err := d.ReplaceBackend(b.Name, b)
+		report("backend "+b.Name, s, nd, err)
+		nd, err = d.ReplaceBackend(b.Name, goldenViaJSON(b))
+		report("backend "+b.Name+" (through JSON)", s, nd, err)
+		servers, _ := d.Servers(b.Name)
+		for _, srv := range servers {
+			nd, err := d.ReplaceServer(b.Name, srv.Name, goldenViaJSON(srv))
+			report(fmt.Sprintf("server %q of backend %s", srv.Name, b.Name), s, nd, err)
+		}
+	}
+	for _, m := range d.DefaultsSections() {
+		s, _ := d.Section(KindDefaults, m.Name)
+		nd, err := d.ReplaceDefaults(m.Name, m)
+		report("defaults "+m.Name, s, nd, err)
+		nd, err = d.ReplaceDefaults(m.Name, goldenViaJSON(m))
+		report("defaults "+m.Name+" (through JSON)", s, nd, err)
+	}
+}
+
+// TestGoldenReadsAreCopies: a model returned by a read belongs to the
+// caller. Changing it must not change what the (immutable) document
+// returns next time.
+func TestGoldenReadsAreCopies(t *testing.T) {
+	_, d := readGolden(t, "01-edge-proxy.cfg")
+	b, _ := d.Backend("be_api")
+	before, _ := json.Marshal(b)
+	*b.ServerTimeout = 1
+	b.Balance.Algorithm = "first"
+	b.DefaultServer.Fall = i64(99)
+	again, _ := d.Backend("be_api")
+	if after, _ := json.Marshal(again); string(after) != string(before) {
+		t.Errorf("changing a returned Backend changed the document's view of it:\nbefore %s\nafter  %s", before, after)
+	}
+	f, _ := d.Frontend("fe_main")
+	fb, _ := json.Marshal(f)
+	*f.Maxconn = 1
+	f.Forwardfor.Except = "10.0.0.0/8"
+	again2, _ := d.Frontend("fe_main")
+	if fa, _ := json.Marshal(again2); string(fa) != string(fb) {
+		t.Errorf("changing a returned Frontend changed the document's view of it:\nbefore %s\nafter  %s", fb, fa)
+	}
+}
+
+// TestModelRoundTrip creates objects from models and reads them back: the
+// read must return exactly what was created.
+func TestModelRoundTrip(t *testing.T) {
+	_, base := readGolden(t, "01-edge-proxy.cfg")
+	same := func(t *testing.T, put, got any) {
+		t.Helper()
+		a, _ := json.Marshal(put)
+		b, _ := json.Marshal(got)
+		if string(a) != string(b) {
+			t.Errorf("read back differs from what was created:\nput %s\ngot %s", a, b)
+		}
+	}
+
+	backends := []Backend{
+		{Name: "be_full", Description: "Checkout service, blue pool", ID: i64(42), ServerStateFileName: "be_full",
+			ProxyCommon: ProxyCommon{Mode: "http", HTTPConnectionMode: "http-server-close", LogTag: "checkout",
+				Forwardfor:         &Forwardfor{Enabled: "enabled", Except: "127.0.0.0/8", Header: "X-Real-IP", Ifnone: true},
+				HTTPRequestTimeout: i64(10000), HTTPKeepAliveTimeout: i64(2000), Tcpka: "enabled"},
+			BackendOptions: BackendOptions{
+				Balance:       &Balance{Algorithm: "uri", URIDepth: i64(3), URILen: i64(32), URIWhole: true},
+				DefaultServer: &ServerParams{Check: "enabled", Inter: i64(2000), Fall: i64(3), Rise: i64(2), Slowstart: i64(30000), Maxconn: i64(100)},
+				AdvCheck:      "httpchk", HttpchkParams: &HttpchkParams{Method: "GET", URI: "/health", Version: "HTTP/1.1"},
+				CheckTimeout: i64(2000), ConnectTimeout: i64(5000), ServerTimeout: i64(30000), QueueTimeout: i64(1500),
+				TunnelTimeout: i64(3600000), ServerFinTimeout: i64(1000), Retries: i64(3),
+				Redispatch: &Redispatch{Enabled: "enabled", Interval: i64(2)},
+				Cookie: &Cookie{Name: "SRVID", Type: "insert", Indirect: true, Nocache: true, Httponly: true, Secure: true,
+					Domain: []CookieValue{{".example.com"}, {".example.org"}}, Maxidle: i64(1800), Maxlife: i64(86400)},
+				HashType:     &HashType{Method: "consistent", Function: "sdbm", Modifier: "avalanche"},
+				Abortonclose: "enabled", Allbackups: "disabled", HTTPReuse: "safe", PreferLastServer: "enabled",
+				Fullconn: i64(1000), LoadServerStateFromFile: "local", LogHealthChecks: "enabled"}},
+		{Name: "be_hdr", BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "hdr", HdrName: "Host", HdrUseDomainOnly: true},
+			Redispatch: &Redispatch{Enabled: "disabled"}}},
+		{Name: "be_param", BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "url_param", URLParam: "userid",
+			URLParamCheckPost: i64(64), URLParamMaxWait: i64(10)}, AdvCheck: "ssl-hello-chk"}},
+		{Name: "be_hash", BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "hash", HashExpression: "req.cook(sessid)"},
+			HashType: &HashType{Method: "map-based"}}},
+		{Name: "be_random", BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "random", RandomDraws: i64(2)}}},
+		{Name: "be_rdp", ProxyCommon: ProxyCommon{Mode: "tcp"}, BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "rdp-cookie", RdpCookieName: "mstshash"}}},
+	}
+	for _, m := range backends {
+		t.Run("backend "+m.Name, func(t *testing.T) {
+			d, err := base.CreateBackend(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.Backend(m.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(t, m, got)
+		})
+	}
+
+	frontends := []Frontend{
+		{Name: "fe_full", Description: "Public shop front end", ID: i64(7),
+			ProxyCommon: ProxyCommon{Mode: "http", Forwardfor: &Forwardfor{Enabled: "enabled"}, HTTPConnectionMode: "httpclose"},
+			FrontendOptions: FrontendOptions{DefaultBackend: "be_web", Maxconn: i64(2000), Backlog: i64(1024),
+				ClientTimeout: i64(30000), ClientFinTimeout: i64(1000), Httplog: true,
+				LogFormat:      `"%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r"`,
+				ErrorLogFormat: `"%ci:%cp [%tr] %ft %ac/%fc %[fc_err_str]"`, Dontlognull: "enabled", Logasap: "disabled",
+				MonitorURI: "/haproxy_up", UniqueIDFormat: `%{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid`, UniqueIDHeader: "X-Request-ID",
+				Clitcpka: "enabled", ClitcpkaIdle: i64(60), ClitcpkaIntvl: i64(10), ClitcpkaCnt: i64(5), HTTPBufferRequest: "enabled"}},
+		{Name: "fe_clf", FrontendOptions: FrontendOptions{Clflog: true, LogFormatSd: `"[exampleSDID@1234 bytes=\"%B\" status=\"%ST\"]"`}},
+		{Name: "fe_tcp", ProxyCommon: ProxyCommon{Mode: "tcp"}, FrontendOptions: FrontendOptions{Tcplog: true}},
+		{Name: "fe_disabled", ProxyCommon: ProxyCommon{Disabled: true}, Description: `Old "beta" site, kept for rollback`},
+	}
+	for _, m := range frontends {
+		t.Run("frontend "+m.Name, func(t *testing.T) {
+			d, err := base.CreateFrontend(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.Frontend(m.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(t, m, got)
+		})
+	}
+
+	defaults := []Defaults{
+		{Name: "web_defaults", ProxyCommon: ProxyCommon{Mode: "http"},
+			FrontendOptions: FrontendOptions{Httplog: true, Dontlognull: "enabled", ClientTimeout: i64(30000)},
+			BackendOptions: BackendOptions{ConnectTimeout: i64(5000), ServerTimeout: i64(30000), Retries: i64(3),
+				Redispatch: &Redispatch{Enabled: "enabled"}, DefaultServer: &ServerParams{Inter: i64(3000)}},
+			IdleCloseOnResponse: "enabled"},
+	}
+	for _, m := range defaults {
+		t.Run("defaults "+m.Name, func(t *testing.T) {
+			d, err := base.CreateDefaults(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.Defaults(m.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(t, m, got)
+		})
+	}
+
+	servers := []Server{
+		{Name: "full", Address: "10.0.9.1", Port: i64(8443), ID: i64(12), ServerParams: ServerParams{
+			AgentCheck: "enabled", AgentAddr: "10.0.9.100", AgentInter: i64(5000), AgentPort: i64(9999), AgentSend: "status",
+			Alpn: "h2,http/1.1", Backup: "disabled", Check: "enabled", CheckSSL: "enabled", Cookie: "full",
+			Downinter: i64(10000), Fall: i64(3), Fastinter: i64(500), HealthCheckAddress: "10.0.9.2", HealthCheckPort: i64(8080),
+			InitAddr: "last,libc,none", Inter: i64(2000), Maintenance: "disabled", Maxconn: i64(512), Maxqueue: i64(64), Minconn: i64(8),
+			Observe: "layer7", OnMarkedDown: "shutdown-sessions", Proto: "h2", ResolveNet: "10.0.0.0/8", ResolveOpts: "allow-dup-ip",
+			ResolvePrefer: "ipv4", Resolvers: "dns", Rise: i64(2), SendProxyV2: "enabled", Slowstart: i64(60000), SNI: "str(api.example.com)",
+			SSL: "enabled", SSLCafile: "/etc/haproxy/ca.pem", SSLCertificate: "/etc/haproxy/client.pem", Verify: "required",
+			Weight: i64(128), Ws: "h1"}},
+		{Name: "v6", Address: "2001:db8::10", Port: i64(80), ServerParams: ServerParams{Check: "disabled", Maintenance: "enabled"}},
+		{Name: "unix", Address: "/var/run/app.sock", ServerParams: ServerParams{SendProxy: "enabled"}},
+		{Name: "fqdn", Address: "app.internal.example.com", Port: i64(443), ServerParams: ServerParams{Track: "be_web/web1"}},
+	}
+	for _, m := range servers {
+		t.Run("server "+m.Name, func(t *testing.T) {
+			d, err := base.CreateServer("be_static", m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.Server("be_static", m.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(t, m, got)
+		})
+	}
+
+	binds := []Bind{
+		{Name: "https", Address: "0.0.0.0", Port: i64(443), BindParams: BindParams{SSL: true,
+			SSLCertificate: "/etc/haproxy/certs/", SSLCafile: "/etc/haproxy/ca.pem", Verify: "optional",
+			Alpn: "h2,http/1.1", SSLMinVer: "TLSv1.2", SSLMaxVer: "TLSv1.3", StrictSNI: true, Allow0rtt: true,
+			CrtList: "/etc/haproxy/crt-list.txt", Maxconn: i64(10000), Backlog: "4096", Thread: "1-4", Tfo: true,
+			DeferAccept: true, AcceptProxy: true}},
+		{Name: "[::]:80", Address: "::", Port: i64(80), BindParams: BindParams{V6only: true, Transparent: true}},
+		{Name: ":8000-8010", Port: i64(8000), PortRangeEnd: i64(8010)},
+		{Name: "admin_sock", Address: "/var/run/haproxy-admin.sock", BindParams: BindParams{Mode: "600", Level: "admin",
+			User: "haproxy", Group: "haproxy", ExposeFdListeners: true}},
+		{Name: "v4v6", Address: "::", Port: i64(8443), BindParams: BindParams{V4v6: true, Interface: "eth0", Namespace: "blue"}},
+	}
+	for _, m := range binds {
+		t.Run("bind "+m.Name, func(t *testing.T) {
+			d, err := base.CreateBind("fe_main", m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.Bind("fe_main", m.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same(t, m, got)
+		})
+	}
+}
+
+// TestFromNamesANamedDefaults: `from` can only name a named defaults
+// section; HAProxy 2.6 refuses `backend b from unnamed_defaults_1` ("defaults
+// section 'unnamed_defaults_1' not found"), so the API must too.
+func TestFromNamesANamedDefaults(t *testing.T) {
+	_, d := readGolden(t, "05-named-defaults.cfg")
+	nd, err := d.CreateBackend(Backend{Name: "be_new", From: "unnamed_defaults_1"})
+	if err == nil {
+		t.Errorf("CreateBackend with from unnamed_defaults_1 was accepted:\n%s", goldenDiff("05", d.Render(), nd.Render()))
+	}
+	nd, err = goldenEditBackend(d, "be_legacy", func(b *Backend) { b.From = "unnamed_defaults_1" })
+	if err == nil {
+		t.Errorf("ReplaceBackend with from unnamed_defaults_1 was accepted:\n%s", goldenDiff("05", d.Render(), nd.Render()))
+	}
+	nd, err = goldenEditFrontend(d, "fe_legacy", func(f *Frontend) { f.From = "unnamed_defaults_1" })
+	if err == nil {
+		t.Errorf("ReplaceFrontend with from unnamed_defaults_1 was accepted:\n%s", goldenDiff("05", d.Render(), nd.Render()))
+	}
+}
+
+// TestParseLongLines: HAProxy's limit is enforced at load; a line at the
+// limit loads and renders back.
+func TestParseLongLines(t *testing.T) {
+	mk := func(n int) []byte {
+		head := "frontend fe\n    description "
+		body := strings.Repeat("x", n-len("    description ")-1)
+		return []byte(head + body + "\n")
+	}
+	at := mk(MaxLineLength)
+	d, err := Parse(at)
+	if err != nil {
+		t.Fatalf("a line of exactly %d bytes was refused: %v", MaxLineLength, err)
+	}
+	if !bytes.Equal(d.Render(), at) {
+		t.Fatal("a long line did not render back")
+	}
+	if _, err := Parse(mk(MaxLineLength + 1)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a line over the limit: err = %v, want ErrInvalid", err)
+	}
+}
+
+// TestCorpusRoundTrip loads every *.cfg of the shared corpus of real-world
+// files, when it is there (it is not in the repository or in CI): each must
+// render back byte for byte, and every unchanged PUT must change nothing.
+func TestCorpusRoundTrip(t *testing.T) {
+	dir := os.Getenv("HAPROXY_CFG_CORPUS")
+	if dir == "" {
+		dir = "/work/shared/corpus/haproxy-cfg"
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.cfg"))
+	if len(names) == 0 {
+		t.Logf("no corpus in %s: nothing to check", dir)
+		return
+	}
+	sort.Strings(names)
+	for _, path := range names {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := Parse(data)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if got := d.Render(); !bytes.Equal(got, data) {
+				t.Fatalf("Render differs from the file:\n%s", goldenDiff(name, data, got))
+			}
+			goldenReadAll(t, d)
+			t.Run("unchanged-puts", func(t *testing.T) { goldenCheckUnchangedPuts(t, name, d) })
+		})
+	}
+}
+
+// goldenDiff returns a unified diff (2 lines of context) of two files, with
+// line endings made visible: a CRLF line ends with "␍", a last line without
+// newline is followed by "\ No newline at end of file". Context lines over
+// 200 bytes are shortened.
+func goldenDiff(name string, a, b []byte) string {
+	al, bl := goldenSplitLines(string(a)), goldenSplitLines(string(b))
+	// LCS table, from the end.
+	n, m := len(al), len(bl)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if al[i] == bl[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type op struct {
+		kind byte // ' ', '-', '+'
+		line string
+		ai   int // line number in a (1-based) for ' ' and '-'
+		bi   int // line number in b for ' ' and '+'
+	}
+	var ops []op
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && al[i] == bl[j]:
+			ops = append(ops, op{' ', al[i], i + 1, j + 1})
+			i++
+			j++
+		case j < m && (i == n || lcs[i][j+1] > lcs[i+1][j]):
+			ops = append(ops, op{'+', bl[j], i + 1, j + 1})
+			j++
+		default:
+			ops = append(ops, op{'-', al[i], i + 1, j + 1})
+			i++
+		}
+	}
+	const ctx = 2
+	var out strings.Builder
+	fmt.Fprintf(&out, "--- a/%s\n+++ b/%s\n", name, name)
+	for k := 0; k < len(ops); {
+		if ops[k].kind == ' ' {
+			k++
+			continue
+		}
+		start := max(k-ctx, 0)
+		end := k
+		for end < len(ops) {
+			if ops[end].kind != ' ' {
+				end++
+				continue
+			}
+			run := end
+			for run < len(ops) && ops[run].kind == ' ' {
+				run++
+			}
+			if run == len(ops) || run-end > 2*ctx {
+				end = min(end+ctx, len(ops))
+				break
+			}
+			end = run
+		}
+		aStart, bStart, aLen, bLen := 0, 0, 0, 0
+		for _, o := range ops[start:end] {
+			if o.kind != '+' {
+				if aLen == 0 {
+					aStart = o.ai
+				}
+				aLen++
+			}
+			if o.kind != '-' {
+				if bLen == 0 {
+					bStart = o.bi
+				}
+				bLen++
+			}
+		}
+		if aLen == 0 {
+			aStart = ops[start].ai - 1
+		}
+		if bLen == 0 {
+			bStart = ops[start].bi - 1
+		}
+		fmt.Fprintf(&out, "@@ -%d,%d +%d,%d @@\n", aStart, aLen, bStart, bLen)
+		for _, o := range ops[start:end] {
+			text, noEOL := goldenVisibleLine(o.line)
+			if o.kind == ' ' && len(text) > 200 {
+				text = fmt.Sprintf("%s... (%d bytes)", text[:60], len(o.line))
+			}
+			out.WriteByte(o.kind)
+			out.WriteString(text)
+			out.WriteByte('\n')
+			if noEOL {
+				out.WriteString("\\ No newline at end of file\n")
+			}
+		}
+		k = end
+	}
+	return out.String()
+}
+
+func goldenSplitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+func goldenVisibleLine(l string) (string, bool) {
+	switch {
+	case strings.HasSuffix(l, "\r\n"):
+		return l[:len(l)-2] + "␍", false
+	case strings.HasSuffix(l, "\n"):
+		return l[:len(l)-1], false
+	}
+	return l, true
+}
+
+// TestGoldenDiffFormat pins the diff format the expectations are written in.
+func TestGoldenDiffFormat(t *testing.T) {
+	a := "a\nb\nc\nd\ne\nf\ng\nh\n"
+	b := "a\nb\nC\nd\ne\nf\ng\nh\ni"
+	want := "--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n a\n b\n-c\n+C\n d\n e\n@@ -7,2 +7,3 @@\n g\n h\n+i\n\\ No newline at end of file\n"
+	if got := goldenDiff("x", []byte(a), []byte(b)); got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+	}
+	if got := goldenDiff("x", []byte(a), []byte(a)); got != "--- a/x\n+++ b/x\n" {
+		t.Fatalf("no change: %q", got)
+	}
+	if !reflect.DeepEqual(goldenSplitLines("x\r\ny"), []string{"x\r\n", "y"}) {
+		t.Fatal("goldenSplitLines")
+	}
+}

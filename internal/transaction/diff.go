@@ -1,0 +1,214 @@
+package transaction
+
+import (
+	"fmt"
+	"strings"
+)
+
+// UnifiedDiff returns a unified diff (3 lines of context) from a to b, or
+// "" when they are equal. The common prefix and suffix are cut first, so
+// a small change in a 40,000-line file costs little.
+func UnifiedDiff(aName, bName string, a, b []byte) string {
+	al, bl := splitLines(string(a)), splitLines(string(b))
+	pre := 0
+	for pre < len(al) && pre < len(bl) && al[pre] == bl[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(al)-pre && suf < len(bl)-pre && al[len(al)-1-suf] == bl[len(bl)-1-suf] {
+		suf++
+	}
+	if pre == len(al) && pre == len(bl) {
+		return ""
+	}
+	ops := myers(al[pre:len(al)-suf], bl[pre:len(bl)-suf])
+	// Full edit script over whole files: equal prefix, ops, equal suffix.
+	var script []edit
+	for i := 0; i < pre; i++ {
+		script = append(script, edit{op: ' ', a: i, b: i})
+	}
+	for _, e := range ops {
+		e.a += pre
+		e.b += pre
+		script = append(script, e)
+	}
+	for i := 0; i < suf; i++ {
+		script = append(script, edit{op: ' ', a: len(al) - suf + i, b: len(bl) - suf + i})
+	}
+	return formatUnified(aName, bName, al, bl, script)
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// edit is one step of an edit script: ' ' keep a[a] (== b[b]), '-' delete
+// a[a], '+' insert b[b].
+type edit struct {
+	op   byte
+	a, b int
+}
+
+// myers computes a shortest edit script (Myers' O(ND) algorithm).
+func myers(a, b []string) []edit {
+	n, m := len(a), len(b)
+	max := n + m
+	if max == 0 {
+		return nil
+	}
+	v := make([]int, 2*max+2)
+	var trace [][]int
+	off := max + 1
+	for d := 0; d <= max; d++ {
+		snapshot := make([]int, len(v))
+		copy(snapshot, v)
+		trace = append(trace, snapshot)
+		for k := -d; k <= d; k += 2 {
+			var x int
+			if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
+				x = v[off+k+1]
+			} else {
+				x = v[off+k-1] + 1
+			}
+			y := x - k
+			for x < n && y < m && a[x] == b[y] {
+				x++
+				y++
+			}
+			v[off+k] = x
+			if x >= n && y >= m {
+				return backtrack(trace, a, b, off, d)
+			}
+		}
+	}
+	return nil
+}
+
+func backtrack(trace [][]int, a, b []string, off, d int) []edit {
+	x, y := len(a), len(b)
+	var rev []edit
+	for ; d > 0; d-- {
+		v := trace[d]
+		k := x - y
+		var prevK int
+		if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
+			prevK = k + 1
+		} else {
+			prevK = k - 1
+		}
+		prevX := v[off+prevK]
+		prevY := prevX - prevK
+		for x > prevX && y > prevY {
+			x--
+			y--
+			rev = append(rev, edit{op: ' ', a: x, b: y})
+		}
+		if x == prevX {
+			y--
+			rev = append(rev, edit{op: '+', a: x, b: y})
+		} else {
+			x--
+			rev = append(rev, edit{op: '-', a: x, b: y})
+		}
+	}
+	for x > 0 && y > 0 {
+		x--
+		y--
+		rev = append(rev, edit{op: ' ', a: x, b: y})
+	}
+	out := make([]edit, len(rev))
+	for i := range rev {
+		out[i] = rev[len(rev)-1-i]
+	}
+	return out
+}
+
+func formatUnified(aName, bName string, al, bl []string, script []edit) string {
+	const ctx = 3
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "--- %s\n+++ %s\n", aName, bName)
+	i := 0
+	for i < len(script) {
+		// Find the next change.
+		for i < len(script) && script[i].op == ' ' {
+			i++
+		}
+		if i >= len(script) {
+			break
+		}
+		start := max(i-ctx, 0)
+		// Extend the hunk while changes are within 2*ctx of each other.
+		end := i
+		for {
+			for end < len(script) && script[end].op != ' ' {
+				end++
+			}
+			next := end
+			for next < len(script) && script[next].op == ' ' {
+				next++
+			}
+			if next < len(script) && next-end <= 2*ctx {
+				end = next
+				continue
+			}
+			end = min(end+ctx, len(script))
+			break
+		}
+		hunk := script[start:end]
+		aStart, bStart, aLen, bLen := -1, -1, 0, 0
+		for _, e := range hunk {
+			if e.op != '+' {
+				if aStart < 0 {
+					aStart = e.a
+				}
+				aLen++
+			}
+			if e.op != '-' {
+				if bStart < 0 {
+					bStart = e.b
+				}
+				bLen++
+			}
+		}
+		if aStart < 0 {
+			aStart = hunk[0].a
+		}
+		if bStart < 0 {
+			bStart = hunk[0].b
+		}
+		fmt.Fprintf(&sb, "@@ -%s +%s @@\n", hunkRange(aStart, aLen), hunkRange(bStart, bLen))
+		for _, e := range hunk {
+			var line string
+			switch e.op {
+			case ' ', '-':
+				line = al[e.a]
+			case '+':
+				line = bl[e.b]
+			}
+			sb.WriteByte(e.op)
+			sb.WriteString(line)
+			if !strings.HasSuffix(line, "\n") {
+				sb.WriteString("\n\\ No newline at end of file\n")
+			}
+		}
+		i = end
+	}
+	return sb.String()
+}
+
+func hunkRange(start, n int) string {
+	if n == 0 {
+		return fmt.Sprintf("%d,0", start)
+	}
+	if n == 1 {
+		return fmt.Sprintf("%d", start+1)
+	}
+	return fmt.Sprintf("%d,%d", start+1, n)
+}

@@ -1,0 +1,433 @@
+package transaction
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"dataplane/internal/config"
+	"dataplane/internal/reload"
+)
+
+// Transaction statuses, as the Data Plane API names them.
+const (
+	StatusInProgress = "in_progress"
+	StatusSuccess    = "success"
+	StatusFailed     = "failed"
+	StatusOutdated   = "outdated"
+)
+
+var (
+	// ErrOutdated is returned when committing (or editing) a transaction
+	// that can no longer be committed: outdated, failed or done.
+	ErrOutdated = errors.New("transaction cannot be committed")
+	// ErrTooMany is returned when max_open_transactions are in progress.
+	ErrTooMany = errors.New("too many open transactions")
+)
+
+// Transaction is one staged change set.
+type Transaction struct {
+	ID      string    `json:"id"`
+	Version int64     `json:"_version"` // the version it was begun on
+	Status  string    `json:"status"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+type tx struct {
+	mu   sync.Mutex
+	meta Transaction
+	// doc is the staged document: a copy-on-write descendant of the live
+	// document it was begun on, so opening one costs no parse and no copy.
+	doc *config.Document
+	// staged says whether the staged file exists on disk (it is written on
+	// the first edit; until then the live file of that version is it).
+	staged bool
+}
+
+// Manager holds the explicit transactions of a Store, in memory and in
+// transaction_dir (a staged file plus a small JSON sidecar each), so that
+// they survive a restart.
+type Manager struct {
+	store   *Store
+	dir     string
+	maxOpen int
+	log     *slog.Logger
+	now     func() time.Time
+
+	mu  sync.Mutex
+	txs map[string]*tx
+}
+
+// ManagerOptions configures a Manager.
+type ManagerOptions struct {
+	Dir     string // transaction_dir
+	MaxOpen int    // max_open_transactions; default 20
+	Logger  *slog.Logger
+}
+
+// EnableTransactions connects a transaction manager to the store and loads
+// the transactions a previous run left in progress.
+func (s *Store) EnableTransactions(opts ManagerOptions) (*Manager, error) {
+	if opts.MaxOpen <= 0 {
+		opts.MaxOpen = 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = s.log
+	}
+	m := &Manager{store: s, dir: opts.Dir, maxOpen: opts.MaxOpen, log: opts.Logger, now: time.Now, txs: map[string]*tx{}}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("transaction_dir: %w", err)
+	}
+	if err := m.load(); err != nil {
+		return nil, err
+	}
+	s.tx = m
+	return m, nil
+}
+
+func (m *Manager) sidecar(id string) string { return filepath.Join(m.dir, id+".json") }
+func (m *Manager) stagedFile(id string) string {
+	return filepath.Join(m.dir, id+".cfg")
+}
+
+// load reads the sidecars of transaction_dir. In-progress transactions
+// come back with their staged file, or, when they had none, the live
+// document if it is still at their version.
+func (m *Manager) load() error {
+	entries, err := os.ReadDir(m.dir)
+	if err != nil {
+		return fmt.Errorf("read transaction_dir: %w", err)
+	}
+	live, err := m.store.Live()
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.Contains(name, ".dp-tmp-") {
+			os.Remove(filepath.Join(m.dir, name))
+			continue
+		}
+		if !strings.HasSuffix(name, ".json") || name == "reloads.json" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(m.dir, name))
+		if err != nil {
+			return fmt.Errorf("read transaction %s: %w", name, err)
+		}
+		var meta Transaction
+		if err := json.Unmarshal(b, &meta); err != nil || uuid.Validate(meta.ID) != nil {
+			m.log.Warn("ignoring an unreadable transaction file", "file", name, "error", err)
+			continue
+		}
+		t := &tx{meta: meta}
+		if meta.Status == StatusInProgress {
+			if data, err := os.ReadFile(m.stagedFile(meta.ID)); err == nil {
+				if t.doc, err = config.Parse(data); err != nil {
+					m.log.Warn("staged file of a transaction does not load; marking it failed", "id", meta.ID, "error", err)
+					t.meta.Status = StatusFailed
+				}
+				t.staged = true
+			} else if live.Version() == meta.Version {
+				t.doc = live
+			} else {
+				t.meta.Status = StatusOutdated
+			}
+			if t.meta.Status != meta.Status {
+				_ = m.saveMeta(t)
+			}
+		}
+		m.txs[meta.ID] = t
+	}
+	return nil
+}
+
+// Begin opens a transaction on version (which must be the current one).
+func (m *Manager) Begin(ctx context.Context, version int64) (Transaction, error) {
+	live, err := m.store.Live()
+	if err != nil {
+		return Transaction{}, err
+	}
+	if live.Version() != version {
+		return Transaction{}, &VersionError{Current: live.Version(), Given: version}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	open := 0
+	for _, t := range m.txs {
+		if t.status() == StatusInProgress {
+			open++
+		}
+	}
+	if open >= m.maxOpen {
+		return Transaction{}, fmt.Errorf("cannot start a new transaction, reached the maximum amount of %d active transactions available: %w", m.maxOpen, ErrTooMany)
+	}
+	now := m.now().UTC()
+	t := &tx{meta: Transaction{ID: uuid.NewString(), Version: version, Status: StatusInProgress, Created: now, Updated: now}, doc: live}
+	if err := m.saveMeta(t); err != nil {
+		return Transaction{}, err
+	}
+	m.txs[t.meta.ID] = t
+	return t.meta, nil
+}
+
+func (t *tx) status() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.meta.Status
+}
+
+// saveMeta writes the sidecar (t.mu held or t unpublished).
+func (m *Manager) saveMeta(t *tx) error {
+	b, err := json.Marshal(t.meta)
+	if err != nil {
+		return err
+	}
+	if err := writeFileNoSync(m.sidecar(t.meta.ID), b); err != nil {
+		return fmt.Errorf("save transaction %s: %w", t.meta.ID, err)
+	}
+	return nil
+}
+
+// writeFileNoSync replaces a file atomically without fsync: transaction
+// files are a convenience across restarts, not the live configuration,
+// and an fsync per staged edit would cost more than the edit.
+func writeFileNoSync(path string, data []byte) error {
+	tmp := path + ".dp-tmp-" + uuid.NewString()[:8]
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+func (m *Manager) find(id string) (*tx, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.txs[id]
+	if !ok {
+		return nil, fmt.Errorf("transaction %s: %w", id, config.ErrNotFound)
+	}
+	return t, nil
+}
+
+// Get returns a transaction.
+func (m *Manager) Get(id string) (Transaction, error) {
+	t, err := m.find(id)
+	if err != nil {
+		return Transaction{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.meta, nil
+}
+
+// List returns the transactions, oldest first; status filters when not "".
+func (m *Manager) List(status string) []Transaction {
+	m.mu.Lock()
+	var all []*tx
+	for _, t := range m.txs {
+		all = append(all, t)
+	}
+	m.mu.Unlock()
+	out := []Transaction{}
+	for _, t := range all {
+		t.mu.Lock()
+		meta := t.meta
+		t.mu.Unlock()
+		if status == "" || meta.Status == status {
+			out = append(out, meta)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.Before(out[j].Created) })
+	return out
+}
+
+// Doc returns the staged document of an in-progress transaction.
+func (m *Manager) Doc(id string) (*config.Document, error) {
+	t, err := m.find(id)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.meta.Status != StatusInProgress {
+		return nil, fmt.Errorf("transaction %s is %s: %w", id, t.meta.Status, ErrOutdated)
+	}
+	return t.doc, nil
+}
+
+// VersionOf returns the version of an in-progress transaction.
+func (m *Manager) VersionOf(id string) (int64, bool) {
+	t, err := m.find(id)
+	if err != nil {
+		return 0, false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.meta.Version, t.meta.Status == StatusInProgress
+}
+
+// Delete removes a transaction and its files.
+func (m *Manager) Delete(id string) error {
+	m.mu.Lock()
+	t, ok := m.txs[id]
+	if ok {
+		delete(m.txs, id)
+	}
+	m.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("transaction %s: %w", id, config.ErrNotFound)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m.removeFiles(id)
+	return nil
+}
+
+func (m *Manager) removeFiles(id string) {
+	os.Remove(m.stagedFile(id))
+	os.Remove(m.sidecar(id))
+}
+
+// edit applies a change to the staged document of a transaction.
+func (m *Manager) edit(ctx context.Context, id string, edit EditFunc) (Result, error) {
+	t, err := m.find(id)
+	if err != nil {
+		return Result{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.meta.Status != StatusInProgress {
+		return Result{}, fmt.Errorf("transaction %s is %s: %w", id, t.meta.Status, ErrOutdated)
+	}
+	next, err := edit(t.doc)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{InTransaction: true, Doc: next, Version: t.meta.Version}
+	if next == t.doc {
+		res.Unchanged = true
+		return res, nil
+	}
+	if err := writeFileNoSync(m.stagedFile(id), next.Render()); err != nil {
+		return Result{}, fmt.Errorf("stage transaction %s: %w", id, err)
+	}
+	t.doc, t.staged = next, true
+	t.meta.Updated = m.now().UTC()
+	if err := m.saveMeta(t); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// Commit validates and applies a transaction through the store's commit
+// path. A transaction begun on a version that is no longer current becomes
+// outdated (409); an outdated or failed one cannot be committed (406); one
+// HAProxy rejects becomes failed (400). After a successful commit every
+// other in-progress transaction becomes outdated.
+func (m *Manager) Commit(ctx context.Context, id string, opts CommitOptions) (Transaction, Result, error) {
+	t, err := m.find(id)
+	if err != nil {
+		return Transaction{}, Result{}, err
+	}
+	s := m.store
+	s.mu.Lock()
+	t.mu.Lock()
+	res, err := m.commitLocked(ctx, t, opts)
+	meta := t.meta
+	t.mu.Unlock()
+	s.mu.Unlock()
+	if err != nil {
+		return meta, res, err
+	}
+	m.outdateOthers(id, res.Version)
+	res, err = s.finish(ctx, res, opts)
+	return meta, res, err
+}
+
+// commitLocked runs with the store's commit lock and t.mu held.
+func (m *Manager) commitLocked(ctx context.Context, t *tx, opts CommitOptions) (Result, error) {
+	s := m.store
+	id := t.meta.ID
+	if t.meta.Status != StatusInProgress {
+		return Result{}, fmt.Errorf("transaction %s is %s and cannot be committed: %w", id, t.meta.Status, ErrOutdated)
+	}
+	if err := s.refresh(); err != nil {
+		return Result{}, err
+	}
+	live := s.live.Load().doc
+	if live.Version() != t.meta.Version {
+		t.meta.Status = StatusOutdated
+		t.meta.Updated = m.now().UTC()
+		_ = m.saveMeta(t)
+		return Result{}, fmt.Errorf("transaction %s: %w", id, &VersionError{Current: live.Version(), Given: t.meta.Version})
+	}
+	if t.doc == live {
+		// Nothing staged: committing is a no-op that still ends it.
+		t.meta.Status = StatusSuccess
+		t.meta.Updated = m.now().UTC()
+		m.removeFiles(id)
+		return Result{Doc: live, Version: live.Version(), Unchanged: true}, nil
+	}
+	res, err := s.commitLocked(ctx, live, t.doc, opts)
+	t.meta.Updated = m.now().UTC()
+	if err != nil {
+		if errors.Is(err, reload.ErrValidation) {
+			t.meta.Status = StatusFailed
+			_ = m.saveMeta(t)
+			return res, fmt.Errorf("transaction %s: %w", id, err)
+		}
+		return res, fmt.Errorf("transaction %s: %w", id, err)
+	}
+	t.meta.Status = StatusSuccess
+	m.removeFiles(id)
+	return res, nil
+}
+
+// outdateOthers marks every other in-progress transaction begun on an
+// older version as outdated.
+func (m *Manager) outdateOthers(committed string, version int64) {
+	m.mu.Lock()
+	var others []*tx
+	for id, t := range m.txs {
+		if id != committed {
+			others = append(others, t)
+		}
+	}
+	m.mu.Unlock()
+	for _, t := range others {
+		t.mu.Lock()
+		if t.meta.Status == StatusInProgress && t.meta.Version < version {
+			t.meta.Status = StatusOutdated
+			t.meta.Updated = m.now().UTC()
+			_ = m.saveMeta(t)
+			os.Remove(m.stagedFile(t.meta.ID))
+		}
+		t.mu.Unlock()
+	}
+}
+
+// Open counts the transactions in progress.
+func (m *Manager) Open() int {
+	n := 0
+	for _, t := range m.List(StatusInProgress) {
+		_ = t
+		n++
+	}
+	return n
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Checks the HTTP contract, api/openapi.yaml, with the tools clients use:
+#  1. Redocly CLI lints it (rules in redocly.yaml at the repo root);
+#  2. openapi-typescript generates a TypeScript client from it, and a small
+#     program using that client's types compiles with tsc --strict, including
+#     lines that must NOT compile (unknown fields, wrong enum values).
+# Needs node/npx and access to the npm registry. `go test ./api/` checks the
+# rest (the spec loads in kin-openapi and matches the Go models).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "== redocly lint"
+npx --yes @redocly/cli@latest lint api/openapi.yaml
+
+echo "== openapi-typescript"
+npx --yes openapi-typescript api/openapi.yaml -o "$tmp/api.d.ts"
+
+cat >"$tmp/use.ts" <<'TS'
+import type { components, operations, paths } from "./api";
+
+type Schemas = components["schemas"];
+type Server = Schemas["server"];
+type Bind = Schemas["bind"];
+type Frontend = Schemas["frontend"];
+type Backend = Schemas["backend"];
+type Defaults = Schemas["defaults"];
+type Global = Schemas["global"];
+
+const server: Server = {
+  name: "web1", address: "10.0.0.1", port: 8080, check: "enabled", inter: 2000,
+  weight: 10, "send-proxy-v2": "disabled", maintenance: "disabled",
+};
+const bind: Bind = { name: ":443", address: "", port: 443, ssl: true, ssl_certificate: "/etc/haproxy/site.pem", alpn: "h2,http/1.1" };
+const frontend: Frontend = {
+  name: "fe_main", mode: "http", default_backend: "be_app", client_timeout: 30000, httplog: true,
+  forwardfor: { enabled: "enabled", ifnone: true }, binds: { ":443": bind },
+};
+const backend: Backend = {
+  name: "be_app", mode: "http", balance: { algorithm: "roundrobin" }, adv_check: "httpchk",
+  httpchk_params: { method: "GET", uri: "/health" }, redispatch: { enabled: "enabled", interval: -1 },
+  cookie: { name: "SRV", type: "insert", indirect: true, domain: [{ value: ".example.com" }] },
+  hash_type: { method: "consistent", function: "sdbm" }, default_server: { check: "enabled", inter: 3000 },
+  servers: { web1: server },
+};
+const defaults: Defaults = { name: "unnamed_defaults_1", mode: "log", connect_timeout: 5000, clitcpka_idle: 60 };
+const global: Global = {
+  daemon: true, "master-worker": true, hard_stop_after: 30000,
+  runtime_apis: [{ address: "/run/haproxy/admin.sock", level: "admin", expose_fd_listeners: true }],
+  performance_options: { maxconn: 4096 }, log_send_hostname: { enabled: "enabled" },
+  cpu_maps: [{ process: "1/all", cpu_set: "0-3" }], default_path: { type: "config" },
+};
+
+// @ts-expect-error unknown fields are not part of the contract
+const bad1: Server = { name: "x", address: "y", bogus: 1 };
+// @ts-expect-error server toggles are "enabled" | "disabled", not booleans
+const bad2: Server = { name: "x", address: "y", check: true };
+// @ts-expect-error a frontend has no log mode
+const bad3: Frontend = { name: "x", mode: "log" };
+// @ts-expect-error a server needs an address
+const bad4: Server = { name: "x" };
+
+type FrontendList = paths["/services/haproxy/configuration/frontends"]["get"]["responses"][200]["content"]["application/json"];
+const list: FrontendList = [frontend];
+type CreateServerBody = operations["createServerBackend"]["requestBody"] extends { content: { "application/json": infer B } } ? B : never;
+const body: CreateServerBody = server;
+type ReplaceBackendQuery = NonNullable<operations["replaceBackend"]["parameters"]["query"]>;
+const query: ReplaceBackendQuery = { version: 3, force_reload: true, full_section: false };
+type BindPath = operations["getBindFrontend"]["parameters"]["path"];
+const path: BindPath = { parent_name: "fe_main", name: ":443" };
+type Accepted = paths["/services/haproxy/configuration/backends/{parent_name}/servers/{name}"]["put"]["responses"][202]["headers"];
+const headers: Accepted = { "Configuration-Version": "4", "Reload-ID": "2026-01-01-1" };
+
+export const all = [backend, defaults, global, list, body, query, path, headers, bad1, bad2, bad3, bad4];
+TS
+
+echo "== tsc --strict"
+(cd "$tmp" && npx --yes -p typescript@5 tsc --noEmit --strict --target es2020 --module commonjs use.ts)
+echo "check-spec: OK"

@@ -97,7 +97,7 @@ func TestRoundTrip(t *testing.T) {
 	base := "/services/haproxy/configuration"
 	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/backends" + vq(t, e), Body: map[string]any{"name": "be"}}), 202, "create backend")
 	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/frontends" + vq(t, e), Body: map[string]any{"name": "fe2"}}), 202, "create frontend")
-	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/backends/be/servers" + vq(t, e), Body: map[string]any{"name": "s1", "address": "127.0.0.1", "port": 9}}), 202, "create server")
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/backends/be/servers" + vq(t, e), Body: map[string]any{"name": "s1", "address": "127.0.0.1", "port": 9}}), 201, "create server (runtime)")
 	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/frontends/fe2/binds" + vq(t, e), Body: map[string]any{"name": "b1", "address": "127.0.0.1", "port": haproxytest.FreePort(t)}}), 202, "create bind")
 
 	cases := []struct {
@@ -187,7 +187,7 @@ func TestConfigurationErrors(t *testing.T) {
 	e, _ := start(t)
 	base := "/services/haproxy/configuration"
 	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/backends" + vq(t, e), Body: map[string]any{"name": "be"}}), 202, "setup backend")
-	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/backends/be/servers" + vq(t, e), Body: map[string]any{"name": "s1", "address": "127.0.0.1", "port": 9}}), 202, "setup server")
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/backends/be/servers" + vq(t, e), Body: map[string]any{"name": "s1", "address": "127.0.0.1", "port": 9}}), 201, "setup server (runtime)")
 	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/frontends/fe/binds" + vq(t, e), Body: map[string]any{"name": "b2", "address": "127.0.0.1", "port": haproxytest.FreePort(t)}}), 202, "setup bind")
 	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + "/defaults" + vq(t, e), Body: map[string]any{"name": "named", "mode": "http"}}), 202, "setup defaults")
 	v := strconv.FormatInt(version(t, e), 10)
@@ -302,7 +302,8 @@ func TestFullSection(t *testing.T) {
 		"b": map[string]any{"name": "b", "address": "127.0.0.1", "port": 8002, "weight": 7},
 		"c": map[string]any{"name": "c", "address": "127.0.0.1", "port": 8003},
 	}
-	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: base + "/backends/be_full" + vq(t, e) + "&full_section=true", Body: body}), 202, "replace servers")
+	// Only servers changed: HAProxy takes it live (200, no reload).
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: base + "/backends/be_full" + vq(t, e) + "&full_section=true", Body: body}), 200, "replace servers")
 	var servers []struct{ Name string }
 	e.Get(base+"/backends/be_full/servers").JSON(t, &servers)
 	if len(servers) != 2 || servers[0].Name != "b" || servers[1].Name != "c" {

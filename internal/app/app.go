@@ -18,6 +18,7 @@ import (
 
 	"dataplane/api"
 	dpapi "dataplane/internal/api"
+	"dataplane/internal/apply"
 	"dataplane/internal/auth"
 	"dataplane/internal/config"
 	"dataplane/internal/reload"
@@ -57,21 +58,14 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	if st.HAProxy.MasterRuntime != "" {
 		a.Master = runtime.NewMaster(st.HAProxy.MasterRuntime)
 	}
-	strat, err := a.newStrategy()
-	if err != nil {
-		return nil, err
-	}
-	checker := &reload.Checker{
-		Bin:          st.HAProxy.HAProxyBin,
-		MasterWorker: strat.Name() == settings.StrategyMaster,
-		Dir:          cfgDir,
-	}
+	checker := &reload.Checker{Bin: st.HAProxy.HAProxyBin, Dir: cfgDir}
 	store, err := transaction.Open(transaction.Options{
 		ConfigFile:    st.HAProxy.ConfigFile,
 		Checker:       checker,
 		Logger:        log,
 		BackupsNumber: st.API.Transaction.BackupsNumber,
 		BackupsDir:    st.API.Transaction.BackupsDir,
+		RejectedDir:   filepath.Join(st.API.Transaction.TransactionDir, "rejected"),
 	})
 	if err != nil {
 		return nil, err
@@ -81,12 +75,23 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	if err != nil {
 		return nil, err
 	}
-	if doc.MasterWorker() {
-		checker.MasterWorker = true
-	}
 	if sock, ok := doc.AdminSocket(cfgDir); ok {
 		a.Stats = runtime.New(sock.Path)
 	}
+	strat, err := a.newStrategy(doc)
+	if err != nil {
+		return nil, err
+	}
+	// A file with `program` sections is only valid in master-worker mode.
+	checker.MasterWorker = strat.Name() == settings.StrategyMaster || doc.MasterWorker()
+	// Runtime first: changes HAProxy can take live go through its socket.
+	store.SetApplier(&apply.Runtime{Client: a.runtimeClient, Log: log})
+	// Server states (maint, drain, weights) survive reloads when the
+	// configuration has a server-state-file.
+	store.SetBeforeReload(func(ctx context.Context, running, next *config.Document) error {
+		_, err := apply.SaveServerState(ctx, a.runtimeClient(), running, next, cfgDir)
+		return err
+	})
 
 	users, err := loadUsers(st, doc)
 	if err != nil {
@@ -215,10 +220,29 @@ func loadUsers(st *settings.Settings, live *config.Document) ([]auth.User, error
 	return out, nil
 }
 
+// runtimeClient is the client for worker commands: the stats socket, else
+// the current worker through the master CLI, else nil.
+func (a *App) runtimeClient() *runtime.Client {
+	switch {
+	case a.Stats != nil:
+		return a.Stats
+	case a.Master != nil:
+		return a.Master.WorkerClient()
+	}
+	return nil
+}
+
 // newStrategy picks how HAProxy is reloaded: the configured strategy, else
-// the master CLI when it is known, else the reload command.
-func (a *App) newStrategy() (reload.Strategy, error) {
-	r := a.Settings.HAProxy.Reload
+// the master CLI when it is known, else the reload command, else a
+// standalone reload when the configuration allows one.
+func (a *App) newStrategy(doc *config.Document) (reload.Strategy, error) {
+	st := a.Settings
+	r := st.HAProxy.Reload
+	cfgDir := filepath.Dir(st.HAProxy.ConfigFile)
+	pidFile := r.PIDFile
+	if pidFile == "" {
+		pidFile = doc.PIDFile(cfgDir)
+	}
 	name := r.ReloadStrategy
 	if name == settings.StrategyDefault {
 		switch {
@@ -226,9 +250,12 @@ func (a *App) newStrategy() (reload.Strategy, error) {
 			name = settings.StrategyMaster
 		case r.ReloadCmd != "":
 			name = settings.StrategyCustom
+		case pidFile != "" && a.Stats != nil:
+			name = settings.StrategyStandalone
 		default:
 			return nil, errors.New("no way to reload HAProxy: run it in master-worker mode and set master_runtime " +
-				"(or launch dataplane from a `program` section, which sets HAPROXY_MASTER_CLI), or set reload_cmd")
+				"(or launch dataplane from a `program` section, which sets HAPROXY_MASTER_CLI), set reload_cmd, " +
+				"or give HAProxy a pidfile and a stats socket with `expose-fd listeners` for standalone reloads")
 		}
 	}
 	switch name {
@@ -236,9 +263,35 @@ func (a *App) newStrategy() (reload.Strategy, error) {
 		if a.Master == nil {
 			return nil, errors.New("reload_strategy \"master\" needs master_runtime (or HAPROXY_MASTER_CLI)")
 		}
-		return &reload.MasterStrategy{Master: a.Master}, nil
+		return &reload.MasterStrategy{Master: a.Master, Log: r.MasterLog}, nil
 	case settings.StrategyCustom:
-		return &reload.CustomStrategy{Command: r.ReloadCmd}, nil
+		c := &reload.CustomStrategy{Command: r.ReloadCmd}
+		if a.Stats != nil {
+			// A reload must show a new process answering on the socket.
+			c.Probe = func(ctx context.Context) (string, error) {
+				info, err := a.Stats.ShowInfo(ctx)
+				if err != nil {
+					return "", err
+				}
+				pid, _ := info.String("Pid")
+				return pid, nil
+			}
+		}
+		return c, nil
+	case settings.StrategyStandalone:
+		sock, ok := doc.AdminSocket(cfgDir)
+		switch {
+		case pidFile == "":
+			return nil, errors.New("reload_strategy \"standalone\" needs pid_file (or `pidfile` in global)")
+		case !ok:
+			return nil, errors.New("reload_strategy \"standalone\" needs a `stats socket` in global")
+		case !sock.ExposeFD:
+			return nil, fmt.Errorf("reload_strategy \"standalone\" needs `expose-fd listeners` on the stats socket %s: without it the new process cannot take the listening sockets over", sock.Path)
+		}
+		return &reload.StandaloneStrategy{
+			Bin: st.HAProxy.HAProxyBin, ConfigFile: st.HAProxy.ConfigFile,
+			PIDFile: pidFile, Socket: sock.Path, Dir: cfgDir,
+		}, nil
 	}
-	return nil, fmt.Errorf("reload_strategy %q is not supported yet", name)
+	return nil, fmt.Errorf("unknown reload_strategy %q", name)
 }

@@ -160,6 +160,8 @@ func opaqueBindParam(u paramUnit) bool {
 	}
 	v := unquote(u.words[1])
 	switch {
+	case v == "":
+		return true // `crt ""`: the model has no empty value
 	case bp.num != nil:
 		_, err := strconv.ParseInt(v, 10, 64)
 		return err != nil

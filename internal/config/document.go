@@ -42,9 +42,12 @@ var sectionKinds = map[string]bool{
 	"crt-store": true, "acme": true, "traces": true, "dynamic-update": true,
 }
 
-// MaxLineLength is the longest line HAProxy itself reads (its line buffer is
-// 64 KiB). Longer lines are refused at load instead of being cut silently.
-const MaxLineLength = 64 * 1024
+// MaxLineLength bounds one line of the file. HAProxy 2.6 itself reads
+// much longer lines (a 300 KB line passes `haproxy -c`); the bound is a
+// guard against bodies that are not configurations, and keeps edits from
+// building lines nobody could review. (config-parser stops silently at
+// 64 KiB; our parser does not use its scanner.)
+const MaxLineLength = 1024 * 1024
 
 // ErrInvalid marks input that cannot become configuration text: a bad name,
 // a value with a newline, a document that does not load. It maps to a 4xx.
@@ -105,7 +108,7 @@ func Parse(data []byte) (*Document, error) {
 		}
 		lineNo++
 		if len(line) > MaxLineLength {
-			return nil, fmt.Errorf("line %d is %d bytes long, over HAProxy's limit of %d: %w", lineNo, len(line), MaxLineLength, ErrInvalid)
+			return nil, fmt.Errorf("line %d is %d bytes long, over the limit of %d: %w", lineNo, len(line), MaxLineLength, ErrInvalid)
 		}
 		if kind := headerKind(line); kind != "" {
 			s, err := newSectionFromHeader(kind, line)

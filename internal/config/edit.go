@@ -20,7 +20,7 @@ type lineEdit struct {
 // lineTooLong refuses a rendered line HAProxy could not read.
 func lineTooLong(line string) error {
 	if len(line) > MaxLineLength {
-		return invalid("value", "the line it makes is %d bytes long, over HAProxy's limit of %d", len(line), MaxLineLength)
+		return invalid("value", "the line it makes is %d bytes long, over the limit of %d", len(line), MaxLineLength)
 	}
 	return nil
 }

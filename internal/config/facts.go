@@ -154,3 +154,49 @@ func optionOn(s *Section, name string) bool {
 	}
 	return on
 }
+
+// DefaultsOf returns the defaults section a proxy section inherits from:
+// the one its `from` names, else the last defaults section before it.
+func (d *Document) DefaultsOf(s *Section) (*Section, bool) {
+	if s.From != "" {
+		return d.Section(KindDefaults, s.From)
+	}
+	for i, x := range d.sections {
+		if x == s {
+			if j := d.implicitDefaults(i); j >= 0 {
+				return d.sections[j], true
+			}
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// SplitServerParams cuts the words of a server or default-server line
+// (after the address) into params, each with its value words, using
+// config-parser's knowledge of which keywords take a value.
+func SplitServerParams(words []string) [][]string {
+	units := splitParams(words, serverArity)
+	out := make([][]string, len(units))
+	for i, u := range units {
+		out[i] = u.words
+	}
+	return out
+}
+
+// PIDFile returns global's `pidfile`, resolved against dir, or "".
+func (d *Document) PIDFile(dir string) string {
+	g, ok := d.GlobalSection()
+	if !ok {
+		return ""
+	}
+	l, ok := g.Last("pidfile")
+	if !ok || l.Arg(1) == "" {
+		return ""
+	}
+	p := unquote(l.Arg(1))
+	if !filepath.IsAbs(p) && dir != "" {
+		p = filepath.Join(dir, p)
+	}
+	return p
+}

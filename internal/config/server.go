@@ -318,6 +318,9 @@ func opaqueServerParam(u paramUnit) bool {
 		return true
 	}
 	v := u.words[1]
+	if unquote(v) == "" {
+		return true // `sni ""`: the model has no empty value
+	}
 	switch sp.kind {
 	case kindInt:
 		_, err := strconv.ParseInt(v, 10, 64)

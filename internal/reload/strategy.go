@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -37,6 +39,10 @@ type MasterStrategy struct {
 	Timeout time.Duration
 	// Poll is the interval between two `show proc`; 0 means 25 ms.
 	Poll time.Duration
+	// Log, when set, is the file the master's stderr goes to. HAProxy 2.6
+	// reports why a reload failed only there (the master CLI says nothing),
+	// so its new lines are read back into the failure message.
+	Log string
 }
 
 // Name implements Strategy.
@@ -57,6 +63,7 @@ func (s *MasterStrategy) Reload(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("master reload: read show proc before: %w", err)
 	}
+	logStart := fileSize(s.Log)
 	if err := s.Master.Reload(ctx); err != nil {
 		return "", fmt.Errorf("master reload: %w", err)
 	}
@@ -74,8 +81,13 @@ func (s *MasterStrategy) Reload(ctx context.Context) (string, error) {
 			continue
 		}
 		if now.Master.Failed > 0 {
-			return procSummary(now), fmt.Errorf("master reload: HAProxy could not start the new configuration (show proc: %d reloads, %d failed since the last success); the previous worker keeps serving: %w",
-				now.Master.Reloads, now.Master.Failed, ErrReloadFailed)
+			msgs := s.newLogLines(logStart)
+			why := ""
+			if msgs != "" {
+				why = ": " + msgs
+			}
+			return strings.TrimSpace(msgs + "\n" + procSummary(now)), fmt.Errorf("master reload: HAProxy could not start the new configuration (show proc: %d reloads, %d failed since the last success); the previous worker keeps serving%s: %w",
+				now.Master.Reloads, now.Master.Failed, why, ErrReloadFailed)
 		}
 		for _, w := range now.Workers {
 			if !slices.Contains(oldPIDs, w.PID) {
@@ -83,6 +95,41 @@ func (s *MasterStrategy) Reload(ctx context.Context) (string, error) {
 			}
 		}
 	}
+}
+
+// newLogLines returns HAProxy's [ALERT] and [WARNING] lines written to the
+// master's log since offset.
+func (s *MasterStrategy) newLogLines(offset int64) string {
+	if s.Log == "" {
+		return ""
+	}
+	f, err := os.Open(s.Log)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return ""
+	}
+	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
+	var out []string
+	for _, l := range strings.Split(cleanMessages(string(b), "", ""), "\n") {
+		if strings.HasPrefix(l, "[ALERT]") || strings.HasPrefix(l, "[WARNING]") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func fileSize(path string) int64 {
+	if path == "" {
+		return 0
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
 }
 
 func pids(ps []runtime.Process) []int {

@@ -34,7 +34,9 @@ func (c *Client) SetSocket(socket string) { c.t.setSocket(socket) }
 // containing '\n', '\r', ';' or NUL. The context's deadline, or
 // DefaultTimeout if it has none, bounds the whole exchange.
 func (c *Client) Execute(ctx context.Context, cmd string) (string, error) {
-	return c.t.roundTrip(ctx, cmd)
+	reply, err := c.t.roundTrip(ctx, cmd)
+	c.t.obs.observe(cmd, reply, err)
+	return reply, err
 }
 
 // do sends cmd and returns a *CommandError unless ok accepts the reply.

@@ -26,6 +26,7 @@ type transport struct {
 	prefix    string // "@1 " routes the command through the master to the worker
 	halfClose bool   // the master CLI answers only once our write side is closed
 	retry     bool   // retry refused dials (master CLI)
+	obs       observer
 }
 
 func (t *transport) setSocket(s string) { t.socket.Store(&s) }

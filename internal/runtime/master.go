@@ -50,6 +50,7 @@ func (m *Master) Worker(ctx context.Context, cmd string) (string, error) {
 func (m *Master) WorkerClient() *Client {
 	c := &Client{t: transport{prefix: "@1 ", halfClose: true, retry: true}}
 	c.t.setSocket(m.Socket())
+	c.t.obs.copyFrom(&m.t.obs)
 	return c
 }
 

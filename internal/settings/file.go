@@ -66,6 +66,7 @@ type (
 		RestartCmd     *hcl.Attribute `hcl:"restart_cmd,optional"`
 		ReloadStrategy *hcl.Attribute `hcl:"reload_strategy,optional"`
 		PIDFile        *hcl.Attribute `hcl:"pid_file,optional"`
+		MasterLog      *hcl.Attribute `hcl:"master_log,optional"`
 	}
 	fileLog struct {
 		Level  *hcl.Attribute `hcl:"log_level,optional"`
@@ -162,6 +163,7 @@ func (d *fileDecoder) decode(root *fileRoot, s *Settings) {
 			setAttr(d, r.RestartCmd, "restart_cmd", &s.HAProxy.Reload.RestartCmd)
 			setAttr(d, r.ReloadStrategy, "reload_strategy", &s.HAProxy.Reload.ReloadStrategy)
 			d.path(r.PIDFile, "pid_file", &s.HAProxy.Reload.PIDFile)
+			d.path(r.MasterLog, "master_log", &s.HAProxy.Reload.MasterLog)
 		}
 	}
 	if l := root.Log; l != nil {

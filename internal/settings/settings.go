@@ -11,7 +11,7 @@
 // variable, which HAProxy sets for programs it starts in master-worker mode.
 //
 // Relative paths in the file (config_file, userlist_file, transaction_dir,
-// backups_dir, pid_file, master_runtime) are resolved against the directory of
+// backups_dir, pid_file, master_log, master_runtime) are resolved against the directory of
 // the file; relative paths given by flags are resolved against the working
 // directory. "~" is never expanded.
 //
@@ -128,6 +128,9 @@ type Reload struct {
 	RestartCmd     string // `restart_cmd`
 	ReloadStrategy string // `reload_strategy`: one of the Strategy constants; "custom" requires ReloadCmd
 	PIDFile        string // `pid_file`, used by the "standalone" strategy, default ""
+	// MasterLog is `master_log`: the file HAProxy's master writes its stderr
+	// to. HAProxy 2.6 tells why a master reload failed only there.
+	MasterLog string
 }
 
 // Log configures dataplane's own logging (the `log` block).

@@ -44,6 +44,9 @@ type Options struct {
 	// <BackupsDir>/<name>.<version>.
 	BackupsNumber int
 	BackupsDir    string // default: the config file's directory
+	// RejectedDir keeps configurations that failed to come up after a
+	// reload and were rolled back ("" = not kept).
+	RejectedDir string
 }
 
 // Store holds the live document and serializes every change to it.
@@ -59,6 +62,10 @@ type Store struct {
 	running *config.Document
 	sched   *reload.Scheduler
 	strat   reload.Strategy
+	applier Applier
+	// checked is the last document that passed `haproxy -c` as a whole.
+	checked      *config.Document
+	beforeReload func(ctx context.Context, running, next *config.Document) error
 
 	live      atomic.Pointer[liveState]
 	refreshMu sync.Mutex
@@ -342,15 +349,47 @@ func (s *Store) commitLocked(ctx context.Context, live, next *config.Document, o
 	if err := s.publish(next, data); err != nil {
 		return Result{}, err
 	}
+	s.checked = next
 	res := Result{Doc: next, Version: next.Version(), Warnings: check.Warnings}
-	if !opts.SkipReload && s.sched != nil {
-		if opts.ForceReload {
-			res.ReloadID = s.sched.RequestNow()
-		} else {
-			res.ReloadID = s.sched.Request()
+	if opts.SkipReload || s.sched == nil {
+		return res, nil
+	}
+	// Runtime first: when nothing is waiting for a reload and every
+	// difference between what HAProxy runs and the new file can be applied
+	// through the socket, no reload at all. A failed runtime command falls
+	// back to a reload, which makes HAProxy match the file.
+	if s.applier != nil && !s.sched.Pending() {
+		ok, err := s.applier.Apply(ctx, s.running, next)
+		switch {
+		case err != nil:
+			s.log.Warn("runtime apply failed; reloading instead", "version", next.Version(), "error", err)
+		case ok:
+			s.running = next
+			res.Runtime = true
+			return res, nil
 		}
 	}
+	if opts.ForceReload {
+		res.ReloadID = s.sched.RequestNow()
+	} else {
+		res.ReloadID = s.sched.Request()
+	}
 	return res, nil
+}
+
+// Applier applies a committed document through HAProxy's runtime socket
+// when it can.
+type Applier interface {
+	// Apply makes HAProxy run next instead of running. It returns false
+	// when next needs a reload, and an error when a runtime command failed.
+	Apply(ctx context.Context, running, next *config.Document) (bool, error)
+}
+
+// SetApplier enables the runtime path for commits.
+func (s *Store) SetApplier(a Applier) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.applier = a
 }
 
 // publish makes doc the live document after its bytes were renamed into
@@ -418,9 +457,18 @@ func (s *Store) PerformReload(ctx context.Context) (string, error) {
 	}
 	cur := s.live.Load().doc
 	// The file may have been edited by hand since the last commit: never
-	// reload a file HAProxy would refuse.
-	if _, err := s.opts.Checker.Check(ctx, s.opts.ConfigFile, s.opts.ConfigFile); err != nil {
-		return "", s.rollbackLocked(cur, fmt.Errorf("reload: %w", err))
+	// reload a file HAProxy would refuse. A document this store committed
+	// was checked already.
+	if cur != s.checked {
+		if _, err := s.opts.Checker.Check(ctx, s.opts.ConfigFile, s.opts.ConfigFile); err != nil {
+			return "", s.rollbackLocked(cur, fmt.Errorf("reload: %w", err))
+		}
+		s.checked = cur
+	}
+	if s.beforeReload != nil {
+		if err := s.beforeReload(ctx, s.running, cur); err != nil {
+			s.log.Warn("preparing the reload", "error", err)
+		}
 	}
 	out, err := s.strat.Reload(ctx)
 	if err != nil {
@@ -430,6 +478,15 @@ func (s *Store) PerformReload(ctx context.Context) (string, error) {
 	return out, nil
 }
 
+// SetBeforeReload sets a function run just before each reload, with what
+// HAProxy runs and what it is about to run (used to save server states).
+// Its errors are logged, not fatal.
+func (s *Store) SetBeforeReload(f func(ctx context.Context, running, next *config.Document) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beforeReload = f
+}
+
 // rollbackLocked restores the document HAProxy still runs after a failed
 // reload, and returns cause with what was done.
 func (s *Store) rollbackLocked(failed *config.Document, cause error) error {
@@ -437,6 +494,7 @@ func (s *Store) rollbackLocked(failed *config.Document, cause error) error {
 	if good == failed || good == nil {
 		return cause
 	}
+	kept := s.keepRejected(failed)
 	data := good.Render()
 	if err := reload.WriteFileAtomic(s.opts.ConfigFile, data); err != nil {
 		return fmt.Errorf("%w; and restoring version %d failed: %v", cause, good.Version(), err)
@@ -446,7 +504,28 @@ func (s *Store) rollbackLocked(failed *config.Document, cause error) error {
 	}
 	s.log.Warn("reload failed; restored the last configuration that ran",
 		"failed_version", failed.Version(), "restored_version", good.Version())
-	return fmt.Errorf("%w; restored version %d, which HAProxy still runs", cause, good.Version())
+	msg := fmt.Sprintf("restored version %d, which HAProxy still runs", good.Version())
+	if kept != "" {
+		msg += "; the rejected file is kept as " + kept
+	}
+	return fmt.Errorf("%w; %s", cause, msg)
+}
+
+// keepRejected saves a configuration that failed to come up, so a rolled
+// back change (or a hand edit) can still be looked at. It returns the path,
+// or "" when there is nowhere to keep it.
+func (s *Store) keepRejected(doc *config.Document) string {
+	if s.opts.RejectedDir == "" {
+		return ""
+	}
+	if err := os.MkdirAll(s.opts.RejectedDir, 0o700); err != nil {
+		return ""
+	}
+	p := filepath.Join(s.opts.RejectedDir, fmt.Sprintf("%s.v%d.%s", filepath.Base(s.opts.ConfigFile), doc.Version(), time.Now().UTC().Format("20060102T150405Z")))
+	if err := os.WriteFile(p, doc.Render(), 0o600); err != nil {
+		return ""
+	}
+	return p
 }
 
 // backup keeps the pre-commit file as <name>.<version> and removes the

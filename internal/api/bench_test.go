@@ -1,0 +1,128 @@
+package api_test
+
+// Benchmarks of the read path through the whole handler tree (access log,
+// Configuration-Version, basic auth, body limit, OpenAPI request validation,
+// handler, JSON encoding) on generated files of 10, 1,000 and 10,000
+// backends. No HAProxy is needed: GETs only use the Store. Targets at
+// 10,000 backends: GET all backends <= 30 ms, GET one <= 0.5 ms.
+//
+//	go test -run '^$' -bench . -benchmem ./internal/api
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+
+	"dataplane/api"
+	dpapi "dataplane/internal/api"
+	"dataplane/internal/auth"
+	"dataplane/internal/cfggen"
+	"dataplane/internal/reload"
+	"dataplane/internal/transaction"
+)
+
+var benchSizes = []int{10, 1000, 10000}
+
+const backendsPath = "/v3/services/haproxy/configuration/backends"
+
+var benchSpec = sync.OnceValues(func() (*dpapi.Deps, error) {
+	spec, err := api.Load(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	authn, err := auth.New([]auth.User{{Name: "admin", Password: "adminpwd", Insecure: true}}, auth.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return &dpapi.Deps{Spec: spec, Auth: authn.Middleware}, nil
+})
+
+// benchServer builds the handler on a store opened on a generated file of
+// n backends.
+func benchServer(b *testing.B, n int) *dpapi.Server {
+	b.Helper()
+	base, err := benchSpec()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	path := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(path, cfggen.Generate(n, cfggen.Options{StatsSocket: filepath.Join(dir, "stats.sock")}), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	store, err := transaction.Open(transaction.Options{ConfigFile: path, Checker: &reload.Checker{Dir: dir}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := *base
+	d.Store = store
+	srv, err := dpapi.New(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return srv
+}
+
+func serve(b *testing.B, srv http.Handler, path string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.SetBasicAuth("admin", "adminpwd")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("GET %s: %d %.300s", path, rec.Code, rec.Body.String())
+	}
+	return rec
+}
+
+func forSizes(b *testing.B, f func(b *testing.B, n int)) {
+	for _, n := range benchSizes {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { f(b, n) })
+	}
+}
+
+// BenchmarkGetAllBackends is GET .../backends. warm is the steady state
+// (the typed view of every section is cached on the published document and
+// shared with later versions for the sections they did not change); cold
+// is the first GET of a freshly loaded file (after start or an edit made
+// outside the API), which builds every view.
+func BenchmarkGetAllBackends(b *testing.B) {
+	forSizes(b, func(b *testing.B, n int) {
+		b.Run("warm", func(b *testing.B) {
+			srv := benchServer(b, n)
+			serve(b, srv, backendsPath)
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				size = serve(b, srv, backendsPath).Body.Len()
+			}
+			b.ReportMetric(float64(size)/(1<<20), "MiB-body")
+		})
+		b.Run("cold", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				srv := benchServer(b, n)
+				b.StartTimer()
+				serve(b, srv, backendsPath)
+			}
+		})
+	})
+}
+
+// BenchmarkGetOneBackend is GET .../backends/be_<n/2>.
+func BenchmarkGetOneBackend(b *testing.B) {
+	forSizes(b, func(b *testing.B, n int) {
+		srv := benchServer(b, n)
+		path := backendsPath + "/" + cfggen.BackendName(n/2)
+		serve(b, srv, path)
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(b, srv, path)
+		}
+	})
+}

@@ -1,0 +1,114 @@
+package reload
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"dataplane/internal/runtime"
+)
+
+// StandaloneStrategy reloads an HAProxy that runs without a master, the
+// classic hitless way: a new process started with `-sf <old pids> -x
+// <stats socket>` takes the listening sockets over from the old one (the
+// socket needs `expose-fd listeners`) and tells it to finish its
+// connections and exit. HAProxy's own messages come back on failure, and
+// the old process keeps serving.
+type StandaloneStrategy struct {
+	Bin        string // haproxy binary
+	ConfigFile string
+	PIDFile    string // written by HAProxy (-p), read for the old PIDs
+	Socket     string // stats socket with expose-fd listeners
+	Dir        string // working directory of HAProxy
+	Timeout    time.Duration
+}
+
+// Name implements Strategy.
+func (s *StandaloneStrategy) Name() string { return "standalone" }
+
+// Reload implements Strategy.
+func (s *StandaloneStrategy) Reload(ctx context.Context) (string, error) {
+	timeout := s.Timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	old, err := readPIDs(s.PIDFile)
+	if err != nil {
+		return "", fmt.Errorf("standalone reload: %w", err)
+	}
+	bin := s.Bin
+	if bin == "" {
+		bin = "haproxy"
+	}
+	args := []string{"-f", s.ConfigFile, "-p", s.PIDFile, "-D", "-x", s.Socket, "-sf"}
+	for _, p := range old {
+		args = append(args, strconv.Itoa(p))
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = s.Dir
+	cmd.Env = cleanEnv(os.Environ())
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	msgs := cleanMessages(out.String(), "", "")
+	if err != nil {
+		return msgs, fmt.Errorf("standalone reload: haproxy exited with %v; the previous process keeps serving: %s: %w", err, msgs, ErrReloadFailed)
+	}
+	// Success means: new PIDs, alive, and the stats socket answered by one
+	// of them.
+	client := runtime.New(s.Socket)
+	for {
+		now, err := readPIDs(s.PIDFile)
+		if err == nil && len(now) > 0 && !slices.Equal(now, old) && allAlive(now) {
+			if info, err := client.ShowInfo(ctx); err == nil {
+				if pid, ok := info.Int("Pid"); ok && slices.Contains(now, int(pid)) {
+					return strings.TrimSpace(msgs + fmt.Sprintf("\nnew process %v serving", now)), nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return msgs, fmt.Errorf("standalone reload: no new process serving after %s: %w", timeout, ErrReloadFailed)
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func readPIDs(path string) ([]int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read pid file: %w", err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		if p, err := strconv.Atoi(f); err == nil && p > 0 {
+			pids = append(pids, p)
+		}
+	}
+	return pids, nil
+}
+
+// allAlive reports whether every PID is a running (not zombie) process.
+// kill -0 would accept zombies, which this sandbox reaps slowly.
+func allAlive(pids []int) bool {
+	for _, p := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || i+2 >= len(s) || s[i+2] == 'Z' {
+			return false
+		}
+	}
+	return true
+}

@@ -5,7 +5,7 @@ need=()
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 for p in "$@"; do
   case $p in
-    promtool) command -v promtool >/dev/null 2>&1 || need+=(prometheus) ;;
+    promtool) { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || need+=(prometheus) ;;
     *) command -v "$p" >/dev/null 2>&1 || need+=("$p") ;;
   esac
 done

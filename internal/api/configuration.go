@@ -108,7 +108,8 @@ func (s *Server) replaceGlobal(r *http.Request) (*response, error) {
 		return nil, err
 	}
 	cfgDir := s.configDir()
-	return s.write(r, http.StatusOK, func(d *config.Document) (*config.Document, error) {
+	var result *config.Document
+	resp, err := s.write(r, http.StatusOK, func(d *config.Document) (*config.Document, error) {
 		next, err := d.ReplaceGlobal(g)
 		if err != nil {
 			return nil, err
@@ -117,7 +118,14 @@ func (s *Server) replaceGlobal(r *http.Request) (*response, error) {
 			return nil, conflict("this change removes the admin stats socket dataplane uses to talk to HAProxy; keep it in runtime_apis")
 		}
 		return next, nil
-	}, func(d *config.Document) (any, error) { return d.Global() })
+	}, func(d *config.Document) (any, error) {
+		result = d
+		return d.Global()
+	})
+	if err == nil && result != nil && !result.HasIdleCloseOnResponse() {
+		resp.header.Add(headerWarning, idleCloseAdvice)
+	}
+	return resp, err
 }
 
 // versioned answers 200 with v and the document's version.

@@ -39,12 +39,13 @@ func (s *Server) discovery(prefix string) handlerFunc {
 			}
 			seen[seg] = true
 			child := base + "/" + seg
-			e := endpoint{URL: "/v3" + child, Title: seg}
-			if item := s.d.Spec.Paths.Find(child); item != nil && item.Get != nil {
-				e.Title = item.Get.Summary
-				e.Description = item.Get.Description
+			item := s.d.Spec.Paths.Find(child)
+			if item == nil || item.Get == nil {
+				// Only a prefix of deeper paths (runtime/backends): no
+				// endpoint to list.
+				continue
 			}
-			out = append(out, e)
+			out = append(out, endpoint{URL: "/v3" + child, Title: item.Get.Summary, Description: item.Get.Description})
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].URL < out[j].URL })
 		return jsonResponse(http.StatusOK, out), nil

@@ -139,7 +139,9 @@ func configAdvice(cfg []byte) string {
 		return ""
 	}
 	if !doc.HasIdleCloseOnResponse() {
-		return "no 'option idle-close-on-response' in defaults, frontends or listens: idle keep-alive clients may see their connection closed during a reload"
+		return idleCloseAdvice
 	}
 	return ""
 }
+
+const idleCloseAdvice = "no 'option idle-close-on-response' in defaults, frontends or listens: idle keep-alive clients may see their connection closed during a reload"

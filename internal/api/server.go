@@ -120,6 +120,7 @@ func (s *Server) routes(r chi.Router) {
 	r.Get("/specification", s.getSpecification)
 	r.Get("/specification_openapiv3", s.getSpecification)
 	r.Get("/services/haproxy/runtime/info", s.wrap(s.getRuntimeInfo))
+	s.routeRuntimeServers(r)
 
 	r.Get("/services/haproxy/configuration/version", s.wrap(s.getVersion))
 	r.Get("/services/haproxy/configuration/raw", s.wrap(s.getRaw))

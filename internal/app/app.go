@@ -21,6 +21,7 @@ import (
 	"dataplane/internal/apply"
 	"dataplane/internal/auth"
 	"dataplane/internal/config"
+	"dataplane/internal/metrics"
 	"dataplane/internal/reload"
 	"dataplane/internal/runtime"
 	"dataplane/internal/settings"
@@ -41,6 +42,7 @@ type App struct {
 	// Transactions holds the explicit transactions.
 	Transactions *transaction.Manager
 	Handler      http.Handler
+	Metrics      *metrics.Metrics // the /metrics registry
 }
 
 // New builds the program. Nothing runs until Run.
@@ -120,6 +122,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		return nil, err
 	}
 
+	m := a.wireMetrics(build)
 	srv, err := dpapi.New(dpapi.Deps{
 		Spec:         spec,
 		Store:        store,
@@ -131,6 +134,10 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		Logger:       log,
 		MaxBodySize:  st.API.MaxBodySize,
 		Build:        build,
+		// /metrics: dataplane's own metrics and HAProxy's `show stat`.
+		Metrics:       m.Handler(),
+		MetricsNoAuth: !st.Metrics.Auth,
+		Observe:       m.ObserveHTTP,
 	})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -237,6 +238,23 @@ func (d *Document) Render() []byte {
 	b.Grow(size)
 	d.each(func(l string) { b.WriteString(l) })
 	return b.Bytes()
+}
+
+// WriteTo writes the file's bytes to w, line by line, without building
+// them in memory first as Render does (a transaction writes its staged
+// file on every edit: ~2 MB for 10,000 backends). Give it a buffered
+// writer.
+func (d *Document) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	var err error
+	d.each(func(l string) {
+		if err == nil {
+			var k int
+			k, err = io.WriteString(w, l)
+			n += int64(k)
+		}
+	})
+	return n, err
 }
 
 func (d *Document) each(f func(string)) {

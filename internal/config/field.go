@@ -123,8 +123,23 @@ func setLines(e *lineEdit, matchers [][]string, want [][]string) {
 }
 
 // lastMatch returns the last line matching any of the matchers.
+//
+// Most fields are absent from most sections: the keyword summary of the
+// section answers those without scanning its lines (building the typed
+// view of a backend asks for ~100 keywords).
 func lastMatch(s *Section, matchers ...[]string) (Line, bool) {
-	lines := s.Lines()
+	p := s.parsedLines()
+	any := false
+	for _, m := range matchers {
+		if p.mayHave(m) {
+			any = true
+			break
+		}
+	}
+	if !any {
+		return Line{}, false
+	}
+	lines := p.lines
 	for i := len(lines) - 1; i >= 0; i-- {
 		for _, m := range matchers {
 			if lines[i].Keyword(m...) {

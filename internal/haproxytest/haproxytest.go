@@ -61,6 +61,9 @@ type Instance struct {
 	StatsSocket  string // <Dir>/admin.sock, declared by Global()
 	MasterSocket string // <Dir>/master.sock, the master CLI (-S)
 	PIDFile      string // <Dir>/haproxy.pid
+	// LogFile receives what the master prints (stderr), like a master
+	// launched with `2>>haproxy.log`: dataplane's master_log.
+	LogFile string
 
 	// ExtraArgs are appended to the haproxy command line by Start.
 	ExtraArgs []string
@@ -85,6 +88,7 @@ func New(t testing.TB) *Instance {
 		StatsSocket:  filepath.Join(dir, "admin.sock"),
 		MasterSocket: filepath.Join(dir, "master.sock"),
 		PIDFile:      filepath.Join(dir, "haproxy.pid"),
+		LogFile:      filepath.Join(dir, "haproxy.log"),
 		t:            t,
 		log:          &syncBuffer{},
 	}
@@ -126,8 +130,14 @@ func (in *Instance) Start(cfg string) {
 	args = append(args, in.ExtraArgs...)
 	cmd := exec.Command(Binary(in.t), args...)
 	cmd.Dir = in.Dir
-	cmd.Stdout = in.log
-	cmd.Stderr = in.log
+	logf, err := os.OpenFile(in.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		in.t.Fatalf("open log: %v", err)
+	}
+	in.t.Cleanup(func() { logf.Close() })
+	out := io.MultiWriter(in.log, logf)
+	cmd.Stdout = out
+	cmd.Stderr = out
 	cmd.Env = append(os.Environ(), in.Env...)
 	// Its own process group, so a Ctrl-C on `go test` does not race our Stop.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -167,7 +167,10 @@ type CustomStrategy struct {
 // Name implements Strategy.
 func (s *CustomStrategy) Name() string { return "custom" }
 
-// Reload implements Strategy.
+// Reload implements Strategy. A command that exits 0 without a new
+// process showing up (a signal-based command can be merged by HAProxy with
+// the previous reload, which it may still be finishing) is run again, up
+// to three times.
 func (s *CustomStrategy) Reload(ctx context.Context) (string, error) {
 	timeout := s.Timeout
 	if timeout == 0 {
@@ -179,28 +182,49 @@ func (s *CustomStrategy) Reload(ctx context.Context) (string, error) {
 	if s.Probe != nil {
 		before, _ = s.Probe(ctx)
 	}
+	var outputs []string
+	for attempt := 1; attempt <= 3; attempt++ {
+		text, err := s.run(ctx)
+		if text != "" {
+			outputs = append(outputs, text)
+		}
+		out := strings.Join(outputs, "\n")
+		if err != nil {
+			return out, fmt.Errorf("reload command %q: %v: %w", s.Command, err, ErrReloadFailed)
+		}
+		if s.Probe == nil {
+			return out, nil
+		}
+		// Wait for a new process; a signal HAProxy merged with the
+		// previous reload is found out within a few seconds.
+		wait, stop := context.WithTimeout(ctx, min(timeout/3, 3*time.Second))
+		for {
+			now, err := s.Probe(wait)
+			if err == nil && now != before {
+				stop()
+				return out, nil
+			}
+			select {
+			case <-wait.Done():
+			case <-time.After(25 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		stop()
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return strings.Join(outputs, "\n"), fmt.Errorf("reload command %q exited 0 but HAProxy shows no new process: %w", s.Command, ErrReloadFailed)
+}
+
+func (s *CustomStrategy) run(ctx context.Context) (string, error) {
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", s.Command)
 	cmd.Env = cleanEnv(cmd.Environ())
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	err := cmd.Run()
-	text := strings.TrimSpace(out.String())
-	if err != nil {
-		return text, fmt.Errorf("reload command %q: %v: %w", s.Command, err, ErrReloadFailed)
-	}
-	if s.Probe == nil {
-		return text, nil
-	}
-	for {
-		now, err := s.Probe(ctx)
-		if err == nil && now != before {
-			return text, nil
-		}
-		select {
-		case <-ctx.Done():
-			return text, fmt.Errorf("reload command %q exited 0 but HAProxy shows no new process: %w", s.Command, ErrReloadFailed)
-		case <-time.After(25 * time.Millisecond):
-		}
-	}
+	return strings.TrimSpace(out.String()), err
 }

@@ -196,8 +196,17 @@ func (s *statScanner) run(cmd string, fn func(*StatRow) error) error {
 	hdr := parseStatHeader(string(bytes.TrimPrefix(first, []byte("# "))))
 	typeCol := hdr.Index("type")
 	row := StatRow{Header: hdr}
+	// HAProxy ends the reply with an empty line: without it, the
+	// connection was cut and the rows are only part of the truth.
+	blank := false
 	for n := 2; ; n++ {
 		line, err := s.readLine()
+		if err == nil {
+			blank = len(line) == 0
+		}
+		if errors.Is(err, io.EOF) && (!blank || len(line) > 0) {
+			return fmt.Errorf("read reply: %w: the reply ended before its final empty line", io.ErrUnexpectedEOF)
+		}
 		if len(line) > 0 {
 			if perr := s.split(line); perr != nil {
 				return fmt.Errorf("show stat line %d: %w", n, perr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -108,6 +109,14 @@ func TestScanStatErrors(t *testing.T) {
 	f = newFakeSocket(t, replyOnLine, "# pxname,svname,type,\nbe,s1,9,\n")
 	if err := New(f.Path).ScanStat(context.Background(), StatFilter{}, func(*StatRow) error { return nil }); err == nil || !strings.Contains(err.Error(), "unknown type") {
 		t.Fatalf("bad type: %v", err)
+	}
+	f = newFakeSocket(t, replyOnLine, "# pxname,svname,type,\nbe,s1,2,\nbe,s2,2,\n")
+	if err := New(f.Path).ScanStat(context.Background(), StatFilter{}, func(*StatRow) error { return nil }); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("reply cut before its final empty line: %v", err)
+	}
+	f = newFakeSocket(t, replyOnLine, "# pxname,svname,type,\nbe,s1,2,\nbe,s2")
+	if err := New(f.Path).ScanStat(context.Background(), StatFilter{}, func(*StatRow) error { return nil }); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("reply cut inside a row: %v", err)
 	}
 	if err := New(f.Path).ScanStat(context.Background(), StatFilter{Proxy: "a b"}, nil); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("bad proxy name: %v", err)

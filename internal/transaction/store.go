@@ -69,6 +69,7 @@ type Store struct {
 
 	live      atomic.Pointer[liveState]
 	refreshMu sync.Mutex
+	commitObs commitObserver // metrics hook, see observe.go
 
 	tx *Manager // explicit transactions; nil until connected
 }
@@ -324,7 +325,8 @@ func (s *Store) editLocked(ctx context.Context, baseVersion int64, skipVersion b
 
 // commitLocked writes next over the live file through the validated path
 // and hands it to the reload scheduler. s.mu must be held.
-func (s *Store) commitLocked(ctx context.Context, live, next *config.Document, opts CommitOptions) (Result, error) {
+func (s *Store) commitLocked(ctx context.Context, live, next *config.Document, opts CommitOptions) (_ Result, err error) {
+	defer s.observeCommit(&err)
 	if !opts.KeepVersion {
 		next = next.WithVersion(live.Version() + 1)
 	}

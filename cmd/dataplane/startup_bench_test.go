@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"dataplane/internal/cfggen"
+	"dataplane/internal/haproxytest"
+)
+
+// BenchmarkStartup starts the dataplane binary on a generated haproxy.cfg
+// of 10 and 10,000 backends and reports the time until GET /v3/info
+// answers 200 (ms-to-first-answer, also the ns/op) and the resident memory
+// once idle (RSS-MiB: VmRSS one second after the first answer). No HAProxy
+// runs: the custom reload strategy with reload_cmd = "true" needs no
+// master socket.
+func BenchmarkStartup(b *testing.B) {
+	for _, n := range []int{10, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			dir := haproxytest.TempDir(b)
+			cfg := filepath.Join(dir, "haproxy.cfg")
+			if err := os.WriteFile(cfg, cfggen.Generate(n, cfggen.Options{StatsSocket: filepath.Join(dir, "stats.sock")}), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			hcl := filepath.Join(dir, "dataplane.hcl")
+			if err := os.WriteFile(hcl, []byte(`
+dataplaneapi {
+  user "admin" {
+    password = "adminpwd"
+    insecure = true
+  }
+  transaction {
+    transaction_dir = "tx"
+  }
+}
+haproxy {
+  config_file = "haproxy.cfg"
+  reload {
+    reload_delay    = 0
+    reload_strategy = "custom"
+    reload_cmd      = "true"
+  }
+}
+log {
+  log_level = "warn"
+}
+`), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			var first time.Duration
+			var rss float64
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				port := haproxytest.FreePort(b)
+				cmd := exec.Command(binary, "-f", hcl, "--port", strconv.Itoa(port))
+				var logs bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &logs, &logs
+				url := fmt.Sprintf("http://127.0.0.1:%d/v3/info", port)
+				b.StartTimer()
+				start := time.Now()
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				for {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+					code, _, err := get(ctx, url)
+					cancel()
+					if err == nil && code == 200 {
+						break
+					}
+					if time.Since(start) > 30*time.Second {
+						_ = cmd.Process.Kill()
+						_ = cmd.Wait()
+						b.Fatalf("no answer after 30s (last: %d %v):\n%s", code, err, logs.String())
+					}
+					time.Sleep(time.Millisecond)
+				}
+				b.StopTimer()
+				first += time.Since(start)
+				time.Sleep(time.Second)
+				kib, err := vmRSS(cmd.Process.Pid)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rss += float64(kib) / 1024
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				_ = cmd.Wait()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(first.Microseconds())/1000/float64(b.N), "ms-to-first-answer")
+			b.ReportMetric(rss/float64(b.N), "RSS-MiB")
+		})
+	}
+}
+
+// vmRSS reads VmRSS (KiB) from /proc/<pid>/status.
+func vmRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				return strconv.ParseInt(f[0], 10, 64)
+			}
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}

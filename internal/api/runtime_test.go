@@ -1,0 +1,525 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"dataplane/internal/apitest"
+	"dataplane/internal/haproxytest"
+)
+
+// runtimeLab is HAProxy with the backends the runtime tests use, and
+// dataplane in front of it.
+type runtimeLab struct {
+	e       *apitest.Env
+	app     *haproxytest.Backend
+	fePort  int // fe -> be_app
+	dynPort int // fe_dyn -> be_dyn (no servers in the file)
+}
+
+func startRuntimeLab(t *testing.T) *runtimeLab {
+	t.Helper()
+	l := &runtimeLab{app: haproxytest.StartBackend(t, "app", nil), fePort: haproxytest.FreePort(t), dynPort: haproxytest.FreePort(t)}
+	in := haproxytest.New(t)
+	cfg := in.Global() + fmt.Sprintf(`
+frontend fe
+    bind 127.0.0.1:%[1]d
+    default_backend be_app
+
+frontend fe_dyn
+    bind 127.0.0.1:%[2]d
+    default_backend be_dyn
+
+backend be_app
+    balance roundrobin
+    server s1 %[3]s weight 50
+    server s2 %[3]s check inter 1s
+
+backend be_trk
+    server t1 %[3]s track be_app/s2
+
+backend be_dyn
+    balance roundrobin
+
+backend be_src
+    balance source
+    server a %[3]s
+`, l.fePort, l.dynPort, l.app.Addr())
+	l.e = apitest.Start(t, in, cfg, apitest.Options{})
+	return l
+}
+
+const rtPath = "/services/haproxy/runtime/backends/"
+
+// state returns the `show servers state` columns of be/srv by name, read
+// straight from HAProxy.
+func (l *runtimeLab) state(t *testing.T, be, srv string) map[string]string {
+	t.Helper()
+	out := l.e.HAProxy.Stats("show servers state " + be)
+	lines := strings.Split(out, "\n")
+	if len(lines) < 2 {
+		t.Fatalf("show servers state %s: %q", be, out)
+	}
+	cols := strings.Fields(strings.TrimPrefix(lines[1], "# "))
+	for _, line := range lines[2:] {
+		f := strings.Fields(line)
+		if len(f) == len(cols) && f[3] == srv {
+			m := map[string]string{}
+			for i, c := range cols {
+				m[c] = f[i]
+			}
+			return m
+		}
+	}
+	return nil
+}
+
+func (l *runtimeLab) put(t *testing.T, be, srv string, body map[string]any) *apitest.Response {
+	t.Helper()
+	return l.e.Do(apitest.Request{Method: "PUT", Path: rtPath + be + "/servers/" + srv, Body: body})
+}
+
+func TestRuntimeServerPut(t *testing.T) {
+	l := startRuntimeLab(t)
+	before := l.e.ReadConfig()
+
+	// Each field on its own, checked in `show servers state`.
+	cases := []struct {
+		body map[string]any
+		col  string
+		want string
+	}{
+		{map[string]any{"weight": 7}, "srv_uweight", "7"},
+		{map[string]any{"address": "127.0.0.2"}, "srv_addr", "127.0.0.2"},
+		{map[string]any{"port": 18999}, "srv_port", "18999"},
+		{map[string]any{"admin_state": "maint"}, "srv_admin_state", "1"},
+		{map[string]any{"admin_state": "drain"}, "srv_admin_state", "8"},
+		{map[string]any{"admin_state": "ready"}, "srv_admin_state", "0"},
+		{map[string]any{"operational_state": "down"}, "srv_op_state", "0"},
+		{map[string]any{"operational_state": "stopping"}, "srv_op_state", "3"},
+		{map[string]any{"operational_state": "up"}, "srv_op_state", "2"},
+	}
+	for _, c := range cases {
+		r := l.put(t, "be_app", "s1", c.body)
+		mustStatus(t, r, 200, fmt.Sprintf("PUT %v", c.body))
+		if got := l.state(t, "be_app", "s1")[c.col]; got != c.want {
+			t.Errorf("PUT %v: %s = %s, want %s", c.body, c.col, got, c.want)
+		}
+		var s map[string]any
+		r.JSON(t, &s)
+		for k, v := range c.body {
+			if fmt.Sprint(s[k]) != fmt.Sprint(v) {
+				t.Errorf("PUT %v: answer has %s=%v: %s", c.body, k, s[k], r.Body)
+			}
+		}
+		if _, ok := s["id"].(string); !ok || s["backend_name"] != "be_app" || s["name"] != "s1" {
+			t.Errorf("PUT %v: answer %s", c.body, r.Body)
+		}
+	}
+
+	// Several fields at once, and back: the answer is the state read back.
+	r := l.put(t, "be_app", "s1", map[string]any{"admin_state": "ready", "address": "127.0.0.1", "port": l.app.Port, "weight": 33})
+	mustStatus(t, r, 200, "PUT several fields")
+	var s struct {
+		Weight     int    `json:"weight"`
+		Address    string `json:"address"`
+		Port       int    `json:"port"`
+		AdminState string `json:"admin_state"`
+	}
+	r.JSON(t, &s)
+	if s.Weight != 33 || s.Address != "127.0.0.1" || s.Port != l.app.Port || s.AdminState != "ready" {
+		t.Fatalf("PUT several fields: %s", r.Body)
+	}
+	if st := l.state(t, "be_app", "s1"); st["srv_uweight"] != "33" || st["srv_port"] != strconv.Itoa(l.app.Port) {
+		t.Fatalf("state after PUT: %v", st)
+	}
+	// Traffic still flows to the restored address.
+	status, body, err := haproxytest.HTTPGet(context.Background(), fmt.Sprintf("http://127.0.0.1:%d/", l.fePort))
+	if err != nil || status != 200 || body != "app" {
+		t.Fatalf("traffic after PUT: %d %q %v", status, body, err)
+	}
+
+	// A step HAProxy refuses stops the update, and the answer says which
+	// fields were applied before it.
+	r = l.put(t, "be_src", "a", map[string]any{"admin_state": "drain", "weight": 3, "operational_state": "up"})
+	mustStatus(t, r, 400, "PUT weight on a static algorithm")
+	if msg := string(r.Body); !strings.Contains(msg, "setting weight failed") ||
+		!strings.Contains(msg, "applied before it (and still in effect): admin_state") ||
+		!strings.Contains(msg, "not attempted: operational_state") {
+		t.Fatalf("partial failure message: %s", msg)
+	}
+	if st := l.state(t, "be_src", "a"); st["srv_admin_state"] != "8" {
+		t.Fatalf("the applied drain is not in effect: %v", st)
+	}
+
+	for _, c := range []struct {
+		be, srv string
+		body    map[string]any
+		status  int
+	}{
+		{"be_app", "nosuch", map[string]any{"weight": 1}, 404},
+		{"nosuch", "s1", map[string]any{"weight": 1}, 404},
+		{"be_app", "s1", map[string]any{"address": "not-an-ip"}, 400},
+		{"be_app", "s1", map[string]any{"weight": 300}, 422},
+		{"be_app", "s1", map[string]any{"admin_state": "broken"}, 422},
+		{"be_app", "s1", map[string]any{"name": "s1", "weight": 1}, 422}, // read-only field
+		{"be_app", "s1", map[string]any{"uweight": 5}, 422},              // read-only field
+	} {
+		if r := l.put(t, c.be, c.srv, c.body); r.Status != c.status {
+			t.Errorf("PUT %s/%s %v: %d %s, want %d", c.be, c.srv, c.body, r.Status, r.Body, c.status)
+		}
+	}
+	if r := l.e.Get(rtPath + "be_app/servers/s1"); r.Status != 200 {
+		t.Fatalf("GET one: %d %s", r.Status, r.Body)
+	}
+	if r := l.e.Get(rtPath + "be_app/servers/nosuch"); r.Status != 404 {
+		t.Fatalf("GET unknown server: %d", r.Status)
+	}
+	if !bytes.Equal(before, l.e.ReadConfig()) {
+		t.Fatal("runtime PUTs changed the configuration file")
+	}
+}
+
+func TestRuntimeServerAddDelete(t *testing.T) {
+	l := startRuntimeLab(t)
+	before := l.e.ReadConfig()
+	add := func(be string, body map[string]any) *apitest.Response {
+		t.Helper()
+		return l.e.Do(apitest.Request{Method: "POST", Path: rtPath + be + "/servers", Body: body})
+	}
+	d1 := map[string]any{"name": "d1", "address": "127.0.0.1", "port": l.app.Port, "weight": 20, "check": "enabled", "inter": 500}
+	mustStatus(t, add("be_dyn", d1), 201, "add d1")
+	st := l.state(t, "be_dyn", "d1")
+	if st == nil || st["srv_admin_state"] != "0" || st["srv_uweight"] != "20" {
+		t.Fatalf("d1 after add: %v", st)
+	}
+	// Ready, health checks on (they mark it up), and taking traffic.
+	haproxytest.WaitFor(t, 10*time.Second, "d1 checked up", func() bool {
+		return strings.Contains(l.e.HAProxy.Stats("show stat be_dyn 4 -1"), "L4OK")
+	})
+	status, body, err := haproxytest.HTTPGet(context.Background(), fmt.Sprintf("http://127.0.0.1:%d/", l.dynPort))
+	if err != nil || status != 200 || body != "app" {
+		t.Fatalf("traffic to the added server: %d %q %v", status, body, err)
+	}
+
+	mustStatus(t, add("be_dyn", d1), 409, "add d1 again")
+	mustStatus(t, add("nosuch", d1), 404, "add to an unknown backend")
+	mustStatus(t, add("be_src", d1), 400, "add to a static-algorithm backend")
+	mustStatus(t, add("be_dyn", map[string]any{"name": "d2", "address": "127.0.0.1", "port": l.app.Port, "sni": "a b"}), 422, "space in a value")
+	mustStatus(t, add("be_dyn", map[string]any{"name": "d2", "address": "127.0.0.1", "port": l.app.Port, "agent-send": "x;help"}), 422, "';' in a value")
+	mustStatus(t, add("be_dyn", map[string]any{"name": "d2", "address": "127.0.0.1"}), 422, "no port")
+	mustStatus(t, add("be_dyn", map[string]any{"name": "d2", "address": "127.0.0.1", "port": 1, "agent-check": "enabled"}), 400, "agent-check without agent-port")
+	if l.state(t, "be_dyn", "d2") != nil {
+		t.Fatal("a refused add left a server behind")
+	}
+
+	// maintenance: enabled keeps the new server out of the rotation.
+	mustStatus(t, add("be_dyn", map[string]any{"name": "m1", "address": "127.0.0.1", "port": l.app.Port, "maintenance": "enabled"}), 201, "add m1")
+	if st := l.state(t, "be_dyn", "m1"); st["srv_admin_state"] != "1" {
+		t.Fatalf("m1 should stay in maintenance: %v", st)
+	}
+
+	var list []struct {
+		Name       string `json:"name"`
+		AdminState string `json:"admin_state"`
+	}
+	r := l.e.Get(rtPath + "be_dyn/servers")
+	mustStatus(t, r, 200, "list be_dyn")
+	r.JSON(t, &list)
+	if len(list) != 2 || list[0].Name != "d1" || list[0].AdminState != "ready" || list[1].AdminState != "maint" {
+		t.Fatalf("list: %s", r.Body)
+	}
+	mustStatus(t, l.e.Get(rtPath+"nosuch/servers"), 404, "list an unknown backend")
+	mustStatus(t, l.e.Get(rtPath+"fe/servers"), 404, "list a frontend")
+
+	del := func(be, srv string) *apitest.Response {
+		return l.e.Do(apitest.Request{Method: "DELETE", Path: rtPath + be + "/servers/" + srv})
+	}
+	mustStatus(t, del("be_dyn", "d1"), 204, "delete d1 (ready: put in maint first)")
+	mustStatus(t, del("be_dyn", "m1"), 204, "delete m1")
+	mustStatus(t, del("be_dyn", "d1"), 404, "delete d1 again")
+	mustStatus(t, del("nosuch", "d1"), 404, "delete in an unknown backend")
+	if l.state(t, "be_dyn", "d1") != nil {
+		t.Fatal("d1 still there")
+	}
+	// A tracked server cannot go: HAProxy refuses, and it is put back.
+	r = del("be_app", "s2")
+	mustStatus(t, r, 400, "delete a tracked server")
+	if !strings.Contains(string(r.Body), "put back to ready") {
+		t.Fatalf("message: %s", r.Body)
+	}
+	if st := l.state(t, "be_app", "s2"); st["srv_admin_state"] != "0" {
+		t.Fatalf("s2 not put back to ready: %v", st)
+	}
+	if !bytes.Equal(before, l.e.ReadConfig()) {
+		t.Fatal("runtime add/delete changed the configuration file")
+	}
+}
+
+// slowLab adds a backend whose server holds every request until released.
+type slowLab struct {
+	*runtimeLab
+	slowPort int
+	release  chan struct{}
+	once     sync.Once
+}
+
+func startSlowLab(t *testing.T) *slowLab {
+	t.Helper()
+	s := &slowLab{release: make(chan struct{}), slowPort: haproxytest.FreePort(t)}
+	slow := haproxytest.StartBackend(t, "slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-s.release:
+		case <-time.After(20 * time.Second):
+		}
+		fmt.Fprint(w, "slow")
+	})
+	t.Cleanup(s.free)
+	in := haproxytest.New(t)
+	cfg := in.Global() + fmt.Sprintf(`
+frontend fe_slow
+    bind 127.0.0.1:%d
+    default_backend be_slow
+
+backend be_slow
+    server s1 %s
+`, s.slowPort, slow.Addr())
+	s.runtimeLab = &runtimeLab{e: apitest.Start(t, in, cfg, apitest.Options{})}
+	return s
+}
+
+func (s *slowLab) free() { s.once.Do(func() { close(s.release) }) }
+
+// hold starts n requests through HAProxy and waits until HAProxy counts
+// them on the server; the returned channel gets each request's status.
+func (s *slowLab) hold(t *testing.T, n int) chan int {
+	t.Helper()
+	done := make(chan int, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			st, _, _ := haproxytest.HTTPGet(context.Background(), fmt.Sprintf("http://127.0.0.1:%d/", s.slowPort))
+			done <- st
+		}()
+	}
+	haproxytest.WaitFor(t, 10*time.Second, fmt.Sprintf("%d sessions on be_slow/s1", n), func() bool {
+		return s.sessions(t) == n
+	})
+	return done
+}
+
+// sessions is scur of be_slow/s1.
+func (s *slowLab) sessions(t *testing.T) int {
+	out := s.e.HAProxy.Stats("show stat be_slow 4 -1")
+	lines := strings.Split(out, "\n")
+	if len(lines) < 2 {
+		return -1
+	}
+	f := strings.Split(lines[1], ",")
+	n, _ := strconv.Atoi(f[4]) // scur
+	return n
+}
+
+type drainResult struct {
+	AdminState       string `json:"admin_state"`
+	OperationalState string `json:"operational_state"`
+	CurrentSessions  int    `json:"current_sessions"`
+	Queued           int    `json:"queued"`
+	Drained          bool   `json:"drained"`
+	TimedOut         bool   `json:"timed_out"`
+	WaitedMS         int    `json:"waited_ms"`
+}
+
+func TestDrainWaitsForSessions(t *testing.T) {
+	s := startSlowLab(t)
+	done := s.hold(t, 3)
+	const holdFor = 700 * time.Millisecond
+	begin := time.Now()
+	time.AfterFunc(holdFor, s.free)
+	r := s.e.Do(apitest.Request{Method: "POST", Path: rtPath + "be_slow/servers/s1/drain", Body: map[string]any{"timeout": 10000, "then": "maint"}})
+	took := time.Since(begin)
+	mustStatus(t, r, 200, "drain")
+	var res drainResult
+	r.JSON(t, &res)
+	if !res.Drained || res.TimedOut || res.CurrentSessions != 0 || res.Queued != 0 || res.AdminState != "maint" {
+		t.Fatalf("drain result: %s", r.Body)
+	}
+	if took < holdFor || took > holdFor+3*time.Second {
+		t.Fatalf("drain answered after %s; the requests were released after %s", took, holdFor)
+	}
+	if res.WaitedMS < int(holdFor/time.Millisecond)-100 {
+		t.Fatalf("waited_ms %d", res.WaitedMS)
+	}
+	for i := 0; i < 3; i++ {
+		if st := <-done; st != 200 {
+			t.Fatalf("a held request ended with %d: draining must not cut it", st)
+		}
+	}
+	if st := s.state(t, "be_slow", "s1"); st["srv_admin_state"] != "1" {
+		t.Fatalf("then=maint not applied: %v", st)
+	}
+	t.Logf("drain answered after %s (released at %s), waited_ms=%d", took, holdFor, res.WaitedMS)
+}
+
+func TestDrainTimesOut(t *testing.T) {
+	s := startSlowLab(t)
+	done := s.hold(t, 2)
+	begin := time.Now()
+	r := s.e.Do(apitest.Request{Method: "POST", Path: rtPath + "be_slow/servers/s1/drain", Body: map[string]any{"timeout": 500}})
+	took := time.Since(begin)
+	mustStatus(t, r, 200, "drain with a short timeout")
+	var res drainResult
+	r.JSON(t, &res)
+	if res.Drained || !res.TimedOut || res.CurrentSessions != 2 || res.AdminState != "drain" {
+		t.Fatalf("drain result: %s", r.Body)
+	}
+	if took < 500*time.Millisecond || took > 1500*time.Millisecond {
+		t.Fatalf("a 500 ms drain answered after %s", took)
+	}
+	s.free()
+	<-done
+	<-done
+
+	// Defaults (empty body), unknown server, bad bodies.
+	r = s.e.Do(apitest.Request{Method: "POST", Path: rtPath + "be_slow/servers/s1/drain"})
+	mustStatus(t, r, 200, "drain with no body")
+	r.JSON(t, &res)
+	if !res.Drained || res.AdminState != "drain" {
+		t.Fatalf("drain of an idle server: %s", r.Body)
+	}
+	mustStatus(t, s.e.Do(apitest.Request{Method: "POST", Path: rtPath + "be_slow/servers/nosuch/drain"}), 404, "drain an unknown server")
+	mustStatus(t, s.e.Do(apitest.Request{Method: "POST", Path: rtPath + "be_slow/servers/s1/drain", Body: map[string]any{"timeout": 3600001}}), 422, "timeout over the maximum")
+	mustStatus(t, s.e.Do(apitest.Request{Method: "POST", Path: rtPath + "be_slow/servers/s1/drain", Body: map[string]any{"then": "delete"}}), 422, "unknown then")
+}
+
+func TestDrainClientGoesAway(t *testing.T) {
+	s := startSlowLab(t)
+	done := s.hold(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "POST", s.e.Server.URL+"/v3"+rtPath+"be_slow/servers/s1/drain", strings.NewReader(`{"timeout": 10000, "then": "maint"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(apitest.User, apitest.Password)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the drain answered %d before the client gave up", resp.StatusCode)
+	}
+	// The wait stops; the server stays in drain and never reaches maint.
+	time.Sleep(500 * time.Millisecond)
+	if st := s.state(t, "be_slow", "s1"); st["srv_admin_state"] != "8" {
+		t.Fatalf("after the client left: %v, want drain (8)", st)
+	}
+	s.free()
+	<-done
+	time.Sleep(300 * time.Millisecond)
+	if st := s.state(t, "be_slow", "s1"); st["srv_admin_state"] != "8" {
+		t.Fatalf("the abandoned drain went on: %v", st)
+	}
+}
+
+func TestNativeStats(t *testing.T) {
+	l := startRuntimeLab(t)
+	for i := 0; i < 3; i++ {
+		if _, _, err := haproxytest.HTTPGet(context.Background(), fmt.Sprintf("http://127.0.0.1:%d/", l.fePort)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type stat struct {
+		Type        string         `json:"type"`
+		Name        string         `json:"name"`
+		BackendName string         `json:"backend_name"`
+		Stats       map[string]any `json:"stats"`
+	}
+	var body struct {
+		RuntimeAPI string `json:"runtimeAPI"`
+		Error      string `json:"error"`
+		Stats      []stat `json:"stats"`
+	}
+	get := func(q string, status int) {
+		t.Helper()
+		body.Stats = nil
+		r := l.e.Get("/services/haproxy/stats/native" + q)
+		mustStatus(t, r, status, "stats"+q)
+		if status == 200 || status == 500 {
+			r.JSON(t, &body)
+		}
+	}
+	get("", 200)
+	kinds := map[string]int{}
+	for _, s := range body.Stats {
+		kinds[s.Type]++
+	}
+	// fe, fe_dyn; be_app, be_trk, be_dyn, be_src; s1, s2, t1, a.
+	if kinds["frontend"] != 2 || kinds["backend"] != 4 || kinds["server"] != 4 || body.RuntimeAPI == "" {
+		t.Fatalf("kinds %v runtimeAPI %q", kinds, body.RuntimeAPI)
+	}
+
+	get("?type=frontend&name=fe", 200)
+	if len(body.Stats) != 1 || body.Stats[0].Name != "fe" {
+		t.Fatalf("frontend fe: %+v", body.Stats)
+	}
+	fe := body.Stats[0].Stats
+	if n, ok := fe["req_tot"].(float64); !ok || n < 3 {
+		t.Fatalf("fe req_tot %#v", fe["req_tot"])
+	}
+	if fe["status"] != "OPEN" || fe["mode"] != "http" {
+		t.Fatalf("fe status/mode: %v %v", fe["status"], fe["mode"])
+	}
+	if _, ok := fe["qcur"]; ok {
+		t.Fatal("a column HAProxy leaves empty for frontends is present")
+	}
+
+	get("?type=server&parent=be_app&name=s1", 200)
+	if len(body.Stats) != 1 || body.Stats[0].Name != "s1" || body.Stats[0].BackendName != "be_app" {
+		t.Fatalf("server s1: %+v", body.Stats)
+	}
+	if w, ok := body.Stats[0].Stats["weight"].(float64); !ok || w != 50 {
+		t.Fatalf("s1 weight %#v", body.Stats[0].Stats["weight"])
+	}
+	if body.Stats[0].Stats["status"] != "no check" {
+		t.Fatalf("s1 status %#v", body.Stats[0].Stats["status"])
+	}
+	get("?type=server&parent=be_app", 200)
+	if len(body.Stats) != 2 {
+		t.Fatalf("servers of be_app: %+v", body.Stats)
+	}
+	get("?type=backend", 200)
+	if len(body.Stats) != 4 {
+		t.Fatalf("backends: %d", len(body.Stats))
+	}
+	get("?type=backend&name=be_app", 200)
+	if len(body.Stats) != 1 || body.Stats[0].Stats["algo"] != "roundrobin" {
+		t.Fatalf("backend be_app: %+v", body.Stats)
+	}
+
+	get("?name=fe", 400)
+	get("?type=server&name=s1", 400)
+	get("?type=backend&parent=be_app", 400)
+	get("?type=frontend&name=nosuch", 404)
+	get("?type=backend&name=fe", 404) // a frontend has no backend row
+	get("?type=server&parent=be_app&name=nosuch", 404)
+	get("?type=bogus", 400)
+
+	// Discovery lists the stats endpoint.
+	var eps []struct{ URL string }
+	l.e.Get("/services/haproxy/stats").JSON(t, &eps)
+	if len(eps) != 1 || eps[0].URL != "/v3/services/haproxy/stats/native" {
+		t.Fatalf("stats discovery: %+v", eps)
+	}
+
+	// A dead socket answers 500 with the same shape.
+	l.e.HAProxy.Stop()
+	get("", 500)
+	if body.Error == "" || body.Stats == nil || len(body.Stats) != 0 {
+		t.Fatalf("500 body: %+v", body)
+	}
+}

@@ -1,0 +1,257 @@
+// Package rtserver changes the servers of a running HAProxy through its
+// runtime socket, never through the configuration file: reads, ordered
+// multi-field updates that say what was applied when one step fails, adding
+// and deleting servers with the follow-up commands they need, and
+// drain-and-wait.
+package rtserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"dataplane/internal/apierror"
+	"dataplane/internal/runtime"
+)
+
+// Server is the Data Plane API `runtime_server` model: a server as `show
+// servers state` reports it. Only AdminState, OperationalState, Weight,
+// Address and Port can be written.
+type Server struct {
+	ID               string `json:"id,omitempty"` // a string, as in the Data Plane API
+	Name             string `json:"name,omitempty"`
+	Address          string `json:"address,omitempty"`
+	Port             *int64 `json:"port,omitempty"`
+	Weight           *int64 `json:"weight,omitempty"`
+	AdminState       string `json:"admin_state,omitempty"`       // ready | maint | drain
+	OperationalState string `json:"operational_state,omitempty"` // up | down | stopping
+
+	AgentAddr       string `json:"agent_addr,omitempty"`
+	AgentPort       *int64 `json:"agent_port,omitempty"`
+	AgentState      *int64 `json:"agent_state,omitempty"`
+	BackendForcedID *int64 `json:"backend_forced_id,omitempty"`
+	BackendID       *int64 `json:"backend_id,omitempty"`
+	BackendName     string `json:"backend_name,omitempty"`
+	CheckAddr       string `json:"check_addr,omitempty"`
+	CheckHealth     *int64 `json:"check_health,omitempty"`
+	CheckPort       *int64 `json:"check_port,omitempty"`
+	CheckResult     *int64 `json:"check_result,omitempty"`
+	CheckState      *int64 `json:"check_state,omitempty"`
+	CheckStatus     *int64 `json:"check_status,omitempty"`
+	ForcedID        *int64 `json:"forced_id,omitempty"`
+	FQDN            string `json:"fqdn,omitempty"`
+	IWeight         *int64 `json:"iweight,omitempty"`
+	UWeight         *int64 `json:"uweight,omitempty"`
+	LastTimeChange  *int64 `json:"last_time_change,omitempty"` // seconds since the last state change
+	SRVRecord       string `json:"srvrecord,omitempty"`
+	UseSSL          *bool  `json:"use_ssl,omitempty"`
+}
+
+func i64(n int) *int64 { v := int64(n); return &v }
+
+// FromState turns a `show servers state` row into the API model; Weight is
+// the current (user) weight.
+func FromState(s runtime.ServerState) Server {
+	ssl := s.UseSSL != 0
+	out := Server{
+		ID:               strconv.Itoa(s.ID),
+		Name:             s.Name,
+		Address:          s.Addr,
+		Weight:           i64(s.UWeight),
+		AdminState:       s.Admin(),
+		OperationalState: s.Operational(),
+		AgentAddr:        s.AgentAddr,
+		AgentPort:        i64(s.AgentPort),
+		AgentState:       i64(s.AgentState),
+		BackendForcedID:  i64(s.BackendForcedID),
+		BackendID:        i64(s.BackendID),
+		BackendName:      s.BackendName,
+		CheckAddr:        s.CheckAddr,
+		CheckHealth:      i64(s.CheckHealth),
+		CheckPort:        i64(s.CheckPort),
+		CheckResult:      i64(s.CheckResult),
+		CheckState:       i64(s.CheckState),
+		CheckStatus:      i64(s.CheckStatus),
+		ForcedID:         i64(s.ForcedID),
+		FQDN:             s.FQDN,
+		IWeight:          i64(s.IWeight),
+		UWeight:          i64(s.UWeight),
+		LastTimeChange:   &s.TimeSinceLastChange,
+		SRVRecord:        s.SRVRecord,
+		UseSSL:           &ssl,
+	}
+	if s.Port != 0 {
+		out.Port = i64(s.Port)
+	}
+	return out
+}
+
+// List returns the servers of backend be. An unknown backend is
+// runtime.ErrNotFound.
+func List(ctx context.Context, c *runtime.Client, be string) ([]runtime.ServerState, error) {
+	states, err := c.ShowServersState(ctx, be)
+	if err != nil {
+		return nil, classify(fmt.Errorf("backend %s: %w", be, err))
+	}
+	return states, nil
+}
+
+// Get returns server srv of backend be (runtime.ErrNotFound when either is
+// unknown).
+func Get(ctx context.Context, c *runtime.Client, be, srv string) (runtime.ServerState, error) {
+	states, err := List(ctx, c, be)
+	if err != nil {
+		return runtime.ServerState{}, err
+	}
+	for _, s := range states {
+		if s.Name == srv {
+			return s, nil
+		}
+	}
+	return runtime.ServerState{}, fmt.Errorf("server %s/%s: %w", be, srv, runtime.ErrNotFound)
+}
+
+// Change lists the fields an update sets; zero values leave a field as it
+// is.
+type Change struct {
+	AdminState       string // ready | maint | drain
+	OperationalState string // up | down | stopping
+	Weight           *int64 // 0..256
+	Address          string // an IP address
+	Port             *int64 // 1..65535
+}
+
+// PartialError says how far an update got before a step failed. HAProxy has
+// no transactions for server changes, so the fields in Applied stay
+// applied.
+type PartialError struct {
+	Server  string   // backend/server
+	Applied []string // fields applied, in order
+	Failed  string   // the field whose command failed
+	Skipped []string // fields not attempted
+	Err     error
+}
+
+func (e *PartialError) Error() string {
+	applied, skipped := "none", "none"
+	if len(e.Applied) > 0 {
+		applied = strings.Join(e.Applied, ", ")
+	}
+	if len(e.Skipped) > 0 {
+		skipped = strings.Join(e.Skipped, ", ")
+	}
+	return fmt.Sprintf("runtime server %s: setting %s failed; applied before it (and still in effect): %s; not attempted: %s: %v",
+		e.Server, e.Failed, applied, skipped, e.Err)
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
+
+type step struct {
+	field string
+	run   func() error
+}
+
+// Update applies ch to be/srv and returns the state read back afterwards.
+// Every value is checked before anything is sent. The order keeps traffic
+// safe: maint or drain first (the server leaves the rotation before its
+// address or weight change), then address/port, weight and operational
+// state, and ready last (it rejoins with its new address and weight). A
+// failing step stops the update with a *PartialError.
+func Update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (runtime.ServerState, error) {
+	if err := ch.validate(); err != nil {
+		return runtime.ServerState{}, err
+	}
+	cur, err := Get(ctx, c, be, srv)
+	if err != nil {
+		return runtime.ServerState{}, err
+	}
+	var steps []step
+	if ch.AdminState == "maint" || ch.AdminState == "drain" {
+		steps = append(steps, step{"admin_state", func() error { return c.SetServerState(ctx, be, srv, ch.AdminState) }})
+	}
+	if ch.Address != "" || ch.Port != nil {
+		addr, port := ch.Address, 0
+		if addr == "" {
+			addr = cur.Addr
+		}
+		if ch.Port != nil {
+			port = int(*ch.Port)
+		}
+		field := "address"
+		switch {
+		case ch.Address == "":
+			field = "port"
+		case ch.Port != nil:
+			field = "address and port"
+		}
+		steps = append(steps, step{field, func() error { return c.SetServerAddr(ctx, be, srv, addr, port) }})
+	}
+	if ch.Weight != nil {
+		steps = append(steps, step{"weight", func() error { return c.SetServerWeight(ctx, be, srv, int(*ch.Weight)) }})
+	}
+	if ch.OperationalState != "" {
+		steps = append(steps, step{"operational_state", func() error { return c.SetServerHealth(ctx, be, srv, ch.OperationalState) }})
+	}
+	if ch.AdminState == "ready" {
+		steps = append(steps, step{"admin_state", func() error { return c.SetServerState(ctx, be, srv, "ready") }})
+	}
+	for i, st := range steps {
+		if err := st.run(); err != nil {
+			pe := &PartialError{Server: be + "/" + srv, Failed: st.field, Err: err}
+			for _, done := range steps[:i] {
+				pe.Applied = append(pe.Applied, done.field)
+			}
+			for _, rest := range steps[i+1:] {
+				pe.Skipped = append(pe.Skipped, rest.field)
+			}
+			return runtime.ServerState{}, classify(pe)
+		}
+	}
+	return Get(ctx, c, be, srv)
+}
+
+func (ch Change) validate() error {
+	switch ch.AdminState {
+	case "", "ready", "maint", "drain":
+	default:
+		return badRequest("admin_state %q must be ready, maint or drain", ch.AdminState)
+	}
+	switch ch.OperationalState {
+	case "", "up", "down", "stopping":
+	default:
+		return badRequest("operational_state %q must be up, down or stopping", ch.OperationalState)
+	}
+	if ch.Weight != nil && (*ch.Weight < 0 || *ch.Weight > 256) {
+		return badRequest("weight %d must be between 0 and 256", *ch.Weight)
+	}
+	if ch.Port != nil && (*ch.Port < 1 || *ch.Port > 65535) {
+		return badRequest("port %d must be between 1 and 65535", *ch.Port)
+	}
+	if ch.Address != "" {
+		if ip, err := netip.ParseAddr(ch.Address); err != nil || ip.Zone() != "" {
+			return badRequest("address %q must be an IP address (HAProxy's `set server addr` takes no host names)", ch.Address)
+		}
+	}
+	return nil
+}
+
+func badRequest(format string, args ...any) error {
+	return apierror.New(http.StatusBadRequest, format, args...)
+}
+
+// classify gives HAProxy's refusals a client-error status: a missing object
+// is already 404 and a duplicate 409 (runtime sentinels); any other
+// refusal (static algorithm, option not allowed for dynamic servers,
+// server tracked by another, invalid value) is the request's problem, 400.
+// Transport failures stay unclassified (500).
+func classify(err error) error {
+	var ce *runtime.CommandError
+	if !errors.As(err, &ce) || errors.Is(err, runtime.ErrNotFound) || errors.Is(err, runtime.ErrExists) {
+		return err
+	}
+	return apierror.Wrap(http.StatusBadRequest, err)
+}

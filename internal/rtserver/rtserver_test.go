@@ -1,0 +1,132 @@
+package rtserver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"dataplane/internal/apierror"
+	"dataplane/internal/haproxytest"
+	"dataplane/internal/runtime"
+)
+
+func p(n int64) *int64 { return &n }
+
+func TestAddServerParams(t *testing.T) {
+	ns := NewServer{
+		Name: "n1", Address: "10.0.0.1", Port: p(80), Weight: p(20), Check: "enabled", Backup: "disabled",
+		Maintenance: "enabled", Maxconn: p(100), Maxqueue: p(10), Minconn: p(5), ErrorLimit: p(3),
+		SSL: "enabled", SNI: "req.hdr(host)", Verify: "none", SSLCafile: "/etc/ca.pem", SSLCertificate: "/etc/c.pem",
+		Alpn: "h2,http/1.1", Proto: "h2", Inter: p(2000), Fastinter: p(500), Downinter: p(5000), Fall: p(3), Rise: p(2),
+		Slowstart: p(10000), CheckSSL: "enabled", CheckSNI: "example.com", CheckAlpn: "h2", CheckProto: "h2",
+		HealthCheckPort: p(8081), HealthCheckAddress: "10.0.0.2", Observe: "layer7", OnError: "mark-down",
+		OnMarkedDown: "shutdown-sessions", OnMarkedUp: "shutdown-backup-sessions", SendProxy: "enabled",
+		SendProxyV2: "disabled", AgentCheck: "enabled", AgentAddr: "10.0.0.3", AgentPort: p(5555), AgentInter: p(1000),
+		AgentSend: "hello", Track: "be/s1",
+	}
+	got, err := ns.params()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "weight 20 check maxconn 100 maxqueue 10 minconn 5 error-limit 3 ssl sni req.hdr(host) verify none " +
+		"ca-file /etc/ca.pem crt /etc/c.pem alpn h2,http/1.1 proto h2 inter 2000 fastinter 500 downinter 5000 fall 3 " +
+		"rise 2 slowstart 10000 check-ssl check-sni example.com check-alpn h2 check-proto h2 port 8081 addr 10.0.0.2 " +
+		"observe layer7 on-error mark-down on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions " +
+		"send-proxy agent-check agent-addr 10.0.0.3 agent-port 5555 agent-inter 1000 agent-send hello track be/s1"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("params\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+
+	for _, bad := range []NewServer{
+		{SNI: "a b"}, {SNI: "a;b"}, {SNI: "a#b"}, {SNI: `a"b`}, {SNI: "a'b"}, {SNI: `a\b`}, {SNI: "a\nb"}, {SNI: "é"},
+		{AgentSend: "x;help"}, {Check: "yes"}, {Weight: p(257)}, {Weight: p(-1)}, {Verify: "optional"},
+		{HealthCheckPort: p(0)}, {Track: "be/s1/x"}, {Track: "be s1"}, {AgentCheck: "enabled"}, {Maintenance: "on"},
+		{Observe: "layer5"}, {Inter: p(0)},
+	} {
+		if _, err := bad.params(); apierror.StatusOf(err) != http.StatusBadRequest {
+			t.Errorf("%+v accepted: %v", bad, err)
+		}
+	}
+}
+
+func TestChangeValidate(t *testing.T) {
+	for _, ch := range []Change{
+		{AdminState: "up"}, {OperationalState: "ready"}, {Weight: p(300)}, {Port: p(0)}, {Port: p(70000)},
+		{Address: "example.com"}, {Address: "fe80::1%eth0"}, {Address: "1.2.3.4 ; help"},
+	} {
+		if err := ch.validate(); apierror.StatusOf(err) != http.StatusBadRequest {
+			t.Errorf("%+v accepted: %v", ch, err)
+		}
+	}
+	if err := (Change{AdminState: "drain", Weight: p(0), Address: "::1", Port: p(1)}).validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPartialErrorMessage(t *testing.T) {
+	e := &PartialError{Server: "be/s1", Applied: []string{"admin_state", "address"}, Failed: "weight",
+		Skipped: []string{"operational_state", "admin_state"}, Err: runtime.ErrUnsupported}
+	if !errors.Is(e, runtime.ErrUnsupported) || !strings.Contains(e.Error(), "applied before it (and still in effect): admin_state, address") {
+		t.Fatal(e)
+	}
+}
+
+// TestDrainClientGone: when the caller's context ends during the wait,
+// Drain stops, leaves the server in drain, and says so at Warn with the
+// server and how long it waited.
+func TestDrainClientGone(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	slow := haproxytest.StartBackend(t, "slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	in := haproxytest.New(t)
+	port := haproxytest.FreePort(t)
+	in.Start(in.Global() + fmt.Sprintf(`
+frontend fe
+    bind 127.0.0.1:%d
+    default_backend be
+
+backend be
+    server s1 %s
+`, port, slow.Addr()))
+	go func() { _, _, _ = haproxytest.HTTPGet(context.Background(), fmt.Sprintf("http://127.0.0.1:%d/", port)) }()
+	c := runtime.New(in.StatsSocket)
+	haproxytest.WaitFor(t, 5*time.Second, "one session", func() bool {
+		cur, _, err := c.ServerSessions(context.Background(), "be", "s1")
+		return err == nil && cur == 1
+	})
+
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	_, err := Drain(ctx, c, "be", "s1", DrainOptions{Timeout: 5 * time.Second, ThenMaint: true, Log: log})
+	if !errors.Is(err, ErrClientGone) || time.Since(begin) > 2*time.Second {
+		t.Fatalf("Drain: %v after %s", err, time.Since(begin))
+	}
+	line := logs.String()
+	if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "server=be/s1") ||
+		!strings.Contains(line, "waited=") || !strings.Contains(line, "left in drain") {
+		t.Fatalf("log: %q", line)
+	}
+	st, err := Get(context.Background(), c, "be", "s1")
+	if err != nil || st.Admin() != "drain" {
+		t.Fatalf("state after the client left: %+v %v", st, err)
+	}
+
+	// Timeout bounds.
+	if _, err := Drain(context.Background(), c, "be", "s1", DrainOptions{Timeout: 2 * time.Hour}); apierror.StatusOf(err) != 400 {
+		t.Fatalf("a two-hour drain: %v", err)
+	}
+}

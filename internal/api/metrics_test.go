@@ -20,7 +20,7 @@ import (
 
 // scrape GETs /metrics and parses it with the Prometheus text parser; a
 // page that does not parse fails the test.
-func scrape(t *testing.T, e *apitest.Env, auth bool) (int, map[string]*dto.MetricFamily) {
+func scrapeMetrics(t *testing.T, e *apitest.Env, auth bool) (int, map[string]*dto.MetricFamily) {
 	t.Helper()
 	req, err := http.NewRequest("GET", e.Server.URL+"/metrics", nil)
 	if err != nil {
@@ -51,7 +51,7 @@ func scrape(t *testing.T, e *apitest.Env, auth bool) (int, map[string]*dto.Metri
 
 // value returns the value of the series of name whose labels include
 // labels; -1 when there is none.
-func value(fams map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
+func metricValue(fams map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
 	f := fams[name]
 	if f == nil {
 		return -1
@@ -82,10 +82,10 @@ next:
 func TestMetricsMoveWithTraffic(t *testing.T) {
 	l := startRuntimeLab(t)
 	e := l.e
-	if status, _ := scrape(t, e, false); status != http.StatusUnauthorized {
+	if status, _ := scrapeMetrics(t, e, false); status != http.StatusUnauthorized {
 		t.Fatalf("/metrics without credentials: %d, want 401", status)
 	}
-	_, before := scrape(t, e, true)
+	_, before := scrapeMetrics(t, e, true)
 	for _, name := range []string{"haproxy_up", "haproxy_frontend_http_requests_total", "haproxy_backend_up",
 		"haproxy_server_up", "dataplane_up", "dataplane_configuration_version", "dataplane_transactions_open",
 		"dataplane_build_info", "go_goroutines"} {
@@ -93,7 +93,7 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
-	if v := value(before, "haproxy_up", nil); v != 1 {
+	if v := metricValue(before, "haproxy_up", nil); v != 1 {
 		t.Fatalf("haproxy_up %v", v)
 	}
 	if f := before["haproxy_server_http_responses_total"]; f == nil || f.GetType() != dto.MetricType_COUNTER ||
@@ -103,10 +103,10 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	if f := before["haproxy_backend_current_queue"]; f == nil || f.GetType() != dto.MetricType_GAUGE {
 		t.Fatalf("haproxy_backend_current_queue: %v", f)
 	}
-	if v := value(before, "haproxy_backend_up", map[string]string{"backend": "be_app"}); v != 1 {
+	if v := metricValue(before, "haproxy_backend_up", map[string]string{"backend": "be_app"}); v != 1 {
 		t.Fatalf("haproxy_backend_up{backend=be_app} %v", v)
 	}
-	if v := value(before, "haproxy_server_up", map[string]string{"backend": "be_app", "server": "s1"}); v != 1 {
+	if v := metricValue(before, "haproxy_server_up", map[string]string{"backend": "be_app", "server": "s1"}); v != 1 {
 		t.Fatalf("haproxy_server_up{be_app/s1} (no check) %v", v)
 	}
 
@@ -120,11 +120,11 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		l.e.Get(rtPath + "be_app/servers")
 	}
-	_, after := scrape(t, e, true)
+	_, after := scrapeMetrics(t, e, true)
 	fe := map[string]string{"frontend": "fe"}
 	rise := func(name string, labels map[string]string, atLeast float64) {
 		t.Helper()
-		b, a := value(before, name, labels), value(after, name, labels)
+		b, a := metricValue(before, name, labels), metricValue(after, name, labels)
 		if a-b < atLeast {
 			t.Errorf("%s%v went from %v to %v, want +%v", name, labels, b, a, atLeast)
 		}
@@ -136,17 +136,17 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	rise("haproxy_backend_http_responses_total", map[string]string{"backend": "be_app", "code": "2xx"}, n)
 	rise("haproxy_backend_bytes_out_total", map[string]string{"backend": "be_app"}, 1)
 	srvResp := func(fams map[string]*dto.MetricFamily) float64 {
-		return value(fams, "haproxy_server_http_responses_total", map[string]string{"backend": "be_app", "server": "s1", "code": "2xx"}) +
-			value(fams, "haproxy_server_http_responses_total", map[string]string{"backend": "be_app", "server": "s2", "code": "2xx"})
+		return metricValue(fams, "haproxy_server_http_responses_total", map[string]string{"backend": "be_app", "server": "s1", "code": "2xx"}) +
+			metricValue(fams, "haproxy_server_http_responses_total", map[string]string{"backend": "be_app", "server": "s2", "code": "2xx"})
 	}
 	if srvResp(after)-srvResp(before) < n {
 		t.Errorf("server 2xx responses went from %v to %v", srvResp(before), srvResp(after))
 	}
 	route := map[string]string{"route": "/v3/services/haproxy/runtime/backends/{parent_name}/servers", "code": "200"}
-	if v := value(after, "dataplane_http_requests_total", route); v < 3 {
+	if v := metricValue(after, "dataplane_http_requests_total", route); v < 3 {
 		t.Errorf("dataplane_http_requests_total%v = %v", route, v)
 	}
-	if v := value(after, "dataplane_http_request_duration_seconds", map[string]string{"route": route["route"]}); v < 3 {
+	if v := metricValue(after, "dataplane_http_request_duration_seconds", map[string]string{"route": route["route"]}); v < 3 {
 		t.Errorf("request duration histogram count %v", v)
 	}
 	rise("dataplane_runtime_commands_total", map[string]string{"command": "show servers", "outcome": "ok"}, 3)
@@ -169,34 +169,34 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 	// A reload's outcome is recorded once it finished.
 	var last map[string]*dto.MetricFamily
 	haproxytest.WaitFor(t, 10*time.Second, "reload counted", func() bool {
-		_, last = scrape(t, e, true)
-		return value(last, "dataplane_reloads_total", map[string]string{"outcome": "succeeded"}) >= 1
+		_, last = scrapeMetrics(t, e, true)
+		return metricValue(last, "dataplane_reloads_total", map[string]string{"outcome": "succeeded"}) >= 1
 	})
-	if v := value(last, "dataplane_commits_total", map[string]string{"outcome": "ok"}); v < 1 {
+	if v := metricValue(last, "dataplane_commits_total", map[string]string{"outcome": "ok"}); v < 1 {
 		t.Errorf("commits ok %v", v)
 	}
-	if v := value(last, "dataplane_commits_total", map[string]string{"outcome": "invalid"}); v != 1 {
+	if v := metricValue(last, "dataplane_commits_total", map[string]string{"outcome": "invalid"}); v != 1 {
 		t.Errorf("commits invalid %v", v)
 	}
-	if v := value(last, "dataplane_reload_duration_seconds", map[string]string{"outcome": "succeeded"}); v < 1 {
+	if v := metricValue(last, "dataplane_reload_duration_seconds", map[string]string{"outcome": "succeeded"}); v < 1 {
 		t.Errorf("reload duration count %v", v)
 	}
-	if v := value(last, "dataplane_last_reload_successful", nil); v != 1 {
+	if v := metricValue(last, "dataplane_last_reload_successful", nil); v != 1 {
 		t.Errorf("last reload successful %v", v)
 	}
-	if v := value(last, "dataplane_configuration_version", nil); v < 2 {
+	if v := metricValue(last, "dataplane_configuration_version", nil); v < 2 {
 		t.Errorf("configuration version %v", v)
 	}
 	// HAProxy 2.6 reports a backend without servers as UP.
-	if v := value(last, "haproxy_backend_up", map[string]string{"backend": "be_new"}); v != 1 {
+	if v := metricValue(last, "haproxy_backend_up", map[string]string{"backend": "be_new"}); v != 1 {
 		t.Errorf("be_new after the reload: haproxy_backend_up %v, want 1", v)
 	}
 
 	// HAProxy gone: haproxy_up 0, nothing else from HAProxy, dataplane's
 	// own metrics still there.
 	e.HAProxy.Stop()
-	_, down := scrape(t, e, true)
-	if v := value(down, "haproxy_up", nil); v != 0 {
+	_, down := scrapeMetrics(t, e, true)
+	if v := metricValue(down, "haproxy_up", nil); v != 0 {
 		t.Fatalf("haproxy_up with HAProxy stopped: %v", v)
 	}
 	if down["haproxy_backend_up"] != nil || down["dataplane_http_requests_total"] == nil {
@@ -206,8 +206,8 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 
 func TestMetricsWithoutAuth(t *testing.T) {
 	e, _ := start(t, func(st *settings.Settings) { st.Metrics.Auth = false })
-	status, fams := scrape(t, e, false)
-	if status != 200 || value(fams, "haproxy_up", nil) != 1 {
-		t.Fatalf("metrics { auth = false }: %d, haproxy_up %v", status, value(fams, "haproxy_up", nil))
+	status, fams := scrapeMetrics(t, e, false)
+	if status != 200 || metricValue(fams, "haproxy_up", nil) != 1 {
+		t.Fatalf("metrics { auth = false }: %d, haproxy_up %v", status, metricValue(fams, "haproxy_up", nil))
 	}
 }

@@ -166,7 +166,13 @@ func (s *Server) routeRuntimeServers(r chi.Router) {
 	r.Get(servers+"/{name}", s.wrap(s.getRuntimeServer))
 	r.Put(servers+"/{name}", s.wrap(s.replaceRuntimeServer))
 	r.Delete(servers+"/{name}", s.wrap(s.deleteRuntimeServer))
-	r.Post(servers+"/{name}/drain", s.wrap(s.drainRuntimeServer))
+	drain := s.wrap(s.drainRuntimeServer)
+	r.Post(servers+"/{name}/drain", func(w http.ResponseWriter, req *http.Request) {
+		// A drain may wait up to an hour: write_timeout (default 5m)
+		// must not cut its answer. A client that leaves still ends it.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(rtserver.MaxDrainTimeout + time.Minute))
+		drain(w, req)
+	})
 	r.Get("/services/haproxy/stats", s.wrap(s.discovery("/services/haproxy/stats")))
 	r.Get("/services/haproxy/stats/native", s.wrap(s.getNativeStats))
 }

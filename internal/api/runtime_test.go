@@ -3,8 +3,10 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -522,4 +524,32 @@ func TestNativeStats(t *testing.T) {
 	if body.Error == "" || body.Stats == nil || len(body.Stats) != 0 {
 		t.Fatalf("500 body: %+v", body)
 	}
+}
+
+// TestDrainOutlivesWriteTimeout: a drain longer than the server's
+// write_timeout still gets its answer.
+func TestDrainOutlivesWriteTimeout(t *testing.T) {
+	s := startSlowLab(t)
+	srv := httptest.NewUnstartedServer(s.e.App.Handler)
+	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	done := s.hold(t, 1)
+	time.AfterFunc(800*time.Millisecond, s.free)
+	req, err := http.NewRequest("POST", srv.URL+"/v3"+rtPath+"be_slow/servers/s1/drain", strings.NewReader(`{"timeout": 5000}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(apitest.User, apitest.Password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("a drain longer than write_timeout lost its answer: %v", err)
+	}
+	defer resp.Body.Close()
+	var res drainResult
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != 200 || !res.Drained {
+		t.Fatalf("drain: %d %+v %v", resp.StatusCode, res, err)
+	}
+	<-done
 }

@@ -232,3 +232,63 @@ func TestTransactionSurvivesRestart(t *testing.T) {
 	_ = os.Remove
 	_ = time.Second
 }
+
+// TestExternalEdit: a file changed behind the server's back is noticed at
+// the next request, re-read, and the version moves on, so a writer holding
+// the old version gets 409.
+func TestExternalEdit(t *testing.T) {
+	e, _ := start(t)
+	v := version(t, e)
+	edited := strings.Replace(string(e.ReadConfig()), "frontend fe\n", "frontend fe\n    # edited by hand\n    maxconn 77\n", 1)
+	if err := os.WriteFile(e.Settings.HAProxy.ConfigFile, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := version(t, e); got != v+1 {
+		t.Fatalf("version after an external edit %d, want %d", got, v+1)
+	}
+	var fe struct{ Maxconn int }
+	e.Get("/services/haproxy/configuration/frontends/fe").JSON(t, &fe)
+	if fe.Maxconn != 77 {
+		t.Fatalf("the hand edit is not seen: maxconn %d", fe.Maxconn)
+	}
+	r := e.Do(apitest.Request{Method: "POST", Path: fmt.Sprintf("/services/haproxy/configuration/backends?version=%d", v), Body: map[string]any{"name": "be_stale"}})
+	mustStatus(t, r, 409, "stale writer after an external edit")
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/configuration/backends" + vq(t, e), Body: map[string]any{"name": "be_fresh"}}), 202, "fresh writer")
+	if !strings.Contains(string(e.ReadConfig()), "# edited by hand") {
+		t.Fatal("the next write lost the hand edit")
+	}
+}
+
+// TestBackups: with backups_number = 2 the pre-commit file of each version
+// is kept, the oldest beyond two removed, and raw GET ?version= serves them.
+func TestBackups(t *testing.T) {
+	e, _ := start(t, func(st *settings.Settings) { st.API.Transaction.BackupsNumber = 2 })
+	var bodies []string
+	for i := 0; i < 4; i++ {
+		bodies = append(bodies, string(e.ReadConfig()))
+		mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/configuration/backends" + vq(t, e),
+			Body: map[string]any{"name": fmt.Sprintf("be_b%d", i)}}), 202, "write")
+	}
+	// Versions 1..4 were committed over; 3 and 4 are kept, 1 and 2 removed.
+	for v := 3; v <= 4; v++ {
+		r := e.Get(fmt.Sprintf("/services/haproxy/configuration/raw?version=%d", v))
+		mustStatus(t, r, 200, "backup")
+		if string(r.Body) != bodies[v-1] {
+			t.Fatalf("backup of version %d differs from what was live then", v)
+		}
+	}
+	for v := 1; v <= 2; v++ {
+		mustStatus(t, e.Get(fmt.Sprintf("/services/haproxy/configuration/raw?version=%d", v)), 404, "removed backup")
+	}
+	dir := filepath.Dir(e.Settings.HAProxy.ConfigFile)
+	files, _ := filepath.Glob(filepath.Join(dir, "haproxy.cfg.*"))
+	var kept []string
+	for _, f := range files {
+		if !strings.Contains(f, ".dp-tmp-") {
+			kept = append(kept, filepath.Base(f))
+		}
+	}
+	if len(kept) != 2 {
+		t.Fatalf("backups on disk %v, want 2", kept)
+	}
+}

@@ -23,6 +23,12 @@ type sectionField[T any] struct {
 	matchers [][]string
 	// same reports whether the section already holds m's value.
 	same func(s *Section, m *T) bool
+	// reads are the keywords of every line read looks at, when known (nil:
+	// unknown). A section with none of them cannot change the model, so
+	// fieldSet.read skips the field without calling read: most fields are
+	// absent from most sections (this took ~15% off building the views of
+	// a 10,000-backend file).
+	reads [][]string
 }
 
 type fieldSet[T any] []sectionField[T]
@@ -36,6 +42,7 @@ func lift[Outer, Inner any](fs fieldSet[Inner], get func(*Outer) *Inner) fieldSe
 		out[i] = sectionField[Outer]{
 			name:     f.name,
 			matchers: f.matchers,
+			reads:    f.reads,
 			read:     func(s *Section, m *Outer) { f.read(s, get(m)) },
 			check: func(m *Outer) error {
 				if f.check == nil {
@@ -53,7 +60,11 @@ func lift[Outer, Inner any](fs fieldSet[Inner], get func(*Outer) *Inner) fieldSe
 }
 
 func (fs fieldSet[T]) read(s *Section, m *T) {
+	p := s.parsedLines()
 	for _, f := range fs {
+		if f.reads != nil && !p.mayHaveAny(f.reads) {
+			continue
+		}
 		f.read(s, m)
 	}
 }
@@ -178,7 +189,7 @@ func intField[T any](json string, kw []string, lo, hi int64, get func(*T) **int6
 		}
 	}
 	return sectionField[T]{
-		name: json, matchers: [][]string{kw}, read: read,
+		name: json, matchers: [][]string{kw}, reads: [][]string{kw}, read: read,
 		check: func(m *T) error {
 			if n := *get(m); n != nil {
 				return checkRange(json, *n, lo, hi)
@@ -208,7 +219,7 @@ func durationField[T any](json string, kw []string, unit string, get func(*T) **
 		}
 	}
 	return sectionField[T]{
-		name: json, matchers: [][]string{kw}, read: read,
+		name: json, matchers: [][]string{kw}, reads: [][]string{kw}, read: read,
 		check: func(m *T) error {
 			if n := *get(m); n != nil {
 				return checkRange(json, *n, 0, 1<<40)
@@ -243,7 +254,7 @@ func wordField[T any](json string, kw []string, values []string, get func(*T) *s
 		}
 	}
 	return sectionField[T]{
-		name: json, matchers: [][]string{kw}, read: read,
+		name: json, matchers: [][]string{kw}, reads: [][]string{kw}, read: read,
 		check: func(m *T) error {
 			v := *get(m)
 			switch {
@@ -286,7 +297,7 @@ func textField[T any](json string, kw []string, get func(*T) *string) sectionFie
 		}
 	}
 	return sectionField[T]{
-		name: json, matchers: [][]string{kw}, read: read,
+		name: json, matchers: [][]string{kw}, reads: [][]string{kw}, read: read,
 		check: func(m *T) error {
 			if v := *get(m); v != "" {
 				return checkText(json, v)
@@ -312,7 +323,7 @@ func flagField[T any](json string, kw []string, get func(*T) *bool) sectionField
 		}
 	}
 	return sectionField[T]{
-		name: json, matchers: [][]string{kw}, read: read,
+		name: json, matchers: [][]string{kw}, reads: [][]string{kw}, read: read,
 		words: func(m *T) [][]string {
 			if *get(m) {
 				return [][]string{cloneWords(kw)}
@@ -336,7 +347,7 @@ func optionToggleField[T any](json, option string, get func(*T) *string) section
 		}
 	}
 	return sectionField[T]{
-		name: json, matchers: [][]string{on, off}, read: read,
+		name: json, matchers: [][]string{on, off}, reads: [][]string{on, off}, read: read,
 		check: func(m *T) error {
 			if v := *get(m); v != "" {
 				return checkEnum(json, v, "enabled", "disabled")
@@ -359,14 +370,14 @@ func optionToggleField[T any](json, option string, get func(*T) *string) section
 // optionBoolField: `option X` -> true (no JSON value for `no option X`,
 // which is read as false and left alone unless the model turns X on).
 func optionBoolField[T any](json, option string, get func(*T) *bool) sectionField[T] {
-	on := []string{"option", option}
+	on, off := []string{"option", option}, []string{"no", "option", option}
 	read := func(s *Section, m *T) {
-		if l, ok := lastMatch(s, on, []string{"no", "option", option}); ok && l.Words[0] == "option" && len(l.Words) == 2 {
+		if l, ok := lastMatch(s, on, off); ok && l.Words[0] == "option" && len(l.Words) == 2 {
 			*get(m) = true
 		}
 	}
 	return sectionField[T]{
-		name: json, matchers: [][]string{on}, read: read,
+		name: json, matchers: [][]string{on}, reads: [][]string{on, off}, read: read,
 		words: func(m *T) [][]string {
 			if *get(m) {
 				return [][]string{on}

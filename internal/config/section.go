@@ -233,6 +233,17 @@ func wordHash(w string) uint64 {
 	return uint64(len(w))*131 + uint64(w[0])*17 + uint64(w[len(w)-1])
 }
 
+// mayHaveAny reports whether a line could start with the words of one of
+// the matchers.
+func (p *parsedLines) mayHaveAny(matchers [][]string) bool {
+	for _, m := range matchers {
+		if p.mayHave(m) {
+			return true
+		}
+	}
+	return false
+}
+
 // mayHave reports whether a line could start with the words of matcher m:
 // false means no line does.
 func (p *parsedLines) mayHave(m []string) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"math/bits"
 	"sort"
 	"sync"
 	"time"
@@ -186,7 +187,6 @@ type haproxyCollector struct {
 	// so steady-state scrapes allocate no label strings.
 	pairs     map[string]map[string]*dto.LabelPair
 	codePairs []*dto.LabelPair
-	lastCount int  // samples of the last scrape, to size the next one
 	wasUp     bool // to log a failure once, not at every scrape
 }
 
@@ -267,8 +267,7 @@ func (c *haproxyCollector) read() ([]sample, error) {
 	if err := client.ScanStat(ctx, filter, b.row); err != nil {
 		return nil, err
 	}
-	samples := b.samples(c.lastCount)
-	c.lastCount = len(samples)
+	samples := b.samples()
 	c.trimPairs(len(b.rows[kindFrontend]) + len(b.rows[kindBackend]) + len(b.rows[kindServer]))
 	return samples, nil
 }
@@ -316,6 +315,7 @@ type builder struct {
 	columns [kinds][]int // column index of each field, per kind
 	slab    []float64    // backing store of the rows' values
 	chunk   int          // size of the last slab chunk
+	count   int          // values seen: the number of samples
 }
 
 func (b *builder) row(r *hapruntime.StatRow) error {
@@ -375,6 +375,7 @@ func (b *builder) row(r *hapruntime.StatRow) error {
 		rw.present |= 1 << uint(i)
 	}
 	b.rows[kind] = append(b.rows[kind], rw)
+	b.count += bits.OnesCount64(rw.present)
 	return nil
 }
 
@@ -382,8 +383,8 @@ func (b *builder) row(r *hapruntime.StatRow) error {
 // family, in the label order the registry sorts them into, so that its
 // sort finds them sorted (at 10,000 backends this saves a third of the
 // gathering time).
-func (b *builder) samples(sizeHint int) []sample {
-	out := make([]sample, 0, sizeHint)
+func (b *builder) samples() []sample {
+	out := make([]sample, 0, b.count)
 	for kind := range b.rows {
 		rows := b.rows[kind]
 		sort.Slice(rows, func(i, j int) bool { return labelsLess(rows[i].labels, rows[j].labels) })

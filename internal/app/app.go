@@ -94,6 +94,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		_, err := apply.SaveServerState(ctx, a.runtimeClient(), running, next, cfgDir)
 		return err
 	})
+	store.SetAfterReload(a.ResolveSockets)
 
 	users, err := loadUsers(st, doc)
 	if err != nil {

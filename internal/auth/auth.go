@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -76,6 +77,8 @@ type Authenticator struct {
 	// the plain comparison: all but cache hits and input rejected up front.
 	// Tests use it to prove cache hits without relying on timing.
 	slowChecks atomic.Int64
+	// slots bounds concurrent hash verifications (see match).
+	slots chan struct{}
 }
 
 // envRef matches a password value that names an environment variable, the
@@ -106,6 +109,7 @@ func New(users []User, opts Options) (*Authenticator, error) {
 		ttl:    opts.CacheTTL,
 		now:    opts.Now,
 		logger: opts.Logger,
+		slots:  make(chan struct{}, 2*goruntime.GOMAXPROCS(0)),
 	}
 	if a.ttl == 0 {
 		a.ttl = DefaultCacheTTL
@@ -229,12 +233,12 @@ func (a *Authenticator) check(user, password string) outcome {
 	c, known := a.users[user]
 	if !known {
 		a.slowChecks.Add(1)
-		a.dummy.match(password)
+		a.match(a.dummy, password)
 		return outcomeUnknownUser
 	}
 	if !c.cacheable() || a.cache == nil {
 		a.slowChecks.Add(1)
-		if c.match(password) {
+		if a.match(c, password) {
 			return outcomeOK
 		}
 		return outcomeWrongPassword
@@ -245,7 +249,7 @@ func (a *Authenticator) check(user, password string) outcome {
 		return outcomeOK
 	}
 	a.slowChecks.Add(1)
-	if !c.match(password) {
+	if !a.match(c, password) {
 		return outcomeWrongPassword
 	}
 	// Expiry is set from the time of the real check, and hits do not extend
@@ -253,6 +257,19 @@ func (a *Authenticator) check(user, password string) outcome {
 	now := a.now()
 	a.cache.put(key, now, now.Add(a.ttl))
 	return outcomeOK
+}
+
+// match verifies a password against a credential, with at most
+// 2*GOMAXPROCS hash verifications at once: a flood of wrong passwords
+// against an expensive hash (yescrypt uses 16 MiB each) then queues instead
+// of exhausting CPU and memory.
+func (a *Authenticator) match(c *credential, password string) bool {
+	if c.insecure {
+		return c.match(password)
+	}
+	a.slots <- struct{}{}
+	defer func() { <-a.slots }()
+	return c.match(password)
 }
 
 // cacheKey binds an entry to the user, the password and the exact stored

@@ -66,6 +66,7 @@ type Store struct {
 	// checked is the last document that passed `haproxy -c` as a whole.
 	checked      *config.Document
 	beforeReload func(ctx context.Context, running, next *config.Document) error
+	afterReload  func()
 
 	live      atomic.Pointer[liveState]
 	refreshMu sync.Mutex
@@ -111,7 +112,16 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.live.Store(st)
 	s.running = st.doc
+	go warm(st.doc)
 	return s, nil
+}
+
+// warm builds the typed views of a freshly loaded document in the
+// background, so the first GET of 10,000 backends finds them ready.
+func warm(d *config.Document) {
+	d.Frontends()
+	d.Backends()
+	d.DefaultsSections()
 }
 
 // SetReloader connects the reload scheduler and the strategy it runs. The
@@ -217,6 +227,7 @@ func (s *Store) refresh() error {
 	s.log.Warn("configuration file changed outside the API; reloaded it",
 		"file", s.opts.ConfigFile, "version", next.doc.Version())
 	s.live.Store(next)
+	go warm(next.doc)
 	return nil
 }
 
@@ -477,7 +488,18 @@ func (s *Store) PerformReload(ctx context.Context) (string, error) {
 		return out, s.rollbackLocked(cur, err)
 	}
 	s.running = cur
+	if s.afterReload != nil {
+		s.afterReload()
+	}
 	return out, nil
+}
+
+// SetAfterReload sets a function run after each successful reload (used to
+// follow a stats socket the new configuration moved).
+func (s *Store) SetAfterReload(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterReload = f
 }
 
 // SetBeforeReload sets a function run just before each reload, with what

@@ -356,3 +356,20 @@ func TestRequestValidation(t *testing.T) {
 	}
 	_ = strconv.Itoa
 }
+
+// TestRuntimeInfoDown: with HAProxy stopped, runtime info answers 500 with
+// the error in both the process_info shape and the error shape.
+func TestRuntimeInfoDown(t *testing.T) {
+	e, _ := start(t)
+	e.HAProxy.Stop()
+	r := e.Get("/services/haproxy/runtime/info")
+	var body struct {
+		Error   string `json:"error"`
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	r.JSON(t, &body)
+	if r.Status != 500 || body.Error == "" || body.Code != 500 || body.Message == "" {
+		t.Fatalf("runtime info with HAProxy down: %d %s", r.Status, r.Body)
+	}
+}

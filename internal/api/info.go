@@ -166,6 +166,9 @@ type processInfo struct {
 	RuntimeAPI string         `json:"runtimeAPI,omitempty"`
 	Error      string         `json:"error,omitempty"`
 	Info       map[string]any `json:"info,omitempty"`
+	// Code and Message make a failure also a regular error body.
+	Code    int    `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 func (s *Server) getRuntimeInfo(r *http.Request) (*response, error) {
@@ -179,12 +182,12 @@ func (s *Server) getRuntimeInfo(r *http.Request) (*response, error) {
 	}
 	c := s.runtimeClient()
 	if c == nil {
-		body.Error = errNoRuntime.Error()
+		body.Error, body.Code, body.Message = errNoRuntime.Error(), http.StatusInternalServerError, errNoRuntime.Error()
 		return jsonResponse(http.StatusInternalServerError, body), nil
 	}
 	info, err := c.ShowInfo(ctx)
 	if err != nil {
-		body.Error = err.Error()
+		body.Error, body.Code, body.Message = err.Error(), http.StatusInternalServerError, err.Error()
 		return jsonResponse(http.StatusInternalServerError, body), nil
 	}
 	body.Info = typedInfo(info)

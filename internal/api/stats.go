@@ -54,7 +54,7 @@ var (
 	}
 )
 
-// statTypes maps the `type` query parameter to the `show stat` type mask.
+// statTypeMasks maps the `type` query parameter to the `show stat` type mask.
 var statTypeMasks = map[string]runtime.StatType{
 	runtime.TypeFrontend: runtime.StatFrontends,
 	runtime.TypeBackend:  runtime.StatBackends,

@@ -27,4 +27,6 @@ dataplane: http://127.0.0.1:$DATAPLANE_PORT/v3  (HAProxy serves http://127.0.0.1
 try:  curl -u admin:adminpwd http://127.0.0.1:$DATAPLANE_PORT/v3/info
 Ctrl-C stops HAProxy and dataplane.
 MSG
-exec haproxy -W -f haproxy.cfg -S "$DATAPLANE_RUN/master.sock"
+# The master's messages (why a reload failed, among them) go to the terminal
+# and to haproxy.log, which dataplane reads back (--master-log).
+exec haproxy -W -f haproxy.cfg -S "$DATAPLANE_RUN/master.sock" 2> >(tee -a "$DATAPLANE_RUN/haproxy.log" >&2)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -235,8 +236,11 @@ func (s *Scheduler) runOne(ctx context.Context) {
 	j.rec.Response = resp
 	if err != nil {
 		j.rec.Status = StatusFailed
-		if j.rec.Response == "" {
-			j.rec.Response = err.Error()
+		// The error says what happened (and what was rolled back); the
+		// response adds what HAProxy printed, unless the error holds it.
+		j.rec.Response = err.Error()
+		if resp != "" && !strings.Contains(j.rec.Response, resp) {
+			j.rec.Response += "\n" + resp
 		}
 		s.log.Error("reload failed", "reload_id", j.rec.ID, "took", took, "error", err)
 	} else {

@@ -120,7 +120,7 @@ func TestSchedulerHistory(t *testing.T) {
 	id2 := s.RequestNow()
 	r2, _ := s.Wait(ctx, id2)
 	cancel()
-	if r1.Status != StatusFailed || r1.Response != "[ALERT] boom" || r2.Status != StatusSucceeded {
+	if r1.Status != StatusFailed || r1.Response != "reload failed\n[ALERT] boom" || r2.Status != StatusSucceeded {
 		t.Fatalf("records %+v %+v", r1, r2)
 	}
 	s2, err := NewScheduler(run, SchedulerOptions{HistoryFile: hist})

@@ -428,7 +428,7 @@ func (s *Store) finish(ctx context.Context, res Result, opts CommitOptions) (Res
 		return res, err
 	}
 	if rec.Status != reload.StatusSucceeded {
-		return res, fmt.Errorf("reload %s: %s: %w", rec.ID, rec.Response, reload.ErrReloadFailed)
+		return res, fmt.Errorf("reload %s failed: %s: %w", rec.ID, rec.Response, reload.ErrReloadFailed)
 	}
 	res.Reloaded = true
 	// A failed reload may have rolled the document back; report what is
@@ -454,7 +454,7 @@ func (s *Store) Reload(ctx context.Context, wait bool) (reload.Record, error) {
 		return rec, err
 	}
 	if rec.Status != reload.StatusSucceeded {
-		return rec, fmt.Errorf("reload %s: %s: %w", rec.ID, rec.Response, reload.ErrReloadFailed)
+		return rec, fmt.Errorf("reload %s failed: %s: %w", rec.ID, rec.Response, reload.ErrReloadFailed)
 	}
 	return rec, nil
 }

@@ -262,9 +262,14 @@ frontend fe
 			if len(recs) == 0 || recs[len(recs)-1].Status != "failed" || !strings.Contains(recs[len(recs)-1].Response, "cannot bind socket") {
 				t.Fatalf("reload history %+v", recs)
 			}
-			// The next good change works.
-			mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: fmt.Sprintf("/services/haproxy/configuration/backends?version=%d&force_reload=true", v),
-				Body: map[string]any{"name": "be_after"}}), 201, "next change")
+			// The next good change works, and gets a version never issued
+			// before: the rolled back one (v+1) is not reused.
+			r = e.Do(apitest.Request{Method: "POST", Path: fmt.Sprintf("/services/haproxy/configuration/backends?version=%d&force_reload=true", v),
+				Body: map[string]any{"name": "be_after"}})
+			mustStatus(t, r, 201, "next change")
+			if got := r.Header.Get("Configuration-Version"); got != fmt.Sprint(v+2) {
+				t.Fatalf("version after a rollback and a new change %s, want %d (never reuse %d)", got, v+2, v+1)
+			}
 		})
 	}
 }

@@ -43,9 +43,14 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
-// pathParam returns a path parameter, unescaped (bind names may hold '/').
+// pathParam returns a path parameter, unescaped. chi routes on RawPath
+// when the path had escapes Path cannot keep (a bind named "/run/x.sock"
+// arrives as %2Frun%2Fx.sock): only then is the value still escaped.
 func pathParam(r *http.Request, name string) string {
 	v := chi.URLParam(r, name)
+	if r.URL.RawPath == "" {
+		return v
+	}
 	if u, err := url.PathUnescape(v); err == nil {
 		return u
 	}

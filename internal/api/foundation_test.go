@@ -210,8 +210,17 @@ func TestRawPost(t *testing.T) {
 		t.Fatalf("traffic through the new backend: %d %q %v", code, body, err)
 	}
 
+	// The same file again is no change: 201, no reload, same version.
+	r0, _ := e.HAProxy.Reloads()
+	r = post("?version=2", string(e.ReadConfig()))
+	if r.Status != 201 || r.Header.Get("Reload-ID") != "" || r.Header.Get("Configuration-Version") != "2" {
+		t.Fatalf("identical body: %d Reload-ID=%q version %s", r.Status, r.Header.Get("Reload-ID"), r.Header.Get("Configuration-Version"))
+	}
+	if n, _ := e.HAProxy.Reloads(); n != r0 {
+		t.Fatal("an identical body reloaded HAProxy")
+	}
 	// force_reload answers after the reload, 201, without Reload-ID.
-	r = post("?version=2&force_reload=true", string(e.ReadConfig()))
+	r = post("?version=2&force_reload=true", string(e.ReadConfig())+"# one more comment\n")
 	if r.Status != 201 || r.Header.Get("Reload-ID") != "" {
 		t.Fatalf("force_reload: %d Reload-ID=%q %s", r.Status, r.Header.Get("Reload-ID"), r.Body)
 	}
@@ -371,5 +380,35 @@ func TestRuntimeInfoDown(t *testing.T) {
 	r.JSON(t, &body)
 	if r.Status != 500 || body.Error == "" || body.Code != 500 || body.Message == "" {
 		t.Fatalf("runtime info with HAProxy down: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestUserlistFollowsConfig: API users from an HAProxy userlist follow it;
+// a user removed from the userlist loses access at once.
+func TestUserlistFollowsConfig(t *testing.T) {
+	in := haproxytest.New(t)
+	cfg := in.Global() + fmt.Sprintf(`
+userlist controller
+    user admin insecure-password adminpwd
+    user bob insecure-password bobpwd
+
+frontend fe
+    bind 127.0.0.1:%d
+    http-request return status 200 content-type text/plain string "ok\n"
+`, haproxytest.FreePort(t))
+	e := apitest.Start(t, in, cfg, apitest.Options{Settings: func(st *settings.Settings) { st.API.Users = nil }})
+	if r := e.Do(apitest.Request{Method: "GET", Path: "/info", User: "bob", Pass: "bobpwd"}); r.Status != 200 {
+		t.Fatalf("bob from the userlist: %d", r.Status)
+	}
+	without := strings.Replace(string(e.ReadConfig()), "    user bob insecure-password bobpwd\n", "", 1)
+	r := e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/configuration/raw?version=1&skip_reload=true", Body: without})
+	if r.Status != 201 {
+		t.Fatalf("removing bob: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(apitest.Request{Method: "GET", Path: "/info", User: "bob", Pass: "bobpwd"}); r.Status != 401 {
+		t.Fatalf("bob after his removal: %d, want 401", r.Status)
+	}
+	if r := e.Do(apitest.Request{Method: "GET", Path: "/info"}); r.Status != 200 {
+		t.Fatalf("admin after bob's removal: %d", r.Status)
 	}
 }

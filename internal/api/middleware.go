@@ -102,7 +102,9 @@ func trimTrailingSlash(next http.Handler) http.Handler {
 			if r.URL.Path == "/v3" {
 				r.URL.Path = "/v3/"
 			}
-			r.URL.RawPath = ""
+			if r.URL.RawPath != "" {
+				r.URL.RawPath = strings.TrimRight(r.URL.RawPath, "/")
+			}
 		} else if p == "/v3" {
 			r.URL.Path = "/v3/"
 		}

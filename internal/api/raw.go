@@ -98,9 +98,12 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusAccepted
-	if force || skipReload {
-		status = http.StatusCreated
+	// 202 when a reload is scheduled (its Reload-ID follows); 201 when the
+	// file is written and nothing is pending: skip_reload, force_reload
+	// (reloaded), applied through the runtime socket, or no change at all.
+	status := http.StatusCreated
+	if res.ReloadID != "" && !res.Reloaded {
+		status = http.StatusAccepted
 	}
 	resp := textResponse(status, res.Doc.Render())
 	s.commitHeaders(resp, res)

@@ -40,6 +40,10 @@ func newValidator(spec *openapi3.T) (*validator, error) {
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{
 				// Keep schema dumps and the offending value out of messages.
 				openapi3.DisableSchemaErrorDetails(),
+				// A client may PUT back what it got from a GET, read-only
+				// fields included (generated clients send the whole model);
+				// handlers ignore those fields.
+				openapi3.DisableReadOnlyValidation(),
 			},
 		},
 	}, nil

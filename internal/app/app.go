@@ -68,6 +68,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		BackupsNumber: st.API.Transaction.BackupsNumber,
 		BackupsDir:    st.API.Transaction.BackupsDir,
 		RejectedDir:   filepath.Join(st.API.Transaction.TransactionDir, "rejected"),
+		StateFile:     filepath.Join(st.API.Transaction.TransactionDir, "applied.json"),
 	})
 	if err != nil {
 		return nil, err
@@ -96,11 +97,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	})
 	store.SetAfterReload(a.ResolveSockets)
 
-	users, err := loadUsers(st, doc)
-	if err != nil {
-		return nil, err
-	}
-	authn, err := auth.New(users, auth.Options{Logger: log})
+	users, err := newUsers(st, store, log)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +128,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		Master:       a.Master,
 		Reloads:      a.Reloads,
 		Transactions: a.Transactions,
-		Auth:         authn.Middleware,
+		Auth:         users.Middleware,
 		Logger:       log,
 		MaxBodySize:  st.API.MaxBodySize,
 		Build:        build,
@@ -145,7 +142,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	}
 	a.Handler = srv
 	log.Info("configuration loaded", "file", st.HAProxy.ConfigFile, "version", doc.Version(),
-		"sections", len(doc.Sections()), "reload_strategy", strat.Name(), "users", len(users))
+		"sections", len(doc.Sections()), "reload_strategy", strat.Name(), "users", users.count())
 	return a, nil
 }
 
@@ -153,6 +150,12 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 // until ctx ends.
 func (a *App) Run(ctx context.Context) {
 	go a.handleSignals(ctx)
+	if a.Store.NeedsReload() {
+		// The file changed after HAProxy last applied it (a crash between
+		// a write and its reload): bring HAProxy in line at once.
+		id := a.Reloads.Request()
+		a.Log.Warn("reloading HAProxy at start: it may not run the current configuration file", "reload_id", id)
+	}
 	a.Reloads.Run(ctx)
 }
 
@@ -228,6 +231,20 @@ func loadUsers(st *settings.Settings, live *config.Document) ([]auth.User, error
 	return out, nil
 }
 
+// liveSocket is the admin stats socket the live configuration declares,
+// or the one in use when it declares none.
+func (a *App) liveSocket() string {
+	if doc, err := a.Store.Live(); err == nil {
+		if sock, ok := doc.AdminSocket(filepath.Dir(a.Settings.HAProxy.ConfigFile)); ok {
+			return sock.Path
+		}
+	}
+	if a.Stats != nil {
+		return a.Stats.Socket()
+	}
+	return ""
+}
+
 // runtimeClient is the client for worker commands: the stats socket, else
 // the current worker through the master CLI, else nil.
 func (a *App) runtimeClient() *runtime.Client {
@@ -275,9 +292,10 @@ func (a *App) newStrategy(doc *config.Document) (reload.Strategy, error) {
 	case settings.StrategyCustom:
 		c := &reload.CustomStrategy{Command: r.ReloadCmd}
 		if a.Stats != nil {
-			// A reload must show a new process answering on the socket.
+			// A reload must show a new process answering on the socket of
+			// the configuration being reloaded (a change may move it).
 			c.Probe = func(ctx context.Context) (string, error) {
-				info, err := a.Stats.ShowInfo(ctx)
+				info, err := runtime.New(a.liveSocket()).ShowInfo(ctx)
 				if err != nil {
 					return "", err
 				}
@@ -298,7 +316,7 @@ func (a *App) newStrategy(doc *config.Document) (reload.Strategy, error) {
 		}
 		return &reload.StandaloneStrategy{
 			Bin: st.HAProxy.HAProxyBin, ConfigFile: st.HAProxy.ConfigFile,
-			PIDFile: pidFile, Socket: sock.Path, Dir: cfgDir,
+			PIDFile: pidFile, Socket: sock.Path, SocketOf: a.liveSocket, Dir: cfgDir,
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown reload_strategy %q", name)

@@ -34,30 +34,21 @@ var dynamicParams = map[string]bool{
 // only with consistent hashing (map-based hashing is static).
 var dynamicAlgorithms = map[string]bool{"roundrobin": true, "leastconn": true, "first": true, "random": true}
 
-// planAdd builds the `add server` operations for a new server, with the
-// params it inherits from default-server lines (defaults section, then the
-// backend) expanded in front of its own, as HAProxy would apply them.
-func planAdd(doc *config.Document, be *config.Section, sv config.Server, own []string) ([]Op, Plan) {
-	def, _ := doc.DefaultsOf(be)
-	if p := checkAlgorithm(be, def); p.Reload {
-		return nil, p
+// planAdd builds the `add server` operations for a new server. HAProxy
+// does not apply default-server lines to `add server`, so the server's
+// effective params (see serverEntry: the default-server lines above its
+// line in the next document, then its own) are spelled out.
+func planAdd(be, def *config.Section, e serverEntry) ([]Op, Plan) {
+	sv := e.srv
+	if algo, ok := dynamicAlgorithm(be, def); !ok {
+		return nil, needsReload("backend %s balances with %s, which cannot take servers at run time", be.Name, algo)
 	}
 	addr, err := netip.ParseAddr(sv.Address)
-	if err != nil || sv.Port == nil {
+	if err != nil || addr.Zone() != "" || sv.Port == nil || *sv.Port < 1 || *sv.Port > 65535 {
 		return nil, needsReload("new server %s/%s: runtime add needs an IP address and a port", be.Name, sv.Name)
 	}
-	var words []string
-	for _, s := range []*config.Section{def, be} {
-		if s == nil {
-			continue
-		}
-		for _, l := range s.Find("default-server") {
-			words = append(words, l.Words[1:]...)
-		}
-	}
-	words = append(words, own...)
 	op := Op{Kind: OpAddServer, Backend: be.Name, Server: sv.Name, Addr: addr.String(), Port: int(*sv.Port)}
-	for _, unit := range config.SplitServerParams(words) {
+	for _, unit := range e.units {
 		kw := unit[0]
 		switch kw {
 		case "disabled":
@@ -70,13 +61,21 @@ func planAdd(doc *config.Document, be *config.Section, sv config.Server, own []s
 			op.Check = true
 		case "no-check":
 			op.Check = false
+		case "agent-check":
+			op.Agent = true
+		case "no-agent-check":
+			op.Agent = false
 		}
 		if !dynamicParams[kw] {
 			return nil, needsReload("new server %s/%s: param %q cannot be set on `add server` in HAProxy 2.6", be.Name, sv.Name, kw)
 		}
 		for _, w := range unit {
-			if strings.ContainsAny(w, "\"'${}") {
+			if strings.ContainsAny(w, "\"'${}\\") {
 				return nil, needsReload("new server %s/%s: param %q holds quotes or variables", be.Name, sv.Name, kw)
+			}
+			// "<<" would make the CLI wait for a payload.
+			if strings.Contains(w, "<<") {
+				return nil, needsReload("new server %s/%s: param %q holds \"<<\"", be.Name, sv.Name, kw)
 			}
 		}
 		op.Params = append(op.Params, unit...)
@@ -84,8 +83,10 @@ func planAdd(doc *config.Document, be *config.Section, sv config.Server, own []s
 	return []Op{op}, Plan{}
 }
 
-// checkAlgorithm refuses runtime adds in backends HAProxy refuses them in.
-func checkAlgorithm(be, def *config.Section) Plan {
+// dynamicAlgorithm returns the balance algorithm of a backend and whether
+// it is dynamic: HAProxy refuses servers added at run time, and weights
+// other than 0%/100%, in backends with a static one.
+func dynamicAlgorithm(be, def *config.Section) (string, bool) {
 	algo, hashType := "roundrobin", ""
 	for _, s := range []*config.Section{def, be} {
 		if s == nil {
@@ -99,8 +100,5 @@ func checkAlgorithm(be, def *config.Section) Plan {
 		}
 	}
 	base, _, _ := strings.Cut(algo, "(")
-	if dynamicAlgorithms[base] || hashType == "consistent" && base != "static-rr" {
-		return Plan{}
-	}
-	return needsReload("backend %s balances with %s, which cannot take servers at run time", be.Name, algo)
+	return algo, dynamicAlgorithms[base] || hashType == "consistent" && base != "static-rr"
 }

@@ -39,6 +39,7 @@ type Op struct {
 	Params   []string // add server params
 	Maxconn  int
 	Check    bool // add server: enable health after the server is up
+	Agent    bool // add server: enable agent checks (agent-check)
 	StartMnt bool // add server: keep it in maint (the `disabled` keyword)
 }
 
@@ -86,6 +87,10 @@ func Compute(running, next *config.Document) Plan {
 		o, ok := old[k]
 		if !ok {
 			return needsReload("%s is new", s)
+		}
+		// The defaults section a proxy inherits from is part of it.
+		if o.From != s.From {
+			return needsReload("%s now inherits from %q instead of %q", s, s.From, o.From)
 		}
 		if o == s || sameWords(o, s) {
 			continue
@@ -187,30 +192,38 @@ func planFrontend(o, s *config.Section) Plan {
 
 // planBackend: servers may be added, removed and change weight, address,
 // port and maintenance live; anything else in the backend needs a reload.
+// Servers are compared by the params HAProxy gives them (see
+// serverEntry), default-server lines included.
 func planBackend(running, next *config.Document, o, s *config.Section) Plan {
 	if !linesEqual(o.Lines(), s.Lines(), isServerLine) {
 		return needsReload("backend %s changed beyond its servers", s.Name)
 	}
-	oldSrv, err := running.Servers(s.Name)
+	oldDef, _ := running.DefaultsOf(o)
+	newDef, _ := next.DefaultsOf(s)
+	for _, sec := range []*config.Section{o, s, oldDef, newDef} {
+		if hasConditional(sec) {
+			return needsReload("backend %s: %s has conditional blocks", s.Name, sec)
+		}
+	}
+	oldSrv, err := backendServers(running, o)
 	if err != nil {
 		return needsReload("backend %s: %v", s.Name, err)
 	}
-	newSrv, err := next.Servers(s.Name)
+	newSrv, err := backendServers(next, s)
 	if err != nil {
 		return needsReload("backend %s: %v", s.Name, err)
 	}
-	oldBy := map[string]config.Server{}
-	for _, sv := range oldSrv {
-		oldBy[sv.Name] = sv
+	oldBy := map[string]serverEntry{}
+	for _, e := range oldSrv {
+		oldBy[e.srv.Name] = e
 	}
-	newBy := map[string]config.Server{}
-	for _, sv := range newSrv {
-		newBy[sv.Name] = sv
+	newBy := map[string]serverEntry{}
+	for _, e := range newSrv {
+		newBy[e.srv.Name] = e
 	}
 	if len(newBy) != len(newSrv) || len(oldBy) != len(oldSrv) {
 		return needsReload("backend %s has duplicate server names", s.Name)
 	}
-	oldLines, newLines := serverLines(o), serverLines(s)
 	var plan Plan
 	// Deletions first (a name may be freed and reused).
 	var names []string
@@ -221,22 +234,38 @@ func planBackend(running, next *config.Document, o, s *config.Section) Plan {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		// HAProxy refuses `del server` for a server other configuration
+		// elements point to; find out before the server is put in
+		// maintenance for nothing.
 		if tracked(next, s.Name, name) || tracked(running, s.Name, name) {
 			return needsReload("server %s/%s is tracked by another server", s.Name, name)
 		}
+		if usedByUseServer(o, name) || usedByUseServer(s, name) {
+			return needsReload("server %s/%s is the target of a use-server rule", s.Name, name)
+		}
 		plan.Ops = append(plan.Ops, Op{Kind: OpDelServer, Backend: s.Name, Server: name})
 	}
-	for _, sv := range newSrv {
-		old, existed := oldBy[sv.Name]
+	algo, dynamic := dynamicAlgorithm(s, newDef)
+	added := ""
+	for _, e := range newSrv {
+		old, existed := oldBy[e.srv.Name]
 		if !existed {
-			op, p := planAdd(next, s, sv, newLines[sv.Name])
+			op, p := planAdd(s, newDef, e)
 			if p.Reload {
 				return p
 			}
 			plan.Ops = append(plan.Ops, op...)
+			if added == "" {
+				added = e.srv.Name
+			}
 			continue
 		}
-		p := planChange(s.Name, old, sv, oldLines[sv.Name], newLines[sv.Name])
+		// HAProxy appends a server added at run time after the others
+		// (and gives it the next id); a reload would put it in file order.
+		if added != "" {
+			return needsReload("new server %s/%s comes before existing server %s", s.Name, added, e.srv.Name)
+		}
+		p := planChange(s.Name, old, e, algo, dynamic)
 		if p.Reload {
 			return p
 		}
@@ -250,75 +279,66 @@ func planBackend(running, next *config.Document, o, s *config.Section) Plan {
 	return plan
 }
 
-func sameServerOrder(oldSrv, newSrv []config.Server, oldBy, newBy map[string]config.Server) bool {
+func sameServerOrder(oldSrv, newSrv []serverEntry, oldBy, newBy map[string]serverEntry) bool {
 	var a, b []string
-	for _, sv := range oldSrv {
-		if _, ok := newBy[sv.Name]; ok {
-			a = append(a, sv.Name)
+	for _, e := range oldSrv {
+		if _, ok := newBy[e.srv.Name]; ok {
+			a = append(a, e.srv.Name)
 		}
 	}
-	for _, sv := range newSrv {
-		if _, ok := oldBy[sv.Name]; ok {
-			b = append(b, sv.Name)
+	for _, e := range newSrv {
+		if _, ok := oldBy[e.srv.Name]; ok {
+			b = append(b, e.srv.Name)
 		}
 	}
 	return strings.Join(a, "\x00") == strings.Join(b, "\x00")
 }
 
-// serverLines returns the words after `server <name> <addr>` by name.
-func serverLines(s *config.Section) map[string][]string {
-	out := map[string][]string{}
-	for _, l := range s.Find("server") {
-		if len(l.Words) >= 3 {
-			out[l.Words[1]] = l.Words[3:]
-		}
-	}
-	return out
-}
-
-// planChange: weight, address/port and maintenance change live; any other
-// param change needs a reload.
-func planChange(be string, old, cur config.Server, oldParams, newParams []string) Plan {
-	strip := func(words []string) string {
-		var out []string
-		for i := 0; i < len(words); i++ {
-			switch words[i] {
-			case "weight":
-				i++ // and its value
-				continue
-			case "disabled", "enabled":
-				continue
-			}
-			out = append(out, words[i])
-		}
-		return strings.Join(out, " ")
-	}
-	if strip(oldParams) != strip(newParams) {
+// planChange compares the effective params of a server in both documents:
+// weight (a plain integer 0..256), address/port (IP addresses) and
+// maintenance change live; any other difference needs a reload. A backend
+// with a static algorithm (dynamic false) refuses weight changes.
+func planChange(be string, oldE, curE serverEntry, algo string, dynamic bool) Plan {
+	old, cur := oldE.srv, curE.srv
+	oe, ne := effectiveOf(oldE.units), effectiveOf(curE.units)
+	if oe.rest != ne.rest {
 		return needsReload("server %s/%s changed beyond weight, address and maintenance", be, cur.Name)
 	}
 	var plan Plan
-	if !eqInt(old.Weight, cur.Weight) {
-		w := int64(1) // HAProxy's default weight
-		if cur.Weight != nil {
-			w = *cur.Weight
+	if oe.weightSet != ne.weightSet || oe.weight != ne.weight {
+		w, ok := ne.weightValue()
+		if !ok {
+			return needsReload("server %s/%s weight %q is not a plain integer 0..256", be, cur.Name, ne.weight)
 		}
-		plan.Ops = append(plan.Ops, Op{Kind: OpSetWeight, Backend: be, Server: cur.Name, Weight: int(w)})
+		if ow, ok := oe.weightValue(); !ok || ow != w {
+			if !dynamic {
+				return needsReload("backend %s balances with %s, which refuses weight changes at run time", be, algo)
+			}
+			plan.Ops = append(plan.Ops, Op{Kind: OpSetWeight, Backend: be, Server: cur.Name, Weight: w})
+		}
 	}
 	if old.Address != cur.Address || !eqInt(old.Port, cur.Port) {
-		if _, err := netip.ParseAddr(cur.Address); err != nil {
+		addr, err := netip.ParseAddr(cur.Address)
+		if err != nil || addr.Zone() != "" {
 			return needsReload("server %s/%s address %q is not an IP address", be, cur.Name, cur.Address)
+		}
+		// Without a port HAProxy maps the client's port; runtime cannot
+		// switch between the two modes.
+		if (old.Port == nil) != (cur.Port == nil) {
+			return needsReload("server %s/%s port added or removed", be, cur.Name)
 		}
 		port := 0
 		if cur.Port != nil {
+			if *cur.Port < 1 || *cur.Port > 65535 {
+				return needsReload("server %s/%s port %d cannot be set at run time", be, cur.Name, *cur.Port)
+			}
 			port = int(*cur.Port)
-		} else if old.Port != nil {
-			return needsReload("server %s/%s port removed", be, cur.Name)
 		}
-		plan.Ops = append(plan.Ops, Op{Kind: OpSetAddr, Backend: be, Server: cur.Name, Addr: cur.Address, Port: port})
+		plan.Ops = append(plan.Ops, Op{Kind: OpSetAddr, Backend: be, Server: cur.Name, Addr: addr.String(), Port: port})
 	}
-	if (old.Maintenance == "enabled") != (cur.Maintenance == "enabled") {
+	if oe.maint != ne.maint {
 		state := "ready"
-		if cur.Maintenance == "enabled" {
+		if ne.maint {
 			state = "maint"
 		}
 		plan.Ops = append(plan.Ops, Op{Kind: OpSetState, Backend: be, Server: cur.Name, State: state})

@@ -66,9 +66,14 @@ func (r *Runtime) run(ctx context.Context, c *runtime.Client, op Op) error {
 			return err
 		}
 		// A server added at run time starts in maintenance with its
-		// checks off.
+		// health and agent checks off; a reload starts them.
 		if op.Check {
 			if err := c.EnableHealth(ctx, op.Backend, op.Server); err != nil {
+				return err
+			}
+		}
+		if op.Agent {
+			if err := c.EnableAgent(ctx, op.Backend, op.Server); err != nil {
 				return err
 			}
 		}

@@ -309,33 +309,50 @@ func (d *Document) bindSection(frontend string) (*Section, error) {
 	return s, nil
 }
 
-// Binds returns the binds of a frontend, in file order.
+// Binds returns the binds of a frontend, in file order. A name on several
+// lines (`bind :443 ssl ...` / `bind :443` in .if/.else branches) is listed
+// once, as Bind returns it: the first line.
 func (d *Document) Binds(frontend string) ([]Bind, error) {
 	s, err := d.bindSection(frontend)
 	if err != nil {
 		return nil, err
 	}
 	var out []Bind
+	seen := map[string]bool{}
 	for _, l := range s.Find("bind") {
 		if len(l.Words) < 2 {
 			continue
 		}
 		b, _ := parseBindLine(l)
+		if seen[b.Name] {
+			continue
+		}
+		seen[b.Name] = true
 		out = append(out, b)
 	}
 	return out, nil
 }
 
 func findBindLine(s *Section, name string) (Line, bool) {
+	if lines := bindLines(s, name); len(lines) > 0 {
+		return lines[0], true
+	}
+	return Line{}, false
+}
+
+// bindLines returns every line of a bind name (several when the name is
+// repeated, as in `bind :443 ssl ...` / `bind :443` in .if/.else branches).
+func bindLines(s *Section, name string) []Line {
+	var out []Line
 	for _, l := range s.Find("bind") {
 		if len(l.Words) < 2 {
 			continue
 		}
 		if b, _ := parseBindLine(l); b.Name == name {
-			return l, true
+			out = append(out, l)
 		}
 	}
-	return Line{}, false
+	return out
 }
 
 // Bind returns one bind of a frontend.
@@ -384,19 +401,24 @@ func (d *Document) ReplaceBind(frontend, name string, b Bind) (*Document, error)
 		return nil, err
 	}
 	return d.editSection(KindFrontend, frontend, func(e *lineEdit) error {
-		l, ok := findBindLine(e.s, name)
-		if !ok {
+		lines := bindLines(e.s, name)
+		if len(lines) == 0 {
 			return fmt.Errorf("bind %q in frontend %q: %w", name, frontend, ErrNotFound)
 		}
+		l := lines[0]
 		cur, units := parseBindLine(l)
 		tok := l.Words[1]
 		if cur.Address != b.Address || !eqInt(cur.Port, b.Port) || !eqInt(cur.PortRangeEnd, b.PortRangeEnd) {
 			tok = joinAddress(b.Address, b.Port, b.PortRangeEnd)
 		}
 		words := bindWords(&b, tok, units)
-		if !equalWords(words, l.Words) {
-			e.replaceWords(l.Index, words)
+		if equalWords(words, l.Words) {
+			return nil
 		}
+		if len(lines) > 1 {
+			return duplicatedLines("bind", name, e.s, lines)
+		}
+		e.replaceWords(l.Index, words)
 		return nil
 	})
 }
@@ -407,12 +429,15 @@ func (d *Document) DeleteBind(frontend, name string) (*Document, error) {
 		return nil, err
 	}
 	return d.editSection(KindFrontend, frontend, func(e *lineEdit) error {
-		l, ok := findBindLine(e.s, name)
-		if !ok {
+		lines := bindLines(e.s, name)
+		switch len(lines) {
+		case 0:
 			return fmt.Errorf("bind %q in frontend %q: %w", name, frontend, ErrNotFound)
+		case 1:
+			e.delete(lines[0].Index)
+			return nil
 		}
-		e.delete(l.Index)
-		return nil
+		return duplicatedLines("bind", name, e.s, lines)
 	})
 }
 

@@ -298,6 +298,17 @@ func (d *Document) sectionPos(kind, name string) (int, bool) {
 	return i, ok
 }
 
+// reachable reports whether the section at pos is the one its kind and
+// name address (not a later section with the same name).
+func (d *Document) reachable(pos int) bool {
+	s := d.sections[pos]
+	if s.Kind == KindDefaults && s.Name == "" {
+		return true
+	}
+	i, ok := d.index.byKey[key(s.Kind, s.Name)]
+	return ok && i == pos
+}
+
 const unnamedDefaultsPrefix = "unnamed_defaults_"
 
 func unnamedDefaultsNumber(name string) (int, bool) {

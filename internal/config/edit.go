@@ -25,6 +25,13 @@ func lineTooLong(line string) error {
 	return nil
 }
 
+// fail records why the edit cannot be made; the first reason wins.
+func (e *lineEdit) fail(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
+
 func (e *lineEdit) keep(line string) string {
 	if err := lineTooLong(line); err != nil && e.err == nil {
 		e.err = err
@@ -83,14 +90,56 @@ type structure struct {
 	// blockEnd maps a line inside a block closed within the section to the
 	// index of the `.endif` that closes its outermost block.
 	blockEnd map[int]int
+	// branch maps each keyword line that is not in the branch the section
+	// header is in to the branch it is in: the index of the `.if`,
+	// `.elif` or `.else` line that opens it, or of the unmatched `.endif`,
+	// `.elif` or `.else` line that ended the block the header was in (a
+	// section may start inside a block opened before it). Lines the same
+	// conditions govern share a branch; lines of the header's branch are
+	// not in the map.
+	branch map[int]int
+}
+
+// conditional reports whether body line i sits inside a conditional block
+// (relative to the section header), so that it is not read in every run.
+func (st structure) conditional(i int) bool {
+	_, ok := st.branch[i]
+	return ok
 }
 
 func structureOf(s *Section) structure {
-	st := structure{contentEnd: -1, blockEnd: map[int]int{}}
+	st := structure{contentEnd: -1, blockEnd: map[int]int{}, branch: map[int]int{}}
 	var open []int // body indexes of open .if lines
 	var inside []int
+	// branches[k] is the branch of the k-th open block; base is the branch
+	// outside them (-1: the header's).
+	var branches []int
+	base := -1
 	lines := s.Lines()
 	for _, l := range lines {
+		cur := base
+		if k := len(branches); k > 0 {
+			cur = branches[k-1]
+		}
+		if cur != -1 {
+			st.branch[l.Index] = cur
+		}
+		switch l.Words[0] {
+		case ".if":
+			branches = append(branches, l.Index)
+		case ".elif", ".else":
+			if k := len(branches); k > 0 {
+				branches[k-1] = l.Index
+			} else {
+				base = l.Index
+			}
+		case ".endif":
+			if k := len(branches); k > 0 {
+				branches = branches[:k-1]
+			} else {
+				base = l.Index
+			}
+		}
 		switch l.Words[0] {
 		case ".if":
 			open = append(open, l.Index)

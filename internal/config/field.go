@@ -29,6 +29,14 @@ type sectionField[T any] struct {
 	// absent from most sections (this took ~15% off building the views of
 	// a 10,000-backend file).
 	reads [][]string
+	// refuse, when set, is asked before the field's lines change (never
+	// when the section already holds m's value): an error means they
+	// cannot be written without losing words the model does not hold, and
+	// fails the edit.
+	refuse func(s *Section, m *T) error
+	// write, when set, replaces setLines(e, matchers, words(m)) for a field
+	// whose value changes.
+	write func(e *lineEdit, m *T)
 }
 
 type fieldSet[T any] []sectionField[T]
@@ -55,6 +63,12 @@ func lift[Outer, Inner any](fs fieldSet[Inner], get func(*Outer) *Inner) fieldSe
 				return f.same(s, get(m))
 			},
 		}
+		if f.refuse != nil {
+			out[i].refuse = func(s *Section, m *Outer) error { return f.refuse(s, get(m)) }
+		}
+		if f.write != nil {
+			out[i].write = func(e *lineEdit, m *Outer) { f.write(e, get(m)) }
+		}
 	}
 	return out
 }
@@ -80,14 +94,123 @@ func (fs fieldSet[T]) check(m *T) error {
 	return nil
 }
 
-// write makes the section hold m, field by field.
+// write makes the section hold m, field by field. A field whose value
+// changes but whose lines cannot be rewritten without loss (see refusal)
+// fails the edit through e.err.
 func (fs fieldSet[T]) write(e *lineEdit, m *T) {
 	for _, f := range fs {
 		if f.same(e.s, m) {
 			continue
 		}
+		if err := f.refusal(e.s, m); err != nil {
+			e.fail(err)
+			continue
+		}
+		if f.write != nil {
+			f.write(e, m)
+			continue
+		}
 		setLines(e, f.matchers, f.words(m))
 	}
+}
+
+// refusal says why the field's lines cannot change: one of them sits in a
+// conditional block, or the field's own refuse hook objects.
+func (f *sectionField[T]) refusal(s *Section, m *T) error {
+	if err := refuseConditional(s, f.name, f.matchers, f.reads); err != nil {
+		return err
+	}
+	if f.refuse != nil {
+		return f.refuse(s, m)
+	}
+	return nil
+}
+
+var conditionalDirectives = [][]string{{".if"}, {".elif"}, {".else"}, {".endif"}}
+
+// refuseConditional refuses to change a field when one of the lines it
+// owns or reads sits in a conditional block (.if/.elif/.else/.endif):
+// which of them HAProxy uses depends on the run, and rewriting the last
+// one while removing the others (what setLines does) would change the
+// other branches too.
+func refuseConditional(s *Section, field string, groups ...[][]string) error {
+	p := s.parsedLines()
+	if !p.mayHaveAny(conditionalDirectives) {
+		return nil
+	}
+	var lines []Line
+	for _, l := range p.lines {
+		for _, g := range groups {
+			if matchesAny(l, g) {
+				lines = append(lines, l)
+				break
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	st := structureOf(s)
+	for _, l := range lines {
+		if st.conditional(l.Index) {
+			return invalid(field, "its value is set inside .if/.elif/.else blocks (`%s` in %s), so it differs from run to run; "+
+				"the API cannot change it without changing every branch: edit it with the raw configuration endpoint",
+				joinWords(l.Words), s)
+		}
+	}
+	return nil
+}
+
+func matchesAny(l Line, matchers [][]string) bool {
+	for _, m := range matchers {
+		if l.Keyword(m...) {
+			return true
+		}
+	}
+	return false
+}
+
+// refuseUnmodelled builds a refuse hook for a field held on one line whose
+// reader skips what it does not understand (unknown words, values the
+// model cannot hold): when the line written back from what was read would
+// not hold the same words as the line in the file, changing the field
+// would drop words, so the edit is refused.
+func refuseUnmodelled[T any](field string, matchers [][]string, read func(s *Section, m *T), words func(m *T) [][]string) func(s *Section, m *T) error {
+	return func(s *Section, m *T) error {
+		l, ok := lastMatch(s, matchers...)
+		if !ok {
+			return nil
+		}
+		var cur T
+		read(s, &cur)
+		if w := words(&cur); len(w) == 1 && sameWordBag(w[0], l.Words) {
+			return nil
+		}
+		return unmodelledLine(field, l)
+	}
+}
+
+func unmodelledLine(field string, l Line) error {
+	return invalid(field, "the line `%s` holds words or values the API does not model; "+
+		"changing %s would drop them: edit it with the raw configuration endpoint", joinWords(l.Words), field)
+}
+
+// sameWordBag reports whether a and b hold the same words, in any order.
+func sameWordBag(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	n := map[string]int{}
+	for _, w := range a {
+		n[w]++
+	}
+	for _, w := range b {
+		if n[w] == 0 {
+			return false
+		}
+		n[w]--
+	}
+	return true
 }
 
 // sectionWords returns the lines a new section needs for m.
@@ -102,7 +225,8 @@ func (fs fieldSet[T]) sectionWords(m *T) [][]string {
 // setLines makes the lines matched by any of matchers be exactly want:
 // existing lines are rewritten in place (the last ones, which HAProxy
 // uses), extra ones removed, missing ones added after the last line of
-// the same keyword.
+// the same keyword. It does not look at conditional blocks: fieldSet.write
+// refuses first when one of the lines sits in one (see refuseConditional).
 func setLines(e *lineEdit, matchers [][]string, want [][]string) {
 	var found []Line
 	for _, l := range e.s.Lines() {

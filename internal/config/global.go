@@ -134,6 +134,12 @@ func liftPtr[Outer, Inner any](fs fieldSet[Inner], get func(*Outer) **Inner) fie
 			words: func(m *Outer) [][]string { return f.words(inner(m)) },
 			same:  func(s *Section, m *Outer) bool { return f.same(s, inner(m)) },
 		}
+		if f.refuse != nil {
+			out[i].refuse = func(s *Section, m *Outer) error { return f.refuse(s, inner(m)) }
+		}
+		if f.write != nil {
+			out[i].write = func(e *lineEdit, m *Outer) { f.write(e, inner(m)) }
+		}
 	}
 	return out
 }
@@ -529,7 +535,13 @@ func (d *Document) ReplaceGlobal(g Global) (*Document, error) {
 	e := newLineEdit(s, d.nl)
 	globalFields.write(e, &g)
 	if !reflect.DeepEqual(nilIfEmpty(readRuntimeAPIs(s)), nilIfEmpty(g.RuntimeAPIs)) {
-		writeRuntimeAPIs(e, g.RuntimeAPIs)
+		// Entries are matched to lines across the whole section: lines
+		// in different .if/.else branches would be mixed up.
+		if err := refuseConditional(s, "runtime_apis", [][]string{statsSocketKeyword}); err != nil {
+			e.fail(err)
+		} else {
+			writeRuntimeAPIs(e, g.RuntimeAPIs)
+		}
 	}
 	if e.err != nil {
 		return nil, e.err

@@ -45,6 +45,7 @@ var goldenChecked = map[string][]string{
 	"10-mixed-indent.cfg":  nil,
 	"11-listen-only.cfg":   nil,
 	"13-gui-generated.cfg": nil,
+	"14-lossy-lines.cfg":   nil,
 }
 
 func goldenFiles(t *testing.T) []string {
@@ -620,6 +621,112 @@ func goldenEditCases() []goldenEditCase {
 		{
 			name: "gui-frontend-delete", file: "13-gui-generated.cfg",
 			edit: func(d *Document) (*Document, error) { return d.DeleteFrontend("db_in") },
+		},
+		{
+			// One default-server line is edited in place: the params the
+			// model does not hold (pool-max-conn, check-sni) stay.
+			name: "lossy-default-server-inter", file: "14-lossy-lines.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_app", func(b *Backend) { b.DefaultServer.Inter = i64(3000) })
+			},
+		},
+		{
+			// Several default-server lines each apply to the servers after
+			// them: they cannot be written back as one.
+			name: "lossy-default-server-several-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_layered", func(b *Backend) { b.DefaultServer.Inter = i64(3000) })
+			},
+		},
+		{
+			name: "lossy-default-server-several-other-field", file: "14-lossy-lines.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_layered", func(b *Backend) { b.Retries = i64(2) })
+			},
+		},
+		{
+			// maxidle 30m / maxlife 1d are read as seconds and keep their
+			// spelling when another cookie option changes.
+			name: "lossy-cookie-secure-keeps-times", file: "14-lossy-lines.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_app", func(b *Backend) { b.Cookie.Secure = true })
+			},
+			check: func(t *testing.T, d *Document) {
+				b, _ := d.Backend("be_app")
+				if c := b.Cookie; !c.Secure || !eqInt(c.Maxidle, i64(1800)) || !eqInt(c.Maxlife, i64(86400)) {
+					t.Errorf("cookie after the edit: %+v", c)
+				}
+			},
+		},
+		{
+			// maxidle 1500ms is not a whole number of seconds.
+			name: "lossy-cookie-not-whole-seconds-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_layered", func(b *Backend) { b.Cookie.Httponly = true })
+			},
+		},
+		{
+			// `check_post` without a value: the model cannot hold it.
+			name: "lossy-balance-unmodelled-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_layered", func(b *Backend) { b.Balance.URLParam = "user" })
+			},
+		},
+		{
+			name: "lossy-mysql-check-args-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_mysql", func(b *Backend) { b.AdvCheck = "tcp-check" })
+			},
+		},
+		{
+			name: "lossy-conditional-timeout-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) { m.ServerTimeout = i64(6000) })
+			},
+		},
+		{
+			name: "lossy-conditional-other-field", file: "14-lossy-lines.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) { m.ClientTimeout = i64(60000) })
+			},
+		},
+		{
+			name: "lossy-conditional-global-maxconn-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
+			edit: func(d *Document) (*Document, error) {
+				g, err := d.Global()
+				if err != nil {
+					return nil, err
+				}
+				g.PerformanceOptions.Maxconn = i64(300)
+				return d.ReplaceGlobal(g)
+			},
+		},
+		{
+			name: "lossy-conditional-server-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditServer(d, "be_app", "app3", func(s *Server) { s.Weight = i64(50) })
+			},
+		},
+		{
+			name: "lossy-conditional-server-delete-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
+			edit: func(d *Document) (*Document, error) { return d.DeleteServer("be_app", "app3") },
+		},
+		{
+			name: "lossy-conditional-bind-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBind(d, "fe_main", ":8443", func(b *Bind) { b.Maxconn = i64(100) })
+			},
+		},
+		{
+			// The attr value keeps its quotes; the httpchk version with its
+			// escapes is read and written back whole.
+			name: "ssl-offload-cookie-domain-httpchk-uri", file: "12-ssl-offload.cfg",
+			edit: func(d *Document) (*Document, error) {
+				return goldenEditBackend(d, "be_shop", func(b *Backend) {
+					b.Cookie.Domain = []CookieValue{{".example.com"}}
+					b.HttpchkParams.URI = "/healthz"
+				})
+			},
 		},
 		{
 			name: "long-line-frontend-put", file: "09-long-line.cfg",

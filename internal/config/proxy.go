@@ -290,6 +290,23 @@ func forwardforField() sectionField[ProxyCommon] {
 		}
 		m.Forwardfor = f
 	}
+	words := func(m *ProxyCommon) [][]string {
+		f := m.Forwardfor
+		if f == nil {
+			return nil
+		}
+		w := cloneWords(kw)
+		if f.Except != "" {
+			w = append(w, "except", f.Except)
+		}
+		if f.Header != "" {
+			w = append(w, "header", f.Header)
+		}
+		if f.Ifnone {
+			w = append(w, "if-none")
+		}
+		return [][]string{w}
+	}
 	return sectionField[ProxyCommon]{
 		name: "forwardfor", matchers: [][]string{kw}, read: read,
 		check: func(m *ProxyCommon) error {
@@ -309,28 +326,13 @@ func forwardforField() sectionField[ProxyCommon] {
 			}
 			return nil
 		},
-		words: func(m *ProxyCommon) [][]string {
-			f := m.Forwardfor
-			if f == nil {
-				return nil
-			}
-			w := cloneWords(kw)
-			if f.Except != "" {
-				w = append(w, "except", f.Except)
-			}
-			if f.Header != "" {
-				w = append(w, "header", f.Header)
-			}
-			if f.Ifnone {
-				w = append(w, "if-none")
-			}
-			return [][]string{w}
-		},
+		words: words,
 		same: func(s *Section, m *ProxyCommon) bool {
 			var cur ProxyCommon
 			read(s, &cur)
 			return eqPtrVal(cur.Forwardfor, m.Forwardfor)
 		},
+		refuse: refuseUnmodelled("forwardfor", [][]string{kw}, read, words),
 	}
 }
 
@@ -352,20 +354,23 @@ func balanceField() sectionField[BackendOptions] {
 		}
 		m.Balance = parseBalance(l.Words[1:])
 	}
+	words := func(m *BackendOptions) [][]string {
+		if m.Balance == nil {
+			return nil
+		}
+		return [][]string{append(cloneWords(kw), balanceWords(m.Balance)...)}
+	}
 	return sectionField[BackendOptions]{
-		name: "balance", matchers: [][]string{kw}, read: read,
+		name: "balance", matchers: [][]string{kw}, read: read, words: words,
 		check: func(m *BackendOptions) error { return checkBalance(m.Balance) },
-		words: func(m *BackendOptions) [][]string {
-			if m.Balance == nil {
-				return nil
-			}
-			return [][]string{append(cloneWords(kw), balanceWords(m.Balance)...)}
-		},
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions
 			read(s, &cur)
 			return eqBalance(cur.Balance, m.Balance)
 		},
+		// `balance roundrobin extra`, `balance uri depth x`: words the
+		// reader skips.
+		refuse: refuseUnmodelled("balance", [][]string{kw}, read, words),
 	}
 }
 
@@ -544,7 +549,10 @@ func checkWordNoParens(field, v string) error {
 }
 
 // defaultServerField: all `default-server` lines, merged on read into one
-// object (later lines win), written back as one line.
+// object (later lines win). Each line applies to the servers after it, so
+// several lines cannot be written back as one: a section with one line has
+// it edited in place (params the model does not own stay, as on a server
+// line); a section with several refuses any change.
 func defaultServerField() sectionField[BackendOptions] {
 	kw := []string{"default-server"}
 	read := func(s *Section, m *BackendOptions) {
@@ -558,24 +566,49 @@ func defaultServerField() sectionField[BackendOptions] {
 		}
 		m.DefaultServer = p
 	}
+	words := func(m *BackendOptions) [][]string {
+		if m.DefaultServer == nil {
+			return nil
+		}
+		return [][]string{append(cloneWords(kw), editServerParams(nil, m.DefaultServer, nil)...)}
+	}
 	return sectionField[BackendOptions]{
-		name: "default_server", matchers: [][]string{kw}, read: read,
+		name: "default_server", matchers: [][]string{kw}, read: read, words: words,
 		check: func(m *BackendOptions) error {
 			if m.DefaultServer == nil {
 				return nil
 			}
 			return checkServerParams("default_server.", m.DefaultServer)
 		},
-		words: func(m *BackendOptions) [][]string {
-			if m.DefaultServer == nil {
-				return nil
-			}
-			return [][]string{append(cloneWords(kw), editServerParams(nil, m.DefaultServer, nil)...)}
-		},
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions
 			read(s, &cur)
 			return reflect.DeepEqual(cur.DefaultServer, m.DefaultServer)
+		},
+		refuse: func(s *Section, m *BackendOptions) error {
+			if n := len(s.Find(kw...)); n > 1 {
+				return invalid("default_server", "%s has %d default-server lines, each applying to the servers after it; "+
+					"the API reads them merged and cannot change them without collapsing them into one: "+
+					"edit them with the raw configuration endpoint", s, n)
+			}
+			return nil
+		},
+		write: func(e *lineEdit, m *BackendOptions) {
+			lines := e.s.Find(kw...)
+			if len(lines) != 1 {
+				setLines(e, [][]string{kw}, words(m))
+				return
+			}
+			l := lines[0]
+			if m.DefaultServer == nil {
+				e.delete(l.Index)
+				return
+			}
+			units := splitParams(l.Words[1:], serverArity)
+			w := append([]string{l.Words[0]}, editServerParams(units, m.DefaultServer, nil)...)
+			if !equalWords(w, l.Words) {
+				e.replaceWords(l.Index, w)
+			}
 		},
 	}
 }
@@ -613,6 +646,25 @@ func advCheckField() sectionField[BackendOptions] {
 			p.Method, p.URI, p.Version = args[0], args[1], strings.Join(args[2:], " ")
 		}
 		m.HttpchkParams = p
+	}
+	words := func(m *BackendOptions) [][]string {
+		if m.AdvCheck == "" {
+			return nil
+		}
+		w := []string{"option", m.AdvCheck}
+		if p := m.HttpchkParams; p != nil && m.AdvCheck == "httpchk" {
+			if p.Method != "" {
+				w = append(w, p.Method)
+			}
+			if p.URI != "" {
+				w = append(w, p.URI)
+			}
+			if p.Version != "" {
+				vw, _ := splitWords(p.Version)
+				w = append(w, vw...)
+			}
+		}
+		return [][]string{w}
 	}
 	return sectionField[BackendOptions]{
 		name: "adv_check", matchers: matchers, read: read,
@@ -652,30 +704,15 @@ func advCheckField() sectionField[BackendOptions] {
 			}
 			return nil
 		},
-		words: func(m *BackendOptions) [][]string {
-			if m.AdvCheck == "" {
-				return nil
-			}
-			w := []string{"option", m.AdvCheck}
-			if p := m.HttpchkParams; p != nil && m.AdvCheck == "httpchk" {
-				if p.Method != "" {
-					w = append(w, p.Method)
-				}
-				if p.URI != "" {
-					w = append(w, p.URI)
-				}
-				if p.Version != "" {
-					vw, _ := splitWords(p.Version)
-					w = append(w, vw...)
-				}
-			}
-			return [][]string{w}
-		},
+		words: words,
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions
 			read(s, &cur)
 			return cur.AdvCheck == m.AdvCheck && eqPtrVal(cur.HttpchkParams, m.HttpchkParams)
 		},
+		// `option mysql-check user haproxy`: the model holds no
+		// arguments but httpchk's.
+		refuse: refuseUnmodelled("adv_check", matchers, read, words),
 	}
 }
 
@@ -692,6 +729,18 @@ func redispatchField() sectionField[BackendOptions] {
 		}
 		m.Redispatch = &Redispatch{Enabled: "enabled", Interval: atoiPtr(l.Arg(2))}
 	}
+	words := func(m *BackendOptions) [][]string {
+		r := m.Redispatch
+		switch {
+		case r == nil:
+			return nil
+		case r.Enabled == "disabled":
+			return [][]string{off}
+		case r.Interval != nil:
+			return [][]string{append(cloneWords(on), strconv.FormatInt(*r.Interval, 10))}
+		}
+		return [][]string{on}
+	}
 	return sectionField[BackendOptions]{
 		name: "redispatch", matchers: [][]string{on, off}, read: read,
 		check: func(m *BackendOptions) error {
@@ -700,18 +749,7 @@ func redispatchField() sectionField[BackendOptions] {
 			}
 			return nil
 		},
-		words: func(m *BackendOptions) [][]string {
-			r := m.Redispatch
-			switch {
-			case r == nil:
-				return nil
-			case r.Enabled == "disabled":
-				return [][]string{off}
-			case r.Interval != nil:
-				return [][]string{append(cloneWords(on), strconv.FormatInt(*r.Interval, 10))}
-			}
-			return [][]string{on}
-		},
+		words: words,
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions
 			read(s, &cur)
@@ -721,9 +759,16 @@ func redispatchField() sectionField[BackendOptions] {
 			}
 			return a.Enabled == b.Enabled && eqInt(a.Interval, b.Interval)
 		},
+		refuse: refuseUnmodelled("redispatch", [][]string{on, off}, read, words),
 	}
 }
 
+// cookieField: the backend `cookie` line. maxidle and maxlife are times
+// whose default unit is the second; the model holds whole seconds, as the
+// Data Plane API does. A line with a word the reader does not understand,
+// or a time that is not a whole number of seconds, is read as far as it
+// can be, and any change to it is refused rather than made by dropping
+// words.
 func cookieField() sectionField[BackendOptions] {
 	kw := []string{"cookie"}
 	read := func(s *Section, m *BackendOptions) {
@@ -731,41 +776,7 @@ func cookieField() sectionField[BackendOptions] {
 		if !ok || len(l.Words) < 2 {
 			return
 		}
-		c := &Cookie{Name: l.Words[1]}
-		w := l.Words[2:]
-		for i := 0; i < len(w); i++ {
-			switch w[i] {
-			case "rewrite", "insert", "prefix":
-				c.Type = w[i]
-			case "indirect":
-				c.Indirect = true
-			case "nocache":
-				c.Nocache = true
-			case "postonly":
-				c.Postonly = true
-			case "preserve":
-				c.Preserve = true
-			case "httponly":
-				c.Httponly = true
-			case "secure":
-				c.Secure = true
-			case "dynamic":
-				c.Dynamic = true
-			case "domain":
-				c.Domain = append(c.Domain, CookieValue{unquote(at(w, i+1))})
-				i++
-			case "attr":
-				c.Attr = append(c.Attr, CookieValue{unquote(at(w, i+1))})
-				i++
-			case "maxidle":
-				c.Maxidle = atoiPtr(at(w, i+1))
-				i++
-			case "maxlife":
-				c.Maxlife = atoiPtr(at(w, i+1))
-				i++
-			}
-		}
-		m.Cookie = c
+		m.Cookie, _ = parseCookie(l.Words)
 	}
 	return sectionField[BackendOptions]{
 		name: "cookie", matchers: [][]string{kw}, read: read,
@@ -795,43 +806,159 @@ func cookieField() sectionField[BackendOptions] {
 			return nil
 		},
 		words: func(m *BackendOptions) [][]string {
-			c := m.Cookie
-			if c == nil {
+			if m.Cookie == nil {
 				return nil
 			}
-			w := []string{"cookie", c.Name}
-			if c.Type != "" {
-				w = append(w, c.Type)
-			}
-			for _, flag := range []struct {
-				on   bool
-				word string
-			}{{c.Indirect, "indirect"}, {c.Nocache, "nocache"}, {c.Postonly, "postonly"}, {c.Preserve, "preserve"},
-				{c.Httponly, "httponly"}, {c.Secure, "secure"}, {c.Dynamic, "dynamic"}} {
-				if flag.on {
-					w = append(w, flag.word)
-				}
-			}
-			for _, d := range c.Domain {
-				w = append(w, "domain", d.Value)
-			}
-			for _, a := range c.Attr {
-				w = append(w, "attr", a.Value)
-			}
-			if c.Maxidle != nil {
-				w = append(w, "maxidle", strconv.FormatInt(*c.Maxidle, 10))
-			}
-			if c.Maxlife != nil {
-				w = append(w, "maxlife", strconv.FormatInt(*c.Maxlife, 10))
-			}
-			return [][]string{w}
+			return [][]string{cookieWords(m.Cookie, nil)}
 		},
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions
 			read(s, &cur)
 			return eqCookie(cur.Cookie, m.Cookie)
 		},
+		refuse: func(s *Section, m *BackendOptions) error {
+			lines := s.Find(kw...)
+			if len(lines) > 1 {
+				return invalid("cookie", "%s has %d cookie lines; the API cannot change them without removing all but one: "+
+					"edit them with the raw configuration endpoint", s, len(lines))
+			}
+			if len(lines) == 1 {
+				if _, opaque := parseCookie(lines[0].Words); opaque {
+					return unmodelledLine("cookie", lines[0])
+				}
+			}
+			return nil
+		},
+		write: func(e *lineEdit, m *BackendOptions) {
+			var want [][]string
+			if m.Cookie != nil {
+				var prev []string
+				if l, ok := lastMatch(e.s, kw); ok {
+					prev = l.Words
+				}
+				want = [][]string{cookieWords(m.Cookie, prev)}
+			}
+			setLines(e, [][]string{kw}, want)
+		},
 	}
+}
+
+// parseCookie reads a `cookie <name> [options]` line (keyword included).
+// opaque reports words the model cannot hold: an unknown word, an option
+// without its value, a time that does not parse or is not a whole number of
+// seconds (those are left out of c).
+func parseCookie(words []string) (c *Cookie, opaque bool) {
+	c = &Cookie{Name: at(words, 1)}
+	w := words[min(2, len(words)):]
+	for i := 0; i < len(w); i++ {
+		switch w[i] {
+		case "rewrite", "insert", "prefix":
+			c.Type = w[i]
+		case "indirect":
+			c.Indirect = true
+		case "nocache":
+			c.Nocache = true
+		case "postonly":
+			c.Postonly = true
+		case "preserve":
+			c.Preserve = true
+		case "httponly":
+			c.Httponly = true
+		case "secure":
+			c.Secure = true
+		case "dynamic":
+			c.Dynamic = true
+		case "domain", "attr", "maxidle", "maxlife":
+			if i+1 >= len(w) {
+				return c, true
+			}
+			v := w[i+1]
+			switch w[i] {
+			case "domain":
+				c.Domain = append(c.Domain, CookieValue{unquote(v)})
+			case "attr":
+				c.Attr = append(c.Attr, CookieValue{unquote(v)})
+			case "maxidle", "maxlife":
+				n, ok := cookieSeconds(v)
+				if !ok {
+					opaque = true
+				} else if w[i] == "maxidle" {
+					c.Maxidle = &n
+				} else {
+					c.Maxlife = &n
+				}
+			}
+			i++
+		default:
+			opaque = true
+		}
+	}
+	return c, opaque
+}
+
+// cookieSeconds reads a cookie time (default unit: the second) as a whole
+// number of seconds.
+func cookieSeconds(v string) (int64, bool) {
+	ms, ok := parseDuration(v, "s")
+	if !ok || ms%1000 != 0 {
+		return 0, false
+	}
+	return ms / 1000, true
+}
+
+// cookieWords renders the cookie line for c. prev are the words of the line
+// it replaces (nil for a new line): values that do not change keep their
+// spelling there (`maxidle 30m`, `domain ".example.com"`).
+func cookieWords(c *Cookie, prev []string) []string {
+	spelled := map[string][]string{} // option -> values as written
+	for i := 2; i+1 < len(prev); i++ {
+		switch prev[i] {
+		case "domain", "attr", "maxidle", "maxlife":
+			spelled[prev[i]] = append(spelled[prev[i]], prev[i+1])
+			i++
+		}
+	}
+	spell := func(option, v string, same func(written string) bool) string {
+		for _, s := range spelled[option] {
+			if same(s) {
+				return s
+			}
+		}
+		return v
+	}
+	w := []string{"cookie", c.Name}
+	if c.Type != "" {
+		w = append(w, c.Type)
+	}
+	for _, flag := range []struct {
+		on   bool
+		word string
+	}{{c.Indirect, "indirect"}, {c.Nocache, "nocache"}, {c.Postonly, "postonly"}, {c.Preserve, "preserve"},
+		{c.Httponly, "httponly"}, {c.Secure, "secure"}, {c.Dynamic, "dynamic"}} {
+		if flag.on {
+			w = append(w, flag.word)
+		}
+	}
+	for _, list := range []struct {
+		option string
+		values []CookieValue
+	}{{"domain", c.Domain}, {"attr", c.Attr}} {
+		for _, v := range list.values {
+			w = append(w, list.option, spell(list.option, v.Value, func(s string) bool { return unquote(s) == v.Value }))
+		}
+	}
+	for _, t := range []struct {
+		option string
+		v      *int64
+	}{{"maxidle", c.Maxidle}, {"maxlife", c.Maxlife}} {
+		if t.v != nil {
+			w = append(w, t.option, spell(t.option, strconv.FormatInt(*t.v, 10), func(s string) bool {
+				n, ok := cookieSeconds(s)
+				return ok && n == *t.v
+			}))
+		}
+	}
+	return w
 }
 
 func eqCookie(a, b *Cookie) bool {
@@ -856,6 +983,8 @@ func eqCookie(a, b *Cookie) bool {
 		a.Nocache == b.Nocache && a.Postonly == b.Postonly && a.Preserve == b.Preserve && a.Secure == b.Secure
 }
 
+var hashFunctions = []string{"sdbm", "djb2", "wt6", "crc32", "none"}
+
 func hashTypeField() sectionField[BackendOptions] {
 	kw := []string{"hash-type"}
 	read := func(s *Section, m *BackendOptions) {
@@ -865,16 +994,33 @@ func hashTypeField() sectionField[BackendOptions] {
 		}
 		h := &HashType{Method: l.Words[1]}
 		for _, w := range l.Words[2:] {
-			if w == "avalanche" {
+			switch {
+			case w == "avalanche":
 				h.Modifier = w
-			} else {
+			case h.Function == "" && checkEnum("", w, hashFunctions...) == nil:
 				h.Function = w
 			}
+			// Other words are not read: refuse sees them.
 		}
 		m.HashType = h
 	}
+	words := func(m *BackendOptions) [][]string {
+		h := m.HashType
+		if h == nil {
+			return nil
+		}
+		w := []string{"hash-type", h.Method}
+		if h.Function != "" {
+			w = append(w, h.Function)
+		}
+		if h.Modifier != "" {
+			w = append(w, h.Modifier)
+		}
+		return [][]string{w}
+	}
 	return sectionField[BackendOptions]{
-		name: "hash_type", matchers: [][]string{kw}, read: read,
+		name: "hash_type", matchers: [][]string{kw}, read: read, words: words,
+		refuse: refuseUnmodelled("hash_type", [][]string{kw}, read, words),
 		check: func(m *BackendOptions) error {
 			h := m.HashType
 			if h == nil {
@@ -884,7 +1030,7 @@ func hashTypeField() sectionField[BackendOptions] {
 				return err
 			}
 			if h.Function != "" {
-				if err := checkEnum("hash_type.function", h.Function, "sdbm", "djb2", "wt6", "crc32", "none"); err != nil {
+				if err := checkEnum("hash_type.function", h.Function, hashFunctions...); err != nil {
 					return err
 				}
 			}
@@ -892,20 +1038,6 @@ func hashTypeField() sectionField[BackendOptions] {
 				return checkEnum("hash_type.modifier", h.Modifier, "avalanche")
 			}
 			return nil
-		},
-		words: func(m *BackendOptions) [][]string {
-			h := m.HashType
-			if h == nil {
-				return nil
-			}
-			w := []string{"hash-type", h.Method}
-			if h.Function != "" {
-				w = append(w, h.Function)
-			}
-			if h.Modifier != "" {
-				w = append(w, h.Modifier)
-			}
-			return [][]string{w}
 		},
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions

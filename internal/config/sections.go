@@ -158,10 +158,14 @@ func (sm *sectionModel[T]) cached(s *Section) *T {
 // The slice is sized up front and each model is copied straight into it:
 // appending 10,000 Backends (~470 bytes each) grew the slice ~40 times and
 // allocated ~23 MB per GET, and read's local copy escaped to the heap.
+//
+// A name used by two sections of the kind (HAProxy refuses such a file)
+// addresses the first one only: the others are left out, so that what a
+// list shows is what a GET, PUT or DELETE by that name reaches.
 func (sm *sectionModel[T]) list(d *Document) []T {
 	n := 0
-	for _, s := range d.sections {
-		if s.Kind == sm.kind {
+	for i, s := range d.sections {
+		if s.Kind == sm.kind && d.reachable(i) {
 			n++
 		}
 	}
@@ -170,8 +174,8 @@ func (sm *sectionModel[T]) list(d *Document) []T {
 	}
 	out := make([]T, n)
 	i := 0
-	for _, s := range d.sections {
-		if s.Kind == sm.kind {
+	for pos, s := range d.sections {
+		if s.Kind == sm.kind && d.reachable(pos) {
 			out[i] = *sm.cached(s)
 			*sm.name(&out[i]) = d.APIName(s)
 			i++

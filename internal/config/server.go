@@ -394,7 +394,9 @@ func (d *Document) serverSection(backend string) (*Section, error) {
 	return s, nil
 }
 
-// Servers returns the servers of a backend, in file order.
+// Servers returns the servers of a backend, in file order. A name on
+// several lines (`server s1` in both branches of an .if/.else) is listed
+// once, as Server returns it: the first line.
 func (d *Document) Servers(backend string) ([]Server, error) {
 	s, err := d.serverSection(backend)
 	if err != nil {
@@ -402,11 +404,19 @@ func (d *Document) Servers(backend string) ([]Server, error) {
 	}
 	lines := s.Find("server")
 	out := make([]Server, 0, len(lines))
+	var seen map[string]bool
 	for _, l := range lines {
 		if len(l.Words) < 3 {
 			continue
 		}
 		srv, _ := parseServerLine(l)
+		if seen[srv.Name] {
+			continue
+		}
+		if seen == nil {
+			seen = make(map[string]bool, len(lines))
+		}
+		seen[srv.Name] = true
 		out = append(out, srv)
 	}
 	return out, nil
@@ -433,6 +443,27 @@ func findServerLine(s *Section, name string) (Line, bool) {
 		}
 	}
 	return Line{}, false
+}
+
+// serverLines returns every line of a server name: more than one when the
+// name is repeated (a file with `server s1` in both branches of an
+// .if/.else, or a mistake HAProxy would refuse).
+func serverLines(s *Section, name string) []Line {
+	var out []Line
+	for _, l := range s.Find("server") {
+		if l.Arg(1) == name && len(l.Words) >= 3 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// duplicatedLines refuses to change an object defined on several lines:
+// the API shows the first one, and changing or deleting only it (or all
+// of them) would not be what the caller saw.
+func duplicatedLines(what, name string, s *Section, lines []Line) error {
+	return invalid("name", "%s %q is defined on %d lines of %s (in .if/.else branches, or repeated by mistake); "+
+		"the API cannot tell which one to change: edit them with the raw configuration endpoint", what, name, len(lines), s)
 }
 
 // CreateServer adds a server line after the backend's last server.
@@ -465,19 +496,24 @@ func (d *Document) ReplaceServer(backend, name string, srv Server) (*Document, e
 		return nil, err
 	}
 	return d.editSection(KindBackend, backend, func(e *lineEdit) error {
-		l, ok := findServerLine(e.s, name)
-		if !ok {
+		lines := serverLines(e.s, name)
+		if len(lines) == 0 {
 			return fmt.Errorf("server %q in backend %q: %w", name, backend, ErrNotFound)
 		}
+		l := lines[0]
 		cur, units := parseServerLine(l)
 		words := serverWords(&srv, units)
 		// Keep the address token as written when it means the same.
 		if cur.Address == srv.Address && eqInt(cur.Port, srv.Port) {
 			words[2] = l.Words[2]
 		}
-		if !equalWords(words, l.Words) {
-			e.replaceWords(l.Index, words)
+		if equalWords(words, l.Words) {
+			return nil
 		}
+		if len(lines) > 1 {
+			return duplicatedLines("server", name, e.s, lines)
+		}
+		e.replaceWords(l.Index, words)
 		return nil
 	})
 }
@@ -488,12 +524,15 @@ func (d *Document) DeleteServer(backend, name string) (*Document, error) {
 		return nil, err
 	}
 	return d.editSection(KindBackend, backend, func(e *lineEdit) error {
-		l, ok := findServerLine(e.s, name)
-		if !ok {
+		lines := serverLines(e.s, name)
+		switch len(lines) {
+		case 0:
 			return fmt.Errorf("server %q in backend %q: %w", name, backend, ErrNotFound)
+		case 1:
+			e.delete(lines[0].Index)
+			return nil
 		}
-		e.delete(l.Index)
-		return nil
+		return duplicatedLines("server", name, e.s, lines)
 	})
 }
 

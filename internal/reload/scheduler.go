@@ -152,6 +152,10 @@ func (s *Scheduler) request(urgent bool) string {
 	defer s.mu.Unlock()
 	if s.pending == nil {
 		s.pending = &job{rec: Record{ID: s.nextID(), Status: StatusInProgress}, done: make(chan struct{})}
+		// Saved at once, so a restart does not hand this id out again (and
+		// records it as never finished if we stop before it runs).
+		hist := append(append([]Record(nil), s.history...), s.pending.rec)
+		s.saveHistory(hist)
 	}
 	s.pending.rec.Changes++
 	if urgent {
@@ -253,6 +257,9 @@ func (s *Scheduler) runOne(ctx context.Context) {
 	}
 	s.running = nil
 	hist := append([]Record(nil), s.history...)
+	if s.pending != nil {
+		hist = append(hist, s.pending.rec)
+	}
 	rec := j.rec
 	s.mu.Unlock()
 

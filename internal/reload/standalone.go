@@ -25,8 +25,12 @@ type StandaloneStrategy struct {
 	ConfigFile string
 	PIDFile    string // written by HAProxy (-p), read for the old PIDs
 	Socket     string // stats socket with expose-fd listeners
-	Dir        string // working directory of HAProxy
-	Timeout    time.Duration
+	// SocketOf, when set, gives the stats socket of the configuration
+	// being reloaded: a change may move it, and the new process must be
+	// looked for where the new configuration puts it.
+	SocketOf func() string
+	Dir      string // working directory of HAProxy
+	Timeout  time.Duration
 }
 
 // Name implements Strategy.
@@ -48,7 +52,16 @@ func (s *StandaloneStrategy) Reload(ctx context.Context) (string, error) {
 	if bin == "" {
 		bin = "haproxy"
 	}
-	args := []string{"-f", s.ConfigFile, "-p", s.PIDFile, "-D", "-x", s.Socket, "-sf"}
+	oldSocket := s.Socket
+	newSocket := s.Socket
+	if s.SocketOf != nil {
+		if p := s.SocketOf(); p != "" {
+			newSocket = p
+		}
+	}
+	// The sockets are taken over from the old process, through the socket
+	// it listens on.
+	args := []string{"-f", s.ConfigFile, "-p", s.PIDFile, "-D", "-x", oldSocket, "-sf"}
 	for _, p := range old {
 		args = append(args, strconv.Itoa(p))
 	}
@@ -64,19 +77,20 @@ func (s *StandaloneStrategy) Reload(ctx context.Context) (string, error) {
 	}
 	// Success means: new PIDs, alive, and the stats socket answered by one
 	// of them.
-	client := runtime.New(s.Socket)
+	client := runtime.New(newSocket)
 	for {
 		now, err := readPIDs(s.PIDFile)
 		if err == nil && len(now) > 0 && !slices.Equal(now, old) && allAlive(now) {
 			if info, err := client.ShowInfo(ctx); err == nil {
 				if pid, ok := info.Int("Pid"); ok && slices.Contains(now, int(pid)) {
+					s.Socket = newSocket // the next reload takes the sockets from here
 					return strings.TrimSpace(msgs + fmt.Sprintf("\nnew process %v serving", now)), nil
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return msgs, fmt.Errorf("standalone reload: no new process serving after %s: %w", timeout, ErrReloadFailed)
+			return msgs, fmt.Errorf("standalone reload: no new process serving after %s: %w", timeout, ErrNotVerified)
 		case <-time.After(25 * time.Millisecond):
 		}
 	}

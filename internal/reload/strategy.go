@@ -71,7 +71,7 @@ func (s *MasterStrategy) Reload(ctx context.Context) (string, error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("master reload: no new worker after %s: %w", timeout, ErrReloadFailed)
+			return "", fmt.Errorf("master reload: no new worker after %s: %w", timeout, ErrNotVerified)
 		case <-time.After(poll):
 		}
 		// The master re-executes itself on reload and refuses connections
@@ -216,7 +216,7 @@ func (s *CustomStrategy) Reload(ctx context.Context) (string, error) {
 			break
 		}
 	}
-	return strings.Join(outputs, "\n"), fmt.Errorf("reload command %q exited 0 but HAProxy shows no new process: %w", s.Command, ErrReloadFailed)
+	return strings.Join(outputs, "\n"), fmt.Errorf("reload command %q exited 0 but HAProxy shows no new process: %w", s.Command, ErrNotVerified)
 }
 
 func (s *CustomStrategy) run(ctx context.Context) (string, error) {
@@ -228,3 +228,9 @@ func (s *CustomStrategy) run(ctx context.Context) (string, error) {
 	err := cmd.Run()
 	return strings.TrimSpace(out.String()), err
 }
+
+// ErrNotVerified marks a reload whose outcome could not be established: the
+// reload command ran, but no check could confirm or deny that HAProxy runs
+// the new configuration. Unlike ErrReloadFailed it does not mean HAProxy
+// refused it, so the caller must not put the old file back.
+var ErrNotVerified = errors.New("reload not verified")

@@ -50,13 +50,22 @@ func checkIP(addr string) (string, error) {
 	return ip.String(), nil
 }
 
+// payloadMarker at the end of a command line makes HAProxy's CLI read a
+// payload (until an empty line) before running the command; newer versions
+// also take "<<PATTERN" as the last word. A command sent by this package
+// never has a payload, so such a line would stall until the timeout.
+const payloadMarker = "<<"
+
 // checkParam validates one word of an `add server` parameter list: printable
 // ASCII with no space and none of the characters the CLI parser treats
 // specially (';' separates commands, '#' starts a comment, quotes and '\'
-// change tokenization).
+// change tokenization, "<<" asks for a payload).
 func checkParam(p string) error {
 	if p == "" {
 		return fmt.Errorf("%w: empty server parameter", ErrInvalidArgument)
+	}
+	if strings.Contains(p, payloadMarker) {
+		return fmt.Errorf("%w: server parameter %q contains %q, which makes the CLI wait for a payload", ErrInvalidArgument, p, payloadMarker)
 	}
 	for _, r := range p {
 		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`;#'"\`, r) {
@@ -66,13 +75,19 @@ func checkParam(p string) error {
 	return nil
 }
 
-// checkLine validates a raw command line: exactly one non-blank command.
+// checkLine validates a raw command line: exactly one non-blank command,
+// with no payload marker at its end.
 func checkLine(cmd string) error {
 	if strings.ContainsAny(cmd, "\n\r;\x00") {
 		return fmt.Errorf("%w: command %q contains a newline, ';' or NUL", ErrInvalidArgument, cmd)
 	}
-	if strings.TrimSpace(cmd) == "" {
+	line := strings.TrimRight(cmd, " \t\v\f")
+	if strings.TrimSpace(line) == "" {
 		return fmt.Errorf("%w: empty command", ErrInvalidArgument)
+	}
+	last := line[strings.LastIndexAny(line, " \t\v\f")+1:]
+	if strings.HasPrefix(last, payloadMarker) || strings.HasSuffix(last, payloadMarker) {
+		return fmt.Errorf("%w: command %q ends with %q, which makes the CLI wait for a payload", ErrInvalidArgument, cmd, payloadMarker)
 	}
 	return nil
 }

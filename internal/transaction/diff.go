@@ -21,7 +21,11 @@ func UnifiedDiff(aName, bName string, a, b []byte) string {
 	if pre == len(al) && pre == len(bl) {
 		return ""
 	}
-	ops := myers(al[pre:len(al)-suf], bl[pre:len(bl)-suf])
+	ma, mb := al[pre:len(al)-suf], bl[pre:len(bl)-suf]
+	ops, ok := myers(ma, mb)
+	if !ok {
+		ops = coarse(ma, mb)
+	}
 	// Full edit script over whole files: equal prefix, ops, equal suffix.
 	var script []edit
 	for i := 0; i < pre; i++ {
@@ -56,20 +60,28 @@ type edit struct {
 	a, b int
 }
 
-// myers computes a shortest edit script (Myers' O(ND) algorithm).
-func myers(a, b []string) []edit {
+// maxEdits bounds the edit distance the exact diff searches. Each step keeps
+// a window of 2d+1 ints, so the search costs O(d²) memory: at most ~32 MB.
+// Larger changes get a coarse diff (the whole changed region removed and
+// added), which is still a correct patch.
+const maxEdits = 2000
+
+// myers computes a shortest edit script (Myers' O(ND) algorithm), or
+// reports false when the distance is above maxEdits.
+func myers(a, b []string) ([]edit, bool) {
 	n, m := len(a), len(b)
-	max := n + m
-	if max == 0 {
-		return nil
+	if n+m == 0 {
+		return nil, true
 	}
-	v := make([]int, 2*max+2)
-	var trace [][]int
-	off := max + 1
-	for d := 0; d <= max; d++ {
-		snapshot := make([]int, len(v))
-		copy(snapshot, v)
-		trace = append(trace, snapshot)
+	limit := min(n+m, maxEdits)
+	off := limit + 1
+	v := make([]int, 2*limit+3)
+	// trace[d] holds v[-d..d] as it was before step d.
+	trace := make([][]int, 0, 16)
+	for d := 0; d <= limit; d++ {
+		snap := make([]int, 2*d+1)
+		copy(snap, v[off-d:off+d+1])
+		trace = append(trace, snap)
 		for k := -d; k <= d; k += 2 {
 			var x int
 			if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
@@ -84,26 +96,29 @@ func myers(a, b []string) []edit {
 			}
 			v[off+k] = x
 			if x >= n && y >= m {
-				return backtrack(trace, a, b, off, d)
+				return backtrack(trace, a, b, d), true
 			}
 		}
 	}
-	return nil
+	return nil, false
 }
 
-func backtrack(trace [][]int, a, b []string, off, d int) []edit {
+// at reads v[k] from a window snapshot of step d (k in -d..d).
+func at(snap []int, d, k int) int { return snap[k+d] }
+
+func backtrack(trace [][]int, a, b []string, d int) []edit {
 	x, y := len(a), len(b)
 	var rev []edit
 	for ; d > 0; d-- {
 		v := trace[d]
 		k := x - y
 		var prevK int
-		if k == -d || (k != d && v[off+k-1] < v[off+k+1]) {
+		if k == -d || (k != d && at(v, d, k-1) < at(v, d, k+1)) {
 			prevK = k + 1
 		} else {
 			prevK = k - 1
 		}
-		prevX := v[off+prevK]
+		prevX := at(v, d, prevK)
 		prevY := prevX - prevK
 		for x > prevX && y > prevY {
 			x--
@@ -126,6 +141,19 @@ func backtrack(trace [][]int, a, b []string, off, d int) []edit {
 	out := make([]edit, len(rev))
 	for i := range rev {
 		out[i] = rev[len(rev)-1-i]
+	}
+	return out
+}
+
+// coarse is the fallback script: every line of a removed, every line of b
+// added.
+func coarse(a, b []string) []edit {
+	out := make([]edit, 0, len(a)+len(b))
+	for i := range a {
+		out = append(out, edit{op: '-', a: i, b: 0})
+	}
+	for j := range b {
+		out = append(out, edit{op: '+', a: len(a), b: j})
 	}
 	return out
 }

@@ -1,9 +1,11 @@
 package transaction
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -62,5 +64,44 @@ func TestUnifiedDiffAppliesWithPatch(t *testing.T) {
 	got, _ := os.ReadFile(af)
 	if string(got) != b.String() {
 		t.Fatal("patched file differs from b")
+	}
+}
+
+// TestUnifiedDiffLargeChange: a change too large for the exact search
+// falls back to a coarse but correct diff, in bounded memory.
+func TestUnifiedDiffLargeChange(t *testing.T) {
+	var a, b strings.Builder
+	for i := 0; i < 20000; i++ {
+		fmt.Fprintf(&a, "line %d\n", i)
+		if i%4 != 0 {
+			fmt.Fprintf(&b, "line %d\n", i)
+		} else {
+			fmt.Fprintf(&b, "changed %d\n", i)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	d := UnifiedDiff("a", "b", []byte(a.String()), []byte(b.String()))
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 200<<20 {
+		t.Fatalf("diff of a 20,000-line change allocated %d MiB", alloc>>20)
+	}
+	if !strings.Contains(d, "-line 0\n") || !strings.Contains(d, "+changed 19996\n") {
+		t.Fatal("coarse diff lacks the changed lines")
+	}
+	if patch, err := exec.LookPath("patch"); err == nil {
+		dir := t.TempDir()
+		f := filepath.Join(dir, "a")
+		os.WriteFile(f, []byte(a.String()), 0o644)
+		cmd := exec.Command(patch, f)
+		cmd.Stdin = strings.NewReader(d)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("patch: %v %s", err, out)
+		}
+		got, _ := os.ReadFile(f)
+		if string(got) != b.String() {
+			t.Fatal("the coarse diff does not patch a into b")
+		}
 	}
 }

@@ -391,7 +391,17 @@ func (m *Manager) Commit(ctx context.Context, id string, opts CommitOptions) (Tr
 		return meta, res, err
 	}
 	m.outdateOthers(id, res.Version)
+	defer m.prune()
 	res, err = s.finish(ctx, res, opts)
+	if errors.Is(err, reload.ErrReloadFailed) {
+		// The reload of this commit failed and was rolled back.
+		t.mu.Lock()
+		t.meta.Status = StatusFailed
+		t.meta.Updated = m.now().UTC()
+		_ = m.saveMeta(t)
+		meta = t.meta
+		t.mu.Unlock()
+	}
 	return meta, res, err
 }
 
@@ -409,13 +419,16 @@ func (m *Manager) commitLocked(ctx context.Context, t *tx, opts CommitOptions) (
 	if live.Version() != t.meta.Version {
 		t.meta.Status = StatusOutdated
 		t.meta.Updated = m.now().UTC()
+		t.doc = nil
 		_ = m.saveMeta(t)
+		os.Remove(m.stagedFile(id))
 		return Result{}, fmt.Errorf("transaction %s: %w", id, &VersionError{Current: live.Version(), Given: t.meta.Version})
 	}
 	if t.doc == live {
 		// Nothing staged: committing is a no-op that still ends it.
 		t.meta.Status = StatusSuccess
 		t.meta.Updated = m.now().UTC()
+		t.doc = nil
 		m.removeFiles(id)
 		return Result{Doc: live, Version: live.Version(), Unchanged: true}, nil
 	}
@@ -430,6 +443,7 @@ func (m *Manager) commitLocked(ctx context.Context, t *tx, opts CommitOptions) (
 		return res, fmt.Errorf("transaction %s: %w", id, err)
 	}
 	t.meta.Status = StatusSuccess
+	t.doc = nil
 	m.removeFiles(id)
 	return res, nil
 }
@@ -450,10 +464,65 @@ func (m *Manager) outdateOthers(committed string, version int64) {
 		if t.meta.Status == StatusInProgress && t.meta.Version < version {
 			t.meta.Status = StatusOutdated
 			t.meta.Updated = m.now().UTC()
+			t.doc = nil
 			_ = m.saveMeta(t)
 			os.Remove(m.stagedFile(t.meta.ID))
 		}
 		t.mu.Unlock()
+	}
+}
+
+// outdateAllBut marks every in-progress transaction not begun on version
+// as outdated (after a rollback put version back).
+func (m *Manager) outdateAllBut(version int64) {
+	m.mu.Lock()
+	var all []*tx
+	for _, t := range m.txs {
+		all = append(all, t)
+	}
+	m.mu.Unlock()
+	for _, t := range all {
+		t.mu.Lock()
+		if t.meta.Status == StatusInProgress && t.meta.Version != version {
+			t.meta.Status = StatusOutdated
+			t.meta.Updated = m.now().UTC()
+			t.doc = nil
+			_ = m.saveMeta(t)
+			os.Remove(m.stagedFile(t.meta.ID))
+		}
+		t.mu.Unlock()
+	}
+}
+
+// keepEnded is how many ended (success, failed, outdated) transactions are
+// remembered; older ones are forgotten with their files.
+const keepEnded = 100
+
+// prune forgets the oldest ended transactions beyond keepEnded.
+func (m *Manager) prune() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	type ended struct {
+		id      string
+		updated time.Time
+	}
+	var list []ended
+	for id, t := range m.txs {
+		if !t.mu.TryLock() {
+			continue // busy: certainly not worth forgetting now
+		}
+		if t.meta.Status != StatusInProgress {
+			list = append(list, ended{id, t.meta.Updated})
+		}
+		t.mu.Unlock()
+	}
+	if len(list) <= keepEnded {
+		return
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].updated.Before(list[j].updated) })
+	for _, e := range list[:len(list)-keepEnded] {
+		delete(m.txs, e.id)
+		m.removeFiles(e.id)
 	}
 }
 

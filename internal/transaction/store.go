@@ -4,13 +4,19 @@
 package transaction
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -47,6 +53,9 @@ type Options struct {
 	// RejectedDir keeps configurations that failed to come up after a
 	// reload and were rolled back ("" = not kept).
 	RejectedDir string
+	// StateFile remembers the highest version issued and the configuration
+	// HAProxy was last seen to run, across restarts ("" = memory only).
+	StateFile string
 }
 
 // Store holds the live document and serializes every change to it.
@@ -73,6 +82,16 @@ type Store struct {
 	commitObs commitObserver // metrics hook, see observe.go
 
 	tx *Manager // explicit transactions; nil until connected
+
+	// maxIssued is the highest version ever published: new versions
+	// always go above it, so none is reused after a rollback.
+	maxIssued atomic.Int64
+	// appliedSum is the hash of the file HAProxy was last seen to run (nil:
+	// unknown); dirty says HAProxy may differ from running (a runtime plan
+	// failed half-way, or a reload could not be verified): the next change
+	// reloads instead of going through the runtime path. Guarded by mu.
+	appliedSum *[32]byte
+	dirty      bool
 }
 
 type liveState struct {
@@ -112,9 +131,35 @@ func Open(opts Options) (*Store, error) {
 	}
 	s.live.Store(st)
 	s.running = st.doc
+	saved := s.loadApplied()
+	s.maxIssued.Store(max(saved.MaxIssued, st.doc.Version()))
+	switch {
+	case saved.Applied == "":
+		// First start with this state file: assume HAProxy runs the file.
+		s.markApplied()
+	case saved.Applied != hexSum(st.stamp.sum):
+		// The file changed after HAProxy last applied it (a crash between
+		// the write and the reload, or skip_reload): HAProxy may run
+		// something else. The next change reloads; NeedsReload tells the
+		// caller to reload at once.
+		s.dirty = true
+		s.log.Warn("HAProxy may not run the current configuration file (it changed after the last apply); a reload is due", "file", opts.ConfigFile)
+	default:
+		sum := st.stamp.sum
+		s.appliedSum = &sum
+	}
 	go warm(st.doc)
 	return s, nil
 }
+
+// NeedsReload reports whether HAProxy may not run the live file (see Open).
+func (s *Store) NeedsReload() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dirty
+}
+
+func hexSum(sum [32]byte) string { return hex.EncodeToString(sum[:]) }
 
 // warm builds the typed views of a freshly loaded document in the
 // background, so the first GET of 10,000 backends finds them ready.
@@ -221,9 +266,10 @@ func (s *Store) refresh() error {
 		s.live.Store(&liveState{doc: cur.doc, stamp: next.stamp})
 		return nil
 	}
-	if v := cur.doc.Version() + 1; next.doc.Version() < v {
+	if v := max(cur.doc.Version(), s.maxIssued.Load()) + 1; next.doc.Version() < v {
 		next.doc = next.doc.WithVersion(v)
 	}
+	s.bumpIssued(next.doc.Version())
 	s.log.Warn("configuration file changed outside the API; reloaded it",
 		"file", s.opts.ConfigFile, "version", next.doc.Version())
 	s.live.Store(next)
@@ -292,7 +338,15 @@ func (s *Store) Write(ctx context.Context, t Target, edit EditFunc, opts CommitO
 // Replace makes next the live document when baseVersion is current (any
 // version when skipVersion).
 func (s *Store) Replace(ctx context.Context, baseVersion int64, skipVersion bool, next *config.Document, opts CommitOptions) (Result, error) {
-	return s.Edit(ctx, baseVersion, skipVersion, func(*config.Document) (*config.Document, error) { return next, nil }, opts)
+	return s.Edit(ctx, baseVersion, skipVersion, func(live *config.Document) (*config.Document, error) {
+		// The same bytes (but for the version line, unless the caller
+		// wants its own version kept) are no change.
+		if (!opts.KeepVersion || next.Version() == live.Version()) &&
+			bytes.Equal(next.WithVersion(live.Version()).Render(), live.Render()) {
+			return live, nil
+		}
+		return next, nil
+	}, opts)
 }
 
 // Edit applies edit to the live document and commits the result, all under
@@ -338,8 +392,11 @@ func (s *Store) editLocked(ctx context.Context, baseVersion int64, skipVersion b
 // and hands it to the reload scheduler. s.mu must be held.
 func (s *Store) commitLocked(ctx context.Context, live, next *config.Document, opts CommitOptions) (_ Result, err error) {
 	defer s.observeCommit(&err)
-	if !opts.KeepVersion {
-		next = next.WithVersion(live.Version() + 1)
+	// Versions only go up, even past one a rollback left behind; a body's
+	// own version (skip_version) is kept only when it is new.
+	v := max(live.Version(), s.maxIssued.Load()) + 1
+	if !opts.KeepVersion || next.Version() < v {
+		next = next.WithVersion(v)
 	}
 	data := next.Render()
 	path := s.opts.ConfigFile
@@ -356,12 +413,10 @@ func (s *Store) commitLocked(ctx context.Context, live, next *config.Document, o
 		os.Remove(tmp)
 		return Result{}, err
 	}
-	if err := reload.Promote(tmp, path); err != nil {
+	if err := s.promoteAndPublish(tmp, next, data); err != nil {
 		return Result{}, err
 	}
-	if err := s.publish(next, data); err != nil {
-		return Result{}, err
-	}
+	s.bumpIssued(next.Version())
 	s.checked = next
 	res := Result{Doc: next, Version: next.Version(), Warnings: check.Warnings}
 	if opts.SkipReload || s.sched == nil {
@@ -371,13 +426,17 @@ func (s *Store) commitLocked(ctx context.Context, live, next *config.Document, o
 	// difference between what HAProxy runs and the new file can be applied
 	// through the socket, no reload at all. A failed runtime command falls
 	// back to a reload, which makes HAProxy match the file.
-	if s.applier != nil && !s.sched.Pending() {
+	if s.applier != nil && !s.sched.Pending() && !s.dirty && s.running != nil {
 		ok, err := s.applier.Apply(ctx, s.running, next)
 		switch {
 		case err != nil:
+			// Some commands may have been applied: HAProxy is in between
+			// until the reload below puts it right.
+			s.dirty = true
 			s.log.Warn("runtime apply failed; reloading instead", "version", next.Version(), "error", err)
 		case ok:
 			s.running = next
+			s.markApplied()
 			res.Runtime = true
 			return res, nil
 		}
@@ -405,17 +464,48 @@ func (s *Store) SetApplier(a Applier) {
 	s.applier = a
 }
 
-// publish makes doc the live document after its bytes were renamed into
-// place.
-func (s *Store) publish(doc *config.Document, data []byte) error {
+// promoteAndPublish renames the staged file over the live one and makes
+// doc the live document, as one step for readers: refresh() cannot see the
+// new file before its document is published (it would take our own write
+// for an external edit).
+func (s *Store) promoteAndPublish(tmp string, doc *config.Document, data []byte) error {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if err := reload.Promote(tmp, s.opts.ConfigFile); err != nil {
+		return err
+	}
+	return s.publishLocked(doc, data)
+}
+
+// writeAndPublish replaces the live file with data (already validated) and
+// publishes doc, as one step for readers.
+func (s *Store) writeAndPublish(doc *config.Document, data []byte) error {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if err := reload.WriteFileAtomic(s.opts.ConfigFile, data); err != nil {
+		return err
+	}
+	return s.publishLocked(doc, data)
+}
+
+// publishLocked makes doc the live document; refreshMu must be held.
+func (s *Store) publishLocked(doc *config.Document, data []byte) error {
 	fi, err := os.Stat(s.opts.ConfigFile)
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", s.opts.ConfigFile, err)
 	}
-	s.refreshMu.Lock()
 	s.live.Store(&liveState{doc: doc, stamp: stampOf(fi, data)})
-	s.refreshMu.Unlock()
 	return nil
+}
+
+// bumpIssued raises maxIssued to v.
+func (s *Store) bumpIssued(v int64) {
+	for {
+		cur := s.maxIssued.Load()
+		if v <= cur || s.maxIssued.CompareAndSwap(cur, v) {
+			return
+		}
+	}
 }
 
 // finish waits for the reload when the caller asked for it.
@@ -484,10 +574,19 @@ func (s *Store) PerformReload(ctx context.Context) (string, error) {
 		}
 	}
 	out, err := s.strat.Reload(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, reload.ErrNotVerified):
+		// HAProxy may well run the new file: putting the old one back
+		// would make them disagree. Keep the file; the next change
+		// reloads again.
+		s.dirty = true
+		s.running = cur
+		return out, fmt.Errorf("%w; the configuration file was kept (HAProxy may run it)", err)
+	case err != nil:
 		return out, s.rollbackLocked(cur, err)
 	}
 	s.running = cur
+	s.markApplied()
 	if s.afterReload != nil {
 		s.afterReload()
 	}
@@ -520,11 +619,14 @@ func (s *Store) rollbackLocked(failed *config.Document, cause error) error {
 	}
 	kept := s.keepRejected(failed)
 	data := good.Render()
-	if err := reload.WriteFileAtomic(s.opts.ConfigFile, data); err != nil {
+	if err := s.writeAndPublish(good, data); err != nil {
 		return fmt.Errorf("%w; and restoring version %d failed: %v", cause, good.Version(), err)
 	}
-	if err := s.publish(good, data); err != nil {
-		return fmt.Errorf("%w; and publishing version %d failed: %v", cause, good.Version(), err)
+	s.checked = good
+	// Transactions begun on the rolled back version can no longer be
+	// committed; versions stay above it (maxIssued), so none is reused.
+	if s.tx != nil {
+		s.tx.outdateAllBut(good.Version())
 	}
 	s.log.Warn("reload failed; restored the last configuration that ran",
 		"failed_version", failed.Version(), "restored_version", good.Version())
@@ -545,15 +647,29 @@ func (s *Store) keepRejected(doc *config.Document) string {
 	if err := os.MkdirAll(s.opts.RejectedDir, 0o700); err != nil {
 		return ""
 	}
-	p := filepath.Join(s.opts.RejectedDir, fmt.Sprintf("%s.v%d.%s", filepath.Base(s.opts.ConfigFile), doc.Version(), time.Now().UTC().Format("20060102T150405Z")))
+	p := filepath.Join(s.opts.RejectedDir, fmt.Sprintf("%s.v%d.%s", filepath.Base(s.opts.ConfigFile), doc.Version(), time.Now().UTC().Format("20060102T150405.000Z")))
 	if err := os.WriteFile(p, doc.Render(), 0o600); err != nil {
 		return ""
+	}
+	// Keep the last keepRejected files (their names sort by time).
+	if entries, err := os.ReadDir(s.opts.RejectedDir); err == nil && len(entries) > keepRejected {
+		names := make([]string, 0, len(entries))
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		sort.Strings(names)
+		for _, n := range names[:len(names)-keepRejected] {
+			os.Remove(filepath.Join(s.opts.RejectedDir, n))
+		}
 	}
 	return p
 }
 
+// keepRejected is how many rejected configurations are kept.
+const keepRejected = 20
+
 // backup keeps the pre-commit file as <name>.<version> and removes the
-// oldest beyond BackupsNumber.
+// oldest beyond BackupsNumber (by version, whatever gaps versions have).
 func (s *Store) backup(live *config.Document) error {
 	n := s.opts.BackupsNumber
 	if n <= 0 {
@@ -564,9 +680,27 @@ func (s *Store) backup(live *config.Document) error {
 	if err := reload.WriteFileAtomic(path, live.Render()); err != nil {
 		return fmt.Errorf("backup version %d: %w", live.Version(), err)
 	}
-	old := filepath.Join(s.opts.BackupsDir, fmt.Sprintf("%s.%d", name, live.Version()-int64(n)))
-	if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.log.Warn("could not remove an old backup", "file", old, "error", err)
+	entries, err := os.ReadDir(s.opts.BackupsDir)
+	if err != nil {
+		return nil
+	}
+	var versions []int64
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), name+".")
+		if !ok {
+			continue
+		}
+		if v, err := strconv.ParseInt(rest, 10, 64); err == nil {
+			versions = append(versions, v)
+		}
+	}
+	slices.Sort(versions)
+	for len(versions) > n {
+		old := filepath.Join(s.opts.BackupsDir, fmt.Sprintf("%s.%d", name, versions[0]))
+		if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("could not remove an old backup", "file", old, "error", err)
+		}
+		versions = versions[1:]
 	}
 	return nil
 }

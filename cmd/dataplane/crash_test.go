@@ -33,31 +33,7 @@ frontend fe
     http-request return status 200 content-type text/plain string "ok\n"
 `, haproxytest.FreePort(t)))
 	port := haproxytest.FreePort(t)
-	hcl := filepath.Join(in.Dir, "dataplane.hcl")
-	if err := os.WriteFile(hcl, []byte(fmt.Sprintf(`
-dataplaneapi {
-  port = %d
-  user "admin" {
-    password = "adminpwd"
-    insecure = true
-  }
-  transaction {
-    transaction_dir = "tx"
-  }
-}
-haproxy {
-  config_file    = "haproxy.cfg"
-  master_runtime = %q
-  reload {
-    reload_delay = 0
-  }
-}
-log {
-  log_level = "warn"
-}
-`, port, in.MasterSocket)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	hcl := writeHCL(t, in.Dir, port, fmt.Sprintf("master_runtime = %q", in.MasterSocket), "")
 	base := fmt.Sprintf("http://127.0.0.1:%d/v3", port)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 42))
 

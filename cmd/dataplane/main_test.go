@@ -38,9 +38,48 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// get sends an authenticated GET and returns status and body.
-func get(ctx context.Context, url string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// writeHCL writes a dataplane.hcl for the tests: user admin/adminpwd, the
+// given API port (0: default), haproxy.cfg and tx/ beside it, no reload
+// delay; extra goes into the haproxy block, reload into its reload block.
+func writeHCL(t testing.TB, dir string, port int, extra, reload string) string {
+	t.Helper()
+	portLine := ""
+	if port != 0 {
+		portLine = fmt.Sprintf("port = %d", port)
+	}
+	path := filepath.Join(dir, "dataplane.hcl")
+	text := fmt.Sprintf(`
+dataplaneapi {
+  %s
+  user "admin" {
+    password = "adminpwd"
+    insecure = true
+  }
+  transaction {
+    transaction_dir = "tx"
+  }
+}
+haproxy {
+  config_file = "haproxy.cfg"
+  %s
+  reload {
+    reload_delay = 0
+    %s
+  }
+}
+log {
+  log_level = "info"
+}
+`, portLine, extra, reload)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// call sends an authenticated request and returns status and body.
+func call(ctx context.Context, method, url string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, nil)
 	if err != nil {
 		return 0, "", err
 	}
@@ -54,19 +93,10 @@ func get(ctx context.Context, url string) (int, string, error) {
 	return resp.StatusCode, string(b), nil
 }
 
+func get(ctx context.Context, url string) (int, string, error) { return call(ctx, http.MethodGet, url) }
+
 func post(ctx context.Context, url string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	req.SetBasicAuth("admin", "adminpwd")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), nil
+	return call(ctx, http.MethodPost, url)
 }
 
 func waitHTTP(t *testing.T, url string, timeout time.Duration) {
@@ -112,16 +142,7 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// The state follows the command name in parentheses; Z is a zombie.
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && i+2 < len(s) && s[i+2] != 'Z'
-}
+func alive(pid int) bool { return haproxytest.ProcessAlive(pid) }
 
 // TestProgramSection runs dataplane the way `make run` does: as a program of
 // a master-worker HAProxy, finding the master CLI through
@@ -129,27 +150,7 @@ func alive(pid int) bool {
 func TestProgramSection(t *testing.T) {
 	in := haproxytest.New(t)
 	apiPort, fePort := haproxytest.FreePort(t), haproxytest.FreePort(t)
-	hcl := filepath.Join(in.Dir, "dataplane.hcl")
-	if err := os.WriteFile(hcl, []byte(fmt.Sprintf(`
-dataplaneapi {
-  port = %d
-  user "admin" {
-    password = "adminpwd"
-    insecure = true
-  }
-  transaction {
-    transaction_dir = "tx"
-  }
-}
-haproxy {
-  config_file = "haproxy.cfg"
-  reload {
-    reload_delay = 0
-  }
-}
-`, apiPort)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	hcl := writeHCL(t, in.Dir, apiPort, "", "")
 	in.Start(in.Global() + fmt.Sprintf(`
 frontend fe
     bind 127.0.0.1:%d

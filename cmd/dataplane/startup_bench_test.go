@@ -31,31 +31,8 @@ func BenchmarkStartup(b *testing.B) {
 			if err := os.WriteFile(cfg, cfggen.Generate(n, cfggen.Options{StatsSocket: filepath.Join(dir, "stats.sock")}), 0o644); err != nil {
 				b.Fatal(err)
 			}
-			hcl := filepath.Join(dir, "dataplane.hcl")
-			if err := os.WriteFile(hcl, []byte(`
-dataplaneapi {
-  user "admin" {
-    password = "adminpwd"
-    insecure = true
-  }
-  transaction {
-    transaction_dir = "tx"
-  }
-}
-haproxy {
-  config_file = "haproxy.cfg"
-  reload {
-    reload_delay    = 0
-    reload_strategy = "custom"
-    reload_cmd      = "true"
-  }
-}
-log {
-  log_level = "warn"
-}
-`), 0o644); err != nil {
-				b.Fatal(err)
-			}
+			hcl := writeHCL(b, dir, 0, "", `reload_strategy = "custom"
+    reload_cmd      = "true"`)
 			var first time.Duration
 			var rss float64
 			b.ResetTimer() // set-up is not timed

@@ -71,17 +71,18 @@ func (in *Instance) stopPIDs(first []int) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, p := range all {
-		for processAlive(p) && time.Now().Before(deadline) {
+		for ProcessAlive(p) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if processAlive(p) {
+		if ProcessAlive(p) {
 			_ = syscall.Kill(p, syscall.SIGKILL)
 		}
 	}
 }
 
-// processAlive reports whether pid runs and is not a zombie.
-func processAlive(pid int) bool {
+// ProcessAlive reports whether pid runs and is not a zombie (kill -0 would
+// accept zombies, which this sandbox reaps slowly).
+func ProcessAlive(pid int) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return false

@@ -120,7 +120,9 @@ func (m *Manager) load() error {
 			os.Remove(filepath.Join(m.dir, name))
 			continue
 		}
-		if !strings.HasSuffix(name, ".json") || name == "reloads.json" {
+		// Sidecars are named <uuid>.json; other files (reloads.json,
+		// applied.json) belong to others.
+		if !strings.HasSuffix(name, ".json") || uuid.Validate(strings.TrimSuffix(name, ".json")) != nil {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(m.dir, name))

@@ -12,31 +12,19 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"dataplane/internal/apitest"
+	"dataplane/internal/cfggen"
 	"dataplane/internal/haproxytest"
 )
-
-// runtimeBenchConfig is n backends of two servers (no health checks).
-func runtimeBenchConfig(in *haproxytest.Instance, n, port int) string {
-	var b strings.Builder
-	b.WriteString(in.Global())
-	fmt.Fprintf(&b, "\nfrontend fe\n    bind 127.0.0.1:%d\n    default_backend be_0\n", port)
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "\nbackend be_%d\n    balance roundrobin\n    server s1 127.0.0.1:%d weight 10\n    server s2 127.0.0.2:%d weight 10\n",
-			i, 20000+i%1000, 20000+i%1000)
-	}
-	return b.String()
-}
 
 func BenchmarkRuntimePut(b *testing.B) {
 	for _, n := range []int{10, 10000} {
 		b.Run(fmt.Sprintf("backends=%d", n), func(b *testing.B) {
 			in := haproxytest.New(b)
-			e := apitest.Start(b, in, runtimeBenchConfig(in, n, haproxytest.FreePort(b)), apitest.Options{})
+			e := apitest.Start(b, in, string(cfggen.Generate(n, cfggen.Options{StatsSocket: in.StatsSocket, FrontendPort: haproxytest.FreePort(b), NoChecks: true})), apitest.Options{})
 			url := fmt.Sprintf("%s/v3/services/haproxy/runtime/backends/be_%d/servers/s1", e.Server.URL, n/2)
 			client := &http.Client{Timeout: 10 * time.Second}
 			var took []time.Duration

@@ -14,23 +14,11 @@ import (
 	"strings"
 	"testing"
 
+	"dataplane/internal/cfggen"
 	"dataplane/internal/haproxytest"
 	"dataplane/internal/metrics"
 	"dataplane/internal/runtime"
 )
-
-// bigConfig is n HTTP backends of two servers each (no health checks, so
-// HAProxy stays idle and the figures measure dataplane).
-func bigConfig(in *haproxytest.Instance, n, port int) string {
-	var b strings.Builder
-	b.WriteString(in.Global())
-	fmt.Fprintf(&b, "\nfrontend fe\n    bind 127.0.0.1:%d\n    default_backend be_0\n", port)
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "\nbackend be_%d\n    balance roundrobin\n    server s1 127.0.0.1:%d weight 10\n    server s2 127.0.0.2:%d weight 10\n",
-			i, 20000+i%1000, 20000+i%1000)
-	}
-	return b.String()
-}
 
 type countingWriter struct {
 	h http.Header
@@ -45,7 +33,7 @@ func BenchmarkMetricsScrape(b *testing.B) {
 	for _, n := range []int{10, 10000} {
 		b.Run(fmt.Sprintf("backends=%d", n), func(b *testing.B) {
 			in := haproxytest.New(b)
-			in.Start(bigConfig(in, n, haproxytest.FreePort(b)))
+			in.Start(string(cfggen.Generate(n, cfggen.Options{StatsSocket: in.StatsSocket, FrontendPort: haproxytest.FreePort(b), NoChecks: true})))
 			c := runtime.New(in.StatsSocket)
 			m := metrics.New(metrics.Options{HAProxy: func() *runtime.Client { return c }})
 			h := m.Handler()

@@ -57,13 +57,13 @@ func benchServer(b *testing.B, n int) (*dpapi.Server, *benchFile) {
 	if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	store, err := transaction.Open(transaction.Options{ConfigFile: f.path, Checker: &reload.Checker{Dir: dir}})
+	pipeline, err := transaction.Open(transaction.Options{ConfigFile: f.path, Checker: &reload.Checker{Dir: dir}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.store = store
+	f.pipeline = pipeline
 	d := *base
-	d.Store = store
+	d.Pipeline = pipeline
 	srv, err := dpapi.New(d)
 	if err != nil {
 		b.Fatal(err)
@@ -72,10 +72,10 @@ func benchServer(b *testing.B, n int) (*dpapi.Server, *benchFile) {
 }
 
 type benchFile struct {
-	path  string
-	data  []byte
-	store *transaction.Store
-	edits int
+	path     string
+	data     []byte
+	pipeline *transaction.Pipeline
+	edits    int
 }
 
 // reload rewrites the file as an edit made outside the API would (same
@@ -83,7 +83,7 @@ type benchFile struct {
 // GET reads a freshly parsed document whose typed views are not built.
 func (f *benchFile) reload(b *testing.B) {
 	b.Helper()
-	old, err := f.store.Live()
+	old, err := f.pipeline.Live().Doc()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func (f *benchFile) reload(b *testing.B) {
 	if err := os.WriteFile(f.path, data, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	doc, err := f.store.Live()
+	doc, err := f.pipeline.Live().Doc()
 	if err != nil {
 		b.Fatal(err)
 	}

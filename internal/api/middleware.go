@@ -138,7 +138,7 @@ func (s *Server) versionFor(r *http.Request) (int64, bool) {
 			return v, true
 		}
 	}
-	v, err := s.d.Store.Version()
+	v, err := s.d.Pipeline.Live().Version()
 	return v, err == nil
 }
 

@@ -29,12 +29,12 @@ func (s *Server) readDoc(r *http.Request) (*config.Document, error) {
 		}
 		return s.txDoc(id)
 	}
-	return s.d.Store.Live()
+	return s.d.Pipeline.Live().Doc()
 }
 
 func (s *Server) getRaw(r *http.Request) (*response, error) {
 	if v, ok := queryInt(r, "version"); ok && r.URL.Query().Get("transaction_id") == "" {
-		live, err := s.d.Store.Live()
+		live, err := s.d.Pipeline.Live().Doc()
 		if err != nil {
 			return nil, err
 		}
@@ -43,7 +43,7 @@ func (s *Server) getRaw(r *http.Request) (*response, error) {
 			setVersion(resp.header, v)
 			return resp, nil
 		}
-		b, err := s.d.Store.Backup(v)
+		b, err := s.d.Pipeline.Backup(v)
 		if err != nil {
 			return nil, err
 		}
@@ -69,7 +69,7 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 		return nil, badRequest("invalid configuration: no newline character found")
 	}
 	if queryBool(r, "only_validate") {
-		res, err := s.d.Store.Validate(r.Context(), body)
+		res, err := s.d.Pipeline.Validate(r.Context(), body)
 		if err != nil {
 			return nil, err
 		}
@@ -90,7 +90,7 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid configuration: %w", err)
 	}
-	res, err := s.d.Store.Replace(r.Context(), version, skipVersion, doc, transaction.CommitOptions{
+	res, err := s.d.Pipeline.Replace(r.Context(), version, skipVersion, doc, transaction.CommitOptions{
 		SkipReload:  skipReload,
 		ForceReload: force,
 		KeepVersion: skipVersion,
@@ -98,26 +98,14 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	// 202 when a reload is scheduled (its Reload-ID follows); 201 when the
-	// file is written and nothing is pending: skip_reload, force_reload
-	// (reloaded), applied through the runtime socket, or no change at all.
-	status := http.StatusCreated
-	if res.ReloadID != "" && !res.Reloaded {
-		status = http.StatusAccepted
-	}
+	// 201 once written, whatever else happened (skip_reload, applied
+	// through the runtime socket, reloaded, or no change at all); 202 with
+	// the Reload-ID while a reload is pending.
+	status, header := answer(res, http.StatusCreated)
 	resp := textResponse(status, res.Doc.Render())
-	s.commitHeaders(resp, res)
+	resp.header = header
 	s.warn(resp, res.Warnings, body)
 	return resp, nil
-}
-
-// commitHeaders sets Configuration-Version and, when a reload was scheduled
-// and not waited for, Reload-ID.
-func (s *Server) commitHeaders(resp *response, res transaction.Result) {
-	setVersion(resp.header, res.Version)
-	if res.ReloadID != "" && !res.Reloaded {
-		resp.header.Set(headerReloadID, res.ReloadID)
-	}
 }
 
 // warn adds a Configuration-Warning header with HAProxy's warnings and our

@@ -28,7 +28,7 @@ func (s *Server) getReload(r *http.Request) (*response, error) {
 // background (202 + Reload-ID), or before answering with force_reload.
 func (s *Server) triggerReload(r *http.Request) (*response, error) {
 	force := queryBool(r, "force_reload")
-	rec, err := s.d.Store.Reload(r.Context(), force)
+	rec, err := s.d.Pipeline.Reload(r.Context(), force)
 	if err != nil {
 		return nil, err
 	}

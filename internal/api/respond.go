@@ -10,10 +10,7 @@ import (
 	"strings"
 
 	"dataplane/internal/apierror"
-	"dataplane/internal/config"
-	"dataplane/internal/reload"
-	"dataplane/internal/runtime"
-	"dataplane/internal/transaction"
+	"dataplane/internal/fault"
 )
 
 // response is what a handler returns; wrap writes it.
@@ -78,31 +75,29 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 	}
 }
 
-// statusOf maps an error chain to an HTTP status: the sentinels of the
-// layers below first, then an explicit apierror status, else 500.
+// statusOf maps an error chain to an HTTP status: an explicit status the
+// HTTP layer gave it, else the kind of failure the layers below wrapped
+// (one status per kind), else 500.
 func statusOf(err error) int {
 	var ae *apierror.Error
 	if errors.As(err, &ae) && ae.Status != 0 {
 		return ae.Status
 	}
-	switch {
-	case errors.Is(err, config.ErrNotFound), errors.Is(err, reload.ErrUnknownReload),
-		errors.Is(err, runtime.ErrNotFound):
-		return http.StatusNotFound
-	case errors.Is(err, config.ErrExists), errors.Is(err, transaction.ErrVersionMismatch),
-		errors.Is(err, runtime.ErrExists), errors.Is(err, config.ErrInUse):
-		return http.StatusConflict
-	case errors.Is(err, transaction.ErrOutdated):
-		return http.StatusNotAcceptable
-	case errors.Is(err, transaction.ErrTooMany):
-		return http.StatusTooManyRequests
-	case errors.Is(err, transaction.ErrNoTransactions):
-		return http.StatusNotFound
-	case errors.Is(err, config.ErrInvalid), errors.Is(err, reload.ErrValidation),
-		errors.Is(err, reload.ErrReloadFailed), errors.Is(err, runtime.ErrInvalidArgument):
-		return http.StatusBadRequest
+	if s, ok := kindStatus[fault.Of(err)]; ok {
+		return s
 	}
 	return http.StatusInternalServerError
+}
+
+// kindStatus is the one mapping of kinds of failure to HTTP statuses.
+var kindStatus = map[*fault.Kind]int{
+	fault.NotFound:    http.StatusNotFound,
+	fault.Conflict:    http.StatusConflict,
+	fault.Invalid:     http.StatusBadRequest,
+	fault.Outdated:    http.StatusNotAcceptable,
+	fault.TooMany:     http.StatusTooManyRequests,
+	fault.Unavailable: http.StatusServiceUnavailable,
+	fault.Timeout:     http.StatusRequestTimeout,
 }
 
 // writeError is the one error funnel. Client errors are logged at Debug so

@@ -23,11 +23,12 @@ import (
 
 // Deps is what the handlers work with.
 type Deps struct {
-	Spec    *openapi3.T
-	Store   *transaction.Store
-	Runtime *runtime.Client // stats socket (level admin); may be nil
-	Master  *runtime.Master // master CLI; may be nil
-	Reloads *reload.Scheduler
+	Spec *openapi3.T
+	// Pipeline is the live configuration and the one path changes take.
+	Pipeline *transaction.Pipeline
+	Runtime  *runtime.Client // stats socket (level admin); may be nil
+	Master   *runtime.Master // master CLI; may be nil
+	Reloads  *reload.Scheduler
 	// Transactions serves explicit transactions; nil disables them.
 	Transactions *transaction.Manager
 	// Auth wraps every /v3 handler (and /metrics unless MetricsNoAuth).
@@ -128,11 +129,7 @@ func (s *Server) routes(r chi.Router) {
 
 	r.Get("/services/haproxy/configuration/global", s.wrap(s.getGlobal))
 	r.Put("/services/haproxy/configuration/global", s.wrap(s.replaceGlobal))
-	s.routeSection(r, "/services/haproxy/configuration/defaults", defaultsAPI)
-	s.routeSection(r, "/services/haproxy/configuration/frontends", frontendAPI)
-	s.routeSection(r, "/services/haproxy/configuration/backends", backendAPI)
-	s.routeSection(r, "/services/haproxy/configuration/backends/{parent_name}/servers", serverAPI)
-	s.routeSection(r, "/services/haproxy/configuration/frontends/{parent_name}/binds", bindAPI)
+	s.routeResources(r)
 
 	r.Get("/services/haproxy/transactions", s.wrap(s.listTransactions))
 	r.Post("/services/haproxy/transactions", s.wrap(s.startTransaction))
@@ -148,7 +145,7 @@ func (s *Server) routes(r chi.Router) {
 
 // configDir is the directory of haproxy.cfg: relative paths in it resolve
 // against it.
-func (s *Server) configDir() string { return filepath.Dir(s.d.Store.ConfigFile()) }
+func (s *Server) configDir() string { return filepath.Dir(s.d.Pipeline.ConfigFile()) }
 
 // runtimeClient returns the client for worker commands: the stats socket,
 // else the current worker through the master CLI, else nil.

@@ -88,12 +88,9 @@ func (s *Server) commitTransaction(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusAccepted
-	if res.Reloaded || res.Runtime || res.ReloadID == "" {
-		status = http.StatusOK
-	}
+	status, header := answer(res, http.StatusOK)
 	resp := jsonResponse(status, txBody(t))
-	s.commitHeaders(resp, res)
+	resp.header = header
 	return resp, nil
 }
 
@@ -109,7 +106,7 @@ func (s *Server) diffTransaction(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	live, err := s.d.Store.Live()
+	live, err := s.d.Pipeline.Live().Doc()
 	if err != nil {
 		return nil, err
 	}

@@ -1,5 +1,5 @@
 // Package app wires dataplane together from its settings: the live
-// document store, the runtime clients, the reload scheduler and strategy,
+// live configuration and its commit pipeline, the runtime clients, the reload scheduler and strategy,
 // authentication and the HTTP handler. cmd/dataplane and the end-to-end
 // tests build the same program through it.
 package app
@@ -35,7 +35,8 @@ type Build = dpapi.BuildInfo
 type App struct {
 	Settings *settings.Settings
 	Log      *slog.Logger
-	Store    *transaction.Store
+	// Pipeline is the live configuration and the path every change takes.
+	Pipeline *transaction.Pipeline
 	Stats    *runtime.Client // admin stats socket; nil when the config declares none
 	Master   *runtime.Master // master CLI; nil when unknown
 	Reloads  *reload.Scheduler
@@ -61,7 +62,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		a.Master = runtime.NewMaster(st.HAProxy.MasterRuntime)
 	}
 	checker := &reload.Checker{Bin: st.HAProxy.HAProxyBin, Dir: cfgDir}
-	store, err := transaction.Open(transaction.Options{
+	pipeline, err := transaction.Open(transaction.Options{
 		ConfigFile:    st.HAProxy.ConfigFile,
 		Checker:       checker,
 		Logger:        log,
@@ -73,8 +74,8 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	if err != nil {
 		return nil, err
 	}
-	a.Store = store
-	doc, err := store.Live()
+	a.Pipeline = pipeline
+	doc, err := pipeline.Live().Doc()
 	if err != nil {
 		return nil, err
 	}
@@ -88,21 +89,21 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	// A file with `program` sections is only valid in master-worker mode.
 	checker.MasterWorker = strat.Name() == settings.StrategyMaster || doc.MasterWorker()
 	// Runtime first: changes HAProxy can take live go through its socket.
-	store.SetApplier(&apply.Runtime{Client: a.runtimeClient, Log: log})
+	pipeline.SetApplier(&apply.Runtime{Client: a.runtimeClient, Log: log})
 	// Server states (maint, drain, weights) survive reloads when the
 	// configuration has a server-state-file.
-	store.SetBeforeReload(func(ctx context.Context, running, next *config.Document) error {
+	pipeline.SetBeforeReload(func(ctx context.Context, running, next *config.Document) error {
 		_, err := apply.SaveServerState(ctx, a.runtimeClient(), running, next, cfgDir)
 		return err
 	})
-	store.SetAfterReload(a.ResolveSockets)
+	pipeline.SetAfterReload(a.ResolveSockets)
 
-	users, err := newUsers(st, store, log)
+	users, err := newUsers(st, pipeline.Live(), log)
 	if err != nil {
 		return nil, err
 	}
 
-	a.Reloads, err = reload.NewScheduler(store.PerformReload, reload.SchedulerOptions{
+	a.Reloads, err = reload.NewScheduler(pipeline.PerformReload, reload.SchedulerOptions{
 		Delay:       time.Duration(st.HAProxy.Reload.ReloadDelay) * time.Second,
 		HistoryFile: filepath.Join(st.API.Transaction.TransactionDir, "reloads.json"),
 		Logger:      log,
@@ -110,8 +111,8 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	if err != nil {
 		return nil, err
 	}
-	store.SetReloader(a.Reloads, strat)
-	a.Transactions, err = store.EnableTransactions(transaction.ManagerOptions{
+	pipeline.SetReloader(a.Reloads, strat)
+	a.Transactions, err = transaction.NewManager(pipeline, transaction.ManagerOptions{
 		Dir:     st.API.Transaction.TransactionDir,
 		MaxOpen: st.API.Transaction.MaxOpenTransactions,
 		Logger:  log,
@@ -123,7 +124,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	m := a.wireMetrics(build)
 	srv, err := dpapi.New(dpapi.Deps{
 		Spec:         spec,
-		Store:        store,
+		Pipeline:     pipeline,
 		Runtime:      a.Stats,
 		Master:       a.Master,
 		Reloads:      a.Reloads,
@@ -150,7 +151,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 // until ctx ends.
 func (a *App) Run(ctx context.Context) {
 	go a.handleSignals(ctx)
-	if a.Store.NeedsReload() {
+	if a.Pipeline.NeedsReload() {
 		// The file changed after HAProxy last applied it (a crash between
 		// a write and its reload): bring HAProxy in line at once.
 		id := a.Reloads.Request()
@@ -182,7 +183,7 @@ func (a *App) handleSignals(ctx context.Context) {
 // ResolveSockets points the runtime client at the admin stats socket the
 // live configuration declares (it may have changed with the last reload).
 func (a *App) ResolveSockets() {
-	doc, err := a.Store.Live()
+	doc, err := a.Pipeline.Live().Doc()
 	if err != nil {
 		a.Log.Warn("cannot read the configuration to find the stats socket", "error", err)
 		return
@@ -234,7 +235,7 @@ func loadUsers(st *settings.Settings, live *config.Document) ([]auth.User, error
 // liveSocket is the admin stats socket the live configuration declares,
 // or the one in use when it declares none.
 func (a *App) liveSocket() string {
-	if doc, err := a.Store.Live(); err == nil {
+	if doc, err := a.Pipeline.Live().Doc(); err == nil {
 		if sock, ok := doc.AdminSocket(filepath.Dir(a.Settings.HAProxy.ConfigFile)); ok {
 			return sock.Path
 		}

@@ -8,12 +8,12 @@ import (
 )
 
 // wireMetrics builds the /metrics registry and connects it to the hooks of
-// the store (commits), the reload scheduler, the runtime clients and, via
+// the pipeline (commits), the reload scheduler, the runtime clients and, via
 // the returned registry's ObserveHTTP, the HTTP layer.
 func (a *App) wireMetrics(build Build) *metrics.Metrics {
 	opts := metrics.Options{
 		HAProxy:       a.runtimeClient,
-		ConfigVersion: a.Store.Version,
+		ConfigVersion: a.Pipeline.Live().Version,
 		Version:       build.Version,
 		Logger:        a.Log,
 	}
@@ -21,7 +21,7 @@ func (a *App) wireMetrics(build Build) *metrics.Metrics {
 		opts.OpenTransactions = a.Transactions.Open
 	}
 	m := metrics.New(opts)
-	a.Store.SetCommitObserver(m.ObserveCommit)
+	a.Pipeline.SetCommitObserver(m.ObserveCommit)
 	prev := a.Reloads.OnFinish
 	a.Reloads.OnFinish = func(rec reload.Record, took time.Duration) {
 		if prev != nil {

@@ -19,9 +19,9 @@ import (
 // from the userlist (through the API or by hand) loses access at the next
 // request, not at the next restart.
 type users struct {
-	st    *settings.Settings
-	store *transaction.Store
-	log   *slog.Logger
+	st   *settings.Settings
+	live *transaction.Live
+	log  *slog.Logger
 
 	cur atomic.Pointer[auth.Authenticator]
 
@@ -31,9 +31,9 @@ type users struct {
 	fileLen int64
 }
 
-func newUsers(st *settings.Settings, store *transaction.Store, log *slog.Logger) (*users, error) {
-	u := &users{st: st, store: store, log: log}
-	doc, err := store.Live()
+func newUsers(st *settings.Settings, live *transaction.Live, log *slog.Logger) (*users, error) {
+	u := &users{st: st, live: live, log: log}
+	doc, err := live.Doc()
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (u *users) refresh() {
 	if len(u.st.API.Users) > 0 {
 		return
 	}
-	doc, err := u.store.Live()
+	doc, err := u.live.Doc()
 	if err != nil {
 		return
 	}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -301,144 +300,69 @@ func checkBindName(v string) error {
 	return nil
 }
 
-func (d *Document) bindSection(frontend string) (*Section, error) {
-	s, ok := d.Section(KindFrontend, frontend)
-	if !ok {
-		return nil, fmt.Errorf("frontend %q: %w", frontend, ErrNotFound)
-	}
-	return s, nil
-}
-
-// Binds returns the binds of a frontend, in file order. A name on several
-// lines (`bind :443 ssl ...` / `bind :443` in .if/.else branches) is listed
-// once, as Bind returns it: the first line.
-func (d *Document) Binds(frontend string) ([]Bind, error) {
-	s, err := d.bindSection(frontend)
-	if err != nil {
-		return nil, err
-	}
-	var out []Bind
-	seen := map[string]bool{}
-	for _, l := range s.Find("bind") {
+// Binds are the `bind` lines of frontends, keyed by name: the `name`
+// param, else the address token as written.
+var Binds = Register(&Collection[Bind]{
+	Name: "bind", Path: "binds", OpName: "Bind", Tag: "Bind", Schema: "bind", Keyword: "bind",
+	Parents:     []string{KindFrontend},
+	FullSection: "binds",
+	Parse: func(l Line) (Bind, bool) {
 		if len(l.Words) < 2 {
-			continue
+			return Bind{}, false
 		}
 		b, _ := parseBindLine(l)
-		if seen[b.Name] {
-			continue
+		return b, true
+	},
+	Render: renderBind,
+	Check:  checkBind,
+	Normalize: func(b *Bind) {
+		if b.Name == "" {
+			b.Name = joinAddress(b.Address, b.Port, b.PortRangeEnd)
 		}
-		seen[b.Name] = true
-		out = append(out, b)
+	},
+	Key:    func(b *Bind) string { return b.Name },
+	SetKey: func(b *Bind, n string) { b.Name = n },
+})
+
+// renderBind writes b over old (nil: a new line), keeping the params the
+// model does not own and the address token as written when the address
+// does not change.
+func renderBind(b *Bind, old *Line) []string {
+	if old == nil {
+		return bindWords(b, joinAddress(b.Address, b.Port, b.PortRangeEnd), nil)
 	}
-	return out, nil
+	cur, units := parseBindLine(*old)
+	tok := old.Words[1]
+	if cur.Address != b.Address || !eqInt(cur.Port, b.Port) || !eqInt(cur.PortRangeEnd, b.PortRangeEnd) {
+		tok = joinAddress(b.Address, b.Port, b.PortRangeEnd)
+	}
+	return bindWords(b, tok, units)
 }
 
-func findBindLine(s *Section, name string) (Line, bool) {
-	if lines := bindLines(s, name); len(lines) > 0 {
-		return lines[0], true
-	}
-	return Line{}, false
-}
+func frontend(name string) Parent { return Parent{Kind: KindFrontend, Name: name} }
 
-// bindLines returns every line of a bind name (several when the name is
-// repeated, as in `bind :443 ssl ...` / `bind :443` in .if/.else branches).
-func bindLines(s *Section, name string) []Line {
-	var out []Line
-	for _, l := range s.Find("bind") {
-		if len(l.Words) < 2 {
-			continue
-		}
-		if b, _ := parseBindLine(l); b.Name == name {
-			out = append(out, l)
-		}
-	}
-	return out
-}
+// Binds returns the binds of a frontend, in file order.
+func (d *Document) Binds(fe string) ([]Bind, error) { return Binds.Items(d, frontend(fe)) }
 
 // Bind returns one bind of a frontend.
-func (d *Document) Bind(frontend, name string) (Bind, error) {
-	s, err := d.bindSection(frontend)
-	if err != nil {
-		return Bind{}, err
-	}
-	l, ok := findBindLine(s, name)
-	if !ok {
-		return Bind{}, fmt.Errorf("bind %q in frontend %q: %w", name, frontend, ErrNotFound)
-	}
-	b, _ := parseBindLine(l)
-	return b, nil
+func (d *Document) Bind(fe, name string) (Bind, error) {
+	return Binds.Item(d, frontend(fe), Key{Name: name})
 }
 
 // CreateBind adds a bind line after the frontend's last bind.
-func (d *Document) CreateBind(frontend string, b Bind) (*Document, error) {
-	if b.Name == "" {
-		b.Name = joinAddress(b.Address, b.Port, b.PortRangeEnd)
-	}
-	if err := checkBind(&b); err != nil {
-		return nil, err
-	}
-	return d.editSection(KindFrontend, frontend, func(e *lineEdit) error {
-		if _, ok := findBindLine(e.s, b.Name); ok {
-			return fmt.Errorf("bind %q in frontend %q: %w", b.Name, frontend, ErrExists)
-		}
-		e.add([]string{"bind"}, bindWords(&b, joinAddress(b.Address, b.Port, b.PortRangeEnd), nil))
-		return nil
-	})
+func (d *Document) CreateBind(fe string, b Bind) (*Document, error) {
+	n, _, err := Binds.Add(d, frontend(fe), Key{}, b)
+	return n, err
 }
 
 // ReplaceBind rewrites a bind line; params the model does not cover stay.
-func (d *Document) ReplaceBind(frontend, name string, b Bind) (*Document, error) {
-	if b.Name == "" {
-		b.Name = name
-	}
-	if b.Name != name {
-		return nil, invalid("name", "%q differs from the bind being replaced (%q); renaming is not supported", b.Name, name)
-	}
-	if err := checkBind(&b); err != nil {
-		return nil, err
-	}
-	if _, err := d.bindSection(frontend); err != nil {
-		return nil, err
-	}
-	return d.editSection(KindFrontend, frontend, func(e *lineEdit) error {
-		lines := bindLines(e.s, name)
-		if len(lines) == 0 {
-			return fmt.Errorf("bind %q in frontend %q: %w", name, frontend, ErrNotFound)
-		}
-		l := lines[0]
-		cur, units := parseBindLine(l)
-		tok := l.Words[1]
-		if cur.Address != b.Address || !eqInt(cur.Port, b.Port) || !eqInt(cur.PortRangeEnd, b.PortRangeEnd) {
-			tok = joinAddress(b.Address, b.Port, b.PortRangeEnd)
-		}
-		words := bindWords(&b, tok, units)
-		if equalWords(words, l.Words) {
-			return nil
-		}
-		if len(lines) > 1 {
-			return duplicatedLines("bind", name, e.s, lines)
-		}
-		e.replaceWords(l.Index, words)
-		return nil
-	})
+func (d *Document) ReplaceBind(fe, name string, b Bind) (*Document, error) {
+	return Binds.Put(d, frontend(fe), Key{Name: name}, b)
 }
 
 // DeleteBind removes a bind line.
-func (d *Document) DeleteBind(frontend, name string) (*Document, error) {
-	if _, err := d.bindSection(frontend); err != nil {
-		return nil, err
-	}
-	return d.editSection(KindFrontend, frontend, func(e *lineEdit) error {
-		lines := bindLines(e.s, name)
-		switch len(lines) {
-		case 0:
-			return fmt.Errorf("bind %q in frontend %q: %w", name, frontend, ErrNotFound)
-		case 1:
-			e.delete(lines[0].Index)
-			return nil
-		}
-		return duplicatedLines("bind", name, e.s, lines)
-	})
+func (d *Document) DeleteBind(fe, name string) (*Document, error) {
+	return Binds.Remove(d, frontend(fe), Key{Name: name})
 }
 
 // BindAddressToken is the address token of a bind line, which is also the

@@ -5,7 +5,7 @@ package config
 
 import (
 	"bytes"
-	"errors"
+	"dataplane/internal/fault"
 	"fmt"
 	"io"
 	"strconv"
@@ -52,13 +52,13 @@ const MaxLineLength = 1024 * 1024
 
 // ErrInvalid marks input that cannot become configuration text: a bad name,
 // a value with a newline, a document that does not load. It maps to a 4xx.
-var ErrInvalid = errors.New("invalid")
+var ErrInvalid = fault.Sentinel(fault.Invalid, "invalid")
 
 // ErrNotFound marks a section or object that does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = fault.Sentinel(fault.NotFound, "not found")
 
 // ErrExists marks an object that already exists.
-var ErrExists = errors.New("already exists")
+var ErrExists = fault.Sentinel(fault.Conflict, "already exists")
 
 // Document is one haproxy.cfg, kept as the exact lines of the file. It is
 // immutable once built: edits return a new Document that shares every

@@ -53,6 +53,66 @@ func (e *lineEdit) replaceWords(i int, words []string) {
 
 func (e *lineEdit) delete(i int) { e.del[i] = true }
 
+// render builds a new raw line.
+func (e *lineEdit) render(indent string, words []string) string {
+	return e.keep(indent + renderWords(words, "") + e.nl)
+}
+
+// insertRaw puts raw lines (terminators included) after body line i (-1:
+// first in the body), after those already inserted there.
+func (e *lineEdit) insertRaw(i int, raw ...string) {
+	e.after[i] = append(e.after[i], raw...)
+}
+
+// indentOf returns the indentation of body line i, or the section's when
+// the line has none.
+func (e *lineEdit) indentOf(i int) string {
+	if i >= 0 && i < len(e.s.lines) {
+		if b := leadingBlank(e.s.lines[i]); b != "" {
+			return b
+		}
+	}
+	return e.s.indent()
+}
+
+// commit returns the document with the edited section at pos (d itself
+// when nothing changed), or the edit's error.
+func (e *lineEdit) commit(d *Document, pos int, k Key) (*Document, Key, error) {
+	if e.err != nil {
+		return nil, Key{}, e.err
+	}
+	if !e.changed() {
+		return d, k, nil
+	}
+	return d.withSection(pos, e.build()), k, nil
+}
+
+// attachedStart returns the index of the first of the comment lines
+// directly above body line i (no blank line between), or i when there
+// are none: they describe the line and move with it.
+func attachedStart(s *Section, i int) int {
+	j := i
+	for j > 0 {
+		raw := s.lines[j-1]
+		if !isBlankOrComment(raw) || isBlank(raw) {
+			break
+		}
+		j--
+	}
+	return j
+}
+
+func isBlank(raw string) bool {
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // insertAfter puts a new line after body line i (-1: first in the body).
 func (e *lineEdit) insertAfter(i int, words []string) {
 	e.after[i] = append(e.after[i], e.keep(e.s.indent()+renderWords(words, "")+e.nl))
@@ -88,8 +148,9 @@ type structure struct {
 	// introduce what follows. -1 when there is none.
 	contentEnd int
 	// blockEnd maps a line inside a block closed within the section to the
-	// index of the `.endif` that closes its outermost block.
-	blockEnd map[int]int
+	// index of the `.endif` that closes its outermost block; blockStart,
+	// to the index of the `.if` that opens it.
+	blockEnd, blockStart map[int]int
 	// branch maps each keyword line that is not in the branch the section
 	// header is in to the branch it is in: the index of the `.if`,
 	// `.elif` or `.else` line that opens it, or of the unmatched `.endif`,
@@ -108,7 +169,7 @@ func (st structure) conditional(i int) bool {
 }
 
 func structureOf(s *Section) structure {
-	st := structure{contentEnd: -1, blockEnd: map[int]int{}, branch: map[int]int{}}
+	st := structure{contentEnd: -1, blockEnd: map[int]int{}, blockStart: map[int]int{}, branch: map[int]int{}}
 	var open []int // body indexes of open .if lines
 	var inside []int
 	// branches[k] is the branch of the k-th open block; base is the branch
@@ -147,11 +208,17 @@ func structureOf(s *Section) structure {
 			if len(open) > 0 {
 				open = open[:len(open)-1]
 				if len(open) == 0 {
+					start := l.Index
+					if len(inside) > 0 {
+						start = inside[0]
+					}
 					for _, i := range inside {
 						st.blockEnd[i] = l.Index
+						st.blockStart[i] = start
 					}
 					inside = inside[:0]
 					st.blockEnd[l.Index] = l.Index
+					st.blockStart[l.Index] = start
 					continue
 				}
 			}
@@ -171,6 +238,7 @@ func structureOf(s *Section) structure {
 	}
 	for _, i := range inside {
 		delete(st.blockEnd, i) // unclosed: not a block of this section
+		delete(st.blockStart, i)
 	}
 	return st
 }

@@ -1,15 +1,16 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"sync/atomic"
+
+	"dataplane/internal/fault"
 )
 
 // ErrInUse marks a change refused because other configuration depends on
 // the object (it maps to 409).
-var ErrInUse = errors.New("in use")
+var ErrInUse = fault.Sentinel(fault.Conflict, "in use")
 
 // Frontend is a `frontend` section.
 type Frontend struct {
@@ -85,7 +86,7 @@ func concat[T any](sets ...fieldSet[T]) fieldSet[T] {
 
 // sectionModel is the generic CRUD of one section kind.
 type sectionModel[T any] struct {
-	kind   string
+	info   SectionInfo
 	fields fieldSet[T]
 	name   func(*T) *string
 	from   func(*T) *string
@@ -97,29 +98,32 @@ type sectionModel[T any] struct {
 	cache func(*Section) *atomic.Value
 }
 
-var frontendModel = sectionModel[Frontend]{
-	kind: KindFrontend, fields: frontendFields,
-	name:  func(m *Frontend) *string { return &m.Name },
-	from:  func(m *Frontend) *string { return &m.From },
-	check: func(m *Frontend) error { return checkMode(m.Mode, "http", "tcp") },
-	cache: func(s *Section) *atomic.Value { return &s.model },
-}
+var frontendModel = registerSection(&sectionModel[Frontend]{
+	info:   SectionInfo{Kind: KindFrontend, Path: "frontends", OpName: "Frontend", Tag: "Frontend", Schema: "frontend"},
+	fields: frontendFields,
+	name:   func(m *Frontend) *string { return &m.Name },
+	from:   func(m *Frontend) *string { return &m.From },
+	check:  func(m *Frontend) error { return checkMode(m.Mode, "http", "tcp") },
+	cache:  func(s *Section) *atomic.Value { return &s.model },
+})
 
-var backendModel = sectionModel[Backend]{
-	kind: KindBackend, fields: backendFields,
-	name:  func(m *Backend) *string { return &m.Name },
-	from:  func(m *Backend) *string { return &m.From },
-	check: func(m *Backend) error { return checkMode(m.Mode, "http", "tcp", "log") },
-	cache: func(s *Section) *atomic.Value { return &s.model },
-}
+var backendModel = registerSection(&sectionModel[Backend]{
+	info:   SectionInfo{Kind: KindBackend, Path: "backends", OpName: "Backend", Tag: "Backend", Schema: "backend"},
+	fields: backendFields,
+	name:   func(m *Backend) *string { return &m.Name },
+	from:   func(m *Backend) *string { return &m.From },
+	check:  func(m *Backend) error { return checkMode(m.Mode, "http", "tcp", "log") },
+	cache:  func(s *Section) *atomic.Value { return &s.model },
+})
 
-var defaultsModel = sectionModel[Defaults]{
-	kind: KindDefaults, fields: defaultsFields, atEnd: true,
+var defaultsModel = registerSection(&sectionModel[Defaults]{
+	info:   SectionInfo{Kind: KindDefaults, Path: "defaults", OpName: "Defaults", Tag: "Defaults", Schema: "defaults"},
+	fields: defaultsFields, atEnd: true,
 	name:  func(m *Defaults) *string { return &m.Name },
 	from:  func(m *Defaults) *string { return &m.From },
 	check: func(m *Defaults) error { return checkMode(m.Mode, "http", "tcp", "log") },
 	cache: func(s *Section) *atomic.Value { return &s.model },
-}
+})
 
 func checkMode(v string, allowed ...string) error {
 	if v == "" {
@@ -165,7 +169,7 @@ func (sm *sectionModel[T]) cached(s *Section) *T {
 func (sm *sectionModel[T]) list(d *Document) []T {
 	n := 0
 	for i, s := range d.sections {
-		if s.Kind == sm.kind && d.reachable(i) {
+		if s.Kind == sm.info.Kind && d.reachable(i) {
 			n++
 		}
 	}
@@ -175,7 +179,7 @@ func (sm *sectionModel[T]) list(d *Document) []T {
 	out := make([]T, n)
 	i := 0
 	for pos, s := range d.sections {
-		if s.Kind == sm.kind && d.reachable(pos) {
+		if s.Kind == sm.info.Kind && d.reachable(pos) {
 			out[i] = *sm.cached(s)
 			*sm.name(&out[i]) = d.APIName(s)
 			i++
@@ -186,10 +190,10 @@ func (sm *sectionModel[T]) list(d *Document) []T {
 
 // get returns a deep copy of one section's model: the caller may change it.
 func (sm *sectionModel[T]) get(d *Document, name string) (T, error) {
-	s, ok := d.Section(sm.kind, name)
+	s, ok := d.Section(sm.info.Kind, name)
 	if !ok {
 		var zero T
-		return zero, fmt.Errorf("%s %q: %w", sm.kind, name, ErrNotFound)
+		return zero, fmt.Errorf("%s %q: %w", sm.info.Kind, name, ErrNotFound)
 	}
 	return deepCopy(sm.read(d, s)), nil
 }
@@ -213,7 +217,7 @@ func (sm *sectionModel[T]) validate(m *T) error {
 }
 
 func (sm *sectionModel[T]) header(m *T) []string {
-	w := []string{sm.kind, *sm.name(m)}
+	w := []string{sm.info.Kind, *sm.name(m)}
 	if f := *sm.from(m); f != "" {
 		w = append(w, "from", f)
 	}
@@ -221,7 +225,7 @@ func (sm *sectionModel[T]) header(m *T) []string {
 }
 
 func (sm *sectionModel[T]) create(d *Document, m T) (*Document, error) {
-	if _, ok := unnamedDefaultsNumber(*sm.name(&m)); ok && sm.kind == KindDefaults {
+	if _, ok := unnamedDefaultsNumber(*sm.name(&m)); ok && sm.info.Kind == KindDefaults {
 		return nil, invalid("name", "%q is reserved for unnamed defaults sections", *sm.name(&m))
 	}
 	if err := sm.validate(&m); err != nil {
@@ -230,21 +234,21 @@ func (sm *sectionModel[T]) create(d *Document, m T) (*Document, error) {
 	if err := d.checkFrom(*sm.from(&m)); err != nil {
 		return nil, err
 	}
-	return d.addSection(sm.kind, *sm.name(&m), sm.header(&m), sm.fields.sectionWords(&m), sm.atEnd)
+	return d.addSection(sm.info.Kind, *sm.name(&m), sm.header(&m), sm.fields.sectionWords(&m), sm.atEnd)
 }
 
 // replace makes section name hold m: modelled lines change in place,
 // everything else stays.
 func (sm *sectionModel[T]) replace(d *Document, name string, m T) (*Document, error) {
-	pos, ok := d.sectionPos(sm.kind, name)
+	pos, ok := d.sectionPos(sm.info.Kind, name)
 	if !ok {
-		return nil, fmt.Errorf("%s %q: %w", sm.kind, name, ErrNotFound)
+		return nil, fmt.Errorf("%s %q: %w", sm.info.Kind, name, ErrNotFound)
 	}
 	s := d.sections[pos]
 	if n := *sm.name(&m); n == "" {
 		*sm.name(&m) = name
 	} else if n != name {
-		return nil, invalid("name", "%q differs from the %s being replaced (%q); renaming is not supported", n, sm.kind, name)
+		return nil, invalid("name", "%q differs from the %s being replaced (%q); renaming is not supported", n, sm.info.Kind, name)
 	}
 	// Validate with a name that passes the pattern even for unnamed
 	// defaults, which keep no name in the file.
@@ -266,7 +270,7 @@ func (sm *sectionModel[T]) replace(d *Document, name string, m T) (*Document, er
 		ns = e.build()
 	}
 	if *sm.from(&m) != s.From {
-		hw := []string{sm.kind}
+		hw := []string{sm.info.Kind}
 		if s.Name != "" {
 			hw = append(hw, s.Name)
 		}
@@ -313,12 +317,12 @@ func eolOf(raw, nl string) string {
 }
 
 func (sm *sectionModel[T]) delete(d *Document, name string) (*Document, error) {
-	if sm.kind == KindDefaults {
+	if sm.info.Kind == KindDefaults {
 		if err := d.checkDefaultsUnused(name); err != nil {
 			return nil, err
 		}
 	}
-	return d.deleteSection(sm.kind, name)
+	return d.deleteSection(sm.info.Kind, name)
 }
 
 // checkDefaultsUnused refuses to delete a defaults section other sections
@@ -421,4 +425,59 @@ func (d *Document) ReplaceDefaults(name string, m Defaults) (*Document, error) {
 // DeleteDefaults removes a defaults section no other section depends on.
 func (d *Document) DeleteDefaults(name string) (*Document, error) {
 	return defaultsModel.delete(d, name)
+}
+
+// --- SectionResource: the same operations with the model type erased. ---
+
+func (sm *sectionModel[T]) Info() SectionInfo { return sm.info }
+
+func (sm *sectionModel[T]) NewModel() any { return new(T) }
+
+func (sm *sectionModel[T]) NameOf(m any) string {
+	v, err := sectionValue[T](m)
+	if err != nil {
+		return ""
+	}
+	return *sm.name(&v)
+}
+
+func (sm *sectionModel[T]) List(d *Document) any {
+	if l := sm.list(d); l != nil {
+		return l
+	}
+	return []T{}
+}
+
+func (sm *sectionModel[T]) Get(d *Document, name string) (any, error) { return sm.get(d, name) }
+
+func (sm *sectionModel[T]) Create(d *Document, m any) (*Document, string, error) {
+	v, err := sectionValue[T](m)
+	if err != nil {
+		return nil, "", err
+	}
+	n, err := sm.create(d, v)
+	return n, *sm.name(&v), err
+}
+
+func (sm *sectionModel[T]) Replace(d *Document, name string, m any) (*Document, error) {
+	v, err := sectionValue[T](m)
+	if err != nil {
+		return nil, err
+	}
+	return sm.replace(d, name, v)
+}
+
+func (sm *sectionModel[T]) Delete(d *Document, name string) (*Document, error) {
+	return sm.delete(d, name)
+}
+
+func sectionValue[T any](m any) (T, error) {
+	switch v := m.(type) {
+	case T:
+		return v, nil
+	case *T:
+		return *v, nil
+	}
+	var zero T
+	return zero, fmt.Errorf("a %T is not a %T: %w", m, zero, errWrongType)
 }

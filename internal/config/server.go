@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"strconv"
 )
 
@@ -385,77 +384,37 @@ func checkServer(s *Server) error {
 	return checkServerParams("", &s.ServerParams)
 }
 
-// proxyKinds are the sections that hold servers.
-func (d *Document) serverSection(backend string) (*Section, error) {
-	s, ok := d.Section(KindBackend, backend)
-	if !ok {
-		return nil, fmt.Errorf("backend %q: %w", backend, ErrNotFound)
-	}
-	return s, nil
-}
-
-// Servers returns the servers of a backend, in file order. A name on
-// several lines (`server s1` in both branches of an .if/.else) is listed
-// once, as Server returns it: the first line.
-func (d *Document) Servers(backend string) ([]Server, error) {
-	s, err := d.serverSection(backend)
-	if err != nil {
-		return nil, err
-	}
-	lines := s.Find("server")
-	out := make([]Server, 0, len(lines))
-	var seen map[string]bool
-	for _, l := range lines {
+// Servers are the `server` lines of backends, keyed by name.
+var Servers = Register(&Collection[Server]{
+	Name: "server", Path: "servers", OpName: "Server", Tag: "Server", Schema: "server", Keyword: "server",
+	Parents:     []string{KindBackend},
+	FullSection: "servers",
+	Parse: func(l Line) (Server, bool) {
 		if len(l.Words) < 3 {
-			continue
+			return Server{}, false
 		}
 		srv, _ := parseServerLine(l)
-		if seen[srv.Name] {
-			continue
-		}
-		if seen == nil {
-			seen = make(map[string]bool, len(lines))
-		}
-		seen[srv.Name] = true
-		out = append(out, srv)
-	}
-	return out, nil
-}
+		return srv, true
+	},
+	Render: renderServer,
+	Check:  checkServer,
+	Key:    func(s *Server) string { return s.Name },
+	SetKey: func(s *Server, n string) { s.Name = n },
+})
 
-// Server returns one server of a backend.
-func (d *Document) Server(backend, name string) (Server, error) {
-	s, err := d.serverSection(backend)
-	if err != nil {
-		return Server{}, err
+// renderServer writes srv over old (nil: a new line), keeping the params
+// the model does not own and the address token as written when it means
+// the same address.
+func renderServer(srv *Server, old *Line) []string {
+	if old == nil {
+		return serverWords(srv, nil)
 	}
-	l, ok := findServerLine(s, name)
-	if !ok {
-		return Server{}, fmt.Errorf("server %q in backend %q: %w", name, backend, ErrNotFound)
+	cur, units := parseServerLine(*old)
+	words := serverWords(srv, units)
+	if cur.Address == srv.Address && eqInt(cur.Port, srv.Port) {
+		words[2] = old.Words[2]
 	}
-	srv, _ := parseServerLine(l)
-	return srv, nil
-}
-
-func findServerLine(s *Section, name string) (Line, bool) {
-	for _, l := range s.Find("server") {
-		if l.Arg(1) == name && len(l.Words) >= 3 {
-			return l, true
-		}
-	}
-	return Line{}, false
-}
-
-// serverLines returns every line of a server name: more than one when the
-// name is repeated (a file with `server s1` in both branches of an
-// .if/.else, or a mistake HAProxy would refuse).
-func serverLines(s *Section, name string) []Line {
-	var out []Line
-	for _, l := range s.Find("server") {
-		if l.Arg(1) == name && len(l.Words) >= 3 {
-			out = append(out, l)
-		}
-	}
-	return out
+	return words
 }
 
 // duplicatedLines refuses to change an object defined on several lines:
@@ -466,74 +425,30 @@ func duplicatedLines(what, name string, s *Section, lines []Line) error {
 		"the API cannot tell which one to change: edit them with the raw configuration endpoint", what, name, len(lines), s)
 }
 
-// CreateServer adds a server line after the backend's last server.
-func (d *Document) CreateServer(backend string, srv Server) (*Document, error) {
-	if err := checkServer(&srv); err != nil {
-		return nil, err
-	}
-	return d.editSection(KindBackend, backend, func(e *lineEdit) error {
-		if _, ok := findServerLine(e.s, srv.Name); ok {
-			return fmt.Errorf("server %q in backend %q: %w", srv.Name, backend, ErrExists)
-		}
-		e.add([]string{"server"}, serverWords(&srv, nil))
-		return nil
-	})
+func backend(name string) Parent { return Parent{Kind: KindBackend, Name: name} }
+
+// Servers returns the servers of a backend, in file order.
+func (d *Document) Servers(be string) ([]Server, error) { return Servers.Items(d, backend(be)) }
+
+// Server returns one server of a backend.
+func (d *Document) Server(be, name string) (Server, error) {
+	return Servers.Item(d, backend(be), Key{Name: name})
 }
 
-// ReplaceServer rewrites a server line to hold srv; params the model does
-// not cover stay on the line.
-func (d *Document) ReplaceServer(backend, name string, srv Server) (*Document, error) {
-	if srv.Name == "" {
-		srv.Name = name
-	}
-	if srv.Name != name {
-		return nil, invalid("name", "%q differs from the server being replaced (%q); renaming is not supported", srv.Name, name)
-	}
-	if err := checkServer(&srv); err != nil {
-		return nil, err
-	}
-	if _, err := d.serverSection(backend); err != nil {
-		return nil, err
-	}
-	return d.editSection(KindBackend, backend, func(e *lineEdit) error {
-		lines := serverLines(e.s, name)
-		if len(lines) == 0 {
-			return fmt.Errorf("server %q in backend %q: %w", name, backend, ErrNotFound)
-		}
-		l := lines[0]
-		cur, units := parseServerLine(l)
-		words := serverWords(&srv, units)
-		// Keep the address token as written when it means the same.
-		if cur.Address == srv.Address && eqInt(cur.Port, srv.Port) {
-			words[2] = l.Words[2]
-		}
-		if equalWords(words, l.Words) {
-			return nil
-		}
-		if len(lines) > 1 {
-			return duplicatedLines("server", name, e.s, lines)
-		}
-		e.replaceWords(l.Index, words)
-		return nil
-	})
+// CreateServer adds a server line after the backend's last server.
+func (d *Document) CreateServer(be string, srv Server) (*Document, error) {
+	n, _, err := Servers.Add(d, backend(be), Key{}, srv)
+	return n, err
+}
+
+// ReplaceServer rewrites a server line to hold srv.
+func (d *Document) ReplaceServer(be, name string, srv Server) (*Document, error) {
+	return Servers.Put(d, backend(be), Key{Name: name}, srv)
 }
 
 // DeleteServer removes a server line.
-func (d *Document) DeleteServer(backend, name string) (*Document, error) {
-	if _, err := d.serverSection(backend); err != nil {
-		return nil, err
-	}
-	return d.editSection(KindBackend, backend, func(e *lineEdit) error {
-		lines := serverLines(e.s, name)
-		switch len(lines) {
-		case 0:
-			return fmt.Errorf("server %q in backend %q: %w", name, backend, ErrNotFound)
-		case 1:
-			e.delete(lines[0].Index)
-			return nil
-		}
-		return duplicatedLines("server", name, e.s, lines)
-	})
+func (d *Document) DeleteServer(be, name string) (*Document, error) {
+	return Servers.Remove(d, backend(be), Key{Name: name})
 }
 
 func eqInt(a, b *int64) bool {

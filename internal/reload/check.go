@@ -7,6 +7,7 @@ package reload
 import (
 	"bytes"
 	"context"
+	"dataplane/internal/fault"
 	"errors"
 	"fmt"
 	"os"
@@ -18,7 +19,7 @@ import (
 )
 
 // ErrValidation marks a configuration that `haproxy -c` rejected.
-var ErrValidation = errors.New("invalid configuration")
+var ErrValidation = fault.Sentinel(fault.Invalid, "invalid configuration")
 
 // ValidationError carries HAProxy's own messages about a rejected file.
 type ValidationError struct {

@@ -2,6 +2,7 @@ package reload
 
 import (
 	"context"
+	"dataplane/internal/fault"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +22,7 @@ const (
 
 // ErrUnknownReload is returned for a Reload-ID the scheduler never issued or
 // no longer remembers.
-var ErrUnknownReload = errors.New("no such reload")
+var ErrUnknownReload = fault.Sentinel(fault.NotFound, "no such reload")
 
 // HistorySize is how many finished reloads are remembered.
 const HistorySize = 100

@@ -3,6 +3,7 @@ package reload
 import (
 	"bytes"
 	"context"
+	"dataplane/internal/fault"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,7 @@ import (
 
 // ErrReloadFailed marks a reload after which HAProxy did not run the new
 // configuration.
-var ErrReloadFailed = errors.New("reload failed")
+var ErrReloadFailed = fault.Sentinel(fault.Invalid, "reload failed")
 
 // Strategy reloads HAProxy and checks that the new configuration runs.
 type Strategy interface {

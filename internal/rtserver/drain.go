@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
-	"dataplane/internal/apierror"
+	"dataplane/internal/fault"
 	"dataplane/internal/runtime"
 )
 
@@ -134,6 +133,6 @@ func gone(log *slog.Logger, be, srv string, start time.Time) error {
 	waited := time.Since(start).Round(time.Millisecond)
 	log.Warn("drain: the client disconnected, so the wait stopped; the server is left in drain (not in maint)",
 		"server", be+"/"+srv, "waited", waited)
-	return apierror.Wrap(http.StatusRequestTimeout,
+	return fault.Wrap(fault.Timeout,
 		fmt.Errorf("drain %s/%s: stopped after %s, the server is left in drain: %w", be, srv, waited, ErrClientGone))
 }

@@ -9,12 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
 
-	"dataplane/internal/apierror"
+	"dataplane/internal/fault"
 	"dataplane/internal/runtime"
 )
 
@@ -240,7 +239,7 @@ func (ch Change) validate() error {
 }
 
 func badRequest(format string, args ...any) error {
-	return apierror.New(http.StatusBadRequest, format, args...)
+	return fault.Errorf(fault.Invalid, format, args...)
 }
 
 // classify gives HAProxy's refusals a client-error status: a missing object
@@ -253,5 +252,5 @@ func classify(err error) error {
 	if !errors.As(err, &ce) || errors.Is(err, runtime.ErrNotFound) || errors.Is(err, runtime.ErrExists) {
 		return err
 	}
-	return apierror.Wrap(http.StatusBadRequest, err)
+	return fault.Wrap(fault.Invalid, err)
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"dataplane/internal/apierror"
+	"dataplane/internal/fault"
 	"dataplane/internal/haproxytest"
 	"dataplane/internal/runtime"
 )
@@ -49,7 +49,7 @@ func TestAddServerParams(t *testing.T) {
 		{HealthCheckPort: p(0)}, {Track: "be/s1/x"}, {Track: "be s1"}, {AgentCheck: "enabled"}, {Maintenance: "on"},
 		{Observe: "layer5"}, {Inter: p(0)},
 	} {
-		if _, err := bad.params(); apierror.StatusOf(err) != http.StatusBadRequest {
+		if _, err := bad.params(); fault.Of(err) != fault.Invalid {
 			t.Errorf("%+v accepted: %v", bad, err)
 		}
 	}
@@ -60,7 +60,7 @@ func TestChangeValidate(t *testing.T) {
 		{AdminState: "up"}, {OperationalState: "ready"}, {Weight: p(300)}, {Port: p(0)}, {Port: p(70000)},
 		{Address: "example.com"}, {Address: "fe80::1%eth0"}, {Address: "1.2.3.4 ; help"},
 	} {
-		if err := ch.validate(); apierror.StatusOf(err) != http.StatusBadRequest {
+		if err := ch.validate(); fault.Of(err) != fault.Invalid {
 			t.Errorf("%+v accepted: %v", ch, err)
 		}
 	}
@@ -126,7 +126,7 @@ backend be
 	}
 
 	// Timeout bounds.
-	if _, err := Drain(context.Background(), c, "be", "s1", DrainOptions{Timeout: 2 * time.Hour}); apierror.StatusOf(err) != 400 {
+	if _, err := Drain(context.Background(), c, "be", "s1", DrainOptions{Timeout: 2 * time.Hour}); fault.Of(err) != fault.Invalid {
 		t.Fatalf("a two-hour drain: %v", err)
 	}
 }

@@ -1,9 +1,10 @@
 package runtime
 
 import (
-	"errors"
 	"fmt"
 	"strings"
+
+	"dataplane/internal/fault"
 )
 
 // Sentinel kinds. A *CommandError unwraps to one of the first three (or to
@@ -11,17 +12,17 @@ import (
 // ErrInvalidArgument. Test them with errors.Is.
 var (
 	// ErrNotFound: HAProxy does not know the backend, server, frontend or proxy.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = fault.Sentinel(fault.NotFound, "not found")
 	// ErrExists: the object to create already exists.
-	ErrExists = errors.New("already exists")
+	ErrExists = fault.Sentinel(fault.Conflict, "already exists")
 	// ErrUnsupported: HAProxy refused because the object's configuration does
 	// not allow the operation (static LB algorithm, option not accepted for a
 	// dynamic server, server still referenced or not in maintenance, checks
 	// not configured).
-	ErrUnsupported = errors.New("not supported for this object")
+	ErrUnsupported = fault.Sentinel(fault.Invalid, "not supported for this object")
 	// ErrInvalidArgument: our own validation rejected the input; nothing was
 	// sent to HAProxy.
-	ErrInvalidArgument = errors.New("invalid argument")
+	ErrInvalidArgument = fault.Sentinel(fault.Invalid, "invalid argument")
 )
 
 // CommandError is returned when HAProxy answered a command with anything

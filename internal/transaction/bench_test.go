@@ -35,7 +35,7 @@ func forSizes(b *testing.B, f func(b *testing.B, n int)) {
 }
 
 type benchEnv struct {
-	store   *transaction.Store
+	store   *transaction.Pipeline
 	tx      *transaction.Manager
 	checker *reload.Checker
 	path    string
@@ -56,7 +56,7 @@ func newEnv(b *testing.B, n int) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := store.EnableTransactions(transaction.ManagerOptions{Dir: filepath.Join(dir, "tx"), MaxOpen: 1000})
+	m, err := transaction.NewManager(store, transaction.ManagerOptions{Dir: filepath.Join(dir, "tx"), MaxOpen: 1000})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func newEnv(b *testing.B, n int) *benchEnv {
 
 func (e *benchEnv) begin(b *testing.B) string {
 	b.Helper()
-	v, err := e.store.Version()
+	v, err := e.store.Live().Version()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,13 +81,12 @@ func (e *benchEnv) addServer(b *testing.B, id, be, name string, port int64) {
 	b.Helper()
 	w := int64(10)
 	srv := config.Server{Name: name, Address: "127.0.0.1", Port: &port, ServerParams: config.ServerParams{Check: "enabled", Weight: &w}}
-	res, err := e.store.Write(context.Background(), transaction.Target{TransactionID: id},
-		func(d *config.Document) (*config.Document, error) { return d.CreateServer(be, srv) },
-		transaction.CommitOptions{})
+	res, err := e.tx.Edit(context.Background(), id,
+		func(d *config.Document) (*config.Document, error) { return d.CreateServer(be, srv) })
 	if err != nil {
 		b.Fatal(err)
 	}
-	if !res.InTransaction || res.Unchanged {
+	if res.Outcome != transaction.Staged {
 		b.Fatalf("add server: %+v", res)
 	}
 }
@@ -183,7 +182,7 @@ func BenchmarkTxHeap(b *testing.B) {
 	const txs, edits = 10, 5
 	forSizes(b, func(b *testing.B, n int) {
 		e := newEnv(b, n)
-		if _, err := e.store.Live(); err != nil {
+		if _, err := e.store.Live().Doc(); err != nil {
 			b.Fatal(err)
 		}
 		var total float64

@@ -3,6 +3,7 @@ package transaction
 import (
 	"bufio"
 	"context"
+	"dataplane/internal/fault"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,9 +32,9 @@ const (
 var (
 	// ErrOutdated is returned when committing (or editing) a transaction
 	// that can no longer be committed: outdated, failed or done.
-	ErrOutdated = errors.New("transaction cannot be committed")
+	ErrOutdated = fault.Sentinel(fault.Outdated, "transaction cannot be committed")
 	// ErrTooMany is returned when max_open_transactions are in progress.
-	ErrTooMany = errors.New("too many open transactions")
+	ErrTooMany = fault.Sentinel(fault.TooMany, "too many open transactions")
 )
 
 // Transaction is one staged change set.
@@ -46,6 +47,7 @@ type Transaction struct {
 }
 
 type tx struct {
+	// mu guards meta, doc, staged and gen.
 	mu   sync.Mutex
 	meta Transaction
 	// doc is the staged document: a copy-on-write descendant of the live
@@ -54,17 +56,28 @@ type tx struct {
 	// staged says whether the staged file exists on disk (it is written on
 	// the first edit; until then the live file of that version is it).
 	staged bool
+	// gen is the live generation it was begun on: any publication since
+	// (a commit, a rollback, an edit of the file) outdates it.
+	gen uint64
+	// commitMu serializes the commit of this transaction with its edits,
+	// without holding mu while the pipeline works.
+	commitMu sync.Mutex
+	// committing is set while the pipeline commits it: its own
+	// publication must not outdate it.
+	committing bool
 }
 
-// Manager holds the explicit transactions of a Store, in memory and in
+// Manager holds the explicit transactions, in memory and in
 // transaction_dir (a staged file plus a small JSON sidecar each), so that
-// they survive a restart.
+// they survive a restart. It commits through the Pipeline and reads the
+// Live document; neither knows it exists.
 type Manager struct {
-	store   *Store
-	dir     string
-	maxOpen int
-	log     *slog.Logger
-	now     func() time.Time
+	pipeline *Pipeline
+	live     *Live
+	dir      string
+	maxOpen  int
+	log      *slog.Logger
+	now      func() time.Time
 
 	mu  sync.Mutex
 	txs map[string]*tx
@@ -77,23 +90,22 @@ type ManagerOptions struct {
 	Logger  *slog.Logger
 }
 
-// EnableTransactions connects a transaction manager to the store and loads
-// the transactions a previous run left in progress.
-func (s *Store) EnableTransactions(opts ManagerOptions) (*Manager, error) {
+// NewManager loads the transactions a previous run left in transaction_dir;
+// they commit through p.
+func NewManager(p *Pipeline, opts ManagerOptions) (*Manager, error) {
 	if opts.MaxOpen <= 0 {
 		opts.MaxOpen = 20
 	}
 	if opts.Logger == nil {
-		opts.Logger = s.log
+		opts.Logger = p.log
 	}
-	m := &Manager{store: s, dir: opts.Dir, maxOpen: opts.MaxOpen, log: opts.Logger, now: time.Now, txs: map[string]*tx{}}
+	m := &Manager{pipeline: p, live: p.Live(), dir: opts.Dir, maxOpen: opts.MaxOpen, log: opts.Logger, now: time.Now, txs: map[string]*tx{}}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("transaction_dir: %w", err)
 	}
 	if err := m.load(); err != nil {
 		return nil, err
 	}
-	s.tx = m
 	return m, nil
 }
 
@@ -110,10 +122,11 @@ func (m *Manager) load() error {
 	if err != nil {
 		return fmt.Errorf("read transaction_dir: %w", err)
 	}
-	live, err := m.store.Live()
+	live, err := m.live.Doc()
 	if err != nil {
 		return err
 	}
+	gen := m.live.Generation()
 	for _, e := range entries {
 		name := e.Name()
 		if strings.Contains(name, ".dp-tmp-") {
@@ -134,18 +147,20 @@ func (m *Manager) load() error {
 			m.log.Warn("ignoring an unreadable transaction file", "file", name, "error", err)
 			continue
 		}
-		t := &tx{meta: meta}
+		t := &tx{meta: meta, gen: gen}
 		if meta.Status == StatusInProgress {
-			if data, err := os.ReadFile(m.stagedFile(meta.ID)); err == nil {
-				if t.doc, err = config.Parse(data); err != nil {
-					m.log.Warn("staged file of a transaction does not load; marking it failed", "id", meta.ID, "error", err)
-					t.meta.Status = StatusFailed
-				}
-				t.staged = true
-			} else if live.Version() == meta.Version {
-				t.doc = live
-			} else {
+			switch {
+			case live.Version() != meta.Version:
 				t.meta.Status = StatusOutdated
+			default:
+				t.doc = live
+				if data, err := os.ReadFile(m.stagedFile(meta.ID)); err == nil {
+					if t.doc, err = config.Parse(data); err != nil {
+						m.log.Warn("staged file of a transaction does not load; marking it failed", "id", meta.ID, "error", err)
+						t.meta.Status = StatusFailed
+					}
+					t.staged = true
+				}
 			}
 			if t.meta.Status != meta.Status {
 				_ = m.saveMeta(t)
@@ -158,10 +173,11 @@ func (m *Manager) load() error {
 
 // Begin opens a transaction on version (which must be the current one).
 func (m *Manager) Begin(ctx context.Context, version int64) (Transaction, error) {
-	live, err := m.store.Live()
+	live, err := m.live.Doc()
 	if err != nil {
 		return Transaction{}, err
 	}
+	gen := m.live.Generation()
 	if live.Version() != version {
 		return Transaction{}, &VersionError{Current: live.Version(), Given: version}
 	}
@@ -169,7 +185,7 @@ func (m *Manager) Begin(ctx context.Context, version int64) (Transaction, error)
 	defer m.mu.Unlock()
 	open := 0
 	for _, t := range m.txs {
-		if t.status() == StatusInProgress {
+		if t.status(m) == StatusInProgress {
 			open++
 		}
 	}
@@ -177,7 +193,7 @@ func (m *Manager) Begin(ctx context.Context, version int64) (Transaction, error)
 		return Transaction{}, fmt.Errorf("cannot start a new transaction, reached the maximum amount of %d active transactions available: %w", m.maxOpen, ErrTooMany)
 	}
 	now := m.now().UTC()
-	t := &tx{meta: Transaction{ID: uuid.NewString(), Version: version, Status: StatusInProgress, Created: now, Updated: now}, doc: live}
+	t := &tx{meta: Transaction{ID: uuid.NewString(), Version: version, Status: StatusInProgress, Created: now, Updated: now}, doc: live, gen: gen}
 	if err := m.saveMeta(t); err != nil {
 		return Transaction{}, err
 	}
@@ -185,10 +201,27 @@ func (m *Manager) Begin(ctx context.Context, version int64) (Transaction, error)
 	return t.meta, nil
 }
 
-func (t *tx) status() string {
+// status returns the transaction's status, outdating it first when the
+// live document moved on since it began.
+func (t *tx) status(m *Manager) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	m.checkOutdated(t)
 	return t.meta.Status
+}
+
+// checkOutdated marks an in-progress transaction outdated when a
+// publication happened since it began (t.mu held): outdated is final, even
+// if a rollback later puts the same version back.
+func (m *Manager) checkOutdated(t *tx) {
+	if t.meta.Status != StatusInProgress || t.committing || t.gen == m.live.Generation() {
+		return
+	}
+	t.meta.Status = StatusOutdated
+	t.meta.Updated = m.now().UTC()
+	t.doc = nil
+	_ = m.saveMeta(t)
+	os.Remove(m.stagedFile(t.meta.ID))
 }
 
 // saveMeta writes the sidecar (t.mu held or t unpublished).
@@ -270,13 +303,14 @@ func (m *Manager) Get(id string) (Transaction, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	m.checkOutdated(t)
 	return t.meta, nil
 }
 
 // List returns the transactions, oldest first; status filters when not "".
 func (m *Manager) List(status string) []Transaction {
 	m.mu.Lock()
-	var all []*tx
+	all := make([]*tx, 0, len(m.txs))
 	for _, t := range m.txs {
 		all = append(all, t)
 	}
@@ -284,6 +318,7 @@ func (m *Manager) List(status string) []Transaction {
 	out := []Transaction{}
 	for _, t := range all {
 		t.mu.Lock()
+		m.checkOutdated(t)
 		meta := t.meta
 		t.mu.Unlock()
 		if status == "" || meta.Status == status {
@@ -302,21 +337,11 @@ func (m *Manager) Doc(id string) (*config.Document, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	m.checkOutdated(t)
 	if t.meta.Status != StatusInProgress {
 		return nil, fmt.Errorf("transaction %s is %s: %w", id, t.meta.Status, ErrOutdated)
 	}
 	return t.doc, nil
-}
-
-// VersionOf returns the version of an in-progress transaction.
-func (m *Manager) VersionOf(id string) (int64, bool) {
-	t, err := m.find(id)
-	if err != nil {
-		return 0, false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.meta.Version, t.meta.Status == StatusInProgress
 }
 
 // Delete removes a transaction and its files.
@@ -341,14 +366,17 @@ func (m *Manager) removeFiles(id string) {
 	os.Remove(m.sidecar(id))
 }
 
-// edit applies a change to the staged document of a transaction.
-func (m *Manager) edit(ctx context.Context, id string, edit EditFunc) (Result, error) {
+// Edit applies a change to the staged document of a transaction.
+func (m *Manager) Edit(ctx context.Context, id string, edit EditFunc) (Result, error) {
 	t, err := m.find(id)
 	if err != nil {
 		return Result{}, err
 	}
+	t.commitMu.Lock()
+	defer t.commitMu.Unlock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	m.checkOutdated(t)
 	if t.meta.Status != StatusInProgress {
 		return Result{}, fmt.Errorf("transaction %s is %s: %w", id, t.meta.Status, ErrOutdated)
 	}
@@ -356,9 +384,8 @@ func (m *Manager) edit(ctx context.Context, id string, edit EditFunc) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{InTransaction: true, Doc: next, Version: t.meta.Version}
+	res := Result{Outcome: Staged, Doc: next, Version: t.meta.Version}
 	if next == t.doc {
-		res.Unchanged = true
 		return res, nil
 	}
 	if err := writeDocNoSync(m.stagedFile(id), next); err != nil {
@@ -372,128 +399,59 @@ func (m *Manager) edit(ctx context.Context, id string, edit EditFunc) (Result, e
 	return res, nil
 }
 
-// Commit validates and applies a transaction through the store's commit
-// path. A transaction begun on a version that is no longer current becomes
-// outdated (409); an outdated or failed one cannot be committed (406); one
-// HAProxy rejects becomes failed (400). After a successful commit every
-// other in-progress transaction becomes outdated.
+// Commit validates and applies a transaction through the pipeline. A
+// transaction the live document moved away from becomes outdated (409);
+// an outdated or failed one cannot be committed (406); one HAProxy
+// rejects becomes failed (400), and so does one whose reload failed and
+// was rolled back (force_reload). A successful commit is a publication:
+// every other in-progress transaction sees it and becomes outdated.
 func (m *Manager) Commit(ctx context.Context, id string, opts CommitOptions) (Transaction, Result, error) {
 	t, err := m.find(id)
 	if err != nil {
 		return Transaction{}, Result{}, err
 	}
-	s := m.store
-	s.mu.Lock()
-	t.mu.Lock()
-	res, err := m.commitLocked(ctx, t, opts)
-	meta := t.meta
-	t.mu.Unlock()
-	s.mu.Unlock()
-	if err != nil {
-		return meta, res, err
-	}
-	m.outdateOthers(id, res.Version)
+	t.commitMu.Lock()
+	defer t.commitMu.Unlock()
 	defer m.prune()
-	res, err = s.finish(ctx, res, opts)
-	if errors.Is(err, reload.ErrReloadFailed) {
-		// The reload of this commit failed and was rolled back.
-		t.mu.Lock()
-		t.meta.Status = StatusFailed
-		t.meta.Updated = m.now().UTC()
-		_ = m.saveMeta(t)
-		meta = t.meta
-		t.mu.Unlock()
-	}
-	return meta, res, err
-}
 
-// commitLocked runs with the store's commit lock and t.mu held.
-func (m *Manager) commitLocked(ctx context.Context, t *tx, opts CommitOptions) (Result, error) {
-	s := m.store
-	id := t.meta.ID
+	t.mu.Lock()
+	m.checkOutdated(t)
 	if t.meta.Status != StatusInProgress {
-		return Result{}, fmt.Errorf("transaction %s is %s and cannot be committed: %w", id, t.meta.Status, ErrOutdated)
+		meta := t.meta
+		t.mu.Unlock()
+		return meta, Result{}, fmt.Errorf("transaction %s is %s and cannot be committed: %w", id, meta.Status, ErrOutdated)
 	}
-	if err := s.refresh(); err != nil {
-		return Result{}, err
-	}
-	live := s.live.Load().doc
-	if live.Version() != t.meta.Version {
+	staged, base := t.doc, Base{Version: t.meta.Version, Generation: t.gen}
+	t.committing = true
+	t.mu.Unlock()
+
+	res, err := m.pipeline.Edit(ctx, base, func(live *config.Document) (*config.Document, error) {
+		return staged, nil // live itself when nothing was staged: a no-op that still ends it
+	}, opts)
+
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.committing = false
+	t.meta.Updated = m.now().UTC()
+	var ve *VersionError
+	switch {
+	case errors.As(err, &ve):
 		t.meta.Status = StatusOutdated
-		t.meta.Updated = m.now().UTC()
 		t.doc = nil
 		_ = m.saveMeta(t)
 		os.Remove(m.stagedFile(id))
-		return Result{}, fmt.Errorf("transaction %s: %w", id, &VersionError{Current: live.Version(), Given: t.meta.Version})
-	}
-	if t.doc == live {
-		// Nothing staged: committing is a no-op that still ends it.
-		t.meta.Status = StatusSuccess
-		t.meta.Updated = m.now().UTC()
-		t.doc = nil
-		m.removeFiles(id)
-		return Result{Doc: live, Version: live.Version(), Unchanged: true}, nil
-	}
-	res, err := s.commitLocked(ctx, live, t.doc, opts)
-	t.meta.Updated = m.now().UTC()
-	if err != nil {
-		if errors.Is(err, reload.ErrValidation) {
-			t.meta.Status = StatusFailed
-			_ = m.saveMeta(t)
-			return res, fmt.Errorf("transaction %s: %w", id, err)
-		}
-		return res, fmt.Errorf("transaction %s: %w", id, err)
+		return t.meta, Result{}, fmt.Errorf("transaction %s: %w", id, err)
+	case errors.Is(err, reload.ErrValidation), errors.Is(err, reload.ErrReloadFailed):
+		t.meta.Status = StatusFailed
+		_ = m.saveMeta(t)
+		return t.meta, res, fmt.Errorf("transaction %s: %w", id, err)
+	case err != nil:
+		return t.meta, res, fmt.Errorf("transaction %s: %w", id, err)
 	}
 	t.meta.Status = StatusSuccess
 	t.doc = nil
 	m.removeFiles(id)
-	return res, nil
-}
-
-// outdateOthers marks every other in-progress transaction begun on an
-// older version as outdated.
-func (m *Manager) outdateOthers(committed string, version int64) {
-	m.mu.Lock()
-	var others []*tx
-	for id, t := range m.txs {
-		if id != committed {
-			others = append(others, t)
-		}
-	}
-	m.mu.Unlock()
-	for _, t := range others {
-		t.mu.Lock()
-		if t.meta.Status == StatusInProgress && t.meta.Version < version {
-			t.meta.Status = StatusOutdated
-			t.meta.Updated = m.now().UTC()
-			t.doc = nil
-			_ = m.saveMeta(t)
-			os.Remove(m.stagedFile(t.meta.ID))
-		}
-		t.mu.Unlock()
-	}
-}
-
-// outdateAllBut marks every in-progress transaction not begun on version
-// as outdated (after a rollback put version back).
-func (m *Manager) outdateAllBut(version int64) {
-	m.mu.Lock()
-	var all []*tx
-	for _, t := range m.txs {
-		all = append(all, t)
-	}
-	m.mu.Unlock()
-	for _, t := range all {
-		t.mu.Lock()
-		if t.meta.Status == StatusInProgress && t.meta.Version != version {
-			t.meta.Status = StatusOutdated
-			t.meta.Updated = m.now().UTC()
-			t.doc = nil
-			_ = m.saveMeta(t)
-			os.Remove(m.stagedFile(t.meta.ID))
-		}
-		t.mu.Unlock()
-	}
+	return t.meta, res, nil
 }
 
 // keepEnded is how many ended (success, failed, outdated) transactions are
@@ -529,11 +487,16 @@ func (m *Manager) prune() {
 }
 
 // Open counts the transactions in progress.
-func (m *Manager) Open() int {
-	n := 0
-	for _, t := range m.List(StatusInProgress) {
-		_ = t
-		n++
+func (m *Manager) Open() int { return len(m.List(StatusInProgress)) }
+
+// VersionOf returns the version an in-progress transaction was begun on.
+func (m *Manager) VersionOf(id string) (int64, bool) {
+	t, err := m.find(id)
+	if err != nil {
+		return 0, false
 	}
-	return n
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m.checkOutdated(t)
+	return t.meta.Version, t.meta.Status == StatusInProgress
 }

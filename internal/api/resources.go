@@ -1,0 +1,379 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"dataplane/internal/config"
+)
+
+// Every section kind and child collection declared in internal/config is
+// served by the handlers of this file: adding a resource adds no handler
+// code. The routes of a collection are registered under every parent kind
+// it declares, with the Data Plane API v3 shapes: keyed collections
+// (servers, binds) by {name}, positional ones (ACLs, rules) by {index}.
+
+const configurationBase = "/services/haproxy/configuration"
+
+// routeResources registers the operations of every declared resource.
+func (s *Server) routeResources(r chi.Router) {
+	for _, sec := range config.SectionResources() {
+		base := configurationBase + "/" + sec.Info().Path
+		r.Get(base, s.wrap(s.listSections(sec)))
+		r.Post(base, s.wrap(s.createSection(sec)))
+		r.Get(base+"/{name}", s.wrap(s.getSection(sec)))
+		r.Put(base+"/{name}", s.wrap(s.replaceSection(sec)))
+		r.Delete(base+"/{name}", s.wrap(s.deleteSection(sec)))
+	}
+	for _, c := range config.Collections() {
+		info := c.Info()
+		for _, p := range info.Parents {
+			base := CollectionPath(p, info)
+			r.Get(base, s.wrap(s.listChildren(c, p)))
+			if info.Positional {
+				r.Put(base, s.wrap(s.replaceAllChildren(c, p)))
+				r.Post(base+"/{index}", s.wrap(s.createChild(c, p)))
+				r.Get(base+"/{index}", s.wrap(s.getChild(c, p)))
+				r.Put(base+"/{index}", s.wrap(s.replaceChild(c, p)))
+				r.Delete(base+"/{index}", s.wrap(s.deleteChild(c, p)))
+				continue
+			}
+			r.Post(base, s.wrap(s.createChild(c, p)))
+			r.Get(base+"/{name}", s.wrap(s.getChild(c, p)))
+			r.Put(base+"/{name}", s.wrap(s.replaceChild(c, p)))
+			r.Delete(base+"/{name}", s.wrap(s.deleteChild(c, p)))
+		}
+	}
+}
+
+// CollectionPath is the path of a collection's list under one parent kind.
+func CollectionPath(p config.ParentKind, info config.CollectionInfo) string {
+	return configurationBase + "/" + p.Path + "/{parent_name}/" + info.Path
+}
+
+func fullSection(r *http.Request) bool { return queryBool(r, "full_section") }
+
+// --- sections ---------------------------------------------------------------
+
+func (s *Server) listSections(sec config.SectionResource) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		doc, err := s.readDoc(r)
+		if err != nil {
+			return nil, err
+		}
+		items := sec.List(doc)
+		if !fullSection(r) {
+			return versioned(doc, items), nil
+		}
+		v := reflect.ValueOf(items)
+		out := make([]json.RawMessage, v.Len())
+		for i := range out {
+			m := v.Index(i).Addr().Interface()
+			if out[i], err = withChildren(doc, sec.Info().Kind, sec.NameOf(m), m); err != nil {
+				return nil, err
+			}
+		}
+		return versioned(doc, out), nil
+	}
+}
+
+// readSection reads one section, with its children for full_section.
+func readSection(r *http.Request, sec config.SectionResource, doc *config.Document, name string) (any, error) {
+	m, err := sec.Get(doc, name)
+	if err != nil || !fullSection(r) {
+		return m, err
+	}
+	return withChildren(doc, sec.Info().Kind, name, m)
+}
+
+func (s *Server) getSection(sec config.SectionResource) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		doc, err := s.readDoc(r)
+		if err != nil {
+			return nil, err
+		}
+		m, err := readSection(r, sec, doc, pathParam(r, "name"))
+		if err != nil {
+			return nil, err
+		}
+		return versioned(doc, m), nil
+	}
+}
+
+func (s *Server) createSection(sec config.SectionResource) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		m := sec.NewModel()
+		children, err := decodeSection(r, sec.Info().Kind, m)
+		if err != nil {
+			return nil, err
+		}
+		name := sec.NameOf(m)
+		return s.write(r, http.StatusCreated, func(d *config.Document) (*config.Document, error) {
+			next, created, err := sec.Create(d, m)
+			if err != nil {
+				return nil, err
+			}
+			name = created
+			return children.apply(next, name)
+		}, func(d *config.Document) (any, error) { return readSection(r, sec, d, name) })
+	}
+}
+
+func (s *Server) replaceSection(sec config.SectionResource) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		m := sec.NewModel()
+		children, err := decodeSection(r, sec.Info().Kind, m)
+		if err != nil {
+			return nil, err
+		}
+		name := pathParam(r, "name")
+		return s.write(r, http.StatusOK, func(d *config.Document) (*config.Document, error) {
+			next, err := sec.Replace(d, name, m)
+			if err != nil {
+				return nil, err
+			}
+			return children.apply(next, name)
+		}, func(d *config.Document) (any, error) { return readSection(r, sec, d, name) })
+	}
+}
+
+func (s *Server) deleteSection(sec config.SectionResource) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		name := pathParam(r, "name")
+		return s.write(r, http.StatusNoContent, func(d *config.Document) (*config.Document, error) {
+			return sec.Delete(d, name)
+		}, nil)
+	}
+}
+
+// withChildren is the JSON of section m with every collection its kind
+// holds under the collection's full_section property (left out when
+// empty).
+func withChildren(doc *config.Document, kind, name string, m any) (json.RawMessage, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s %s: %w", kind, name, err)
+	}
+	for _, c := range config.CollectionsOf(kind) {
+		v, err := c.ListAll(doc, config.Parent{Kind: kind, Name: name})
+		if err != nil {
+			return nil, err
+		}
+		if reflect.ValueOf(v).Len() == 0 {
+			continue
+		}
+		cb, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s of %s %s: %w", c.Info().Path, kind, name, err)
+		}
+		b = spliceProperty(b, c.Info().FullSection, cb)
+	}
+	return b, nil
+}
+
+// spliceProperty adds "key": value at the end of the JSON object obj.
+func spliceProperty(obj []byte, key string, value []byte) []byte {
+	k, _ := json.Marshal(key)
+	out := make([]byte, 0, len(obj)+len(k)+len(value)+2)
+	out = append(out, obj[:len(obj)-1]...)
+	if len(obj) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, k...)
+	out = append(out, ':')
+	out = append(out, value...)
+	return append(out, '}')
+}
+
+// sectionChildren are the children a full_section write gives, by
+// collection (nil when the write is not full_section).
+type sectionChildren struct {
+	kind string
+	raw  map[config.ChildResource]json.RawMessage
+}
+
+// decodeSection decodes a section body into m. The full_section
+// properties of its collections are set apart (ignored unless
+// full_section=true, as in the Data Plane API).
+func decodeSection(r *http.Request, kind string, m any) (*sectionChildren, error) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, badRequest("read body: %v", err)
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, badRequest("decode body: %v", err)
+	}
+	children := &sectionChildren{kind: kind, raw: map[config.ChildResource]json.RawMessage{}}
+	for _, c := range config.CollectionsOf(kind) {
+		key := c.Info().FullSection
+		if v, ok := obj[key]; ok {
+			children.raw[c] = v
+			delete(obj, key)
+		}
+	}
+	rest, err := json.Marshal(obj)
+	if err != nil {
+		return nil, badRequest("decode body: %v", err)
+	}
+	if err := decodeStrict(rest, m); err != nil {
+		return nil, err
+	}
+	if !fullSection(r) {
+		return nil, nil
+	}
+	return children, nil
+}
+
+// apply makes the section hold the children of the body: with
+// full_section, a collection left out of the body is emptied.
+func (c *sectionChildren) apply(d *config.Document, name string) (*config.Document, error) {
+	if c == nil {
+		return d, nil
+	}
+	for _, coll := range config.CollectionsOf(c.kind) {
+		list := coll.NewList()
+		if raw, ok := c.raw[coll]; ok && string(raw) != "null" {
+			if err := decodeStrict(raw, list); err != nil {
+				return nil, fmt.Errorf("%s: %w", coll.Info().FullSection, err)
+			}
+		}
+		var err error
+		if d, err = coll.ReplaceAll(d, config.Parent{Kind: c.kind, Name: name}, list); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("decode body: %v", err)
+	}
+	return nil
+}
+
+// --- child collections -------------------------------------------------------
+
+func parentOf(r *http.Request, p config.ParentKind) config.Parent {
+	return config.Parent{Kind: p.Kind, Name: pathParam(r, "parent_name")}
+}
+
+// keyOf reads the item's key from the path: {index} or {name}.
+func keyOf(r *http.Request, info config.CollectionInfo) (config.Key, error) {
+	if !info.Positional {
+		return config.Key{Name: pathParam(r, "name")}, nil
+	}
+	i, err := strconv.Atoi(pathParam(r, "index"))
+	if err != nil {
+		return config.Key{}, badRequest("index %q is not an integer", pathParam(r, "index"))
+	}
+	return config.Key{Index: i}, nil
+}
+
+func (s *Server) listChildren(c config.ChildResource, p config.ParentKind) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		doc, err := s.readDoc(r)
+		if err != nil {
+			return nil, err
+		}
+		filter := map[string]string{}
+		for _, f := range c.Info().Filters {
+			filter[f] = r.URL.Query().Get(f)
+		}
+		items, err := c.List(doc, parentOf(r, p), filter)
+		if err != nil {
+			return nil, err
+		}
+		return versioned(doc, items), nil
+	}
+}
+
+func (s *Server) getChild(c config.ChildResource, p config.ParentKind) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		k, err := keyOf(r, c.Info())
+		if err != nil {
+			return nil, err
+		}
+		doc, err := s.readDoc(r)
+		if err != nil {
+			return nil, err
+		}
+		m, err := c.Get(doc, parentOf(r, p), k)
+		if err != nil {
+			return nil, err
+		}
+		return versioned(doc, m), nil
+	}
+}
+
+func (s *Server) createChild(c config.ChildResource, p config.ParentKind) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		k, err := keyOf(r, c.Info())
+		if err != nil {
+			return nil, err
+		}
+		m := c.NewModel()
+		if err := decodeBody(r, m); err != nil {
+			return nil, err
+		}
+		parent := parentOf(r, p)
+		return s.write(r, http.StatusCreated, func(d *config.Document) (*config.Document, error) {
+			next, created, err := c.Create(d, parent, k, m)
+			k = created
+			return next, err
+		}, func(d *config.Document) (any, error) { return c.Get(d, parent, k) })
+	}
+}
+
+func (s *Server) replaceChild(c config.ChildResource, p config.ParentKind) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		k, err := keyOf(r, c.Info())
+		if err != nil {
+			return nil, err
+		}
+		m := c.NewModel()
+		if err := decodeBody(r, m); err != nil {
+			return nil, err
+		}
+		parent := parentOf(r, p)
+		return s.write(r, http.StatusOK, func(d *config.Document) (*config.Document, error) {
+			return c.Replace(d, parent, k, m)
+		}, func(d *config.Document) (any, error) { return c.Get(d, parent, k) })
+	}
+}
+
+func (s *Server) deleteChild(c config.ChildResource, p config.ParentKind) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		k, err := keyOf(r, c.Info())
+		if err != nil {
+			return nil, err
+		}
+		parent := parentOf(r, p)
+		return s.write(r, http.StatusNoContent, func(d *config.Document) (*config.Document, error) {
+			return c.Delete(d, parent, k)
+		}, nil)
+	}
+}
+
+func (s *Server) replaceAllChildren(c config.ChildResource, p config.ParentKind) handlerFunc {
+	return func(r *http.Request) (*response, error) {
+		list := c.NewList()
+		if err := decodeBody(r, list); err != nil {
+			return nil, err
+		}
+		parent := parentOf(r, p)
+		return s.write(r, http.StatusOK, func(d *config.Document) (*config.Document, error) {
+			return c.ReplaceAll(d, parent, list)
+		}, func(d *config.Document) (any, error) { return c.List(d, parent, nil) })
+	}
+}

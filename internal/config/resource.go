@@ -1,0 +1,196 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+)
+
+// A resource of the API is declared once, here in internal/config, and
+// everything else follows from the declaration: the HTTP routes for every
+// parent kind (internal/api), the spec's path items (api/gen), the
+// full_section children of the parents, and the generic golden tests. A
+// declaration says what the lines are (keyword, model, codec) and where
+// they may be (parent kinds); it holds no HTTP code.
+
+// ParentKind is a section kind as the API addresses it.
+type ParentKind struct {
+	Kind   string // section keyword: "frontend"
+	Path   string // API path segment: "frontends"
+	OpName string // operationId suffix, as in the Data Plane API: "Frontend"
+}
+
+// parentKinds are the section kinds the Data Plane API v3 hangs child
+// resources on, with its path segments and operationId suffixes.
+var parentKinds = map[string]ParentKind{
+	KindFrontend:   {KindFrontend, "frontends", "Frontend"},
+	KindBackend:    {KindBackend, "backends", "Backend"},
+	KindDefaults:   {KindDefaults, "defaults", "Defaults"},
+	KindFCGIApp:    {KindFCGIApp, "fcgi_apps", "FCGIApp"},
+	KindPeers:      {KindPeers, "peers", "PeerSection"},
+	KindRing:       {KindRing, "rings", "Ring"},
+	KindLogForward: {KindLogForward, "log_forwards", "LogForward"},
+	KindGlobal:     {KindGlobal, "global", "Global"},
+}
+
+// ParentKindOf returns the API naming of a section kind.
+func ParentKindOf(kind string) (ParentKind, bool) {
+	p, ok := parentKinds[kind]
+	return p, ok
+}
+
+// CollectionInfo is what routes, the spec generator and tests need to know
+// about a child collection, without its model type.
+type CollectionInfo struct {
+	Name    string // singular, for messages: "server", "acl"
+	Path    string // API path segment: "servers", "acls"
+	OpName  string // operationId infix: getAll<OpName><Parent>: "Server", "Acl"
+	Tag     string // the spec's tag: "Server", "ACL"
+	Schema  string // the spec's schema of one item: "server", "acl"
+	Keyword string // first word of its lines
+	// Positional collections are ordered lists addressed by index (ACLs,
+	// rules); the others are keyed by name (servers, binds).
+	Positional bool
+	Parents    []ParentKind
+	// FullSection is the property of the parent's model that holds the
+	// collection with full_section=true: a map by name for keyed
+	// collections ("servers"), a list for positional ones ("acl_list").
+	FullSection string
+	// Filters are the query parameters the list operation filters on.
+	Filters []string
+}
+
+// ListSchema is the spec's schema of the whole list: "servers", "acls".
+func (i CollectionInfo) ListSchema() string { return i.Path }
+
+// HasParent reports whether sections of kind may hold the collection.
+func (i CollectionInfo) HasParent(kind string) bool {
+	for _, p := range i.Parents {
+		if p.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Key addresses one item of a collection: by name, or by index for
+// positional collections.
+type Key struct {
+	Name  string
+	Index int
+}
+
+func (k Key) String() string {
+	if k.Name != "" {
+		return fmt.Sprintf("%q", k.Name)
+	}
+	return fmt.Sprintf("#%d", k.Index)
+}
+
+// Parent addresses the section that holds a collection.
+type Parent struct {
+	Kind string
+	Name string
+}
+
+func (p Parent) String() string { return p.Kind + " " + fmt.Sprintf("%q", p.Name) }
+
+// ChildResource is a declared collection with its model type erased, for
+// code that serves every collection the same way (HTTP handlers, the
+// generic golden tests). Models travel as pointers to the declared type
+// (NewModel) or as its slices and maps (NewList).
+type ChildResource interface {
+	Info() CollectionInfo
+	// NewModel returns a pointer to a zero model, to decode a body into.
+	NewModel() any
+	// NewList returns a pointer to an empty list of models (a map by name
+	// for keyed collections), to decode a replace-all body into.
+	NewList() any
+	// List returns every item of the parent ([]T, never nil), filtered by
+	// the declared filters given in filter (nil: none).
+	List(d *Document, p Parent, filter map[string]string) (any, error)
+	// ListAll returns what full_section shows: []T or map[string]T.
+	ListAll(d *Document, p Parent) (any, error)
+	Get(d *Document, p Parent, k Key) (any, error)
+	// Create adds m (a *T). Keyed collections take the key from m and
+	// ignore k; positional ones insert at k.Index. It returns the key to
+	// read the new item back with.
+	Create(d *Document, p Parent, k Key, m any) (*Document, Key, error)
+	Replace(d *Document, p Parent, k Key, m any) (*Document, error)
+	Delete(d *Document, p Parent, k Key) (*Document, error)
+	// ReplaceAll makes the parent hold exactly list (what NewList points
+	// to, dereferenced or not).
+	ReplaceAll(d *Document, p Parent, list any) (*Document, error)
+}
+
+var collections []ChildResource
+
+// Register adds a collection to the registry. Declarations call it from
+// package-level variables, so the registry is complete before main runs.
+func Register[T any](c *Collection[T]) *Collection[T] {
+	if err := c.validate(); err != nil {
+		panic(err)
+	}
+	collections = append(collections, c)
+	sort.SliceStable(collections, func(i, j int) bool { return collections[i].Info().Path < collections[j].Info().Path })
+	return c
+}
+
+// Collections returns every declared child collection, sorted by path.
+func Collections() []ChildResource { return collections }
+
+// CollectionsOf returns the collections sections of kind may hold.
+func CollectionsOf(kind string) []ChildResource {
+	var out []ChildResource
+	for _, c := range collections {
+		if c.Info().HasParent(kind) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// CollectionByPath returns the collection served at path segment p.
+func CollectionByPath(p string) (ChildResource, bool) {
+	for _, c := range collections {
+		if c.Info().Path == p {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+// SectionInfo describes a section kind served as a resource.
+type SectionInfo struct {
+	Kind   string // section keyword: "backend"
+	Path   string // API path segment: "backends"
+	OpName string // operationId suffix: "Backend"
+	Tag    string
+	Schema string // the spec's schema of one section: "backend"
+}
+
+// SectionResource is a section kind with its model type erased, for code
+// that serves every kind the same way.
+type SectionResource interface {
+	Info() SectionInfo
+	NewModel() any
+	// NameOf returns the name of a model (a *T).
+	NameOf(m any) string
+	// List returns every section of the kind ([]T, never nil).
+	List(d *Document) any
+	Get(d *Document, name string) (any, error)
+	// Create adds the section m (a *T) and returns its name.
+	Create(d *Document, m any) (*Document, string, error)
+	Replace(d *Document, name string, m any) (*Document, error)
+	Delete(d *Document, name string) (*Document, error)
+}
+
+var sectionResources []SectionResource
+
+// registerSection adds a section kind to the registry.
+func registerSection[T any](sm *sectionModel[T]) *sectionModel[T] {
+	sectionResources = append(sectionResources, sm)
+	return sm
+}
+
+// SectionResources returns the section kinds served as resources.
+func SectionResources() []SectionResource { return sectionResources }

@@ -1,0 +1,103 @@
+package transaction
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"dataplane/internal/config"
+	"dataplane/internal/reload"
+)
+
+func dirOf(path string) string { return filepath.Dir(path) }
+
+func sameBytes(a, b *config.Document) bool { return string(a.Render()) == string(b.Render()) }
+
+// keepRejected saves a configuration that failed to come up, so a rolled
+// back change (or a hand edit) can still be looked at. It returns the path,
+// or "" when there is nowhere to keep it.
+func (p *Pipeline) keepRejected(doc *config.Document) string {
+	dir := p.opts.RejectedDir
+	if dir == "" {
+		return ""
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	name := filepath.Base(p.live.Path())
+	path := filepath.Join(dir, fmt.Sprintf("%s.v%d.%s", name, doc.Version(), time.Now().UTC().Format("20060102T150405.000Z")))
+	if err := os.WriteFile(path, doc.Render(), 0o600); err != nil {
+		return ""
+	}
+	// Keep the last keepRejected files (their names sort by time).
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > keepRejected {
+		names := make([]string, 0, len(entries))
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		sort.Strings(names)
+		for _, n := range names[:len(names)-keepRejected] {
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
+	return path
+}
+
+// keepRejected is how many rejected configurations are kept.
+const keepRejected = 20
+
+// backup keeps the pre-commit file as <name>.<version> and removes the
+// oldest beyond BackupsNumber (by version, whatever gaps versions have).
+func (p *Pipeline) backup(live *config.Document) error {
+	n := p.opts.BackupsNumber
+	if n <= 0 {
+		return nil
+	}
+	name := filepath.Base(p.live.Path())
+	path := filepath.Join(p.opts.BackupsDir, fmt.Sprintf("%s.%d", name, live.Version()))
+	if err := reload.WriteFileAtomic(path, live.Render()); err != nil {
+		return fmt.Errorf("backup version %d: %w", live.Version(), err)
+	}
+	entries, err := os.ReadDir(p.opts.BackupsDir)
+	if err != nil {
+		return nil
+	}
+	var versions []int64
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), name+".")
+		if !ok {
+			continue
+		}
+		if v, err := strconv.ParseInt(rest, 10, 64); err == nil {
+			versions = append(versions, v)
+		}
+	}
+	slices.Sort(versions)
+	for len(versions) > n {
+		old := filepath.Join(p.opts.BackupsDir, fmt.Sprintf("%s.%d", name, versions[0]))
+		if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
+			p.log.Warn("could not remove an old backup", "file", old, "error", err)
+		}
+		versions = versions[1:]
+	}
+	return nil
+}
+
+// Backup returns the bytes of the backup of version v.
+func (p *Pipeline) Backup(v int64) ([]byte, error) {
+	if p.opts.BackupsNumber <= 0 {
+		return nil, fmt.Errorf("version %d: backups are off (backups_number = 0): %w", v, config.ErrNotFound)
+	}
+	name := filepath.Base(p.live.Path())
+	b, err := os.ReadFile(filepath.Join(p.opts.BackupsDir, fmt.Sprintf("%s.%d", name, v)))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("backup of version %d: %w", v, config.ErrNotFound)
+	}
+	return b, err
+}

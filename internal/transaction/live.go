@@ -1,0 +1,247 @@
+package transaction
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"dataplane/internal/config"
+	"dataplane/internal/reload"
+)
+
+// Live is the live haproxy.cfg and its published document: what reads
+// see. It notices edits made to the file behind the server's back, and
+// counts publications (Generation) so that staged changes can tell whether
+// the document they were based on is still the live one. Only the
+// Pipeline publishes.
+type Live struct {
+	path string
+	log  *slog.Logger
+
+	// mu serializes refreshes and publications, so a refresh never takes
+	// our own write for an external edit.
+	mu    sync.Mutex
+	state atomic.Pointer[liveState]
+	// gen counts publications of a different document (commits,
+	// rollbacks, external edits).
+	gen atomic.Uint64
+	// issued is the highest version ever published: new versions always
+	// go above it, so none is reused after a rollback.
+	issued atomic.Int64
+}
+
+type liveState struct {
+	doc   *config.Document
+	stamp fileStamp
+}
+
+// fileStamp identifies the bytes of the file on disk cheaply (stat) and
+// exactly (hash).
+type fileStamp struct {
+	size  int64
+	mtime time.Time
+	ino   uint64
+	sum   [32]byte
+}
+
+// OpenLive loads the live file, after removing temporary files a crash
+// left beside it.
+func OpenLive(path string, log *slog.Logger) (*Live, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &Live{path: path, log: log}
+	removed, err := reload.CleanStale(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range removed {
+		log.Warn("removed a temporary file left by an interrupted commit", "file", f)
+	}
+	st, err := l.readFile()
+	if err != nil {
+		return nil, err
+	}
+	l.state.Store(st)
+	l.gen.Store(1)
+	l.issued.Store(st.doc.Version())
+	go warm(st.doc)
+	return l, nil
+}
+
+// warm builds the typed views of a freshly loaded document in the
+// background, so the first GET of 10,000 backends finds them ready.
+func warm(d *config.Document) {
+	d.Frontends()
+	d.Backends()
+	d.DefaultsSections()
+}
+
+// Path is the live file's path.
+func (l *Live) Path() string { return l.path }
+
+// Doc returns the live document. A file changed behind the server's back
+// is noticed here (stat, then hash), re-read, and its version moved on
+// past every version issued, so that writers holding an older one get 409.
+func (l *Live) Doc() (*config.Document, error) {
+	if err := l.refresh(); err != nil {
+		return nil, err
+	}
+	return l.state.Load().doc, nil
+}
+
+// Version is the live version.
+func (l *Live) Version() (int64, error) {
+	d, err := l.Doc()
+	if err != nil {
+		return 0, err
+	}
+	return d.Version(), nil
+}
+
+// Generation counts the publications of a different document since start.
+func (l *Live) Generation() uint64 { return l.gen.Load() }
+
+// sum is the hash of the live file's bytes.
+func (l *Live) sum() [32]byte { return l.state.Load().stamp.sum }
+
+// NextVersion is the version the next commit gets.
+func (l *Live) NextVersion() int64 {
+	return max(l.state.Load().doc.Version(), l.issued.Load()) + 1
+}
+
+// MaxIssued is the highest version ever published.
+func (l *Live) MaxIssued() int64 { return l.issued.Load() }
+
+// raiseIssued raises the highest version issued to v (a version a previous
+// run issued, read back at start).
+func (l *Live) raiseIssued(v int64) {
+	for {
+		cur := l.issued.Load()
+		if v <= cur || l.issued.CompareAndSwap(cur, v) {
+			return
+		}
+	}
+}
+
+func (l *Live) readFile() (*liveState, error) {
+	f, err := os.Open(l.path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", l.path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", l.path, err)
+	}
+	data := make([]byte, fi.Size())
+	if _, err := readFull(f, data); err != nil {
+		return nil, fmt.Errorf("read %s: %w", l.path, err)
+	}
+	doc, err := config.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", l.path, err)
+	}
+	return &liveState{doc: doc, stamp: stampOf(fi, data)}, nil
+}
+
+func readFull(f *os.File, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := f.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func stampOf(fi os.FileInfo, data []byte) fileStamp {
+	st := fileStamp{size: fi.Size(), mtime: fi.ModTime(), sum: sha256.Sum256(data)}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st
+}
+
+func (l *Live) refresh() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cur := l.state.Load()
+	fi, err := os.Stat(l.path)
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", l.path, err)
+	}
+	if sameStat(cur.stamp, fi) {
+		return nil
+	}
+	next, err := l.readFile()
+	if err != nil {
+		return err
+	}
+	if next.stamp.sum == cur.stamp.sum {
+		// Same bytes (touched, or rewritten identically): keep the
+		// published document, note the new stat.
+		l.state.Store(&liveState{doc: cur.doc, stamp: next.stamp})
+		return nil
+	}
+	if v := max(cur.doc.Version(), l.issued.Load()) + 1; next.doc.Version() < v {
+		next.doc = next.doc.WithVersion(v)
+	}
+	l.raiseIssued(next.doc.Version())
+	l.log.Warn("configuration file changed outside the API; reloaded it",
+		"file", l.path, "version", next.doc.Version())
+	l.state.Store(next)
+	l.gen.Add(1)
+	go warm(next.doc)
+	return nil
+}
+
+func sameStat(st fileStamp, fi os.FileInfo) bool {
+	if st.size != fi.Size() || !st.mtime.Equal(fi.ModTime()) {
+		return false
+	}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok && sys.Ino != st.ino {
+		return false
+	}
+	return true
+}
+
+// promote renames the staged file tmp over the live one and publishes
+// doc, as one step for readers.
+func (l *Live) promote(tmp string, doc *config.Document, data []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := reload.Promote(tmp, l.path); err != nil {
+		return err
+	}
+	return l.publishLocked(doc, data)
+}
+
+// write replaces the live file with data (already validated) and
+// publishes doc, as one step for readers.
+func (l *Live) write(doc *config.Document, data []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := reload.WriteFileAtomic(l.path, data); err != nil {
+		return err
+	}
+	return l.publishLocked(doc, data)
+}
+
+func (l *Live) publishLocked(doc *config.Document, data []byte) error {
+	fi, err := os.Stat(l.path)
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", l.path, err)
+	}
+	l.state.Store(&liveState{doc: doc, stamp: stampOf(fi, data)})
+	l.raiseIssued(doc.Version())
+	l.gen.Add(1)
+	return nil
+}

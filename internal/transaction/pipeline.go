@@ -1,0 +1,539 @@
+// Package transaction owns the live haproxy.cfg (Live), the one serialized
+// path every change takes to it (Pipeline: render, `haproxy -c`, atomic
+// replace, backup, apply through the runtime socket or a reload, roll
+// back), and the staged documents of explicit transactions (Manager),
+// which commit through that path.
+package transaction
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"dataplane/internal/config"
+	"dataplane/internal/fault"
+	"dataplane/internal/reload"
+)
+
+// ErrVersionMismatch is returned when the version a change is based on is
+// not the current one.
+var ErrVersionMismatch = fault.Sentinel(fault.Conflict, "version mismatch")
+
+// VersionError says which versions disagreed.
+type VersionError struct {
+	Current, Given int64
+}
+
+func (e *VersionError) Error() string {
+	if e.Current == e.Given {
+		return fmt.Sprintf("the configuration changed since version %d was read (a failed reload put it back)", e.Given)
+	}
+	return fmt.Sprintf("version in configuration file is %d, given version is %d", e.Current, e.Given)
+}
+
+func (e *VersionError) Unwrap() error { return ErrVersionMismatch }
+
+// Options configures a Pipeline.
+type Options struct {
+	ConfigFile string
+	Checker    *reload.Checker
+	Logger     *slog.Logger
+	// BackupsNumber > 0 keeps that many pre-commit copies of the file as
+	// <BackupsDir>/<name>.<version>.
+	BackupsNumber int
+	BackupsDir    string // default: the config file's directory
+	// RejectedDir keeps configurations that failed to come up after a
+	// reload and were rolled back ("" = not kept).
+	RejectedDir string
+	// StateFile remembers the highest version issued and the configuration
+	// HAProxy was last seen to run, across restarts ("" = memory only).
+	StateFile string
+}
+
+// CommitOptions says how a change is applied.
+type CommitOptions struct {
+	SkipReload  bool // write the file only
+	ForceReload bool // wait for the reload and report its outcome
+	// KeepVersion keeps the new document's own `# _version` (raw POST with
+	// skip_version) instead of setting the current version + 1.
+	KeepVersion bool
+}
+
+// Base is what a change is based on.
+type Base struct {
+	// Version is the live version the client read.
+	Version int64
+	// AnyVersion skips the version check (raw POST with skip_version).
+	AnyVersion bool
+	// Generation, when not 0, is the live generation the change was
+	// staged on (a transaction): a publication since makes it stale even
+	// when the version is the same again (a rollback).
+	Generation uint64
+}
+
+// EditFunc changes a document; returning its input unchanged means the
+// change is a no-op.
+type EditFunc func(*config.Document) (*config.Document, error)
+
+// Applier applies a committed document through HAProxy's runtime socket
+// when it can.
+type Applier interface {
+	// Apply makes HAProxy run next instead of running. It returns false
+	// when next needs a reload, and an error when a runtime command failed.
+	Apply(ctx context.Context, running, next *config.Document) (bool, error)
+}
+
+// Pipeline is the one path every change takes to the live file and to
+// HAProxy, serialized.
+type Pipeline struct {
+	opts Options
+	log  *slog.Logger
+	live *Live
+
+	// mu serializes commits, reloads and runtime applies, so the file,
+	// the published document and what HAProxy runs move together.
+	mu sync.Mutex
+	// running is the document HAProxy runs (the last one applied with
+	// success).
+	running *config.Document
+	// checked is the last document that passed `haproxy -c` as a whole.
+	checked *config.Document
+	// appliedSum is the hash of the file HAProxy was last seen to run (nil:
+	// unknown); dirty says HAProxy may differ from running (a runtime plan
+	// failed half-way, or a reload could not be verified): the next change
+	// reloads instead of going through the runtime path.
+	appliedSum *[32]byte
+	dirty      bool
+
+	sched        *reload.Scheduler
+	strat        reload.Strategy
+	applier      Applier
+	beforeReload func(ctx context.Context, running, next *config.Document) error
+	afterReload  func()
+	commitObs    atomic.Pointer[func(outcome string)]
+}
+
+// Open loads the live file and builds the pipeline in front of it,
+// assuming HAProxy runs what the file holds unless the state file says
+// otherwise.
+func Open(opts Options) (*Pipeline, error) {
+	live, err := OpenLive(opts.ConfigFile, opts.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return NewPipeline(live, opts), nil
+}
+
+// NewPipeline builds the pipeline in front of live.
+func NewPipeline(live *Live, opts Options) *Pipeline {
+	p := &Pipeline{opts: opts, log: opts.Logger, live: live}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.opts.BackupsDir == "" {
+		p.opts.BackupsDir = dirOf(live.Path())
+	}
+	doc := live.state.Load().doc
+	p.running = doc
+	saved := p.loadApplied()
+	live.raiseIssued(saved.MaxIssued)
+	switch cur := live.sum(); {
+	case saved.Applied == "":
+		// First start with this state file: assume HAProxy runs the file.
+		p.markApplied()
+	case saved.Applied != hex.EncodeToString(cur[:]):
+		// The file changed after HAProxy last applied it (a crash between
+		// the write and the reload, or skip_reload): HAProxy may run
+		// something else. The next change reloads; NeedsReload tells the
+		// caller to reload at once.
+		p.dirty = true
+		p.log.Warn("HAProxy may not run the current configuration file (it changed after the last apply); a reload is due", "file", live.Path())
+	default:
+		p.appliedSum = &cur
+	}
+	return p
+}
+
+// Live is the live file and document.
+func (p *Pipeline) Live() *Live { return p.live }
+
+// ConfigFile is the path of the live file.
+func (p *Pipeline) ConfigFile() string { return p.live.Path() }
+
+// NeedsReload reports whether HAProxy may not run the live file.
+func (p *Pipeline) NeedsReload() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dirty
+}
+
+// SetReloader connects the reload scheduler and the strategy it runs. The
+// scheduler's RunFunc must be p.PerformReload.
+func (p *Pipeline) SetReloader(sched *reload.Scheduler, strat reload.Strategy) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sched, p.strat = sched, strat
+}
+
+// SetApplier enables the runtime path for commits.
+func (p *Pipeline) SetApplier(a Applier) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.applier = a
+}
+
+// SetAfterReload sets a function run after each successful reload (used to
+// follow a stats socket the new configuration moved).
+func (p *Pipeline) SetAfterReload(f func()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.afterReload = f
+}
+
+// SetBeforeReload sets a function run just before each reload, with what
+// HAProxy runs and what it is about to run (used to save server states).
+// Its errors are logged, not fatal.
+func (p *Pipeline) SetBeforeReload(f func(ctx context.Context, running, next *config.Document) error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.beforeReload = f
+}
+
+// Edit applies edit to the live document and commits the result, all under
+// the commit lock, when base still holds. An edit that returns its input
+// unchanged is a no-op: nothing is written or reloaded (unless
+// ForceReload asks for a reload anyway).
+func (p *Pipeline) Edit(ctx context.Context, base Base, edit EditFunc, opts CommitOptions) (Result, error) {
+	res, err := p.editLocked(ctx, base, edit, opts)
+	if err != nil {
+		return res, err
+	}
+	return p.finish(ctx, res, opts)
+}
+
+// Replace makes next the live document when baseVersion is current (any
+// version when skipVersion).
+func (p *Pipeline) Replace(ctx context.Context, baseVersion int64, skipVersion bool, next *config.Document, opts CommitOptions) (Result, error) {
+	return p.Edit(ctx, Base{Version: baseVersion, AnyVersion: skipVersion}, func(live *config.Document) (*config.Document, error) {
+		// The same bytes (but for the version line, unless the caller
+		// wants its own version kept) are no change.
+		if (!opts.KeepVersion || next.Version() == live.Version()) &&
+			sameBytes(next.WithVersion(live.Version()), live) {
+			return live, nil
+		}
+		return next, nil
+	}, opts)
+}
+
+func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opts CommitOptions) (Result, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.live.refresh(); err != nil {
+		return Result{}, err
+	}
+	live := p.live.state.Load().doc
+	if !base.AnyVersion && base.Version != live.Version() ||
+		base.Generation != 0 && base.Generation != p.live.Generation() {
+		return Result{}, &VersionError{Current: live.Version(), Given: base.Version}
+	}
+	next, err := edit(live)
+	if err != nil {
+		return Result{}, err
+	}
+	if next == live {
+		res := Result{Outcome: Unchanged, Doc: live, Version: live.Version()}
+		if opts.ForceReload && p.sched != nil {
+			res.Outcome, res.ReloadID = ReloadScheduled, p.sched.RequestNow()
+		}
+		return res, nil
+	}
+	return p.commitLocked(ctx, live, next, opts)
+}
+
+// commitLocked writes next over the live file through the validated path
+// and applies it. p.mu must be held.
+func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document, opts CommitOptions) (_ Result, err error) {
+	defer p.observeCommit(&err)
+	// Versions only go up, even past one a rollback left behind; a body's
+	// own version (skip_version) is kept only when it is new.
+	v := p.live.NextVersion()
+	if !opts.KeepVersion || next.Version() < v {
+		next = next.WithVersion(v)
+	}
+	data := next.Render()
+	path := p.live.Path()
+	tmp, err := reload.StageFile(path, data)
+	if err != nil {
+		return Result{}, err
+	}
+	check, err := p.opts.Checker.Check(ctx, tmp, path)
+	if err != nil {
+		os.Remove(tmp)
+		return Result{}, fmt.Errorf("commit version %d: %w", next.Version(), err)
+	}
+	if err := p.backup(live); err != nil {
+		os.Remove(tmp)
+		return Result{}, err
+	}
+	if err := p.live.promote(tmp, next, data); err != nil {
+		return Result{}, err
+	}
+	p.checked = next
+	res := Result{Outcome: Written, Doc: next, Version: next.Version(), Warnings: check.Warnings}
+	if opts.SkipReload || p.sched == nil {
+		return res, nil
+	}
+	// Runtime first: when nothing is waiting for a reload and every
+	// difference between what HAProxy runs and the new file can be applied
+	// through the socket, no reload at all. A failed runtime command falls
+	// back to a reload, which makes HAProxy match the file.
+	if p.applier != nil && !p.sched.Pending() && !p.dirty && p.running != nil {
+		ok, err := p.applier.Apply(ctx, p.running, next)
+		switch {
+		case err != nil:
+			// Some commands may have been applied: HAProxy is in between
+			// until the reload below puts it right.
+			p.dirty = true
+			p.log.Warn("runtime apply failed; reloading instead", "version", next.Version(), "error", err)
+		case ok:
+			p.running = next
+			p.markApplied()
+			res.Outcome = AppliedLive
+			return res, nil
+		}
+	}
+	res.Outcome = ReloadScheduled
+	if opts.ForceReload {
+		res.ReloadID = p.sched.RequestNow()
+	} else {
+		res.ReloadID = p.sched.Request()
+	}
+	return res, nil
+}
+
+// finish waits for the reload when the caller asked for it.
+func (p *Pipeline) finish(ctx context.Context, res Result, opts CommitOptions) (Result, error) {
+	if !opts.ForceReload || res.ReloadID == "" {
+		return res, nil
+	}
+	rec, err := p.sched.Wait(ctx, res.ReloadID)
+	if err != nil {
+		return res, err
+	}
+	if rec.Status != reload.StatusSucceeded {
+		res.Outcome = RolledBack
+		return res, fmt.Errorf("reload %s failed: %s: %w", rec.ID, rec.Response, reload.ErrReloadFailed)
+	}
+	res.Outcome = Reloaded
+	// A failed reload may have rolled the document back; report what is
+	// live now.
+	if d, err := p.live.Doc(); err == nil {
+		res.Doc, res.Version = d, d.Version()
+	}
+	return res, nil
+}
+
+// ErrNoReloader is returned for a reload when no strategy is configured.
+var ErrNoReloader = fault.Sentinel(fault.Unavailable, "no reload strategy configured")
+
+// Reload asks for a reload of the live configuration (POST /reloads).
+func (p *Pipeline) Reload(ctx context.Context, wait bool) (reload.Record, error) {
+	if p.sched == nil {
+		return reload.Record{}, ErrNoReloader
+	}
+	if !wait {
+		id := p.sched.Request()
+		return p.sched.Get(id)
+	}
+	id := p.sched.RequestNow()
+	rec, err := p.sched.Wait(ctx, id)
+	if err != nil {
+		return rec, err
+	}
+	if rec.Status != reload.StatusSucceeded {
+		return rec, fmt.Errorf("reload %s failed: %s: %w", rec.ID, rec.Response, reload.ErrReloadFailed)
+	}
+	return rec, nil
+}
+
+// PerformReload is the scheduler's RunFunc: it validates the live file,
+// reloads HAProxy, and on failure puts the last configuration that ran back
+// in place (file, document and version), so HAProxy and the file agree.
+func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.live.refresh(); err != nil {
+		return "", err
+	}
+	cur := p.live.state.Load().doc
+	// The file may have been edited by hand since the last commit: never
+	// reload a file HAProxy would refuse. A document this pipeline
+	// committed was checked already.
+	if cur != p.checked {
+		if _, err := p.opts.Checker.Check(ctx, p.live.Path(), p.live.Path()); err != nil {
+			return "", p.rollbackLocked(cur, fmt.Errorf("reload: %w", err))
+		}
+		p.checked = cur
+	}
+	if p.beforeReload != nil {
+		if err := p.beforeReload(ctx, p.running, cur); err != nil {
+			p.log.Warn("preparing the reload", "error", err)
+		}
+	}
+	out, err := p.strat.Reload(ctx)
+	switch {
+	case errors.Is(err, reload.ErrNotVerified):
+		// HAProxy may well run the new file: putting the old one back
+		// would make them disagree. Keep the file; the next change
+		// reloads again.
+		p.dirty = true
+		p.running = cur
+		return out, fmt.Errorf("%w; the configuration file was kept (HAProxy may run it)", err)
+	case err != nil:
+		return out, p.rollbackLocked(cur, err)
+	}
+	p.running = cur
+	p.markApplied()
+	if p.afterReload != nil {
+		p.afterReload()
+	}
+	return out, nil
+}
+
+// rollbackLocked restores the document HAProxy still runs after a failed
+// reload, and returns cause with what was done. Transactions staged on
+// the rolled back document see the publication (Live.Generation) and
+// become outdated.
+func (p *Pipeline) rollbackLocked(failed *config.Document, cause error) error {
+	good := p.running
+	if good == failed || good == nil {
+		return cause
+	}
+	kept := p.keepRejected(failed)
+	if err := p.live.write(good, good.Render()); err != nil {
+		return fmt.Errorf("%w; and restoring version %d failed: %v", cause, good.Version(), err)
+	}
+	p.checked = good
+	p.log.Warn("reload failed; restored the last configuration that ran",
+		"failed_version", failed.Version(), "restored_version", good.Version())
+	msg := fmt.Sprintf("restored version %d, which HAProxy still runs", good.Version())
+	if kept != "" {
+		msg += "; the rejected file is kept as " + kept
+	}
+	return fmt.Errorf("%w; %s", cause, msg)
+}
+
+// Validate runs `haproxy -c` on data without writing the live file (raw
+// POST with only_validate). The check runs on a temporary file beside the
+// live one, so relative paths resolve as they would for the real file.
+func (p *Pipeline) Validate(ctx context.Context, data []byte) (reload.CheckResult, error) {
+	tmp, err := reload.StageFile(p.live.Path(), data)
+	if err != nil {
+		return reload.CheckResult{}, err
+	}
+	defer os.Remove(tmp)
+	return p.opts.Checker.Check(ctx, tmp, p.live.Path())
+}
+
+// --- what HAProxy runs, across restarts ---------------------------------
+
+// appliedState is what the pipeline remembers across restarts in
+// transaction_dir: the highest version it ever published (versions are
+// never reused, even after a rollback puts an older one back, so a client
+// holding a version that was rolled back cannot match a later, different
+// configuration) and the hash of the configuration HAProxy was last seen
+// to run (so a restart after a crash between writing the file and applying
+// it knows HAProxy may run something else).
+type appliedState struct {
+	MaxIssued int64  `json:"max_issued_version"`
+	Applied   string `json:"applied_sha256,omitempty"`
+}
+
+func (p *Pipeline) loadApplied() appliedState {
+	var st appliedState
+	if p.opts.StateFile == "" {
+		return st
+	}
+	b, err := os.ReadFile(p.opts.StateFile)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			p.log.Warn("cannot read the applied-state file", "file", p.opts.StateFile, "error", err)
+		}
+		return st
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		p.log.Warn("applied-state file unreadable; starting a new one", "file", p.opts.StateFile, "error", err)
+		return appliedState{}
+	}
+	return st
+}
+
+// saveApplied records the state; it is a small file written atomically
+// without fsync (losing it costs one extra reload, never a wrong answer).
+func (p *Pipeline) saveApplied() {
+	if p.opts.StateFile == "" {
+		return
+	}
+	st := appliedState{MaxIssued: p.live.MaxIssued()}
+	if p.appliedSum != nil {
+		st.Applied = hex.EncodeToString(p.appliedSum[:])
+	}
+	b, _ := json.Marshal(st)
+	if err := writeFileNoSync(p.opts.StateFile, b); err != nil {
+		p.log.Warn("cannot save the applied-state file", "file", p.opts.StateFile, "error", err)
+	}
+}
+
+// markApplied notes that HAProxy runs the live document (p.mu held).
+func (p *Pipeline) markApplied() {
+	sum := p.live.sum()
+	p.appliedSum = &sum
+	p.dirty = false
+	p.saveApplied()
+}
+
+// --- the commit observer (metrics) ----------------------------------------
+
+// Outcomes of a commit, as passed to the commit observer.
+const (
+	CommitOK      = "ok"      // written, and handed to the runtime or reload path
+	CommitInvalid = "invalid" // refused by `haproxy -c`
+	CommitError   = "error"   // any other failure
+)
+
+// SetCommitObserver makes the pipeline call f after each commit through
+// the validated path (configuration writes, raw POSTs, transaction
+// commits) with CommitOK, CommitInvalid or CommitError. No-op changes and
+// version conflicts never reach that path and are not reported. f runs
+// with the commit lock held, so it must be quick (a counter). A nil f
+// removes it.
+func (p *Pipeline) SetCommitObserver(f func(outcome string)) {
+	if f == nil {
+		p.commitObs.Store(nil)
+		return
+	}
+	p.commitObs.Store(&f)
+}
+
+// observeCommit reports the outcome of the commit that ends with *err.
+func (p *Pipeline) observeCommit(err *error) {
+	f := p.commitObs.Load()
+	if f == nil {
+		return
+	}
+	outcome := CommitOK
+	switch {
+	case *err == nil:
+	case errors.Is(*err, reload.ErrValidation):
+		outcome = CommitInvalid
+	default:
+		outcome = CommitError
+	}
+	(*f)(outcome)
+}

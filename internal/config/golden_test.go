@@ -21,11 +21,12 @@ import (
 // blocks, ${ENV} references, a 60 KB line). They pin two promises of the
 // document model: every file renders back byte for byte, and an API edit
 // changes only the lines it is about. The expected effect of each edit is a
-// diff in testdata/golden/edits/<case>.diff: those files are the spec.
-// Regenerate them with `go test ./internal/config -run TestGoldenEdits
-// -update` and review every hunk by hand before committing.
+// diff in the edit case files of testdata/cases (see cases_test.go): those
+// files are the spec. Regenerate their diffs with `go test ./internal/config
+// -run TestEditCases -update` and review every hunk by hand before
+// committing.
 
-var updateGolden = flag.Bool("update", false, "rewrite testdata/golden/edits/*.diff from the current output")
+var updateGolden = flag.Bool("update", false, "rewrite the want.diff of testdata/cases/*.txtar from the current output")
 
 const goldenDir = "testdata/golden"
 
@@ -46,6 +47,7 @@ var goldenChecked = map[string][]string{
 	"11-listen-only.cfg":   nil,
 	"13-gui-generated.cfg": nil,
 	"14-lossy-lines.cfg":   nil,
+	"15-acls.cfg":          nil,
 }
 
 func goldenFiles(t *testing.T) []string {
@@ -294,469 +296,21 @@ func goldenHAProxyCheck(t *testing.T, bin, file string, env []string) {
 	}
 }
 
-// goldenEditCase is one API edit applied to one golden file.
-type goldenEditCase struct {
-	name string
-	file string
-	edit func(d *Document) (*Document, error)
-	// wantErr: the edit must fail with this error and change nothing.
-	wantErr error
-	// same: the edit must return the document itself (nothing to do).
-	same bool
-	// check, when set, verifies the edited document through the typed views.
-	check func(t *testing.T, d *Document)
-}
-
-func goldenEditCases() []goldenEditCase {
-	return []goldenEditCase{
-		{
-			name: "server-weight", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditServer(d, "be_web", "web1", func(s *Server) { s.Weight = i64(80) })
-			},
-			check: func(t *testing.T, d *Document) {
-				s, _ := d.Server("be_web", "web1")
-				if s.Weight == nil || *s.Weight != 80 || s.Cookie != "web1" || s.Check != "enabled" {
-					t.Errorf("web1 after the edit: %+v", s)
-				}
-			},
-		},
-		{
-			name: "server-disable-check-unknown-params", file: "07-haproxy3-params.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditServer(d, "be_app", "app1", func(s *Server) { s.Check = "disabled" })
-			},
-		},
-		{
-			name: "server-add", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateServer("be_api", Server{Name: "api3", Address: "10.0.2.23", Port: i64(9000),
-					ServerParams: ServerParams{Check: "enabled", Maxconn: i64(200)}})
-			},
-		},
-		{
-			name: "server-add-tabs", file: "02-debian-tabs.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateServer("servers", Server{Name: "srv3", Address: "192.168.10.13", Port: i64(8000),
-					ServerParams: ServerParams{Check: "enabled"}})
-			},
-		},
-		{
-			name: "server-delete", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) { return d.DeleteServer("be_web", "web2") },
-		},
-		{
-			name: "server-add-mixed-indent", file: "10-mixed-indent.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateServer("be_pay", Server{Name: "pay4", Address: "10.10.0.4", Port: i64(443),
-					ServerParams: ServerParams{Check: "enabled", Weight: i64(5)}})
-			},
-		},
-		{
-			name: "server-weight-latin1-comment", file: "10-mixed-indent.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditServer(d, "be_pay", "pay2", func(s *Server) { s.Weight = i64(20) })
-			},
-		},
-		{
-			name: "bind-add", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateBind("fe_main", Bind{Address: "", Port: i64(8443), BindParams: BindParams{Maxconn: i64(500)}})
-			},
-			check: func(t *testing.T, d *Document) {
-				if _, err := d.Bind("fe_main", ":8443"); err != nil {
-					t.Errorf("the new bind is not named after its address: %v", err)
-				}
-			},
-		},
-		{
-			name: "bind-replace-port", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBind(d, "fe_main", "local_http", func(b *Bind) { b.Port = i64(8081) })
-			},
-		},
-		{
-			name: "bind-delete", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) { return d.DeleteBind("fe_main", ":80") },
-		},
-		{
-			name: "bind-maxconn-unknown-params", file: "07-haproxy3-params.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBind(d, "fe_https", "quic4@:443", func(b *Bind) { b.Maxconn = i64(1000) })
-			},
-		},
-		{
-			// Two certificates on one bind (SNI picks one) is the common
-			// case for a shop with several domains: both must stay.
-			name: "bind-maxconn-two-crt", file: "12-ssl-offload.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBind(d, "fe_tls", ":443", func(b *Bind) { b.Maxconn = i64(5000) })
-			},
-		},
-		{
-			name: "backend-create", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateBackend(Backend{Name: "be_reports", BackendOptions: BackendOptions{
-					Balance: &Balance{Algorithm: "leastconn"}, ServerTimeout: i64(120000)}})
-			},
-		},
-		{
-			// The comment that introduces `listen stats` stays above it.
-			name: "backend-create-before-commented-section", file: "12-ssl-offload.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateBackend(Backend{Name: "be_admin", ProxyCommon: ProxyCommon{Mode: "http"},
-					BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "roundrobin"}}})
-			},
-		},
-		{
-			name: "backend-create-tabs", file: "02-debian-tabs.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateBackend(Backend{Name: "static", BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "source"}}})
-			},
-		},
-		{
-			name: "frontend-create-first", file: "11-listen-only.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateFrontend(Frontend{Name: "fe_amqp", ProxyCommon: ProxyCommon{Mode: "tcp"},
-					FrontendOptions: FrontendOptions{DefaultBackend: "be_rabbit", Maxconn: i64(1000)}})
-			},
-		},
-		{
-			name: "backend-delete", file: "11-listen-only.cfg",
-			edit: func(d *Document) (*Document, error) { return d.DeleteBackend("be_rabbit") },
-		},
-		{
-			name: "backend-put", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_web", func(b *Backend) {
-					b.Balance = &Balance{Algorithm: "leastconn"}
-					b.ConnectTimeout = i64(3000)
-					b.AdvCheck, b.HttpchkParams = "", nil
-				})
-			},
-		},
-		{
-			name: "backend-set-from", file: "05-named-defaults.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_legacy", func(b *Backend) { b.From = "http_base" })
-			},
-		},
-		{
-			name: "frontend-put-maxconn-twice", file: "10-mixed-indent.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditFrontend(d, "fe_pay", func(f *Frontend) { f.Maxconn = i64(4000) })
-			},
-		},
-		{
-			name: "defaults-timeout-same-value", file: "01-edge-proxy.cfg", same: true,
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) { m.ClientTimeout = i64(30000) })
-			},
-		},
-		{
-			name: "defaults-timeout-new-value", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) { m.ClientTimeout = i64(45000) })
-			},
-		},
-		{
-			name: "defaults-unnamed-put", file: "05-named-defaults.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) {
-					m.ServerTimeout = i64(180000)
-					m.Redispatch = &Redispatch{Enabled: "enabled"}
-				})
-			},
-			check: func(t *testing.T, d *Document) {
-				m, err := d.Defaults("unnamed_defaults_1")
-				if err != nil || m.ServerTimeout == nil || *m.ServerTimeout != 180000 {
-					t.Errorf("unnamed_defaults_1 after the edit: %+v, %v", m, err)
-				}
-			},
-		},
-		{
-			name: "defaults-create-named", file: "05-named-defaults.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateDefaults(Defaults{Name: "grpc_base", ProxyCommon: ProxyCommon{Mode: "http"},
-					FrontendOptions: FrontendOptions{ClientTimeout: i64(3600000)},
-					BackendOptions:  BackendOptions{ConnectTimeout: i64(2000), ServerTimeout: i64(3600000)}})
-			},
-		},
-		{
-			name: "defaults-delete-implicitly-used", file: "05-named-defaults.cfg", wantErr: ErrInUse,
-			edit: func(d *Document) (*Document, error) { return d.DeleteDefaults("unnamed_defaults_1") },
-		},
-		{
-			name: "defaults-delete-used-by-from", file: "05-named-defaults.cfg", wantErr: ErrInUse,
-			edit: func(d *Document) (*Document, error) { return d.DeleteDefaults("tcp_base") },
-		},
-		{
-			name: "defaults-delete-implicitly-used-only", file: "01-edge-proxy.cfg", wantErr: ErrInUse,
-			edit: func(d *Document) (*Document, error) { return d.DeleteDefaults("unnamed_defaults_1") },
-		},
-		{
-			name: "crlf-server-weight", file: "03-windows-crlf.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditServer(d, "be_jenkins", "jenkins1", func(s *Server) { s.Weight = i64(20) })
-			},
-		},
-		{
-			name: "crlf-server-add", file: "03-windows-crlf.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateServer("be_jenkins", Server{Name: "jenkins3", Address: "10.20.0.13", Port: i64(8080),
-					ServerParams: ServerParams{Check: "enabled", Weight: i64(5)}})
-			},
-		},
-		{
-			name: "crlf-backend-create", file: "03-windows-crlf.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateBackend(Backend{Name: "be_cache", BackendOptions: BackendOptions{
-					Balance: &Balance{Algorithm: "uri", URIWhole: true}, HashType: &HashType{Method: "consistent"}}})
-			},
-		},
-		{
-			name: "crlf-backend-put", file: "03-windows-crlf.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_jenkins", func(b *Backend) {
-					b.Balance = &Balance{Algorithm: "leastconn"}
-					b.ServerTimeout = i64(300000)
-				})
-			},
-		},
-		{
-			name: "no-final-newline-server-add", file: "04-no-final-newline.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateServer("be_redis", Server{Name: "redis2", Address: "127.0.0.1", Port: i64(6380),
-					ServerParams: ServerParams{Check: "enabled", Backup: "enabled"}})
-			},
-		},
-		{
-			name: "no-final-newline-server-replace", file: "04-no-final-newline.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditServer(d, "be_redis", "redis1", func(s *Server) { s.Inter = i64(2000) })
-			},
-		},
-		{
-			name: "no-final-newline-backend-create", file: "04-no-final-newline.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateBackend(Backend{Name: "be_memcached", ProxyCommon: ProxyCommon{Mode: "tcp"}})
-			},
-		},
-		{
-			name: "version-bump", file: "01-edge-proxy.cfg",
-			edit: func(d *Document) (*Document, error) { return d.WithVersion(13), nil },
-			check: func(t *testing.T, d *Document) {
-				if d.Version() != 13 {
-					t.Errorf("Version() = %d, want 13", d.Version())
-				}
-			},
-		},
-		{
-			name: "version-insert", file: "02-debian-tabs.cfg",
-			edit: func(d *Document) (*Document, error) { return d.WithVersion(2), nil },
-		},
-		{
-			name: "version-insert-crlf", file: "03-windows-crlf.cfg",
-			edit: func(d *Document) (*Document, error) { return d.WithVersion(2), nil },
-		},
-		{
-			name: "version-insert-no-final-newline", file: "04-no-final-newline.cfg",
-			edit: func(d *Document) (*Document, error) { return d.WithVersion(7), nil },
-		},
-		{
-			// `weight ${APP2_WEIGHT}` is not a number the model can hold:
-			// an edit of another param must leave it as written.
-			name: "server-disable-check-env-weight", file: "08-conditionals-env.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditServer(d, "be_app", "app2", func(s *Server) { s.Check = "disabled" })
-			},
-		},
-		{
-			// A server added without a condition must not land inside the
-			// `.if defined(CANARY_ADDR)` block: it would exist only when
-			// the canary does.
-			name: "conditional-server-add", file: "08-conditionals-env.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateServer("be_app", Server{Name: "app3", Address: "10.7.0.13", Port: i64(8080),
-					ServerParams: ServerParams{Check: "enabled"}})
-			},
-		},
-		{
-			// The `.if` that opens the next (conditional) section is the
-			// last keyword line of be_app: a new line must not go after it.
-			name: "conditional-backend-put-new-line", file: "08-conditionals-env.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_app", func(b *Backend) { b.ConnectTimeout = i64(2000) })
-			},
-		},
-		{
-			// A new backend must not land between `.if streq(...)` and the
-			// `listen stats` it guards.
-			name: "conditional-backend-create", file: "08-conditionals-env.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateBackend(Backend{Name: "be_new", BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "roundrobin"}}})
-			},
-		},
-		{
-			name: "gui-server-weight", file: "13-gui-generated.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditServer(d, "pool_postgres", "pg_primary", func(s *Server) { s.Weight = i64(20) })
-			},
-		},
-		{
-			// Generators write `name` even when it repeats the address:
-			// the param must stay, the bind keeps its name.
-			name: "gui-bind-named-after-address-maxconn", file: "13-gui-generated.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBind(d, "web_plain", "192.0.2.10:80", func(b *Bind) { b.Maxconn = i64(1000) })
-			},
-		},
-		{
-			name: "gui-backend-create", file: "13-gui-generated.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return d.CreateBackend(Backend{Name: "pool_redis", ProxyCommon: ProxyCommon{Mode: "tcp"},
-					BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "first"}}})
-			},
-		},
-		{
-			name: "gui-frontend-delete", file: "13-gui-generated.cfg",
-			edit: func(d *Document) (*Document, error) { return d.DeleteFrontend("db_in") },
-		},
-		{
-			// One default-server line is edited in place: the params the
-			// model does not hold (pool-max-conn, check-sni) stay.
-			name: "lossy-default-server-inter", file: "14-lossy-lines.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_app", func(b *Backend) { b.DefaultServer.Inter = i64(3000) })
-			},
-		},
-		{
-			// Several default-server lines each apply to the servers after
-			// them: they cannot be written back as one.
-			name: "lossy-default-server-several-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_layered", func(b *Backend) { b.DefaultServer.Inter = i64(3000) })
-			},
-		},
-		{
-			name: "lossy-default-server-several-other-field", file: "14-lossy-lines.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_layered", func(b *Backend) { b.Retries = i64(2) })
-			},
-		},
-		{
-			// maxidle 30m / maxlife 1d are read as seconds and keep their
-			// spelling when another cookie option changes.
-			name: "lossy-cookie-secure-keeps-times", file: "14-lossy-lines.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_app", func(b *Backend) { b.Cookie.Secure = true })
-			},
-			check: func(t *testing.T, d *Document) {
-				b, _ := d.Backend("be_app")
-				if c := b.Cookie; !c.Secure || !eqInt(c.Maxidle, i64(1800)) || !eqInt(c.Maxlife, i64(86400)) {
-					t.Errorf("cookie after the edit: %+v", c)
-				}
-			},
-		},
-		{
-			// maxidle 1500ms is not a whole number of seconds.
-			name: "lossy-cookie-not-whole-seconds-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_layered", func(b *Backend) { b.Cookie.Httponly = true })
-			},
-		},
-		{
-			// `check_post` without a value: the model cannot hold it.
-			name: "lossy-balance-unmodelled-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_layered", func(b *Backend) { b.Balance.URLParam = "user" })
-			},
-		},
-		{
-			name: "lossy-mysql-check-args-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_mysql", func(b *Backend) { b.AdvCheck = "tcp-check" })
-			},
-		},
-		{
-			name: "lossy-conditional-timeout-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) { m.ServerTimeout = i64(6000) })
-			},
-		},
-		{
-			name: "lossy-conditional-other-field", file: "14-lossy-lines.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditDefaults(d, "unnamed_defaults_1", func(m *Defaults) { m.ClientTimeout = i64(60000) })
-			},
-		},
-		{
-			name: "lossy-conditional-global-maxconn-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
-			edit: func(d *Document) (*Document, error) {
-				g, err := d.Global()
-				if err != nil {
-					return nil, err
-				}
-				g.PerformanceOptions.Maxconn = i64(300)
-				return d.ReplaceGlobal(g)
-			},
-		},
-		{
-			name: "lossy-conditional-server-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditServer(d, "be_app", "app3", func(s *Server) { s.Weight = i64(50) })
-			},
-		},
-		{
-			name: "lossy-conditional-server-delete-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
-			edit: func(d *Document) (*Document, error) { return d.DeleteServer("be_app", "app3") },
-		},
-		{
-			name: "lossy-conditional-bind-refused", file: "14-lossy-lines.cfg", wantErr: ErrInvalid,
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBind(d, "fe_main", ":8443", func(b *Bind) { b.Maxconn = i64(100) })
-			},
-		},
-		{
-			// The attr value keeps its quotes; the httpchk version with its
-			// escapes is read and written back whole.
-			name: "ssl-offload-cookie-domain-httpchk-uri", file: "12-ssl-offload.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditBackend(d, "be_shop", func(b *Backend) {
-					b.Cookie.Domain = []CookieValue{{".example.com"}}
-					b.HttpchkParams.URI = "/healthz"
-				})
-			},
-		},
-		{
-			name: "long-line-frontend-put", file: "09-long-line.cfg",
-			edit: func(d *Document) (*Document, error) {
-				return goldenEditFrontend(d, "fe_www", func(f *Frontend) { f.Maxconn = i64(3000) })
-			},
-		},
-	}
-}
-
-func goldenEditServer(d *Document, backend, name string, f func(*Server)) (*Document, error) {
-	s, err := d.Server(backend, name)
-	if err != nil {
-		return nil, err
-	}
-	f(&s)
-	return d.ReplaceServer(backend, name, s)
-}
-
-func goldenEditBind(d *Document, frontend, name string, f func(*Bind)) (*Document, error) {
-	b, err := d.Bind(frontend, name)
-	if err != nil {
-		return nil, err
-	}
-	f(&b)
-	return d.ReplaceBind(frontend, name, b)
-}
-
 // The section edits go through JSON, as the API does: the handler decodes a
 // fresh model, so nothing is shared with the document's cached view.
+// goldenHAProxyRefuses runs `haproxy -c -f file` and expects a refusal
+// whose output holds msg.
+func goldenHAProxyRefuses(t *testing.T, bin, file string, env []string, msg string) {
+	t.Helper()
+	cmd := exec.Command(bin, "-c", "-f", file)
+	cmd.Dir = goldenDir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), msg) {
+		t.Errorf("haproxy -c -f %s: %v, want a refusal with %q\n%s", file, err, msg, out)
+	}
+}
+
 func goldenEditBackend(d *Document, name string, f func(*Backend)) (*Document, error) {
 	m, err := d.Backend(name)
 	if err != nil {
@@ -777,14 +331,17 @@ func goldenEditFrontend(d *Document, name string, f func(*Frontend)) (*Document,
 	return d.ReplaceFrontend(name, m)
 }
 
-func goldenEditDefaults(d *Document, name string, f func(*Defaults)) (*Document, error) {
-	m, err := d.Defaults(name)
+// viaJSON decodes the JSON of v into into (a pointer), as a handler does.
+func viaJSON(t *testing.T, v, into any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	m = goldenViaJSON(m)
-	f(&m)
-	return d.ReplaceDefaults(name, m)
+	if err := json.Unmarshal(b, into); err != nil {
+		t.Fatal(err)
+	}
+	return into
 }
 
 func goldenViaJSON[T any](v T) T {
@@ -797,105 +354,6 @@ func goldenViaJSON[T any](v T) T {
 		panic(err)
 	}
 	return out
-}
-
-// TestGoldenEdits applies each API edit to its golden file and compares the
-// change with testdata/golden/edits/<case>.diff.
-func TestGoldenEdits(t *testing.T) {
-	cases := goldenEditCases()
-	if len(cases) < 20 {
-		t.Fatalf("%d edit cases, want at least 20", len(cases))
-	}
-	var bin string
-	seen := map[string]bool{}
-	for _, c := range cases {
-		if seen[c.name] {
-			t.Fatalf("duplicate case %q", c.name)
-		}
-		seen[c.name] = true
-		t.Run(c.name, func(t *testing.T) {
-			data, d := readGolden(t, c.file)
-			nd, err := c.edit(d)
-			if !bytes.Equal(d.Render(), data) {
-				t.Fatal("the edit modified the original document")
-			}
-			switch {
-			case c.wantErr != nil:
-				if !errors.Is(err, c.wantErr) {
-					t.Fatalf("err = %v, want %v", err, c.wantErr)
-				}
-				if nd != nil {
-					t.Fatalf("a refused edit returned a document")
-				}
-				return
-			case err != nil:
-				t.Fatalf("edit failed: %v", err)
-			case c.same:
-				if nd != d {
-					t.Fatalf("an edit that changes nothing returned a new document:\n%s", goldenDiff(c.file, data, nd.Render()))
-				}
-				return
-			}
-			out := nd.Render()
-			got := goldenDiff(c.file, data, out)
-			path := filepath.Join(goldenDir, "edits", c.name+".diff")
-			if *updateGolden {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it, then review it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("the edit changed other lines than %s says.\n--- got:\n%s\n--- want:\n%s", path, got, want)
-			}
-			// A CRLF file stays CRLF, changed and new lines included.
-			if !bytes.Contains(bytes.ReplaceAll(data, []byte("\r\n"), nil), []byte("\n")) {
-				for i, l := range goldenSplitLines(string(out)) {
-					if !strings.HasSuffix(l, "\r\n") {
-						t.Errorf("line %d of the edited CRLF file does not end with CRLF: %q", i+1, l)
-					}
-				}
-			}
-			// The output must load again, to the same bytes.
-			back, err := Parse(out)
-			if err != nil {
-				t.Fatalf("the edited file does not load: %v", err)
-			}
-			if !bytes.Equal(back.Render(), out) {
-				t.Fatal("the edited file does not render back to the same bytes")
-			}
-			goldenReadAll(t, back)
-			if c.check != nil {
-				c.check(t, back)
-			}
-			// Edits of files HAProxy accepts must keep them acceptable.
-			if env, ok := goldenChecked[c.file]; ok {
-				if bin == "" {
-					bin = goldenHAProxyBinary(t)
-				}
-				tmp := filepath.Join(t.TempDir(), c.file)
-				if err := os.WriteFile(tmp, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				goldenHAProxyCheck(t, bin, tmp, env)
-			}
-		})
-	}
-	if !*updateGolden {
-		// Every expectation file belongs to a case.
-		files, _ := filepath.Glob(filepath.Join(goldenDir, "edits", "*.diff"))
-		for _, f := range files {
-			if !seen[strings.TrimSuffix(filepath.Base(f), ".diff")] {
-				t.Errorf("%s has no case in goldenEditCases", f)
-			}
-		}
-	}
 }
 
 // TestGoldenUnchangedPuts feeds every model read from every golden file back
@@ -936,11 +394,6 @@ func goldenCheckUnchangedPuts(t *testing.T, file string, d *Document) {
 		report("frontend "+f.Name, s, nd, err)
 		nd, err = d.ReplaceFrontend(f.Name, goldenViaJSON(f))
 		report("frontend "+f.Name+" (through JSON)", s, nd, err)
-		binds, _ := d.Binds(f.Name)
-		for _, b := range binds {
-			nd, err := d.ReplaceBind(f.Name, b.Name, goldenViaJSON(b))
-			report(fmt.Sprintf("bind %q of frontend %s", b.Name, f.Name), s, nd, err)
-		}
 	}
 	for _, b := range d.Backends() {
 		s, _ := d.Section(KindBackend, b.Name)
@@ -948,11 +401,6 @@ func goldenCheckUnchangedPuts(t *testing.T, file string, d *Document) {
 		report("backend "+b.Name, s, nd, err)
 		nd, err = d.ReplaceBackend(b.Name, goldenViaJSON(b))
 		report("backend "+b.Name+" (through JSON)", s, nd, err)
-		servers, _ := d.Servers(b.Name)
-		for _, srv := range servers {
-			nd, err := d.ReplaceServer(b.Name, srv.Name, goldenViaJSON(srv))
-			report(fmt.Sprintf("server %q of backend %s", srv.Name, b.Name), s, nd, err)
-		}
 	}
 	for _, m := range d.DefaultsSections() {
 		s, _ := d.Section(KindDefaults, m.Name)
@@ -960,6 +408,37 @@ func goldenCheckUnchangedPuts(t *testing.T, file string, d *Document) {
 		report("defaults "+m.Name, s, nd, err)
 		nd, err = d.ReplaceDefaults(m.Name, goldenViaJSON(m))
 		report("defaults "+m.Name+" (through JSON)", s, nd, err)
+	}
+	// Every item of every declared collection, put back one by one and as
+	// a whole list.
+	for _, c := range Collections() {
+		info := c.Info()
+		for i, sec := range d.Sections() {
+			if !info.HasParent(sec.Kind) || !d.reachable(i) {
+				continue
+			}
+			p := Parent{Kind: sec.Kind, Name: d.APIName(sec)}
+			all, err := c.ListAll(d, p)
+			if err != nil {
+				t.Errorf("%s: list %s of %s: %v", file, info.Path, p, err)
+				continue
+			}
+			nd, err := c.ReplaceAll(d, p, viaJSON(t, all, c.NewList()))
+			report(fmt.Sprintf("all %s of %s", info.Path, p), sec, nd, err)
+			items := reflect.ValueOf(all)
+			if info.Positional {
+				for i := 0; i < items.Len(); i++ {
+					nd, err := c.Replace(d, p, Key{Index: i}, viaJSON(t, items.Index(i).Interface(), c.NewModel()))
+					report(fmt.Sprintf("%s #%d of %s", info.Name, i, p), sec, nd, err)
+				}
+				continue
+			}
+			for it := items.MapRange(); it.Next(); {
+				name := it.Key().String()
+				nd, err := c.Replace(d, p, Key{Name: name}, viaJSON(t, it.Value().Interface(), c.NewModel()))
+				report(fmt.Sprintf("%s %q of %s", info.Name, name, p), sec, nd, err)
+			}
+		}
 	}
 }
 
@@ -1197,6 +676,8 @@ func TestCorpusRoundTrip(t *testing.T) {
 		return
 	}
 	sort.Strings(names)
+	items := map[string]int{}
+	defer func() { t.Logf("%d files; items read and put back unchanged: %v", len(names), items) }()
 	for _, path := range names {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
@@ -1212,6 +693,14 @@ func TestCorpusRoundTrip(t *testing.T) {
 				t.Fatalf("Render differs from the file:\n%s", goldenDiff(name, data, got))
 			}
 			goldenReadAll(t, d)
+			for _, c := range Collections() {
+				for i, s := range d.Sections() {
+					if c.Info().HasParent(s.Kind) && d.reachable(i) {
+						all, _ := c.ListAll(d, Parent{Kind: s.Kind, Name: d.APIName(s)})
+						items[c.Info().Path] += reflect.ValueOf(all).Len()
+					}
+				}
+			}
 			t.Run("unchanged-puts", func(t *testing.T) { goldenCheckUnchangedPuts(t, name, d) })
 		})
 	}

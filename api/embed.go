@@ -1,6 +1,10 @@
 // Package api holds dataplane's HTTP contract, api/openapi.yaml, embedded in
 // the binary (go:embed cannot reach a parent directory, hence this package).
+// openapi.yaml is generated from api/spec (see api/spec/README.md) and
+// committed, so that it can be read, diffed and served as is.
 package api
+
+//go:generate go run ./gen
 
 import (
 	"context"

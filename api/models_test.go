@@ -73,6 +73,10 @@ func fullProxyCommon() config.ProxyCommon {
 	}
 }
 
+func fullACL() config.ACL {
+	return config.ACL{ACLName: "is_api", Criterion: "path_beg", Value: `-i /api "/v2 beta"`}
+}
+
 func fullFrontendOptions() config.FrontendOptions {
 	return config.FrontendOptions{
 		DefaultBackend: "be_app", Maxconn: i64(2000), Backlog: i64(1024), ClientTimeout: i64(30000),
@@ -113,11 +117,61 @@ func fullBackendOptions() config.BackendOptions {
 	}
 }
 
+// fullItems are fully populated items of every collection, by item schema.
+func fullItems() map[string]any {
+	return map[string]any{"server": fullServer(), "bind": fullBind(), "acl": fullACL()}
+}
+
+// sectionKinds are the schemas of section kinds that hold collections.
+var sectionKinds = map[string]string{"frontend": config.KindFrontend, "backend": config.KindBackend, "defaults": config.KindDefaults}
+
+// fullSectionJSON is the JSON of a section model as a full_section read
+// answers it: the model's fields, and one fully populated item of each of
+// its kind's collections under the collection's property.
+func fullSectionJSON(m any, kind string) map[string]any {
+	out := toJSONValue(m).(map[string]any)
+	for _, c := range config.CollectionsOf(kind) {
+		info := c.Info()
+		item, ok := fullItems()[info.Schema]
+		if !ok {
+			panic("fullItems has no " + info.Schema + ": add a fully populated one")
+		}
+		if info.Positional {
+			out[info.FullSection] = []any{toJSONValue(item)}
+			continue
+		}
+		name, _ := toJSONValue(item).(map[string]any)["name"].(string)
+		out[info.FullSection] = map[string]any{name: toJSONValue(item)}
+	}
+	return out
+}
+
+// withoutChildren is schema s without the full_section properties of the
+// collections of kind: the Go model of a section does not hold them, the
+// handlers add them (TestFullSectionChildren checks those properties).
+func withoutChildren(s *openapi3.Schema, kind string) *openapi3.Schema {
+	c := *s
+	c.Properties = openapi3.Schemas{}
+	for k, v := range s.Properties {
+		c.Properties[k] = v
+	}
+	for _, coll := range config.CollectionsOf(kind) {
+		delete(c.Properties, coll.Info().FullSection)
+	}
+	return &c
+}
+
+func toJSONValue(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
 func fullFrontend() config.Frontend {
 	return config.Frontend{
 		Name: "fe_main", From: "d1", Description: `Public "edge" entry point`, ID: i64(10),
 		ProxyCommon: fullProxyCommon(), FrontendOptions: fullFrontendOptions(),
-		Binds: map[string]config.Bind{"https": fullBind()},
 	}
 }
 
@@ -125,7 +179,6 @@ func fullBackend() config.Backend {
 	return config.Backend{
 		Name: "be_app", From: "d1", Description: "Application servers", ID: i64(20), ServerStateFileName: "be_app",
 		ProxyCommon: fullProxyCommon(), BackendOptions: fullBackendOptions(),
-		Servers: map[string]config.Server{"web1": fullServer()},
 	}
 }
 
@@ -188,6 +241,25 @@ type modelCase struct {
 	fix func(body map[string]any)
 }
 
+// addACL runs a through the Go validation of POST .../acls/{index} and
+// reads it back: what the schema accepts must be written and read as is.
+func addACL(t *testing.T, v any) error {
+	a := *v.(*config.ACL)
+	fe := config.Parent{Kind: config.KindFrontend, Name: "fe"}
+	d, _, err := config.ACLs.Add(parseDoc(t, baseConfig), fe, config.Key{Index: 0}, a)
+	if err != nil {
+		return err
+	}
+	got, err := config.ACLs.Item(d, fe, config.Key{Index: 0})
+	if err != nil {
+		return err
+	}
+	if got != a {
+		return fmt.Errorf("wrote %+v, read back %+v", a, got)
+	}
+	return nil
+}
+
 // replaceGlobal runs g through the Go validation of PUT global.
 func replaceGlobal(t *testing.T, g config.Global) error {
 	_, err := parseDoc(t, "global\n    daemon\n"+baseConfig).ReplaceGlobal(g)
@@ -218,17 +290,17 @@ func fixDefaultPath(body map[string]any) {
 func modelCases() []modelCase {
 	return []modelCase{
 		{"server", fullServer(), func(t *testing.T, v any) error {
-			_, err := parseDoc(t, baseConfig).CreateServer("be", *v.(*config.Server))
+			_, err := config.Servers.At(config.KindBackend, "be").Create(parseDoc(t, baseConfig), *v.(*config.Server))
 			return err
 		}, nil},
 		{"server_params", fullServerParams(), func(t *testing.T, v any) error {
 			s := fullServer()
 			s.ServerParams = *v.(*config.ServerParams)
-			_, err := parseDoc(t, baseConfig).CreateServer("be", s)
+			_, err := config.Servers.At(config.KindBackend, "be").Create(parseDoc(t, baseConfig), s)
 			return err
 		}, nil},
 		{"bind", fullBind(), func(t *testing.T, v any) error {
-			_, err := parseDoc(t, baseConfig).CreateBind("fe", *v.(*config.Bind))
+			_, err := config.Binds.At(config.KindFrontend, "fe").Create(parseDoc(t, baseConfig), *v.(*config.Bind))
 			return err
 		}, func(body map[string]any) {
 			if fmt.Sprint(body["port"]) != fmt.Sprint(*fullBind().Port) {
@@ -238,9 +310,10 @@ func modelCases() []modelCase {
 		{"bind_params", fullBindParams(), func(t *testing.T, v any) error {
 			b := fullBind()
 			b.BindParams = *v.(*config.BindParams)
-			_, err := parseDoc(t, baseConfig).CreateBind("fe", b)
+			_, err := config.Binds.At(config.KindFrontend, "fe").Create(parseDoc(t, baseConfig), b)
 			return err
 		}, nil},
+		{"acl", fullACL(), addACL, nil},
 		{"frontend", fullFrontend(), func(t *testing.T, v any) error {
 			_, err := parseDoc(t, baseConfig).CreateFrontend(*v.(*config.Frontend))
 			return err
@@ -313,9 +386,15 @@ func TestModelsMatchSchemas(t *testing.T) {
 	for _, c := range modelCases() {
 		t.Run(c.schema, func(t *testing.T) {
 			s := schemaOf(t, doc, c.schema)
-			compareShape(t, c.schema, reflect.TypeOf(c.value), s)
+			body := toJSON(t, c.value)
+			if kind, ok := sectionKinds[c.schema]; ok {
+				compareShape(t, c.schema, reflect.TypeOf(c.value), withoutChildren(s, kind))
+				body = fullSectionJSON(c.value, kind)
+			} else {
+				compareShape(t, c.schema, reflect.TypeOf(c.value), s)
+			}
 			assertFull(t, c.schema, reflect.ValueOf(c.value))
-			if err := s.VisitJSON(toJSON(t, c.value)); err != nil {
+			if err := s.VisitJSON(body); err != nil {
 				t.Fatalf("the fully populated %s does not match its schema: %v", c.schema, err)
 			}
 			if c.check != nil {
@@ -332,11 +411,12 @@ func TestModelsMatchSchemas(t *testing.T) {
 func TestListSchemas(t *testing.T) {
 	doc := loadSpec(t)
 	for name, v := range map[string]any{
-		"frontends":         []config.Frontend{fullFrontend()},
-		"backends":          []config.Backend{fullBackend()},
-		"defaults_sections": []config.Defaults{fullDefaults()},
+		"frontends":         []any{fullSectionJSON(fullFrontend(), config.KindFrontend)},
+		"backends":          []any{fullSectionJSON(fullBackend(), config.KindBackend)},
+		"defaults_sections": []any{fullSectionJSON(fullDefaults(), config.KindDefaults)},
 		"servers":           []config.Server{fullServer()},
 		"binds":             []config.Bind{fullBind()},
+		"acls":              []config.ACL{fullACL(), {ACLName: "is_api", Criterion: "src"}},
 	} {
 		if err := schemaOf(t, doc, name).VisitJSON(toJSON(t, v)); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -477,6 +557,11 @@ defaults d1
     default-server inter 2s fall 3 check
 frontend fe from d1
     mode http
+    acl is_api path_beg -i /api
+    acl is_api hdr(host) -m end .api.example.com
+    acl local src 127.0.0.1 ::1
+    acl has_body req.body_size gt 0
+    acl bare always_true
     bind :443 ssl crt /etc/haproxy/site.pem alpn h2,http/1.1
     bind [::]:80 v6only
     bind *:8080
@@ -501,13 +586,20 @@ backend be
 			t.Errorf("%s read from the file: %v\n%s", name, err, mustJSON(v))
 		}
 	}
-	binds, err := d.Binds("fe")
+	binds, err := config.Binds.At(config.KindFrontend, "fe").List(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	servers, err := d.Servers("be")
+	servers, err := config.Servers.At(config.KindBackend, "be").List(d)
 	if err != nil {
 		t.Fatal(err)
+	}
+	acls, err := config.ACLs.Items(d, config.Parent{Kind: config.KindFrontend, Name: "fe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acls) != 5 {
+		t.Fatalf("acls read back as %s", mustJSON(acls))
 	}
 	g, err := d.Global()
 	if err != nil {
@@ -519,14 +611,16 @@ backend be
 	check("global", g)
 	check("binds", binds)
 	check("servers", servers)
+	check("acls", acls)
 	check("frontends", d.Frontends())
 	check("backends", d.Backends())
 	check("defaults_sections", d.DefaultsSections())
-	fe := d.Frontends()[0]
-	fe.Binds = map[string]config.Bind{}
+	fe := toJSONValue(d.Frontends()[0]).(map[string]any)
+	byName := map[string]any{}
 	for _, b := range binds {
-		fe.Binds[b.Name] = b
+		byName[b.Name] = b
 	}
+	fe["binds"], fe["acl_list"] = byName, acls
 	check("frontend", fe)
 }
 

@@ -28,15 +28,17 @@ type Frontend = Schemas["frontend"];
 type Backend = Schemas["backend"];
 type Defaults = Schemas["defaults"];
 type Global = Schemas["global"];
+type Acl = Schemas["acl"];
 
 const server: Server = {
   name: "web1", address: "10.0.0.1", port: 8080, check: "enabled", inter: 2000,
   weight: 10, "send-proxy-v2": "disabled", maintenance: "disabled",
 };
 const bind: Bind = { name: ":443", address: "", port: 443, ssl: true, ssl_certificate: "/etc/haproxy/site.pem", alpn: "h2,http/1.1" };
+const acl: Acl = { acl_name: "is_api", criterion: "path_beg", value: "-i /api" };
 const frontend: Frontend = {
   name: "fe_main", mode: "http", default_backend: "be_app", client_timeout: 30000, httplog: true,
-  forwardfor: { enabled: "enabled", ifnone: true }, binds: { ":443": bind },
+  forwardfor: { enabled: "enabled", ifnone: true }, binds: { ":443": bind }, acl_list: [acl],
 };
 const backend: Backend = {
   name: "be_app", mode: "http", balance: { algorithm: "roundrobin" }, adv_check: "httpchk",
@@ -61,6 +63,8 @@ const bad2: Server = { name: "x", address: "y", check: true };
 const bad3: Frontend = { name: "x", mode: "log" };
 // @ts-expect-error a server needs an address
 const bad4: Server = { name: "x" };
+// @ts-expect-error an ACL needs a criterion
+const bad5: Acl = { acl_name: "x" };
 
 type FrontendList = paths["/services/haproxy/configuration/frontends"]["get"]["responses"][200]["content"]["application/json"];
 const list: FrontendList = [frontend];
@@ -70,10 +74,16 @@ type ReplaceBackendQuery = NonNullable<operations["replaceBackend"]["parameters"
 const query: ReplaceBackendQuery = { version: 3, force_reload: true, full_section: false };
 type BindPath = operations["getBindFrontend"]["parameters"]["path"];
 const path: BindPath = { parent_name: "fe_main", name: ":443" };
+type AclPath = operations["createAclBackend"]["parameters"]["path"];
+const aclPath: AclPath = { parent_name: "be_app", index: 0 };
+type AclFilter = NonNullable<operations["getAllAclFrontend"]["parameters"]["query"]>;
+const aclFilter: AclFilter = { acl_name: "is_api", transaction_id: "x" };
+type ReplaceAcls = operations["replaceAllAclDefaults"]["requestBody"] extends { content: { "application/json": infer B } } ? B : never;
+const acls: ReplaceAcls = [acl, { acl_name: "local", criterion: "src" }];
 type Accepted = paths["/services/haproxy/configuration/backends/{parent_name}/servers/{name}"]["put"]["responses"][202]["headers"];
 const headers: Accepted = { "Configuration-Version": "4", "Reload-ID": "2026-01-01-1" };
 
-export const all = [backend, defaults, global, list, body, query, path, headers, bad1, bad2, bad3, bad4];
+export const all = [backend, defaults, global, list, body, query, path, headers, aclPath, aclFilter, acls, bad1, bad2, bad3, bad4, bad5];
 TS
 
 echo "== tsc --strict"

@@ -64,23 +64,23 @@ func fullSection(r *http.Request) bool { return queryBool(r, "full_section") }
 
 func (s *Server) listSections(sec config.SectionResource) handlerFunc {
 	return func(r *http.Request) (*response, error) {
-		doc, err := s.readDoc(r)
-		if err != nil {
-			return nil, err
-		}
-		items := sec.List(doc)
-		if !fullSection(r) {
-			return versioned(doc, items), nil
-		}
-		v := reflect.ValueOf(items)
-		out := make([]json.RawMessage, v.Len())
-		for i := range out {
-			m := v.Index(i).Addr().Interface()
-			if out[i], err = withChildren(doc, sec.Info().Kind, sec.NameOf(m), m); err != nil {
-				return nil, err
+		full := fullSection(r)
+		return s.read(r, func(d *config.Document) (any, error) {
+			items := sec.List(d)
+			if !full {
+				return items, nil
 			}
-		}
-		return versioned(doc, out), nil
+			v := reflect.ValueOf(items)
+			out := make([]json.RawMessage, v.Len())
+			for i := range out {
+				m := v.Index(i).Addr().Interface()
+				var err error
+				if out[i], err = withChildren(d, sec.Info().Kind, sec.NameOf(m), m); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		})
 	}
 }
 
@@ -95,15 +95,8 @@ func readSection(r *http.Request, sec config.SectionResource, doc *config.Docume
 
 func (s *Server) getSection(sec config.SectionResource) handlerFunc {
 	return func(r *http.Request) (*response, error) {
-		doc, err := s.readDoc(r)
-		if err != nil {
-			return nil, err
-		}
-		m, err := readSection(r, sec, doc, pathParam(r, "name"))
-		if err != nil {
-			return nil, err
-		}
-		return versioned(doc, m), nil
+		name := pathParam(r, "name")
+		return s.read(r, func(d *config.Document) (any, error) { return readSection(r, sec, d, name) })
 	}
 }
 
@@ -264,80 +257,73 @@ func decodeStrict(b []byte, v any) error {
 
 // --- child collections -------------------------------------------------------
 
-func parentOf(r *http.Request, p config.ParentKind) config.Parent {
-	return config.Parent{Kind: p.Kind, Name: pathParam(r, "parent_name")}
+// read answers a GET with what f reads from the document the request sees
+// (the transaction's staged one with transaction_id, else the live one).
+func (s *Server) read(r *http.Request, f func(*config.Document) (any, error)) (*response, error) {
+	doc, err := s.readDoc(r)
+	if err != nil {
+		return nil, err
+	}
+	v, err := f(doc)
+	if err != nil {
+		return nil, err
+	}
+	return versioned(doc, v), nil
 }
 
-// keyOf reads the item's key from the path: {index} or {name}.
-func keyOf(r *http.Request, info config.CollectionInfo) (config.Key, error) {
-	if !info.Positional {
-		return config.Key{Name: pathParam(r, "name")}, nil
+// childTarget is the parent and the item a request on one item addresses:
+// {parent_name}, and {index} or {name}.
+func childTarget(r *http.Request, c config.ChildResource, p config.ParentKind) (config.Parent, config.Key, error) {
+	parent := config.Parent{Kind: p.Kind, Name: pathParam(r, "parent_name")}
+	if !c.Info().Positional {
+		return parent, config.Key{Name: pathParam(r, "name")}, nil
 	}
 	i, err := strconv.Atoi(pathParam(r, "index"))
 	if err != nil {
-		return config.Key{}, badRequest("index %q is not an integer", pathParam(r, "index"))
+		return parent, config.Key{}, badRequest("index %q is not an integer", pathParam(r, "index"))
 	}
-	return config.Key{Index: i}, nil
+	return parent, config.Key{Index: i}, nil
 }
 
 func (s *Server) listChildren(c config.ChildResource, p config.ParentKind) handlerFunc {
 	return func(r *http.Request) (*response, error) {
-		doc, err := s.readDoc(r)
-		if err != nil {
-			return nil, err
-		}
+		parent, _, _ := childTarget(r, c, p)
 		filter := map[string]string{}
 		for _, f := range c.Info().Filters {
 			filter[f] = r.URL.Query().Get(f)
 		}
-		items, err := c.List(doc, parentOf(r, p), filter)
-		if err != nil {
-			return nil, err
-		}
-		return versioned(doc, items), nil
+		return s.read(r, func(d *config.Document) (any, error) { return c.List(d, parent, filter) })
 	}
 }
 
 func (s *Server) getChild(c config.ChildResource, p config.ParentKind) handlerFunc {
 	return func(r *http.Request) (*response, error) {
-		k, err := keyOf(r, c.Info())
+		parent, k, err := childTarget(r, c, p)
 		if err != nil {
 			return nil, err
 		}
-		doc, err := s.readDoc(r)
-		if err != nil {
-			return nil, err
-		}
-		m, err := c.Get(doc, parentOf(r, p), k)
-		if err != nil {
-			return nil, err
-		}
-		return versioned(doc, m), nil
+		return s.read(r, func(d *config.Document) (any, error) { return c.Get(d, parent, k) })
 	}
 }
 
 func (s *Server) createChild(c config.ChildResource, p config.ParentKind) handlerFunc {
-	return func(r *http.Request) (*response, error) {
-		k, err := keyOf(r, c.Info())
-		if err != nil {
-			return nil, err
-		}
-		m := c.NewModel()
-		if err := decodeBody(r, m); err != nil {
-			return nil, err
-		}
-		parent := parentOf(r, p)
-		return s.write(r, http.StatusCreated, func(d *config.Document) (*config.Document, error) {
-			next, created, err := c.Create(d, parent, k, m)
-			k = created
-			return next, err
-		}, func(d *config.Document) (any, error) { return c.Get(d, parent, k) })
-	}
+	return s.writeChild(c, p, http.StatusCreated, c.Create)
 }
 
 func (s *Server) replaceChild(c config.ChildResource, p config.ParentKind) handlerFunc {
+	return s.writeChild(c, p, http.StatusOK, func(d *config.Document, parent config.Parent, k config.Key, m any) (*config.Document, config.Key, error) {
+		next, err := c.Replace(d, parent, k, m)
+		return next, k, err
+	})
+}
+
+// writeChild serves the writes that carry one item (create, replace): it
+// decodes the item, applies op, and reads the item back at the key op
+// returns.
+func (s *Server) writeChild(c config.ChildResource, p config.ParentKind, applied int,
+	op func(d *config.Document, parent config.Parent, k config.Key, m any) (*config.Document, config.Key, error)) handlerFunc {
 	return func(r *http.Request) (*response, error) {
-		k, err := keyOf(r, c.Info())
+		parent, k, err := childTarget(r, c, p)
 		if err != nil {
 			return nil, err
 		}
@@ -345,20 +331,20 @@ func (s *Server) replaceChild(c config.ChildResource, p config.ParentKind) handl
 		if err := decodeBody(r, m); err != nil {
 			return nil, err
 		}
-		parent := parentOf(r, p)
-		return s.write(r, http.StatusOK, func(d *config.Document) (*config.Document, error) {
-			return c.Replace(d, parent, k, m)
+		return s.write(r, applied, func(d *config.Document) (*config.Document, error) {
+			next, at, err := op(d, parent, k, m)
+			k = at
+			return next, err
 		}, func(d *config.Document) (any, error) { return c.Get(d, parent, k) })
 	}
 }
 
 func (s *Server) deleteChild(c config.ChildResource, p config.ParentKind) handlerFunc {
 	return func(r *http.Request) (*response, error) {
-		k, err := keyOf(r, c.Info())
+		parent, k, err := childTarget(r, c, p)
 		if err != nil {
 			return nil, err
 		}
-		parent := parentOf(r, p)
 		return s.write(r, http.StatusNoContent, func(d *config.Document) (*config.Document, error) {
 			return c.Delete(d, parent, k)
 		}, nil)
@@ -367,11 +353,11 @@ func (s *Server) deleteChild(c config.ChildResource, p config.ParentKind) handle
 
 func (s *Server) replaceAllChildren(c config.ChildResource, p config.ParentKind) handlerFunc {
 	return func(r *http.Request) (*response, error) {
+		parent, _, _ := childTarget(r, c, p)
 		list := c.NewList()
 		if err := decodeBody(r, list); err != nil {
 			return nil, err
 		}
-		parent := parentOf(r, p)
 		return s.write(r, http.StatusOK, func(d *config.Document) (*config.Document, error) {
 			return c.ReplaceAll(d, parent, list)
 		}, func(d *config.Document) (any, error) { return c.List(d, parent, nil) })

@@ -22,7 +22,7 @@ type serverEntry struct {
 // backendServers returns the servers of backend section sec of doc, in file
 // order, with their effective params.
 func backendServers(doc *config.Document, sec *config.Section) ([]serverEntry, error) {
-	servers, err := doc.Servers(sec.Name)
+	servers, err := config.Servers.At(config.KindBackend, sec.Name).List(doc)
 	if err != nil {
 		return nil, err
 	}

@@ -132,7 +132,7 @@ backend be
 `)
 	port := int64(80)
 	next := edited(t, d, func(d *config.Document) (*config.Document, error) {
-		return d.CreateServer("be", config.Server{Name: "s2", Address: "10.0.0.2", Port: &port})
+		return config.Servers.At(config.KindBackend, "be").Create(d, config.Server{Name: "s2", Address: "10.0.0.2", Port: &port})
 	})
 	if !strings.Contains(string(next.Render()), "server s2 10.0.0.2:80\n    default-server weight 7") {
 		t.Fatalf("the new server is not above the last default-server line:\n%s", next.Render())

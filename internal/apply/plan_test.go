@@ -59,19 +59,19 @@ func TestCompute(t *testing.T) {
 		ops    []string
 	}{
 		{"weight", func(d *config.Document) (*config.Document, error) {
-			return d.ReplaceServer("be", "s1", srv("s1", "10.0.0.1", 80, 20, check))
+			return config.Servers.At(config.KindBackend, "be").Replace(d, "s1", srv("s1", "10.0.0.1", 80, 20, check))
 		}, "", []string{"set-weight be/s1"}},
 		{"address and port", func(d *config.Document) (*config.Document, error) {
-			return d.ReplaceServer("be", "s2", srv("s2", "10.0.0.9", 81, 10, nil))
+			return config.Servers.At(config.KindBackend, "be").Replace(d, "s2", srv("s2", "10.0.0.9", 81, 10, nil))
 		}, "", []string{"set-addr be/s2"}},
 		{"maintenance", func(d *config.Document) (*config.Document, error) {
-			return d.ReplaceServer("be", "s2", srv("s2", "10.0.0.2", 80, 10, func(s *config.Server) { s.Maintenance = "enabled" }))
+			return config.Servers.At(config.KindBackend, "be").Replace(d, "s2", srv("s2", "10.0.0.2", 80, 10, func(s *config.Server) { s.Maintenance = "enabled" }))
 		}, "", []string{"set-state be/s2"}},
 		{"add server inherits default-server", func(d *config.Document) (*config.Document, error) {
-			return d.CreateServer("be", srv("s3", "10.0.0.3", 80, 5, check))
+			return config.Servers.At(config.KindBackend, "be").Create(d, srv("s3", "10.0.0.3", 80, 5, check))
 		}, "", []string{"add-server be/s3 10.0.0.3:80 inter 2s check weight 5"}},
 		{"delete server", func(d *config.Document) (*config.Document, error) {
-			return d.DeleteServer("be", "s2")
+			return config.Servers.At(config.KindBackend, "be").Delete(d, "s2")
 		}, "", []string{"del-server be/s2"}},
 		{"frontend maxconn", func(d *config.Document) (*config.Document, error) {
 			fe, _ := d.Frontend("fe")
@@ -80,16 +80,16 @@ func TestCompute(t *testing.T) {
 			return d.ReplaceFrontend("fe", fe)
 		}, "", []string{"set-maxconn-frontend fe 200"}},
 		{"static backend", func(d *config.Document) (*config.Document, error) {
-			return d.CreateServer("be_static", srv("t2", "10.0.0.6", 80, 1, nil))
+			return config.Servers.At(config.KindBackend, "be_static").Create(d, srv("t2", "10.0.0.6", 80, 1, nil))
 		}, "static-rr", nil},
 		{"hostname", func(d *config.Document) (*config.Document, error) {
-			return d.CreateServer("be", srv("s3", "app.example.com", 80, 1, nil))
+			return config.Servers.At(config.KindBackend, "be").Create(d, srv("s3", "app.example.com", 80, 1, nil))
 		}, "needs an IP address", nil},
 		{"cookie param", func(d *config.Document) (*config.Document, error) {
-			return d.CreateServer("be", srv("s3", "10.0.0.3", 80, 1, func(s *config.Server) { s.Cookie = "c3" }))
+			return config.Servers.At(config.KindBackend, "be").Create(d, srv("s3", "10.0.0.3", 80, 1, func(s *config.Server) { s.Cookie = "c3" }))
 		}, `"cookie"`, nil},
 		{"other server param", func(d *config.Document) (*config.Document, error) {
-			return d.ReplaceServer("be", "s1", srv("s1", "10.0.0.1", 80, 10, func(s *config.Server) { s.Check = "enabled"; s.Maxconn = new(int64) }))
+			return config.Servers.At(config.KindBackend, "be").Replace(d, "s1", srv("s1", "10.0.0.1", 80, 10, func(s *config.Server) { s.Check = "enabled"; s.Maxconn = new(int64) }))
 		}, "beyond weight", nil},
 		{"backend setting", func(d *config.Document) (*config.Document, error) {
 			b, _ := d.Backend("be")

@@ -72,11 +72,11 @@ func changedAddresses(running, next *config.Document) map[srvKey]addrPort {
 		if o, ok := running.Section(config.KindBackend, s.Name); ok && o == s {
 			continue
 		}
-		newSrv, err := next.Servers(s.Name)
+		newSrv, err := config.Servers.At(config.KindBackend, s.Name).List(next)
 		if err != nil {
 			continue
 		}
-		oldSrv, _ := running.Servers(s.Name)
+		oldSrv, _ := config.Servers.At(config.KindBackend, s.Name).List(running)
 		old := map[string]config.Server{}
 		for _, sv := range oldSrv {
 			old[sv.Name] = sv

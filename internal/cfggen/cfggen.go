@@ -27,6 +27,15 @@ type Options struct {
 	// servers need more file descriptors than a test machine allows
 	// HAProxy (ulimit -n 20000 here).
 	NoChecks bool
+	// ACLs is the number of `acl host_<i> req.hdr(host) -i <i>.example.com`
+	// lines of the frontend (default none), each used by a `use_backend`
+	// rule below them.
+	ACLs int
+}
+
+// ACLLine is the i-th ACL line Generate writes, without indentation.
+func ACLLine(i int) string {
+	return fmt.Sprintf("acl host_%d req.hdr(host) -i %d.example.com", i, i)
 }
 
 // BackendName is the name of backend i (0 <= i < n).
@@ -75,6 +84,12 @@ func Generate(n int, opts Options) []byte {
 	b.WriteString("frontend fe_main\n")
 	fmt.Fprintf(&b, "    bind 127.0.0.1:%d\n", opts.FrontendPort)
 	b.WriteString("    http-request set-header X-Forwarded-Proto http\n")
+	for i := 0; i < opts.ACLs; i++ {
+		b.WriteString("    " + ACLLine(i) + "\n")
+	}
+	for i := 0; i < opts.ACLs && n > 0; i++ {
+		fmt.Fprintf(&b, "    use_backend %s if host_%d\n", BackendName(i%n), i)
+	}
 	b.WriteString("    use_backend %[req.hdr(host),lower]\n")
 	if n > 0 {
 		fmt.Fprintf(&b, "    default_backend %s\n", BackendName(0))

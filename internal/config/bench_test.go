@@ -107,7 +107,7 @@ func BenchmarkListBackends(b *testing.B) {
 // weightEdit returns s1 of backend be with a new weight.
 func weightEdit(b *testing.B, d *config.Document, be string, w int64) config.Server {
 	b.Helper()
-	srv, err := d.Server(be, "s1")
+	srv, err := config.Servers.At(config.KindBackend, be).Get(d, "s1")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func BenchmarkServerEdit(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
-			nd, err := d.ReplaceServer(be, "s1", srv[i%2])
+			nd, err := config.Servers.At(config.KindBackend, be).Replace(d, "s1", srv[i%2])
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -194,7 +194,7 @@ func BenchmarkEditedCopyHeap(b *testing.B) {
 			d := base
 			for k := 0; k < copies; k++ {
 				be := cfggen.BackendName(k * 7919 % n)
-				nd, err := d.ReplaceServer(be, "s1", weightEdit(b, d, be, int64(11+k%200)))
+				nd, err := config.Servers.At(config.KindBackend, be).Replace(d, "s1", weightEdit(b, d, be, int64(11+k%200)))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -339,32 +339,6 @@ func renderBind(b *Bind, old *Line) []string {
 	return bindWords(b, tok, units)
 }
 
-func frontend(name string) Parent { return Parent{Kind: KindFrontend, Name: name} }
-
-// Binds returns the binds of a frontend, in file order.
-func (d *Document) Binds(fe string) ([]Bind, error) { return Binds.Items(d, frontend(fe)) }
-
-// Bind returns one bind of a frontend.
-func (d *Document) Bind(fe, name string) (Bind, error) {
-	return Binds.Item(d, frontend(fe), Key{Name: name})
-}
-
-// CreateBind adds a bind line after the frontend's last bind.
-func (d *Document) CreateBind(fe string, b Bind) (*Document, error) {
-	n, _, err := Binds.Add(d, frontend(fe), Key{}, b)
-	return n, err
-}
-
-// ReplaceBind rewrites a bind line; params the model does not cover stay.
-func (d *Document) ReplaceBind(fe, name string, b Bind) (*Document, error) {
-	return Binds.Put(d, frontend(fe), Key{Name: name}, b)
-}
-
-// DeleteBind removes a bind line.
-func (d *Document) DeleteBind(fe, name string) (*Document, error) {
-	return Binds.Remove(d, frontend(fe), Key{Name: name})
-}
-
 // BindAddressToken is the address token of a bind line, which is also the
 // name of a bind that has no `name` param.
 func BindAddressToken(addr string, port, portEnd *int64) string {

@@ -185,16 +185,22 @@ func (c *Collection[T]) Items(d *Document, p Parent) ([]T, error) {
 
 // Item returns one item.
 func (c *Collection[T]) Item(d *Document, p Parent, k Key) (T, error) {
-	var zero T
-	_, s, err := c.section(d, p)
+	_, _, found, err := c.locate(d, p, k)
 	if err != nil {
+		var zero T
 		return zero, err
 	}
-	it, err := c.find(s, p, k)
+	return found[0].m, nil
+}
+
+// locate finds the parent section (at pos in d) and the lines k addresses.
+func (c *Collection[T]) locate(d *Document, p Parent, k Key) (int, *Section, []item[T], error) {
+	pos, s, err := c.section(d, p)
 	if err != nil {
-		return zero, err
+		return 0, nil, nil, err
 	}
-	return it[0].m, nil
+	found, err := c.find(s, p, k)
+	return pos, s, found, err
 }
 
 // find returns the lines k addresses: one for a positional key, every
@@ -273,11 +279,7 @@ func (c *Collection[T]) Put(d *Document, p Parent, k Key, m T) (*Document, error
 	if err := c.prepare(&m); err != nil {
 		return nil, err
 	}
-	pos, s, err := c.section(d, p)
-	if err != nil {
-		return nil, err
-	}
-	found, err := c.find(s, p, k)
+	pos, s, found, err := c.locate(d, p, k)
 	if err != nil {
 		return nil, err
 	}
@@ -298,11 +300,7 @@ func (c *Collection[T]) Put(d *Document, p Parent, k Key, m T) (*Document, error
 // Remove deletes one item's line. Comment lines above it stay: they may
 // introduce more than the line.
 func (c *Collection[T]) Remove(d *Document, p Parent, k Key) (*Document, error) {
-	pos, s, err := c.section(d, p)
-	if err != nil {
-		return nil, err
-	}
-	found, err := c.find(s, p, k)
+	pos, s, found, err := c.locate(d, p, k)
 	if err != nil {
 		return nil, err
 	}
@@ -485,7 +483,10 @@ func (c *Collection[T]) ReplaceAll(d *Document, p Parent, list any) (*Document, 
 
 var errWrongType = errors.New("wrong model type")
 
-func (c *Collection[T]) model(m any) (T, error) {
+func (c *Collection[T]) model(m any) (T, error) { return modelValue[T](m) }
+
+// modelValue returns the T that m is or points to.
+func modelValue[T any](m any) (T, error) {
 	switch v := m.(type) {
 	case T:
 		return v, nil
@@ -493,7 +494,43 @@ func (c *Collection[T]) model(m any) (T, error) {
 		return *v, nil
 	}
 	var zero T
-	return zero, fmt.Errorf("%s: a %T is not a %T: %w", c.Name, m, zero, errWrongType)
+	return zero, fmt.Errorf("a %T is not a %T: %w", m, zero, errWrongType)
+}
+
+// At is the collection in one parent section, for code that knows the
+// parent (a backend's servers) and addresses keyed items by name.
+func (c *Collection[T]) At(kind, name string) Scoped[T] {
+	return Scoped[T]{c: c, p: Parent{Kind: kind, Name: name}}
+}
+
+// Scoped is a collection in one parent section.
+type Scoped[T any] struct {
+	c *Collection[T]
+	p Parent
+}
+
+// List returns the items, in file order.
+func (s Scoped[T]) List(d *Document) ([]T, error) { return s.c.Items(d, s.p) }
+
+// Get returns the item named name.
+func (s Scoped[T]) Get(d *Document, name string) (T, error) {
+	return s.c.Item(d, s.p, Key{Name: name})
+}
+
+// Create adds m.
+func (s Scoped[T]) Create(d *Document, m T) (*Document, error) {
+	n, _, err := s.c.Add(d, s.p, Key{}, m)
+	return n, err
+}
+
+// Replace makes the item named name hold m.
+func (s Scoped[T]) Replace(d *Document, name string, m T) (*Document, error) {
+	return s.c.Put(d, s.p, Key{Name: name}, m)
+}
+
+// Delete removes the item named name.
+func (s Scoped[T]) Delete(d *Document, name string) (*Document, error) {
+	return s.c.Remove(d, s.p, Key{Name: name})
 }
 
 // modelKey is the identity of a model for replace-all: two items are the

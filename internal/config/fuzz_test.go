@@ -121,7 +121,7 @@ func FuzzServerValues(f *testing.F) {
 		if weight >= 0 {
 			srv.Weight = &weight
 		}
-		nd, err := d.CreateServer("be_app", srv)
+		nd, err := Servers.At(KindBackend, "be_app").Create(d, srv)
 		if err != nil {
 			mustRefused(t, d, err, ErrExists)
 			return
@@ -152,7 +152,7 @@ func FuzzServerValues(f *testing.F) {
 		if err != nil {
 			t.Fatalf("CreateServer(%+v) wrote a file that does not load: %v", srv, err)
 		}
-		got, err := back.Server("be_app", name)
+		got, err := Servers.At(KindBackend, "be_app").Get(back, name)
 		if err != nil {
 			t.Fatalf("the new server %q is not found again: %v\nline: %q", name, err, out[at+1])
 		}
@@ -368,18 +368,18 @@ func FuzzUnchangedPut(f *testing.F) {
 		for _, m := range d.Frontends() {
 			nd, err := d.ReplaceFrontend(m.Name, goldenViaJSON(m))
 			check("frontend "+m.Name, nd, err)
-			binds, _ := d.Binds(m.Name)
+			binds, _ := Binds.At(KindFrontend, m.Name).List(d)
 			for _, b := range binds {
-				nd, err := d.ReplaceBind(m.Name, b.Name, goldenViaJSON(b))
+				nd, err := Binds.At(KindFrontend, m.Name).Replace(d, b.Name, goldenViaJSON(b))
 				check("bind "+b.Name, nd, err)
 			}
 		}
 		for _, m := range d.Backends() {
 			nd, err := d.ReplaceBackend(m.Name, goldenViaJSON(m))
 			check("backend "+m.Name, nd, err)
-			servers, _ := d.Servers(m.Name)
+			servers, _ := Servers.At(KindBackend, m.Name).List(d)
 			for _, s := range servers {
-				nd, err := d.ReplaceServer(m.Name, s.Name, goldenViaJSON(s))
+				nd, err := Servers.At(KindBackend, m.Name).Replace(d, s.Name, goldenViaJSON(s))
 				check("server "+s.Name, nd, err)
 			}
 		}

@@ -99,12 +99,12 @@ func goldenReadAll(t *testing.T, d *Document) {
 		if _, err := d.Frontend(f.Name); err != nil {
 			t.Errorf("Frontend(%q): %v", f.Name, err)
 		}
-		binds, err := d.Binds(f.Name)
+		binds, err := Binds.At(KindFrontend, f.Name).List(d)
 		if err != nil {
 			t.Errorf("Binds(%q): %v", f.Name, err)
 		}
 		for _, b := range binds {
-			if _, err := d.Bind(f.Name, b.Name); err != nil {
+			if _, err := Binds.At(KindFrontend, f.Name).Get(d, b.Name); err != nil {
 				t.Errorf("Bind(%q, %q): %v", f.Name, b.Name, err)
 			}
 		}
@@ -113,12 +113,12 @@ func goldenReadAll(t *testing.T, d *Document) {
 		if _, err := d.Backend(b.Name); err != nil {
 			t.Errorf("Backend(%q): %v", b.Name, err)
 		}
-		servers, err := d.Servers(b.Name)
+		servers, err := Servers.At(KindBackend, b.Name).List(d)
 		if err != nil {
 			t.Errorf("Servers(%q): %v", b.Name, err)
 		}
 		for _, s := range servers {
-			if _, err := d.Server(b.Name, s.Name); err != nil {
+			if _, err := Servers.At(KindBackend, b.Name).Get(d, s.Name); err != nil {
 				t.Errorf("Server(%q, %q): %v", b.Name, s.Name, err)
 			}
 		}
@@ -163,10 +163,10 @@ func TestGoldenReads(t *testing.T) {
 		t.Fatalf("01: DefaultsSections() = %s, want one named unnamed_defaults_1", asJSON(defs))
 	}
 	expect("01 defaults timeouts", asJSON([]*int64{defs[0].ClientTimeout, defs[0].ServerTimeout, defs[0].ConnectTimeout, defs[0].Retries}), "[30000,30000,5000,3]")
-	binds, _ := edge.Binds("fe_main")
+	binds, _ := Binds.At(KindFrontend, "fe_main").List(edge)
 	expect("01 fe_main binds", asJSON(binds),
 		`[{"name":":80","address":"","port":80},{"name":"local_http","address":"127.0.0.1","port":8080}]`)
-	web1, _ := edge.Server("be_web", "web1")
+	web1, _ := Servers.At(KindBackend, "be_web").Get(edge, "web1")
 	expect("01 be_web/web1", asJSON(web1),
 		`{"name":"web1","address":"10.0.1.11","port":8080,"check":"enabled","cookie":"web1","weight":100}`)
 	api, _ := edge.Backend("be_api")
@@ -177,7 +177,7 @@ func TestGoldenReads(t *testing.T) {
 	if tabs.Version() != 1 || tabs.HasVersionLine() {
 		t.Errorf("02: Version() = %d, HasVersionLine() = %v; want 1, false", tabs.Version(), tabs.HasVersionLine())
 	}
-	binds, _ = tabs.Binds("http-in")
+	binds, _ = Binds.At(KindFrontend, "http-in").List(tabs)
 	expect("02 http-in binds", asJSON(binds),
 		`[{"name":"*:80","address":"*","port":80},{"name":"*:8080","address":"*","port":8080}]`)
 
@@ -185,11 +185,11 @@ func TestGoldenReads(t *testing.T) {
 		t.Errorf("03: NewLine() = %q, want CRLF", nl)
 	}
 	crlf := load("03-windows-crlf.cfg")
-	j1, _ := crlf.Server("be_jenkins", "jenkins1")
+	j1, _ := Servers.At(KindBackend, "be_jenkins").Get(crlf, "jenkins1")
 	expect("03 jenkins1", asJSON(j1), `{"name":"jenkins1","address":"10.20.0.11","port":8080,"check":"enabled","weight":10}`)
 
 	nofinal := load("04-no-final-newline.cfg")
-	r1, _ := nofinal.Server("be_redis", "redis1")
+	r1, _ := Servers.At(KindBackend, "be_redis").Get(nofinal, "redis1")
 	expect("04 redis1", asJSON(r1), `{"name":"redis1","address":"127.0.0.1","port":6379,"check":"enabled","inter":1000}`)
 
 	named := load("05-named-defaults.cfg")
@@ -204,7 +204,7 @@ func TestGoldenReads(t *testing.T) {
 	expect("05 unnamed defaults timeouts", asJSON([]*int64{legacy.ConnectTimeout, legacy.ClientTimeout}), "[10000,120000]")
 
 	all := load("06-all-sections.cfg")
-	servers, _ := all.Servers("be_site")
+	servers, _ := Servers.At(KindBackend, "be_site").List(all)
 	expect("06 be_site servers (server-template is not a server)", asJSON(servers),
 		`[{"name":"static","address":"10.0.5.5","port":80,"check":"enabled","resolve-prefer":"ipv4","resolvers":"dns"}]`)
 	users, err := all.Userlist("admins")
@@ -213,22 +213,22 @@ func TestGoldenReads(t *testing.T) {
 	}
 
 	v3 := load("07-haproxy3-params.cfg")
-	app1, _ := v3.Server("be_app", "app1")
+	app1, _ := Servers.At(KindBackend, "be_app").Get(v3, "app1")
 	expect("07 app1 (init-state, guid unknown to the model)", asJSON(app1),
 		`{"name":"app1","address":"10.3.0.11","port":8080,"check":"enabled","inter":3000,"weight":20}`)
-	app2, _ := v3.Server("be_app", "app2")
+	app2, _ := Servers.At(KindBackend, "be_app").Get(v3, "app2")
 	expect("07 app2", asJSON(app2), `{"name":"app2","address":"10.3.0.12","port":8080,"check":"enabled","weight":20}`)
-	binds, _ = v3.Binds("fe_https")
+	binds, _ = Binds.At(KindFrontend, "fe_https").List(v3)
 	expect("07 fe_https binds", asJSON(binds),
 		`[{"name":":443","address":"","port":443,"alpn":"h2,http/1.1","ssl":true,"ssl_certificate":"@web/example.com.pem"},`+
 			`{"name":"quic4@:443","address":"quic4@","port":443,"alpn":"h3","ssl":true,"ssl_certificate":"@web/example.com.pem"}]`)
 
 	env := load("08-conditionals-env.cfg")
-	servers, _ = env.Servers("be_app")
+	servers, _ = Servers.At(KindBackend, "be_app").List(env)
 	if len(servers) != 3 {
 		t.Errorf("08 be_app: %d servers, want 3 (conditional blocks are not evaluated)", len(servers))
 	}
-	admin, err := env.Bind("fe_app", "admin")
+	admin, err := Binds.At(KindFrontend, "fe_app").Get(env, "admin")
 	if err != nil || admin.Address != "${BIND_ADDR}:${ADMIN_PORT}" || admin.Port != nil {
 		t.Errorf(`08 bind admin = %+v, %v; want address ${BIND_ADDR}:${ADMIN_PORT}, no port`, admin, err)
 	}
@@ -240,7 +240,7 @@ func TestGoldenReads(t *testing.T) {
 	mixed := load("10-mixed-indent.cfg")
 	pay, _ := mixed.Frontend("fe_pay")
 	expect("10 fe_pay maxconn (the last of two lines wins)", asJSON(pay.Maxconn), "3000")
-	pay2, _ := mixed.Server("be_pay", "pay2")
+	pay2, _ := Servers.At(KindBackend, "be_pay").Get(mixed, "pay2")
 	expect("10 pay2", asJSON(pay2), `{"name":"pay2","address":"10.10.0.2","port":443,"check":"enabled","weight":10}`)
 
 	if fs := load("11-listen-only.cfg").Frontends(); len(fs) != 0 {
@@ -248,7 +248,7 @@ func TestGoldenReads(t *testing.T) {
 	}
 
 	tls := load("12-ssl-offload.cfg")
-	b6, err := tls.Bind("fe_tls", "[::]:443")
+	b6, err := Binds.At(KindFrontend, "fe_tls").Get(tls, "[::]:443")
 	if err != nil {
 		t.Fatalf("12 Bind([::]:443): %v", err)
 	}
@@ -583,11 +583,11 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 	for _, m := range servers {
 		t.Run("server "+m.Name, func(t *testing.T) {
-			d, err := base.CreateServer("be_static", m)
+			d, err := Servers.At(KindBackend, "be_static").Create(base, m)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := d.Server("be_static", m.Name)
+			got, err := Servers.At(KindBackend, "be_static").Get(d, m.Name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -609,11 +609,11 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 	for _, m := range binds {
 		t.Run("bind "+m.Name, func(t *testing.T) {
-			d, err := base.CreateBind("fe_main", m)
+			d, err := Binds.At(KindFrontend, "fe_main").Create(base, m)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := d.Bind("fe_main", m.Name)
+			got, err := Binds.At(KindFrontend, "fe_main").Get(d, m.Name)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -342,21 +342,21 @@ func TestDuplicateServerRefused(t *testing.T) {
 		"backend be\n    server s1 10.0.0.1:80 weight 10\n    server s2 10.0.0.2:80\n    server s1 127.0.0.1:80 weight 1\n",
 	} {
 		d := mustParse(t, cfg)
-		s, err := d.Server("be", "s1")
+		s, err := Servers.At(KindBackend, "be").Get(d, "s1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		nd, err := d.ReplaceServer("be", "s1", s)
+		nd, err := Servers.At(KindBackend, "be").Replace(d, "s1", s)
 		wantSame(t, d, nd, err)
 		s.Weight = i64(20)
-		nd, err = d.ReplaceServer("be", "s1", s)
+		nd, err = Servers.At(KindBackend, "be").Replace(d, "s1", s)
 		wantRefused(t, nd, err, "name", "2 lines", "raw")
-		nd, err = d.DeleteServer("be", "s1")
+		nd, err = Servers.At(KindBackend, "be").Delete(d, "s1")
 		wantRefused(t, nd, err, "name", "2 lines")
 		// The other server is still editable.
-		s2, _ := d.Server("be", "s2")
+		s2, _ := Servers.At(KindBackend, "be").Get(d, "s2")
 		s2.Weight = i64(5)
-		if _, err := d.ReplaceServer("be", "s2", s2); err != nil {
+		if _, err := Servers.At(KindBackend, "be").Replace(d, "s2", s2); err != nil {
 			t.Fatalf("s2: %v", err)
 		}
 	}
@@ -364,25 +364,25 @@ func TestDuplicateServerRefused(t *testing.T) {
 	// One server line inside a block is edited in place.
 	const one = "backend be\n.if defined(CANARY)\n    server c1 10.0.0.9:80 weight 1\n.endif\n"
 	d := mustParse(t, one)
-	s, _ := d.Server("be", "c1")
+	s, _ := Servers.At(KindBackend, "be").Get(d, "c1")
 	s.Weight = i64(2)
-	nd, err := d.ReplaceServer("be", "c1", s)
+	nd, err := Servers.At(KindBackend, "be").Replace(d, "c1", s)
 	wantBody(t, nd, err, strings.Replace(one, "weight 1", "weight 2", 1))
 }
 
 func TestDuplicateBindRefused(t *testing.T) {
 	const cfg = "frontend fe\n.if defined(TLS)\n    bind :8443 ssl crt /etc/x.pem\n.else\n    bind :8443\n.endif\n"
 	d := mustParse(t, cfg)
-	b, err := d.Bind("fe", ":8443")
+	b, err := Binds.At(KindFrontend, "fe").Get(d, ":8443")
 	if err != nil {
 		t.Fatal(err)
 	}
-	nd, err := d.ReplaceBind("fe", ":8443", goldenViaJSON(b))
+	nd, err := Binds.At(KindFrontend, "fe").Replace(d, ":8443", goldenViaJSON(b))
 	wantSame(t, d, nd, err)
 	b.Maxconn = i64(10)
-	nd, err = d.ReplaceBind("fe", ":8443", b)
+	nd, err = Binds.At(KindFrontend, "fe").Replace(d, ":8443", b)
 	wantRefused(t, nd, err, "name", "2 lines")
-	nd, err = d.DeleteBind("fe", ":8443")
+	nd, err = Binds.At(KindFrontend, "fe").Delete(d, ":8443")
 	wantRefused(t, nd, err, "name", "2 lines")
 }
 
@@ -413,11 +413,11 @@ func TestDuplicateSectionNamesListedOnce(t *testing.T) {
 func TestDuplicateChildrenListedOnce(t *testing.T) {
 	d := mustParse(t, "frontend fe\n.if defined(TLS)\n    bind :8443 ssl crt /etc/x.pem\n.else\n    bind :8443\n.endif\n    bind :80\n"+
 		"backend be\n.if defined(PROD)\n    server s1 10.0.0.1:80 weight 10\n.else\n    server s1 127.0.0.1:80 weight 1\n.endif\n    server s2 10.0.0.2:80\n")
-	servers, _ := d.Servers("be")
+	servers, _ := Servers.At(KindBackend, "be").List(d)
 	if len(servers) != 2 || servers[0].Name != "s1" || servers[0].Address != "10.0.0.1" || servers[1].Name != "s2" {
 		t.Errorf("Servers() = %+v, want s1 (first line) and s2", servers)
 	}
-	binds, _ := d.Binds("fe")
+	binds, _ := Binds.At(KindFrontend, "fe").List(d)
 	if len(binds) != 2 || binds[0].Name != ":8443" || !binds[0].SSL || binds[1].Name != ":80" {
 		t.Errorf("Binds() = %+v, want :8443 (first line) and :80", binds)
 	}

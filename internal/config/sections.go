@@ -12,7 +12,9 @@ import (
 // the object (it maps to 409).
 var ErrInUse = fault.Sentinel(fault.Conflict, "in use")
 
-// Frontend is a `frontend` section.
+// Frontend is a `frontend` section. Its child lines (binds, ACLs, ...)
+// are collections (see collection.go): the API adds them under their
+// full_section property.
 type Frontend struct {
 	Name        string `json:"name"`
 	From        string `json:"from,omitempty"`
@@ -20,8 +22,6 @@ type Frontend struct {
 	ID          *int64 `json:"id,omitempty"`
 	ProxyCommon
 	FrontendOptions
-	// Binds is filled with full_section=true.
-	Binds map[string]Bind `json:"binds,omitempty"`
 }
 
 // Backend is a `backend` section.
@@ -33,8 +33,6 @@ type Backend struct {
 	ServerStateFileName string `json:"server_state_file_name,omitempty"`
 	ProxyCommon
 	BackendOptions
-	// Servers is filled with full_section=true.
-	Servers map[string]Server `json:"servers,omitempty"`
 }
 
 // Defaults is a `defaults` section. Unnamed ones are called
@@ -471,13 +469,4 @@ func (sm *sectionModel[T]) Delete(d *Document, name string) (*Document, error) {
 	return sm.delete(d, name)
 }
 
-func sectionValue[T any](m any) (T, error) {
-	switch v := m.(type) {
-	case T:
-		return v, nil
-	case *T:
-		return *v, nil
-	}
-	var zero T
-	return zero, fmt.Errorf("a %T is not a %T: %w", m, zero, errWrongType)
-}
+func sectionValue[T any](m any) (T, error) { return modelValue[T](m) }

@@ -425,32 +425,6 @@ func duplicatedLines(what, name string, s *Section, lines []Line) error {
 		"the API cannot tell which one to change: edit them with the raw configuration endpoint", what, name, len(lines), s)
 }
 
-func backend(name string) Parent { return Parent{Kind: KindBackend, Name: name} }
-
-// Servers returns the servers of a backend, in file order.
-func (d *Document) Servers(be string) ([]Server, error) { return Servers.Items(d, backend(be)) }
-
-// Server returns one server of a backend.
-func (d *Document) Server(be, name string) (Server, error) {
-	return Servers.Item(d, backend(be), Key{Name: name})
-}
-
-// CreateServer adds a server line after the backend's last server.
-func (d *Document) CreateServer(be string, srv Server) (*Document, error) {
-	n, _, err := Servers.Add(d, backend(be), Key{}, srv)
-	return n, err
-}
-
-// ReplaceServer rewrites a server line to hold srv.
-func (d *Document) ReplaceServer(be, name string, srv Server) (*Document, error) {
-	return Servers.Put(d, backend(be), Key{Name: name}, srv)
-}
-
-// DeleteServer removes a server line.
-func (d *Document) DeleteServer(be, name string) (*Document, error) {
-	return Servers.Remove(d, backend(be), Key{Name: name})
-}
-
 func eqInt(a, b *int64) bool {
 	if a == nil || b == nil {
 		return a == b

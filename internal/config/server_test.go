@@ -14,7 +14,7 @@ func TestServerReadAndEdit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s1, err := d.Server("be", "s1")
+	s1, err := Servers.At(KindBackend, "be").Get(d, "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func TestServerReadAndEdit(t *testing.T) {
 	if string(got) != want {
 		t.Fatalf("s1 = %s\nwant %s", got, want)
 	}
-	s2, _ := d.Server("be", "s2")
+	s2, _ := Servers.At(KindBackend, "be").Get(d, "s2")
 	if s2.Address != "::1" || *s2.Port != 8080 || s2.Maintenance != "enabled" {
 		t.Fatalf("s2 = %+v", s2)
 	}
@@ -45,7 +45,7 @@ func TestServerReadAndEdit(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			s := s1
 			c.edit(&s)
-			nd, err := d.ReplaceServer("be", "s1", s)
+			nd, err := Servers.At(KindBackend, "be").Replace(d, "s1", s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +57,7 @@ func TestServerReadAndEdit(t *testing.T) {
 			if c.name == "unchanged" && nd != d {
 				t.Fatal("an unchanged server produced a new document")
 			}
-			back, _ := nd.Server("be", "s1")
+			back, _ := Servers.At(KindBackend, "be").Get(nd, "s1")
 			a, _ := json.Marshal(s)
 			b, _ := json.Marshal(back)
 			if string(a) != string(b) {
@@ -78,7 +78,7 @@ func TestServerRejectsInjection(t *testing.T) {
 		{Name: "ok", Address: "1.2.3.4", ServerParams: ServerParams{Check: "yes"}},
 		{Name: "ok", Address: "1.2.3.4", ServerParams: ServerParams{Weight: i64(300)}},
 	} {
-		if _, err := d.CreateServer("be", s); err == nil {
+		if _, err := Servers.At(KindBackend, "be").Create(d, s); err == nil {
 			t.Errorf("CreateServer(%+v) accepted", s)
 		}
 	}

@@ -82,7 +82,9 @@ func (e *benchEnv) addServer(b *testing.B, id, be, name string, port int64) {
 	w := int64(10)
 	srv := config.Server{Name: name, Address: "127.0.0.1", Port: &port, ServerParams: config.ServerParams{Check: "enabled", Weight: &w}}
 	res, err := e.tx.Edit(context.Background(), id,
-		func(d *config.Document) (*config.Document, error) { return d.CreateServer(be, srv) })
+		func(d *config.Document) (*config.Document, error) {
+			return config.Servers.At(config.KindBackend, be).Create(d, srv)
+		})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -119,6 +119,10 @@ func generate(fsys fs.FS, colls []config.ChildResource, sections []config.Sectio
 		sectionSchema[s.Info().Kind] = s.Info().Schema
 	}
 
+	base, err := fs.ReadFile(fsys, "base.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("read base: %w", err)
+	}
 	blocks := map[string]*block{
 		"paths":      {indent: 2},
 		"parameters": {indent: 4},
@@ -157,16 +161,16 @@ func generate(fsys fs.FS, colls []config.ChildResource, sections []config.Sectio
 			sort.Strings(unused)
 			return nil, fmt.Errorf("%s: %s: no such operation or response in the %s template", f.file, strings.Join(unused, ", "), style)
 		}
-		blocks["schemas"].text.WriteString(indent(f.schemas, 2) + "\n")
+		schemas, err := includeProperties(f.file, f.schemas, string(base))
+		if err != nil {
+			return nil, err
+		}
+		blocks["schemas"].text.WriteString(indent(schemas, 2) + "\n")
 		if f.parameters != "" {
 			blocks["parameters"].text.WriteString(indent(f.parameters, 2) + "\n")
 		}
 	}
 
-	base, err := fs.ReadFile(fsys, "base.yaml")
-	if err != nil {
-		return nil, fmt.Errorf("read base: %w", err)
-	}
 	out, err := fill(string(base), blocks, sectionSchema)
 	if err != nil {
 		return nil, fmt.Errorf("base.yaml: %w", err)
@@ -306,4 +310,68 @@ func fill(base string, blocks map[string]*block, sectionSchema map[string]string
 		return "", fmt.Errorf("no `# @generated %s` line", strings.Join(missing, "`, `# @generated "))
 	}
 	return out.String(), nil
+}
+
+// includeLine is a fragment line that stands for the properties of a
+// schema of base.yaml: a model that flattens another one (a server is its
+// name and address plus every server param) lists them once, where they
+// are defined.
+var includeLine = regexp.MustCompile(`^( +)# @include ([a-z_]+) properties$`)
+
+// includeProperties replaces the include lines of a fragment's schemas
+// with the property entries of the schema they name, at their indentation.
+func includeProperties(file, schemas, base string) (string, error) {
+	lines := strings.Split(schemas, "\n")
+	var out []string
+	for _, l := range lines {
+		m := includeLine.FindStringSubmatch(l)
+		if m == nil {
+			out = append(out, l)
+			continue
+		}
+		props, err := schemaProperties(base, m[2])
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", file, err)
+		}
+		for _, p := range props {
+			out = append(out, m[1]+p)
+		}
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+// schemaProperties returns the lines of the properties of components
+// schema name in base.yaml, without their indentation of 8.
+func schemaProperties(base, name string) ([]string, error) {
+	lines := strings.Split(base, "\n")
+	start := -1
+	for i, l := range lines {
+		if l == "    "+name+":" {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		return nil, fmt.Errorf("@include %s: base.yaml has no schema %s", name, name)
+	}
+	var out []string
+	in := false
+	for _, l := range lines[start+1:] {
+		switch {
+		case l == "      properties:":
+			in = true
+		case !in:
+			if l != "" && !strings.HasPrefix(l, "      ") {
+				return nil, fmt.Errorf("@include %s: the schema has no properties", name)
+			}
+		case strings.HasPrefix(l, "        ") || l == "":
+			out = append(out, strings.TrimPrefix(l, "        "))
+		default:
+			for len(out) > 0 && out[len(out)-1] == "" {
+				out = out[:len(out)-1]
+			}
+			return out, nil
+		}
+	}
+	return out, nil
 }

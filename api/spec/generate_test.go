@@ -57,6 +57,7 @@ func TestGenerateRefuses(t *testing.T) {
 		{"no paths marker", "base.yaml", replace("  # @generated paths\n", ""), "no `# @generated paths` line"},
 		{"no full_section marker", "base.yaml", replace("        # @generated full_section backend\n", ""), "full_section backend"},
 		{"marker in another schema", "base.yaml", replace("        # @generated full_section frontend\n", "        # @generated full_section backend\n"), `is in schema "frontend", want "backend"`},
+		{"include of an unknown schema", "collections/servers.yaml", replace("# @include server_params properties", "# @include server_parms properties"), "no schema server_parms"},
 		{"misindented marker", "base.yaml", replace("    # @generated schemas", "  # @generated schemas"), "indented by 2, want 4"},
 		{"unknown marker", "base.yaml", replace("  # @generated paths", "  # @generated pahts"), `unknown marker "pahts"`},
 	} {

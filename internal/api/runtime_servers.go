@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"dataplane/internal/config"
 	"dataplane/internal/rtserver"
 	"dataplane/internal/runtime"
 )
@@ -81,7 +82,7 @@ func (s *Server) addRuntimeServer(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	var body rtserver.NewServer
+	var body config.Server
 	if err := decodeBody(r, &body); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"regexp"
 	"strconv"
 )
 
@@ -18,8 +19,12 @@ type ServerParams struct {
 	Backup             string `json:"backup,omitempty"`
 	Check              string `json:"check,omitempty"`
 	CheckSSL           string `json:"check-ssl,omitempty"`
+	CheckAlpn          string `json:"check_alpn,omitempty"`
+	CheckProto         string `json:"check_proto,omitempty"`
+	CheckSNI           string `json:"check-sni,omitempty"`
 	Cookie             string `json:"cookie,omitempty"`
 	Downinter          *int64 `json:"downinter,omitempty"`
+	ErrorLimit         *int64 `json:"error_limit,omitempty"`
 	Fall               *int64 `json:"fall,omitempty"`
 	Fastinter          *int64 `json:"fastinter,omitempty"`
 	HealthCheckAddress string `json:"health_check_address,omitempty"`
@@ -31,7 +36,9 @@ type ServerParams struct {
 	Maxqueue           *int64 `json:"maxqueue,omitempty"`
 	Minconn            *int64 `json:"minconn,omitempty"`
 	Observe            string `json:"observe,omitempty"`
+	OnError            string `json:"on-error,omitempty"`
 	OnMarkedDown       string `json:"on-marked-down,omitempty"`
+	OnMarkedUp         string `json:"on-marked-up,omitempty"`
 	Proto              string `json:"proto,omitempty"`
 	ResolveNet         string `json:"resolve-net,omitempty"`
 	ResolveOpts        string `json:"resolve_opts,omitempty"`
@@ -102,6 +109,7 @@ var serverParams = []serverParam{
 	{json: "rise", kind: kindInt, keyword: "rise", min: 1, max: 1 << 31, num: func(p *ServerParams) **int64 { return &p.Rise }},
 	{json: "agent-port", kind: kindInt, keyword: "agent-port", min: 1, max: 65535, num: func(p *ServerParams) **int64 { return &p.AgentPort }},
 	{json: "health_check_port", kind: kindInt, keyword: "port", min: 1, max: 65535, num: func(p *ServerParams) **int64 { return &p.HealthCheckPort }},
+	{json: "error_limit", kind: kindInt, keyword: "error-limit", min: 0, max: 1 << 31, num: func(p *ServerParams) **int64 { return &p.ErrorLimit }},
 	{json: "inter", kind: kindDuration, keyword: "inter", max: 1 << 40, num: func(p *ServerParams) **int64 { return &p.Inter }},
 	{json: "fastinter", kind: kindDuration, keyword: "fastinter", max: 1 << 40, num: func(p *ServerParams) **int64 { return &p.Fastinter }},
 	{json: "downinter", kind: kindDuration, keyword: "downinter", max: 1 << 40, num: func(p *ServerParams) **int64 { return &p.Downinter }},
@@ -109,12 +117,17 @@ var serverParams = []serverParam{
 	{json: "agent-inter", kind: kindDuration, keyword: "agent-inter", max: 1 << 40, num: func(p *ServerParams) **int64 { return &p.AgentInter }},
 	{json: "verify", kind: kindEnum, keyword: "verify", values: []string{"none", "required"}, str: func(p *ServerParams) *string { return &p.Verify }},
 	{json: "observe", kind: kindEnum, keyword: "observe", values: []string{"layer4", "layer7"}, str: func(p *ServerParams) *string { return &p.Observe }},
+	{json: "on-error", kind: kindEnum, keyword: "on-error", values: []string{"fastinter", "fail-check", "sudden-death", "mark-down"}, str: func(p *ServerParams) *string { return &p.OnError }},
 	{json: "on-marked-down", kind: kindEnum, keyword: "on-marked-down", values: []string{"shutdown-sessions"}, str: func(p *ServerParams) *string { return &p.OnMarkedDown }},
+	{json: "on-marked-up", kind: kindEnum, keyword: "on-marked-up", values: []string{"shutdown-backup-sessions"}, str: func(p *ServerParams) *string { return &p.OnMarkedUp }},
 	{json: "resolve-prefer", kind: kindEnum, keyword: "resolve-prefer", values: []string{"ipv4", "ipv6"}, str: func(p *ServerParams) *string { return &p.ResolvePrefer }},
 	{json: "ws", kind: kindEnum, keyword: "ws", values: []string{"auto", "h1", "h2"}, str: func(p *ServerParams) *string { return &p.Ws }},
 	{json: "sni", kind: kindWord, keyword: "sni", str: func(p *ServerParams) *string { return &p.SNI }},
 	{json: "ssl_certificate", kind: kindWord, keyword: "crt", str: func(p *ServerParams) *string { return &p.SSLCertificate }},
 	{json: "ssl_cafile", kind: kindWord, keyword: "ca-file", str: func(p *ServerParams) *string { return &p.SSLCafile }},
+	{json: "check-sni", kind: kindWord, keyword: "check-sni", str: func(p *ServerParams) *string { return &p.CheckSNI }},
+	{json: "check_alpn", kind: kindWord, keyword: "check-alpn", str: func(p *ServerParams) *string { return &p.CheckAlpn }},
+	{json: "check_proto", kind: kindWord, keyword: "check-proto", str: func(p *ServerParams) *string { return &p.CheckProto }},
 	{json: "agent-addr", kind: kindWord, keyword: "agent-addr", str: func(p *ServerParams) *string { return &p.AgentAddr }},
 	{json: "agent-send", kind: kindWord, keyword: "agent-send", str: func(p *ServerParams) *string { return &p.AgentSend }},
 	{json: "init-addr", kind: kindWord, keyword: "init-addr", str: func(p *ServerParams) *string { return &p.InitAddr }},
@@ -220,8 +233,14 @@ func sameParam(sp *serverParam, words []string, p *ServerParams) bool {
 	}
 }
 
+// trackPattern is `track`'s [<backend>/]<server>.
+var trackPattern = regexp.MustCompile(`^([A-Za-z0-9_.:-]+/)?[A-Za-z0-9_.:-]+$`)
+
 // checkServerParams validates every modelled param value.
 func checkServerParams(prefix string, p *ServerParams) error {
+	if p.Track != "" && !trackPattern.MatchString(p.Track) {
+		return invalid(prefix+"track", "%q must be [<backend>/]<server>", p.Track)
+	}
 	for i := range serverParams {
 		sp := &serverParams[i]
 		field := prefix + sp.json
@@ -430,4 +449,63 @@ func eqInt(a, b *int64) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+// dynamicServerKeywords are the server keywords HAProxy 2.6 accepts on
+// `add server` (its manual marks them as usable on dynamic servers). A
+// server with any other param is added by a reload, and the runtime
+// add-server operation refuses it.
+var dynamicServerKeywords = map[string]bool{
+	"agent-addr": true, "agent-check": true, "agent-inter": true, "agent-port": true, "agent-send": true,
+	"allow-0rtt": true, "alpn": true, "addr": true, "backup": true, "ca-file": true, "check": true,
+	"check-alpn": true, "check-proto": true, "check-send-proxy": true, "check-sni": true, "check-ssl": true,
+	"check-via-socks4": true, "ciphers": true, "ciphersuites": true, "crl-file": true, "crt": true,
+	"downinter": true, "error-limit": true, "fall": true, "fastinter": true, "force-sslv3": true,
+	"force-tlsv10": true, "force-tlsv11": true, "force-tlsv12": true, "force-tlsv13": true, "id": true,
+	"inter": true, "maxconn": true, "maxqueue": true, "minconn": true, "no-agent-check": true,
+	"no-backup": true, "no-check": true, "no-check-ssl": true, "no-send-proxy": true, "no-send-proxy-v2": true,
+	"no-send-proxy-v2-ssl": true, "no-send-proxy-v2-ssl-cn": true, "no-ssl": true, "no-ssl-reuse": true,
+	"no-sslv3": true, "no-tls-tickets": true, "no-tlsv10": true, "no-tlsv11": true, "no-tlsv12": true,
+	"no-tlsv13": true, "no-verifyhost": true, "no-tfo": true, "npn": true, "observe": true, "on-error": true,
+	"on-marked-down": true, "on-marked-up": true, "pool-low-conn": true, "pool-max-conn": true,
+	"pool-purge-delay": true, "port": true, "proto": true, "proxy-v2-options": true, "rise": true,
+	"send-proxy": true, "send-proxy-v2": true, "send-proxy-v2-ssl": true, "send-proxy-v2-ssl-cn": true,
+	"slowstart": true, "sni": true, "source": true, "ssl": true, "ssl-max-ver": true, "ssl-min-ver": true,
+	"ssl-reuse": true, "tfo": true, "tls-tickets": true, "track": true, "verify": true, "verifyhost": true,
+	"weight": true, "ws": true,
+}
+
+// DynamicServerParam reports whether HAProxy 2.6 accepts the server
+// keyword on `add server`.
+func DynamicServerParam(keyword string) bool { return dynamicServerKeywords[keyword] }
+
+// RuntimeAddParams checks s for `add server` and returns its params as the
+// command takes them, from the same param table configuration writes use.
+// A field HAProxy 2.6 cannot set on a server added at run time is refused,
+// naming it. `maintenance` is not a param there (the caller keeps the
+// server in maintenance or sets it ready), and a disabled toggle is the
+// default of a new server, so neither is written.
+func RuntimeAddParams(s *Server) ([]string, error) {
+	if err := checkServer(s); err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := range serverParams {
+		sp := &serverParams[i]
+		if sp.json == "maintenance" || sp.kind == kindToggle && *sp.str(&s.ServerParams) == "disabled" {
+			continue
+		}
+		words := serverParamWords(sp, &s.ServerParams)
+		if words == nil {
+			continue
+		}
+		if !DynamicServerParam(words[0]) {
+			return nil, invalid(sp.json, "HAProxy cannot set `%s` on a server added at run time", words[0])
+		}
+		out = append(out, words...)
+	}
+	if s.ID != nil {
+		out = append(out, "id", strconv.FormatInt(*s.ID, 10))
+	}
+	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"dataplane/internal/config"
 	"dataplane/internal/fault"
 	"dataplane/internal/haproxytest"
 	"dataplane/internal/runtime"
@@ -19,37 +20,40 @@ import (
 func p(n int64) *int64 { return &n }
 
 func TestAddServerParams(t *testing.T) {
-	ns := NewServer{
-		Name: "n1", Address: "10.0.0.1", Port: p(80), Weight: p(20), Check: "enabled", Backup: "disabled",
-		Maintenance: "enabled", Maxconn: p(100), Maxqueue: p(10), Minconn: p(5), ErrorLimit: p(3),
-		SSL: "enabled", SNI: "req.hdr(host)", Verify: "none", SSLCafile: "/etc/ca.pem", SSLCertificate: "/etc/c.pem",
-		Alpn: "h2,http/1.1", Proto: "h2", Inter: p(2000), Fastinter: p(500), Downinter: p(5000), Fall: p(3), Rise: p(2),
-		Slowstart: p(10000), CheckSSL: "enabled", CheckSNI: "example.com", CheckAlpn: "h2", CheckProto: "h2",
-		HealthCheckPort: p(8081), HealthCheckAddress: "10.0.0.2", Observe: "layer7", OnError: "mark-down",
-		OnMarkedDown: "shutdown-sessions", OnMarkedUp: "shutdown-backup-sessions", SendProxy: "enabled",
-		SendProxyV2: "disabled", AgentCheck: "enabled", AgentAddr: "10.0.0.3", AgentPort: p(5555), AgentInter: p(1000),
-		AgentSend: "hello", Track: "be/s1",
+	ns := config.Server{
+		Name: "n1", Address: "10.0.0.1", Port: p(80), ServerParams: config.ServerParams{Weight: p(20), Check: "enabled", Backup: "disabled",
+			Maintenance: "enabled", Maxconn: p(100), Maxqueue: p(10), Minconn: p(5), ErrorLimit: p(3),
+			SSL: "enabled", SNI: "req.hdr(host)", Verify: "none", SSLCafile: "/etc/ca.pem", SSLCertificate: "/etc/c.pem",
+			Alpn: "h2,http/1.1", Proto: "h2", Inter: p(2000), Fastinter: p(500), Downinter: p(5000), Fall: p(3), Rise: p(2),
+			Slowstart: p(10000), CheckSSL: "enabled", CheckSNI: "example.com", CheckAlpn: "h2", CheckProto: "h2",
+			HealthCheckPort: p(8081), HealthCheckAddress: "10.0.0.2", Observe: "layer7", OnError: "mark-down",
+			OnMarkedDown: "shutdown-sessions", OnMarkedUp: "shutdown-backup-sessions", SendProxy: "enabled",
+			SendProxyV2: "disabled", AgentCheck: "enabled", AgentAddr: "10.0.0.3", AgentPort: p(5555), AgentInter: p(1000),
+			AgentSend: "hello", Track: "be/s1"},
 	}
-	got, err := ns.params()
+	got, err := AddParams(&ns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "weight 20 check maxconn 100 maxqueue 10 minconn 5 error-limit 3 ssl sni req.hdr(host) verify none " +
-		"ca-file /etc/ca.pem crt /etc/c.pem alpn h2,http/1.1 proto h2 inter 2000 fastinter 500 downinter 5000 fall 3 " +
-		"rise 2 slowstart 10000 check-ssl check-sni example.com check-alpn h2 check-proto h2 port 8081 addr 10.0.0.2 " +
-		"observe layer7 on-error mark-down on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions " +
-		"send-proxy agent-check agent-addr 10.0.0.3 agent-port 5555 agent-inter 1000 agent-send hello track be/s1"
+	// The order and spelling of configuration writes (the same param
+	// table): durations in their largest exact unit.
+	want := "check ssl check-ssl send-proxy agent-check weight 20 maxconn 100 minconn 5 maxqueue 10 fall 3 rise 2 " +
+		"agent-port 5555 port 8081 error-limit 3 inter 2s fastinter 500ms downinter 5s slowstart 10s agent-inter 1s " +
+		"verify none observe layer7 on-error mark-down on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions " +
+		"sni req.hdr(host) crt /etc/c.pem ca-file /etc/ca.pem check-sni example.com check-alpn h2 check-proto h2 " +
+		"agent-addr 10.0.0.3 agent-send hello track be/s1 addr 10.0.0.2 proto h2 alpn h2,http/1.1"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("params\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
 
-	for _, bad := range []NewServer{
+	for _, bad := range []config.ServerParams{
 		{SNI: "a b"}, {SNI: "a;b"}, {SNI: "a#b"}, {SNI: `a"b`}, {SNI: "a'b"}, {SNI: `a\b`}, {SNI: "a\nb"}, {SNI: "é"},
 		{AgentSend: "x;help"}, {Check: "yes"}, {Weight: p(257)}, {Weight: p(-1)}, {Verify: "optional"},
 		{HealthCheckPort: p(0)}, {Track: "be/s1/x"}, {Track: "be s1"}, {AgentCheck: "enabled"}, {Maintenance: "on"},
-		{Observe: "layer5"}, {Inter: p(0)},
+		{Observe: "layer5"}, {Resolvers: "dns"}, {Cookie: "c1"}, {InitAddr: "none"},
 	} {
-		if _, err := bad.params(); fault.Of(err) != fault.Invalid {
+		ns := config.Server{Name: "n1", Address: "10.0.0.1", Port: p(80), ServerParams: bad}
+		if _, err := AddParams(&ns); fault.Of(err) != fault.Invalid {
 			t.Errorf("%+v accepted: %v", bad, err)
 		}
 	}

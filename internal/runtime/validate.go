@@ -91,3 +91,14 @@ func checkLine(cmd string) error {
 	}
 	return nil
 }
+
+// CheckParams validates the words of an `add server` parameter list (see
+// checkParam), so a caller can refuse them before it sends anything.
+func CheckParams(params []string) error {
+	for _, p := range params {
+		if err := checkParam(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

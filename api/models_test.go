@@ -38,7 +38,7 @@ func fullServerParams() config.ServerParams {
 		Alpn: "h2,http/1.1", Backup: "disabled", Check: "enabled", CheckSSL: "enabled", Cookie: "web1",
 		CheckAlpn: "h2", CheckProto: "h2", CheckSNI: "health.example.com", ErrorLimit: i64(10), OnError: "mark-down",
 		OnMarkedUp: "shutdown-backup-sessions",
-		Downinter: i64(10000), Fall: i64(3), Fastinter: i64(1000), HealthCheckAddress: "10.0.0.2", HealthCheckPort: i64(8081),
+		Downinter:  i64(10000), Fall: i64(3), Fastinter: i64(1000), HealthCheckAddress: "10.0.0.2", HealthCheckPort: i64(8081),
 		InitAddr: "last,libc,none", Inter: i64(2000), Maintenance: "disabled", Maxconn: i64(100), Maxqueue: i64(50),
 		Minconn: i64(10), Observe: "layer7", OnMarkedDown: "shutdown-sessions", Proto: "h2", ResolveNet: "10.0.0.0/8",
 		ResolveOpts: "allow-dup-ip,ignore-weight", ResolvePrefer: "ipv4", Resolvers: "dns", Rise: i64(2),

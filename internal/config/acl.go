@@ -24,6 +24,7 @@ var ACLs = Register(&Collection[ACL]{
 	FullSection: "acl_list",
 	Filters:     map[string]func(*ACL) string{"acl_name": func(a *ACL) string { return a.ACLName }},
 	Parse:       parseACL,
+	Complete:    func(l Line) bool { return len(l.Words) >= 3 },
 	Render:      renderACL,
 	Check:       checkACL,
 	// A rule can only use an ACL declared above it.

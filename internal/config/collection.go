@@ -38,6 +38,10 @@ type Collection[T any] struct {
 	// Render returns the words of m. old is the line m replaces (nil for
 	// a new line): words the model does not hold stay as written there.
 	Render func(m *T, old *Line) []string
+	// Complete, when set, tells whether a line is an item without building
+	// its model: the same answer as Parse's ok, cheaper. Positional edits
+	// then parse only the items they return.
+	Complete func(l Line) bool
 	// Check validates m before it becomes configuration text.
 	Check func(m *T) error
 	// Normalize, when set, fills what a body may leave out (a bind is
@@ -136,6 +140,25 @@ func (c *Collection[T]) items(s *Section) []item[T] {
 	return out
 }
 
+// itemLines returns the lines of the items of a section in file order,
+// without their models when the declaration says how (Complete).
+func (c *Collection[T]) itemLines(s *Section) []Line {
+	if c.Complete == nil {
+		return lines(c.items(s))
+	}
+	p := s.parsedLines()
+	if !p.mayHave([]string{c.Keyword}) {
+		return nil
+	}
+	var out []Line
+	for _, l := range p.lines {
+		if l.Words[0] == c.Keyword && c.Complete(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // unique drops the later lines of a name (a keyed item repeated in
 // .if/.else branches is listed once, as Get returns it: the first line).
 func (c *Collection[T]) unique(items []item[T]) []item[T] {
@@ -206,14 +229,16 @@ func (c *Collection[T]) locate(d *Document, p Parent, k Key) (int, *Section, []i
 // find returns the lines k addresses: one for a positional key, every
 // line of the name for a keyed one (several when repeated).
 func (c *Collection[T]) find(s *Section, p Parent, k Key) ([]item[T], error) {
-	items := c.items(s)
 	if c.Positional {
-		if k.Index < 0 || k.Index >= len(items) {
+		ls := c.itemLines(s)
+		if k.Index < 0 || k.Index >= len(ls) {
 			return nil, c.notFound(p, k)
 		}
-		return items[k.Index : k.Index+1], nil
+		l := ls[k.Index]
+		m, _ := c.Parse(l)
+		return []item[T]{{line: l, m: m}}, nil
 	}
-	found := c.byKey(items, k.Name)
+	found := c.byKey(c.items(s), k.Name)
 	if len(found) == 0 {
 		return nil, c.notFound(p, k)
 	}
@@ -238,12 +263,12 @@ func (c *Collection[T]) Add(d *Document, p Parent, k Key, m T) (*Document, Key, 
 	if err != nil {
 		return nil, Key{}, err
 	}
-	items := c.items(s)
+	items := c.itemLines(s)
 	e := newLineEdit(s, d.nl)
 	words := c.Render(&m, nil)
 	if !c.Positional {
 		k = Key{Name: c.Key(&m)}
-		if len(c.byKey(items, k.Name)) > 0 {
+		if len(c.byKey(c.items(s), k.Name)) > 0 {
 			return nil, Key{}, fmt.Errorf("%s %s in %s: %w", c.Name, k, p, ErrExists)
 		}
 		k.Index = len(items)
@@ -259,7 +284,7 @@ func (c *Collection[T]) Add(d *Document, p Parent, k Key, m T) (*Document, Key, 
 		// block it may sit in.
 		e.add([]string{c.Keyword}, words)
 	default:
-		at := items[k.Index].line.Index
+		at := items[k.Index].Index
 		e.insertRaw(attachedStart(s, at)-1, e.render(e.indentOf(at), words))
 	}
 	return e.commit(d, pos, k)

@@ -16,7 +16,9 @@ import (
 func cpParse[D any](p parser.ParserInterface, l Line) (D, bool) {
 	var zero D
 	p.Init()
-	if _, err := p.Parse(joinWords(l.Words), l.Words, l.Comment); err != nil {
+	// The line argument only goes into config-parser's error messages,
+	// which are not used: no need to join the words again.
+	if _, err := p.Parse("", l.Words, l.Comment); err != nil {
 		return zero, false
 	}
 	data, err := p.GetOne(0)

@@ -284,41 +284,103 @@ func (e *lineEdit) eol(raw string) string {
 	return ""
 }
 
-// build returns the new section. The old one is left untouched.
+// build returns the new section. The old one is left untouched. When the
+// old section's lines were split already, the new one reuses the words of
+// every line it keeps and splits only the lines the edit wrote: an edit of
+// a section of thousands of lines (a long ACL or rule list) then costs a
+// copy of its line list, not a new split of its text.
 func (e *lineEdit) build() *Section {
 	old := e.s
 	n := &Section{Kind: old.Kind, Name: old.Name, From: old.From, header: old.header}
 	out := make([]string, 0, len(old.lines)+len(e.after))
-	emit := func(l string) {
+	split := newSplitCarry(old.parsed.Load(), len(old.lines), len(old.lines)+len(e.after))
+	// emit appends a line; from is its index in the old section, or -1
+	// for a line the edit wrote.
+	emit := func(l string, from int) {
 		// A line without terminator (end of a file with no final newline)
 		// gets one when something follows it.
 		if k := len(out); k > 0 && !strings.HasSuffix(out[k-1], "\n") {
 			out[k-1] += e.nl
 		}
 		out = append(out, l)
+		split.add(l, from, len(out)-1)
 	}
 	if ins := e.after[-1]; len(ins) > 0 {
 		if !strings.HasSuffix(n.header, "\n") {
 			n.header += e.nl
 		}
 		for _, l := range ins {
-			emit(l)
+			emit(l, -1)
 		}
 	}
 	for i, l := range old.lines {
 		if !e.del[i] {
 			if r, ok := e.repl[i]; ok {
-				l = r
+				emit(r, -1)
+			} else {
+				emit(l, i)
 			}
-			emit(l)
 		}
 		for _, ins := range e.after[i] {
-			emit(ins)
+			emit(ins, -1)
 		}
 	}
 	n.lines = out
+	if p := split.result(); p != nil {
+		n.parsed.Store(p)
+	}
 	return n
 }
+
+// splitCarry builds the split lines of an edited section from those of
+// the section it was made from.
+type splitCarry struct {
+	old *parsedLines
+	at  []int32 // old body index -> position in old.lines, or -1
+	p   *parsedLines
+}
+
+func newSplitCarry(old *parsedLines, oldLines, capacity int) *splitCarry {
+	if old == nil {
+		return &splitCarry{}
+	}
+	c := &splitCarry{old: old, at: make([]int32, oldLines), p: &parsedLines{lines: make([]Line, 0, capacity)}}
+	for i := range c.at {
+		c.at[i] = -1
+	}
+	for j, l := range old.lines {
+		c.at[l.Index] = int32(j)
+	}
+	return c
+}
+
+// add records the line at new index i, taken from old index from (-1: new).
+func (c *splitCarry) add(raw string, from, i int) {
+	if c.p == nil {
+		return
+	}
+	var l Line
+	switch {
+	case from >= 0 && c.at[from] >= 0:
+		l = c.old.lines[c.at[from]]
+	case from >= 0, isBlankOrComment(raw):
+		return // a blank or comment line, kept or new
+	default:
+		w, comment := splitWords(raw)
+		if len(w) == 0 {
+			return
+		}
+		l = Line{Words: w, Comment: comment}
+	}
+	l.Index = i
+	c.p.lines = append(c.p.lines, l)
+	c.p.first |= keywordBit(l.Words[0])
+	if len(l.Words) > 1 {
+		c.p.second |= keywordBit2(l.Words[0], l.Words[1])
+	}
+}
+
+func (c *splitCarry) result() *parsedLines { return c.p }
 
 func leadingBlank(raw string) string {
 	j := 0

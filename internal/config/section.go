@@ -22,6 +22,33 @@ type Section struct {
 	parsed atomic.Pointer[parsedLines]
 	// model caches the typed view (Frontend, Backend, ...) of the section.
 	model atomic.Value
+	// text caches the section's bytes (header and body), so that writing
+	// a document costs one copy per section instead of one call per line
+	// (a transaction rewrites its staged file on every edit). Sections
+	// read from a file share the file's own bytes.
+	text atomic.Pointer[string]
+}
+
+// Text returns the section's bytes: its header line and body lines. A
+// section must not change once its text has been asked for (sections are
+// immutable once they are part of a document).
+func (s *Section) Text() string {
+	if p := s.text.Load(); p != nil {
+		return *p
+	}
+	n := len(s.header)
+	for _, l := range s.lines {
+		n += len(l)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(s.header)
+	for _, l := range s.lines {
+		b.WriteString(l)
+	}
+	t := b.String()
+	s.text.Store(&t)
+	return t
 }
 
 // Line is one body line split into words the way HAProxy splits them:

@@ -4,7 +4,7 @@ BIN := bin/dataplane
 VERSION ?= 3.0.0-dev
 LDFLAGS := -X main.version=$(VERSION) -X main.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build run test vet bench bench-reload deps
+.PHONY: all build run test vet bench bench-reload deps generate check-spec
 
 all: build
 
@@ -17,6 +17,15 @@ deps:
 run: build
 	./scripts/ensure-haproxy.sh
 	./scripts/run.sh
+
+# api/openapi.yaml from api/spec and the resources declared in
+# internal/config (go test ./api fails when it is stale).
+generate:
+	$(GO) generate ./api
+
+# Lint the contract and compile a TypeScript client from it (needs npm).
+check-spec:
+	./scripts/check-spec.sh
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)

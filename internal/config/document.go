@@ -5,13 +5,14 @@ package config
 
 import (
 	"bytes"
-	"dataplane/internal/fault"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	parser "github.com/haproxytech/config-parser/v5"
+
+	"dataplane/internal/fault"
 )
 
 // Section kinds, as the header keyword appears in haproxy.cfg. The kinds

@@ -7,7 +7,6 @@ package reload
 import (
 	"bytes"
 	"context"
-	"dataplane/internal/fault"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"dataplane/internal/fault"
 )
 
 // ErrValidation marks a configuration that `haproxy -c` rejected.

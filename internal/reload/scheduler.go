@@ -2,7 +2,6 @@ package reload
 
 import (
 	"context"
-	"dataplane/internal/fault"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"dataplane/internal/fault"
 )
 
 // Reload statuses, as the Data Plane API names them.

@@ -3,7 +3,6 @@ package reload
 import (
 	"bytes"
 	"context"
-	"dataplane/internal/fault"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"dataplane/internal/fault"
 	"dataplane/internal/runtime"
 )
 

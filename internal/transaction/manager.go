@@ -3,7 +3,6 @@ package transaction
 import (
 	"bufio"
 	"context"
-	"dataplane/internal/fault"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"dataplane/internal/config"
+	"dataplane/internal/fault"
 	"dataplane/internal/reload"
 )
 

@@ -53,8 +53,13 @@ func (s *Server) discovery(prefix string) handlerFunc {
 }
 
 func (s *Server) getSpecification(w http.ResponseWriter, r *http.Request) {
+	b, err := s.specJSON()
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(s.specJSON)
+	_, _ = w.Write(b)
 }
 
 type infoBody struct {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -50,9 +51,11 @@ type BuildInfo struct {
 
 // Server is the HTTP handler of dataplane.
 type Server struct {
-	d        Deps
-	log      *slog.Logger
-	specJSON []byte
+	d   Deps
+	log *slog.Logger
+	// specJSON is the contract as JSON, encoded on first use (it takes
+	// ~20 ms that start-up need not wait for).
+	specJSON func() ([]byte, error)
 	mux      http.Handler
 	started  time.Time
 	// txVersion returns the version of an in-progress transaction.
@@ -69,11 +72,14 @@ func New(d Deps) (*Server, error) {
 	if d.MaxBodySize <= 0 {
 		d.MaxBodySize = 64 << 20
 	}
-	specJSON, err := json.Marshal(d.Spec)
-	if err != nil {
-		return nil, fmt.Errorf("marshal specification: %w", err)
-	}
-	s := &Server{d: d, log: d.Logger, specJSON: specJSON, started: time.Now()}
+	s := &Server{d: d, log: d.Logger, started: time.Now()}
+	s.specJSON = sync.OnceValues(func() ([]byte, error) {
+		b, err := json.Marshal(d.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("marshal specification: %w", err)
+		}
+		return b, nil
+	})
 	if d.Transactions != nil {
 		s.txVersion = d.Transactions.VersionOf
 		s.txDoc = d.Transactions.Doc

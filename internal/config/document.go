@@ -93,9 +93,6 @@ func Parse(data []byte) (*Document, error) {
 	cur := d.head
 	crlf, lf := 0, 0
 	lineNo := 0
-	// starts[i] is the offset of the header of section i: a section's
-	// text is the file's bytes up to the next header.
-	var starts []int
 	for pos := 0; pos < len(src); {
 		lineStart := pos
 		end := strings.IndexByte(src[pos:], '\n')
@@ -121,8 +118,10 @@ func Parse(data []byte) (*Document, error) {
 			if err != nil {
 				return nil, fmt.Errorf("line %d: %w", lineNo, err)
 			}
+			// The section's text is the file's bytes from its header up
+			// to the next header: cut below, once the next is known.
+			s.raw = src[lineStart:]
 			d.sections = append(d.sections, s)
-			starts = append(starts, lineStart)
 			cur = s
 			continue
 		}
@@ -131,14 +130,16 @@ func Parse(data []byte) (*Document, error) {
 	if crlf > lf {
 		d.nl = "\r\n"
 	}
-	end := len(src)
-	for i := len(d.sections) - 1; i >= 0; i-- {
-		t := src[starts[i]:end]
-		d.sections[i].text.Store(&t)
-		end = starts[i]
+	d.head.raw = src
+	if len(d.sections) > 0 {
+		d.head.raw = src[:len(src)-len(d.sections[0].raw)]
 	}
-	head := src[:end]
-	d.head.text.Store(&head)
+	for i, s := range d.sections {
+		if i+1 < len(d.sections) {
+			// Both are still suffixes of the file: cut at the next header.
+			s.raw = s.raw[:len(s.raw)-len(d.sections[i+1].raw)]
+		}
+	}
 	d.readVersion()
 	idx, err := buildIndex(d.sections)
 	if err != nil {

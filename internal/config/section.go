@@ -22,19 +22,21 @@ type Section struct {
 	parsed atomic.Pointer[parsedLines]
 	// model caches the typed view (Frontend, Backend, ...) of the section.
 	model atomic.Value
-	// text caches the section's bytes (header and body), so that writing
-	// a document costs one copy per section instead of one call per line
-	// (a transaction rewrites its staged file on every edit). Sections
-	// read from a file share the file's own bytes.
-	text atomic.Pointer[string]
+	// raw is the section's bytes (header and body) as read from the file,
+	// shared with the file's own bytes; "" for a section an edit built,
+	// whose text is joined when needed (edited sections are few: those a
+	// transaction or the commits since the last load changed).
+	raw string
 }
 
-// Text returns the section's bytes: its header line and body lines. A
+// Text returns the section's bytes: its header line and body lines, so
+// that writing a document costs one copy per section instead of one call
+// per line (a transaction rewrites its staged file on every edit). A
 // section must not change once its text has been asked for (sections are
 // immutable once they are part of a document).
 func (s *Section) Text() string {
-	if p := s.text.Load(); p != nil {
-		return *p
+	if s.raw != "" {
+		return s.raw
 	}
 	n := len(s.header)
 	for _, l := range s.lines {
@@ -46,9 +48,7 @@ func (s *Section) Text() string {
 	for _, l := range s.lines {
 		b.WriteString(l)
 	}
-	t := b.String()
-	s.text.Store(&t)
-	return t
+	return b.String()
 }
 
 // Line is one body line split into words the way HAProxy splits them:

@@ -104,6 +104,9 @@ func (s *Server) write(r *http.Request, applied int, edit transaction.EditFunc, 
 func answer(res transaction.Result, applied int) (int, http.Header) {
 	h := http.Header{}
 	setVersion(h, res.Version)
+	for _, n := range res.Notes {
+		h.Add(headerWarning, oneLine(n))
+	}
 	switch res.Outcome {
 	case transaction.Staged:
 		return http.StatusAccepted, h

@@ -86,10 +86,35 @@ func (s *Server) addRuntimeServer(r *http.Request) (*response, error) {
 	if err := decodeBody(r, &body); err != nil {
 		return nil, err
 	}
-	if err := rtserver.Add(r.Context(), c, pathParam(r, "parent_name"), body, s.log); err != nil {
+	be := pathParam(r, "parent_name")
+	// A reload starts HAProxy afresh from the file: a server added at run
+	// time to the process it replaces is gone. Refused while one is due,
+	// rather than answered 201 and lost a moment later.
+	if id, busy := s.reloadBusy(); busy {
+		return nil, conflict("reload %s is pending: a server added at run time now would be gone when it completes; add it again when the reload is done, or add it to the configuration", id)
+	}
+	if err := rtserver.Add(r.Context(), c, be, body, s.log); err != nil {
 		return nil, err
 	}
+	// A reload asked for while the server was being added: the answer
+	// says what is true once it is done.
+	if id, busy := s.reloadBusy(); busy && s.d.Reloads != nil {
+		if _, err := s.d.Reloads.Wait(r.Context(), id); err != nil {
+			return nil, err
+		}
+		if _, err := rtserver.Get(r.Context(), s.runtimeClient(), be, body.Name); err != nil {
+			return nil, conflict("server %s/%s was added, then reload %s, asked for meanwhile, started HAProxy from the file without it: add it again, or add it to the configuration", be, body.Name, id)
+		}
+	}
 	return jsonResponse(http.StatusCreated, body), nil
+}
+
+// reloadBusy returns the reload in progress or pending, if any.
+func (s *Server) reloadBusy() (string, bool) {
+	if s.d.Reloads == nil {
+		return "", false
+	}
+	return s.d.Reloads.Busy()
 }
 
 func (s *Server) deleteRuntimeServer(r *http.Request) (*response, error) {

@@ -96,7 +96,9 @@ func New(d Deps) (*Server, error) {
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, methodNotAllowed(r.Method, r.URL.Path))
 	})
-	r.Use(s.recoverer, s.accessLog, trimTrailingSlash)
+	// Every answer carries Configuration-Version, 404s outside /v3
+	// included.
+	r.Use(s.recoverer, s.accessLog, s.configVersionHeader, trimTrailingSlash)
 	if d.Metrics != nil {
 		if d.MetricsNoAuth {
 			r.Handle("/metrics", d.Metrics)
@@ -105,7 +107,7 @@ func New(d Deps) (*Server, error) {
 		}
 	}
 	r.Route("/v3", func(r chi.Router) {
-		r.Use(s.configVersionHeader, d.Auth, s.limitBody, validator.middleware(s.log))
+		r.Use(d.Auth, s.limitBody, validator.middleware(s.log))
 		s.routes(r)
 	})
 	s.mux = r

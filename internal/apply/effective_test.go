@@ -213,8 +213,17 @@ func (f *fakeSocket) serve(c net.Conn) {
 	f.cmds = append(f.cmds, cmd)
 	f.mu.Unlock()
 	reply := "\n"
-	if strings.HasPrefix(cmd, "add server ") {
+	switch {
+	case strings.HasPrefix(cmd, "add server "):
 		reply = "New server registered.\n\n"
+	case cmd == "show servers state be":
+		// What HAProxy 2.6 answers once s2 is up and ready.
+		reply = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight " +
+			"srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state " +
+			"bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr " +
+			"srv_agent_addr srv_agent_port\n" +
+			"3 be 1 s1 10.0.0.1 2 0 1 1 5 6 3 4 6 0 0 0 - 80 - 0 0 - - 0\n" +
+			"3 be 2 s2 10.0.0.2 2 0 1 1 0 1 0 3 7 0 0 0 - 80 - 0 0 - - 0\n\n"
 	}
 	c.Write([]byte(reply))
 }
@@ -242,6 +251,7 @@ func TestApplyAddEnablesAgent(t *testing.T) {
 		"enable health be/s2",
 		"enable agent be/s2",
 		"set server be/s2 state ready",
+		"show servers state be", // the read back
 	}
 	if got := f.commands(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("commands\n %q\nwant\n %q", got, want)

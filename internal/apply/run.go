@@ -2,8 +2,10 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"dataplane/internal/config"
@@ -48,7 +50,115 @@ func (r *Runtime) Apply(ctx context.Context, running, next *config.Document) (bo
 		}
 		log.Info("applied at runtime", "op", op.String())
 	}
+	// A command HAProxy accepted may still leave a state other than the
+	// one the file describes (a server loaded with `disabled` stays in
+	// maintenance after `state ready`): read back what each command was
+	// meant to change, so nothing is reported live that is not.
+	if err := Verify(ctx, c, plan.Ops); err != nil {
+		return false, err
+	}
 	return true, nil
+}
+
+// ErrNotApplied marks runtime commands HAProxy accepted whose effect is
+// not the state the configuration describes.
+var ErrNotApplied = errors.New("the runtime change did not take effect")
+
+// Verify reads back, with one `show servers state` per backend and one
+// `show stat` per frontend, what the operations were meant to change, and
+// returns the first difference as an ErrNotApplied.
+func Verify(ctx context.Context, c *runtime.Client, ops []Op) error {
+	states := map[string]map[string]runtime.ServerState{}
+	server := func(be, srv string) (runtime.ServerState, bool, error) {
+		byName, ok := states[be]
+		if !ok {
+			list, err := c.ShowServersState(ctx, be)
+			if err != nil {
+				return runtime.ServerState{}, false, fmt.Errorf("verify: show servers state %s: %w", be, err)
+			}
+			byName = make(map[string]runtime.ServerState, len(list))
+			for _, st := range list {
+				byName[st.Name] = st
+			}
+			states[be] = byName
+		}
+		st, ok := byName[srv]
+		return st, ok, nil
+	}
+	for _, op := range ops {
+		if op.Kind == OpSetFeMaxconn {
+			if err := verifyFrontendMaxconn(ctx, c, op); err != nil {
+				return err
+			}
+			continue
+		}
+		st, present, err := server(op.Backend, op.Server)
+		if err != nil {
+			return err
+		}
+		if why := mismatch(op, st, present); why != "" {
+			return fmt.Errorf("server %s/%s %s after %s: %w", op.Backend, op.Server, why, op, ErrNotApplied)
+		}
+	}
+	return nil
+}
+
+// mismatch says how a server's state differs from what op was meant to
+// leave, or "".
+func mismatch(op Op, st runtime.ServerState, present bool) string {
+	const forcedOrConfigMaint = runtime.AdminForcedMaint | runtime.AdminConfigMaint
+	switch op.Kind {
+	case OpDelServer:
+		if present {
+			return "is still there"
+		}
+		return ""
+	}
+	if !present {
+		return "is not there"
+	}
+	maint := st.AdminState&forcedOrConfigMaint != 0
+	switch op.Kind {
+	case OpSetWeight:
+		if st.UWeight != op.Weight {
+			return fmt.Sprintf("has weight %d, not %d", st.UWeight, op.Weight)
+		}
+	case OpSetAddr:
+		if st.Addr != op.Addr || st.Port != op.Port {
+			return fmt.Sprintf("has address %s:%d, not %s:%d", st.Addr, st.Port, op.Addr, op.Port)
+		}
+	case OpSetState:
+		switch {
+		case op.State == "maint" && !maint:
+			return fmt.Sprintf("is not in maintenance (admin state %d)", st.AdminState)
+		case op.State == "ready" && st.AdminState&runtime.AdminConfigMaint != 0:
+			return "is still in maintenance: it was loaded with `disabled`, which only a reload lifts"
+		case op.State == "ready" && (maint || st.AdminState&runtime.AdminForcedDrain != 0):
+			return fmt.Sprintf("is not ready (admin state %d)", st.AdminState)
+		}
+	case OpAddServer:
+		if maint != op.StartMnt {
+			return fmt.Sprintf("has admin state %d, maintenance should be %v", st.AdminState, op.StartMnt)
+		}
+	}
+	return ""
+}
+
+func verifyFrontendMaxconn(ctx context.Context, c *runtime.Client, op Op) error {
+	rows, err := c.ShowStat(ctx, runtime.StatFilter{Proxy: op.Backend, Type: runtime.StatFrontends})
+	if err != nil {
+		return fmt.Errorf("verify: show stat %s: %w", op.Backend, err)
+	}
+	for _, r := range rows {
+		if r.Type != runtime.TypeFrontend {
+			continue
+		}
+		if got := r.Get("slim"); got != strconv.Itoa(op.Maxconn) {
+			return fmt.Errorf("frontend %s has maxconn %s after %s: %w", op.Backend, got, op, ErrNotApplied)
+		}
+		return nil
+	}
+	return fmt.Errorf("frontend %s is not in show stat after %s: %w", op.Backend, op, ErrNotApplied)
 }
 
 func (r *Runtime) run(ctx context.Context, c *runtime.Client, op Op) error {

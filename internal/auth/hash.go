@@ -10,11 +10,11 @@ import (
 
 	"github.com/go-crypt/crypt"
 	"github.com/go-crypt/crypt/algorithm"
-	"github.com/go-crypt/crypt/algorithm/bcrypt"
 	"github.com/go-crypt/crypt/algorithm/md5crypt"
 	"github.com/go-crypt/crypt/algorithm/scrypt"
 	"github.com/go-crypt/crypt/algorithm/shacrypt"
 	"github.com/go-crypt/x/yescrypt"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Cost caps, checked in New. Basic auth re-verifies on every cache miss and
@@ -65,18 +65,16 @@ const supportedList = "$1$, $5$, $6$ (with or without rounds=), $2a$, $2b$, $2y$
 // recommends, rather than crypt.NewDecoderAll: that one also decodes
 // "$plaintext$<password>", which would let a "hash" be a plain password.
 //
-// bcrypt is verified by go-crypt too, not golang.org/x/crypto/bcrypt. Its
-// decoder checks the salt encoding and key length at load, whereas
-// x/crypto's bcrypt.Cost parses only the prefix, so a corrupt salt would
-// surface as a login that can never succeed. It also keeps one verify path
-// (algorithm.Digest) for every scheme; go-crypt/x/bcrypt is derived from
-// x/crypto's implementation and compares in constant time.
+// bcrypt is verified by golang.org/x/crypto/bcrypt, the project's library
+// for it (constant-time comparison); go-crypt covers the md5-crypt,
+// sha-crypt and yescrypt forms x/crypto lacks. x/crypto's bcrypt.Cost reads
+// only the prefix, so checkBcrypt checks the rest of the hash at load: a
+// corrupt salt fails there, not as a login that can never succeed.
 var decoder = sync.OnceValues(func() (*crypt.Decoder, error) {
 	d := crypt.NewDecoder()
 	for _, register := range []func(algorithm.DecoderRegister) error{
 		md5crypt.RegisterDecoderCommon,
 		shacrypt.RegisterDecoder,
-		bcrypt.RegisterDecoderStandard,
 		scrypt.RegisterDecoderYescrypt,
 	} {
 		if err := register(d); err != nil {
@@ -92,7 +90,8 @@ type credential struct {
 	insecure bool
 	plainSum [sha256.Size]byte // insecure only
 	stored   string            // the hash, part of the cache key
-	digest   algorithm.Digest  // hashed only
+	digest   algorithm.Digest  // md5-crypt, sha-crypt, yescrypt
+	bcrypt   []byte            // bcrypt: the hash, for x/crypto
 	// work is a rough cost estimate in microseconds, only compared with
 	// other users' to pick the dummy for unknown names.
 	work int64
@@ -106,6 +105,11 @@ func (c *credential) cacheable() bool { return !c.insecure }
 func (c *credential) match(password string) bool {
 	if c.insecure {
 		return plainEqual(password, c.plainSum)
+	}
+	if c.bcrypt != nil {
+		// x/crypto refuses passwords over 72 bytes (bcrypt reads only
+		// those): such a password is simply not a match.
+		return bcrypt.CompareHashAndPassword(c.bcrypt, []byte(password)) == nil
 	}
 	// Decoding in New already rejected every parameter the library could
 	// fail on, so an error here is not expected; either way it is not a
@@ -148,6 +152,16 @@ func newCredential(user, password string, insecure bool) (*credential, error) {
 	if !ok || !known {
 		return nil, &hashError{user: user, reason: "not a supported hash; use " + supportedList +
 			", or mark the user insecure for a plain-text password"}
+	}
+	if sch.name == "bcrypt" {
+		if err := checkBcrypt(password); err != nil {
+			return nil, &hashError{user: user, reason: "malformed bcrypt hash: " + err.Error(), err: err}
+		}
+		work, err := cost(id, params)
+		if err != nil {
+			return nil, fmt.Errorf("password hash for user %q: %w", user, err)
+		}
+		return &credential{stored: password, bcrypt: []byte(password), work: work}, nil
 	}
 	d, err := decoder()
 	if err != nil {
@@ -211,6 +225,24 @@ func checkShape(sch scheme, d algorithm.Digest) error {
 	for _, b := range key {
 		if !isCryptB64(b) {
 			return errors.New("hash part contains a character outside the crypt alphabet ./0-9A-Za-z")
+		}
+	}
+	return nil
+}
+
+// checkBcrypt checks a whole bcrypt hash: `$2a$NN$` and 53 characters of
+// the crypt alphabet (22 of salt, 31 of hash), with a cost x/crypto takes.
+func checkBcrypt(h string) error {
+	if _, err := bcrypt.Cost([]byte(h)); err != nil {
+		return err
+	}
+	const prefix = len("$2a$10$")
+	if len(h) != prefix+53 || h[prefix-1] != '$' {
+		return fmt.Errorf("%d characters, want %d", len(h), prefix+53)
+	}
+	for i := prefix; i < len(h); i++ {
+		if !isCryptB64(h[i]) {
+			return errors.New("salt or hash contains a character outside the crypt alphabet ./0-9A-Za-z")
 		}
 	}
 	return nil

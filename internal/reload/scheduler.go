@@ -70,6 +70,9 @@ type job struct {
 	rec    Record
 	urgent bool
 	done   chan struct{}
+	// notes are added to the record's response when the reload ends
+	// (why it was needed, e.g. a runtime apply that did not take).
+	notes []string
 }
 
 // SchedulerOptions configures a Scheduler.
@@ -170,6 +173,18 @@ func (s *Scheduler) request(urgent bool) string {
 	return s.pending.rec.ID
 }
 
+// Note attaches a note to reload id when it has not run yet: it goes into
+// the record's response when the reload ends. It reports whether it did.
+func (s *Scheduler) Note(id, note string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil || s.pending.rec.ID != id {
+		return false
+	}
+	s.pending.notes = append(s.pending.notes, note)
+	return true
+}
+
 // nextID returns YYYY-MM-DD-N, N counting from 1 each day.
 func (s *Scheduler) nextID() string {
 	day := s.now().Format("2006-01-02")
@@ -253,6 +268,9 @@ func (s *Scheduler) runOne(ctx context.Context) {
 		j.rec.Status = StatusSucceeded
 		s.log.Info("reload succeeded", "reload_id", j.rec.ID, "took", took, "changes", j.rec.Changes)
 	}
+	for _, n := range j.notes {
+		j.rec.Response = strings.TrimSpace(j.rec.Response + "\n" + n)
+	}
 	s.history = append(s.history, j.rec)
 	if len(s.history) > HistorySize {
 		s.history = s.history[len(s.history)-HistorySize:]
@@ -314,6 +332,19 @@ func (s *Scheduler) List() []Record {
 		}
 	}
 	return out
+}
+
+// Busy returns the reload in progress, else the one waiting to start, and
+// whether there is one.
+func (s *Scheduler) Busy() (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, j := range []*job{s.running, s.pending} {
+		if j != nil {
+			return j.rec.ID, true
+		}
+	}
+	return "", false
 }
 
 // Pending reports whether a reload is waiting to start.

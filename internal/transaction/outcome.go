@@ -45,4 +45,7 @@ type Result struct {
 	// ReloadID is the reload that applies the change, when one does.
 	ReloadID string
 	Warnings string // haproxy -c warnings
+	// Notes say what the client should know about how the change was
+	// applied (a runtime apply that fell back to a reload, and why).
+	Notes []string
 }

@@ -111,6 +111,12 @@ type Pipeline struct {
 	appliedSum *[32]byte
 	dirty      bool
 
+	// reloading is closed when the reload in progress ends; nil when none
+	// runs. The commit lock is not held while HAProxy reloads, so reads,
+	// transactions and skip_reload writes go on; a change that must be
+	// applied waits for it (a rollback could otherwise undo it).
+	reloading chan struct{}
+
 	sched        *reload.Scheduler
 	strat        reload.Strategy
 	applier      Applier
@@ -234,6 +240,11 @@ func (p *Pipeline) Replace(ctx context.Context, baseVersion int64, skipVersion b
 func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opts CommitOptions) (Result, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if !opts.SkipReload {
+		if err := p.waitReloadLocked(ctx); err != nil {
+			return Result{}, err
+		}
+	}
 	if err := p.live.refresh(); err != nil {
 		return Result{}, err
 	}
@@ -254,6 +265,23 @@ func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opt
 		return res, nil
 	}
 	return p.commitLocked(ctx, live, next, opts)
+}
+
+// waitReloadLocked waits, with p.mu held on entry and on return, until no
+// reload is in progress, or ctx ends.
+func (p *Pipeline) waitReloadLocked(ctx context.Context) error {
+	for p.reloading != nil {
+		done := p.reloading
+		p.mu.Unlock()
+		select {
+		case <-done:
+			p.mu.Lock()
+		case <-ctx.Done():
+			p.mu.Lock()
+			return fmt.Errorf("waiting for the reload in progress: %w", ctx.Err())
+		}
+	}
+	return nil
 }
 
 // commitLocked writes next over the live file through the validated path
@@ -301,6 +329,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 			// until the reload below puts it right.
 			p.dirty = true
 			p.log.Warn("runtime apply failed; reloading instead", "version", next.Version(), "error", err)
+			res.Notes = append(res.Notes, fmt.Sprintf("applying version %d through the runtime socket failed (%v): reloading instead", next.Version(), err))
 		case ok:
 			p.running = next
 			p.markApplied()
@@ -313,6 +342,9 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		res.ReloadID = p.sched.RequestNow()
 	} else {
 		res.ReloadID = p.sched.Request()
+	}
+	for _, n := range res.Notes {
+		p.sched.Note(res.ReloadID, n)
 	}
 	return res, nil
 }
@@ -365,10 +397,16 @@ func (p *Pipeline) Reload(ctx context.Context, wait bool) (reload.Record, error)
 // PerformReload is the scheduler's RunFunc: it validates the live file,
 // reloads HAProxy, and on failure puts the last configuration that ran back
 // in place (file, document and version), so HAProxy and the file agree.
+// The commit lock is released while HAProxy reloads: reads, transactions
+// and skip_reload writes do not wait for it; changes to apply do.
 func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	if err := p.waitReloadLocked(ctx); err != nil {
+		p.mu.Unlock()
+		return "", err
+	}
 	if err := p.live.refresh(); err != nil {
+		p.mu.Unlock()
 		return "", err
 	}
 	cur := p.live.state.Load().doc
@@ -377,6 +415,7 @@ func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
 	// committed was checked already.
 	if cur != p.checked {
 		if _, err := p.opts.Checker.Check(ctx, p.live.Path(), p.live.Path()); err != nil {
+			defer p.mu.Unlock()
 			return "", p.rollbackLocked(cur, fmt.Errorf("reload: %w", err))
 		}
 		p.checked = cur
@@ -386,7 +425,16 @@ func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
 			p.log.Warn("preparing the reload", "error", err)
 		}
 	}
+	done := make(chan struct{})
+	p.reloading = done
+	p.mu.Unlock()
+
 	out, err := p.strat.Reload(ctx)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reloading = nil
+	close(done)
 	switch {
 	case errors.Is(err, reload.ErrNotVerified):
 		// HAProxy may well run the new file: putting the old one back
@@ -399,7 +447,13 @@ func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
 		return out, p.rollbackLocked(cur, err)
 	}
 	p.running = cur
-	p.markApplied()
+	if p.live.state.Load().doc == cur {
+		p.markApplied()
+	} else {
+		// A skip_reload write landed during the reload: HAProxy runs
+		// cur, the file holds more.
+		p.dirty = true
+	}
 	if p.afterReload != nil {
 		p.afterReload()
 	}
@@ -414,6 +468,16 @@ func (p *Pipeline) rollbackLocked(failed *config.Document, cause error) error {
 	good := p.running
 	if good == failed || good == nil {
 		return cause
+	}
+	if now := p.live.state.Load().doc; now != failed {
+		// The file moved on during the reload (a skip_reload write, an
+		// edit by hand): restoring the old file would throw that away.
+		// It stays; HAProxy still runs the old one, and the next change
+		// reloads.
+		p.dirty = true
+		p.keepRejected(failed)
+		return fmt.Errorf("%w; HAProxy still runs version %d; the file was not rolled back because it changed during the reload (now version %d)",
+			cause, good.Version(), now.Version())
 	}
 	kept := p.keepRejected(failed)
 	if err := p.live.write(good, good.Render()); err != nil {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 
@@ -29,16 +28,6 @@ func writeTarget(r *http.Request) (txID string, base transaction.Base, opts tran
 		err = badRequest("both force_reload and transaction specified, specify only one")
 	}
 	return txID, transaction.Base{Version: version}, transaction.CommitOptions{ForceReload: force}, err
-}
-
-// decodeBody decodes the (already schema-validated) JSON body.
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("decode body: %v", err)
-	}
-	return nil
 }
 
 // pathParam returns a path parameter, unescaped. chi routes on RawPath

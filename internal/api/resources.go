@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -200,6 +199,9 @@ func decodeSection(r *http.Request, kind string, m any) (*sectionChildren, error
 	if err != nil {
 		return nil, badRequest("read body: %v", err)
 	}
+	if err := checkJSON(body); err != nil {
+		return nil, badRequest("body: %v", err)
+	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(body, &obj); err != nil {
 		return nil, badRequest("decode body: %v", err)
@@ -244,15 +246,6 @@ func (c *sectionChildren) apply(d *config.Document, name string) (*config.Docume
 		}
 	}
 	return d, nil
-}
-
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("decode body: %v", err)
-	}
-	return nil
 }
 
 // --- child collections -------------------------------------------------------

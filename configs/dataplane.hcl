@@ -33,6 +33,9 @@ haproxy {
 
   reload {
     reload_delay    = 5
+    # How long one reload may take: the reload command (killed with what it
+    # started when it runs past it) and the wait for HAProxy's new process.
+    reload_timeout  = "60s"
     reload_cmd      = ""
     restart_cmd     = ""
     reload_strategy = ""

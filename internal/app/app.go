@@ -44,6 +44,8 @@ type App struct {
 	Transactions *transaction.Manager
 	Handler      http.Handler
 	Metrics      *metrics.Metrics // the /metrics registry
+
+	finder *reload.Finder // the running HAProxy, for the check and the custom strategy
 }
 
 // New builds the program. Nothing runs until Run.
@@ -82,12 +84,27 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	if sock, ok := doc.AdminSocket(cfgDir); ok {
 		a.Stats = runtime.New(sock.Path)
 	}
+	// The running HAProxy, found from its master CLI, its pid file, as
+	// dataplane's parent (a `program` section), or from its stats socket.
+	a.finder = &reload.Finder{
+		Master:  a.Master,
+		PIDFile: a.pidFile(doc),
+		Parent:  os.Getenv("HAPROXY_MWORKER") != "" || os.Getenv("HAPROXY_MASTER_CLI") != "",
+		Worker:  a.servingPID,
+		Bin:     st.HAProxy.HAProxyBin,
+	}
 	strat, err := a.newStrategy(doc)
 	if err != nil {
 		return nil, err
 	}
-	// A file with `program` sections is only valid in master-worker mode.
-	checker.MasterWorker = strat.Name() == settings.StrategyMaster || doc.MasterWorker()
+	// A file with `program` sections is only valid in master-worker mode:
+	// an HAProxy that runs one runs -W, even when nothing below finds it.
+	checker.MasterWorker = strat.Name() == settings.StrategyMaster || doc.MasterWorker() ||
+		len(doc.SectionsOf(config.KindProgram)) > 0
+	// The check repeats the running HAProxy's flags (-W, its -f files,
+	// -L, -C), read from its command line.
+	checker.ConfigFile = st.HAProxy.ConfigFile
+	checker.Running = a.finder.Find
 	// Runtime first: changes HAProxy can take live go through its socket.
 	pipeline.SetApplier(&apply.Runtime{Client: a.runtimeClient, Log: log})
 	// Server states (maint, drain, weights) survive reloads when the
@@ -258,6 +275,32 @@ func (a *App) runtimeClient() *runtime.Client {
 	return nil
 }
 
+// servingPID is the PID of the process answering on the stats socket. It
+// runs inside commits (the check), so it reads no configuration: the
+// socket is the one in use.
+func (a *App) servingPID(ctx context.Context) (int, error) {
+	if a.Stats == nil {
+		return 0, errors.New("no stats socket")
+	}
+	info, err := runtime.New(a.Stats.Socket()).ShowInfo(ctx)
+	if err != nil {
+		return 0, err
+	}
+	pid, ok := info.Int("Pid")
+	if !ok {
+		return 0, errors.New("show info without Pid")
+	}
+	return int(pid), nil
+}
+
+// pidFile is HAProxy's pid file: pid_file, else `pidfile` in global.
+func (a *App) pidFile(doc *config.Document) string {
+	if p := a.Settings.HAProxy.Reload.PIDFile; p != "" {
+		return p
+	}
+	return doc.PIDFile(filepath.Dir(a.Settings.HAProxy.ConfigFile))
+}
+
 // newStrategy picks how HAProxy is reloaded: the configured strategy, else
 // the master CLI when it is known, else the reload command, else a
 // standalone reload when the configuration allows one.
@@ -265,10 +308,8 @@ func (a *App) newStrategy(doc *config.Document) (reload.Strategy, error) {
 	st := a.Settings
 	r := st.HAProxy.Reload
 	cfgDir := filepath.Dir(st.HAProxy.ConfigFile)
-	pidFile := r.PIDFile
-	if pidFile == "" {
-		pidFile = doc.PIDFile(cfgDir)
-	}
+	pidFile := a.pidFile(doc)
+	timeout := r.ReloadTimeout
 	name := r.ReloadStrategy
 	if name == settings.StrategyDefault {
 		switch {
@@ -289,10 +330,14 @@ func (a *App) newStrategy(doc *config.Document) (reload.Strategy, error) {
 		if a.Master == nil {
 			return nil, errors.New("reload_strategy \"master\" needs master_runtime (or HAPROXY_MASTER_CLI)")
 		}
-		return &reload.MasterStrategy{Master: a.Master, Log: r.MasterLog}, nil
+		return &reload.MasterStrategy{Master: a.Master, Log: r.MasterLog, Timeout: timeout}, nil
 	case settings.StrategyCustom:
-		c := &reload.CustomStrategy{Command: r.ReloadCmd}
-		if a.Stats != nil {
+		// The command runs once per reload; its outcome is read from
+		// HAProxy: `show proc` when the master CLI is known, else the PID
+		// answering on the stats socket.
+		c := &reload.CustomStrategy{Command: r.ReloadCmd, Timeout: timeout, Master: a.Master, Log: r.MasterLog,
+			Ready: a.finder.MasterReady}
+		if a.Master == nil && a.Stats != nil {
 			// A reload must show a new process answering on the socket of
 			// the configuration being reloaded (a change may move it).
 			c.Probe = func(ctx context.Context) (string, error) {
@@ -317,7 +362,7 @@ func (a *App) newStrategy(doc *config.Document) (reload.Strategy, error) {
 		}
 		return &reload.StandaloneStrategy{
 			Bin: st.HAProxy.HAProxyBin, ConfigFile: st.HAProxy.ConfigFile,
-			PIDFile: pidFile, Socket: sock.Path, SocketOf: a.liveSocket, Dir: cfgDir,
+			PIDFile: pidFile, Socket: sock.Path, SocketOf: a.liveSocket, Dir: cfgDir, Timeout: timeout,
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown reload_strategy %q", name)

@@ -37,13 +37,71 @@ func (e *ValidationError) Unwrap() error { return ErrValidation }
 type Checker struct {
 	Bin string // haproxy binary, "haproxy" when empty
 	// MasterWorker adds -W: a file with `program` sections is only valid in
-	// master-worker mode.
+	// master-worker mode. Running adds it too when HAProxy runs that way.
 	MasterWorker bool
 	// Dir is the working directory of the check: relative paths in the file
 	// (errorfile, crt, maps) resolve against it as they do for HAProxy.
 	Dir string
 	// Timeout bounds one check; 0 means 60 s.
 	Timeout time.Duration
+	// ConfigFile is the live file. When Running finds it among the -f
+	// files of the running HAProxy, the file checked takes its place
+	// there.
+	ConfigFile string
+	// Running, when set, tells how the running HAProxy was started; the
+	// check repeats its flags (-W, the -f files in order, -L, -C), so that
+	// a file is judged as the running HAProxy will judge it at the reload.
+	// When it finds nothing, the check is `haproxy -c -f <file>` (with -W
+	// when MasterWorker).
+	Running func(ctx context.Context) (Invocation, bool)
+}
+
+// args returns the command line of the check of path.
+func (c *Checker) args(ctx context.Context, path string) []string {
+	args := []string{"-c"}
+	var inv Invocation
+	if c.Running != nil {
+		inv, _ = c.Running(ctx)
+	}
+	if c.MasterWorker || inv.MasterWorker {
+		args = append(args, "-W")
+	}
+	if inv.LocalPeer != "" {
+		args = append(args, "-L", inv.LocalPeer)
+	}
+	if inv.ChDir != "" {
+		args = append(args, "-C", inv.ChDir)
+	}
+	// The live file is replaced where it stands, the other files and
+	// directories are kept. When it is not named (absent, or inside a -f
+	// directory, which would load the live file besides the one checked),
+	// the file checked is all there is, as without Running.
+	files, replaced := make([]string, 0, len(inv.Files)), false
+	for _, f := range inv.Files {
+		if !replaced && c.ConfigFile != "" && sameFile(f, c.ConfigFile) {
+			f, replaced = path, true
+		}
+		files = append(files, f)
+	}
+	if !replaced {
+		files = []string{path}
+	}
+	for _, f := range files {
+		args = append(args, "-f", f)
+	}
+	return args
+}
+
+// sameFile reports whether a and b name the same file: the same clean
+// path, or the same inode (a symbolic link, a path relative to another
+// directory).
+func sameFile(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && !sa.IsDir() && os.SameFile(sa, sb)
 }
 
 // CheckResult is what a successful check printed.
@@ -73,11 +131,7 @@ func (c *Checker) Check(ctx context.Context, path, displayName string) (CheckRes
 	if bin == "" {
 		bin = "haproxy"
 	}
-	args := []string{"-c", "-f", path}
-	if c.MasterWorker {
-		args = append([]string{"-W"}, args...)
-	}
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := exec.CommandContext(ctx, bin, c.args(ctx, path)...)
 	cmd.Dir = c.Dir
 	cmd.Env = cleanEnv(os.Environ())
 	var stdout, stderr bytes.Buffer

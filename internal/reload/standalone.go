@@ -1,16 +1,15 @@
 package reload
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"dataplane/internal/command"
 	"dataplane/internal/runtime"
 )
 
@@ -65,14 +64,17 @@ func (s *StandaloneStrategy) Reload(ctx context.Context) (string, error) {
 	for _, p := range old {
 		args = append(args, strconv.Itoa(p))
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = s.Dir
-	cmd.Env = cleanEnv(os.Environ())
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
-	msgs := cleanMessages(out.String(), "", "")
-	if err != nil {
+	// The same runner as a user's command: HAProxy is run in its own
+	// process group, killed with what it started at the deadline, and its
+	// output is bounded (a new process that runs in the foreground by
+	// mistake could print its access log).
+	res, err := command.Run(ctx, bin, args, command.Options{Timeout: timeout, Dir: s.Dir, Env: cleanEnv(os.Environ())})
+	msgs := cleanMessages(res.Output, "", "")
+	switch {
+	case res.Killed:
+		// The new process may have started before the starter hung.
+		return msgs, fmt.Errorf("standalone reload: haproxy %v: %s: %w", err, msgs, ErrNotVerified)
+	case err != nil:
 		return msgs, fmt.Errorf("standalone reload: haproxy exited with %v; the previous process keeps serving: %s: %w", err, msgs, ErrReloadFailed)
 	}
 	// Success means: new PIDs, alive, and the stats socket answered by one

@@ -1,17 +1,16 @@
 package reload
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"time"
 
+	"dataplane/internal/command"
 	"dataplane/internal/fault"
 	"dataplane/internal/runtime"
 )
@@ -64,47 +63,71 @@ func (s *MasterStrategy) Reload(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("master reload: read show proc before: %w", err)
 	}
-	logStart := fileSize(s.Log)
+	w := procWitness{master: s.Master, log: s.Log, before: before, logStart: fileSize(s.Log)}
 	if err := s.Master.Reload(ctx); err != nil {
 		return "", fmt.Errorf("master reload: %w", err)
 	}
-	oldPIDs := pids(before.Workers)
 	for {
 		select {
 		case <-ctx.Done():
 			return "", fmt.Errorf("master reload: no new worker after %s: %w", timeout, ErrNotVerified)
 		case <-time.After(poll):
 		}
-		// The master re-executes itself on reload and refuses connections
-		// for a moment: errors here are retried until the deadline.
-		now, err := s.Master.ShowProc(ctx)
-		if err != nil || now.Master.Reloads <= before.Master.Reloads {
-			continue
+		done, summary, err := w.look(ctx)
+		if err != nil {
+			return summary, fmt.Errorf("master reload: %w", err)
 		}
-		if now.Master.Failed > 0 {
-			msgs := s.newLogLines(logStart)
-			why := ""
-			if msgs != "" {
-				why = ": " + msgs
-			}
-			return strings.TrimSpace(msgs + "\n" + procSummary(now)), fmt.Errorf("master reload: HAProxy could not start the new configuration (show proc: %d reloads, %d failed since the last success); the previous worker keeps serving%s: %w",
-				now.Master.Reloads, now.Master.Failed, why, ErrReloadFailed)
-		}
-		for _, w := range now.Workers {
-			if !slices.Contains(oldPIDs, w.PID) {
-				return procSummary(now), nil
-			}
+		if done {
+			return summary, nil
 		}
 	}
 }
 
+// procWitness reads the outcome of a reload from the master's `show proc`:
+// the reload counter goes up, the failed counter is 0 and the current
+// worker has a new PID.
+type procWitness struct {
+	master   *runtime.Master
+	log      string // the master's stderr, for the reasons of a failure
+	before   runtime.Proc
+	logStart int64
+}
+
+// look reports whether the reload is over: done with HAProxy's summary,
+// or an error wrapping ErrReloadFailed when the master counted a failed
+// reload. Not done (and no error) means: look again later.
+func (w *procWitness) look(ctx context.Context) (done bool, summary string, err error) {
+	// The master re-executes itself on reload and refuses connections
+	// for a moment: an error here means "not yet".
+	now, err := w.master.ShowProc(ctx)
+	if err != nil || now.Master.Reloads <= w.before.Master.Reloads {
+		return false, "", nil
+	}
+	if now.Master.Failed > 0 {
+		msgs := newLogLines(w.log, w.logStart)
+		why := ""
+		if msgs != "" {
+			why = ": " + msgs
+		}
+		return true, strings.TrimSpace(msgs + "\n" + procSummary(now)), fmt.Errorf("HAProxy could not start the new configuration (show proc: %d reloads, %d failed since the last success); the previous worker keeps serving%s: %w",
+			now.Master.Reloads, now.Master.Failed, why, ErrReloadFailed)
+	}
+	old := pids(w.before.Workers)
+	for _, p := range now.Workers {
+		if !slices.Contains(old, p.PID) {
+			return true, procSummary(now), nil
+		}
+	}
+	return false, "", nil
+}
+
 // newLogLines returns HAProxy's [ALERT] and [WARNING] lines written to the
-// master's log since offset.
-func (s *MasterStrategy) newLogLines(offset int64) string {
-	if s.Log == "" {
+// master's log (path) since offset.
+func newLogLines(path string, offset int64) string {
+	if path == "" {
 		return ""
 	}
-	f, err := os.Open(s.Log)
+	f, err := os.Open(path)
 	if err != nil {
 		return ""
 	}
@@ -153,81 +176,155 @@ func procSummary(p runtime.Proc) string {
 	return b.String()
 }
 
-// CustomStrategy runs the user's reload command through /bin/sh -c and
-// checks its exit status. When Probe is set it also checks that HAProxy
-// answers afterwards with a process that was not there before.
+// CustomStrategy runs the user's reload command, once per reload, and
+// judges the outcome by what HAProxy shows afterwards. The command is not
+// run again when no new process shows up: a user's command is not
+// idempotent (an init script run twice starts a second HAProxy).
 type CustomStrategy struct {
 	Command string
-	Timeout time.Duration // 0 means 60 s
-	// Probe, when not nil, returns an identity of the serving process
-	// (e.g. its PID from `show info`); the reload succeeded only if it
-	// changes within Timeout.
+	// Timeout bounds the whole reload: the command (killed with what it
+	// started when it runs past it) and the wait for HAProxy's new
+	// process. 0 means 60 s.
+	Timeout time.Duration
+	Dir     string // working directory of the command
+	// Master, when set, is asked `show proc` before and after, as the
+	// master strategy does: a new worker, or a failed reload.
+	Master *runtime.Master
+	// Log is the master's stderr, as MasterStrategy.Log; used with Master.
+	Log string
+	// Probe, when Master is nil, returns an identity of the serving
+	// process (e.g. its PID from `show info`); the reload succeeded when
+	// it changes.
 	Probe func(ctx context.Context) (string, error)
+	// Poll is the interval between two looks at HAProxy; 0 means 25 ms.
+	Poll time.Duration
+	// Ready, when set, tells whether HAProxy can take a reload now (see
+	// SignalReady: a master re-executing itself loses a SIGUSR2). The
+	// command waits for it, at most ReadyWait, and then runs anyway.
+	Ready func(ctx context.Context) bool
+	// ReadyWait bounds the wait for Ready; 0 means 5 s.
+	ReadyWait time.Duration
 }
 
 // Name implements Strategy.
 func (s *CustomStrategy) Name() string { return "custom" }
 
-// Reload implements Strategy. A command that exits 0 without a new
-// process showing up (a signal-based command can be merged by HAProxy with
-// the previous reload, which it may still be finishing) is run again, up
-// to three times.
+// waitReady waits until Ready says yes, ReadyWait has passed, or ctx ends.
+func (s *CustomStrategy) waitReady(ctx context.Context) {
+	if s.Ready == nil {
+		return
+	}
+	wait := s.ReadyWait
+	if wait == 0 {
+		wait = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for !s.Ready(ctx) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// Reload implements Strategy. The outcomes:
+//   - the command exits 0 and a new process shows up: success;
+//   - the command exits 0 and HAProxy shows no new process within Timeout
+//     (a signal HAProxy merged with a reload it was finishing, a command
+//     that does nothing): ErrNotVerified, the file is kept and the next
+//     change reloads again;
+//   - the master counted a failed reload: ErrReloadFailed;
+//   - the command exits non-zero: ErrReloadFailed;
+//   - the command runs past Timeout: it is killed with what it started,
+//     and ErrNotVerified (it may have reloaded HAProxy before hanging).
+//
+// Every message carries the command's output, bounded.
 func (s *CustomStrategy) Reload(ctx context.Context) (string, error) {
-	timeout := s.Timeout
+	timeout, poll := s.Timeout, s.Poll
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
+	if poll == 0 {
+		poll = 25 * time.Millisecond
+	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var before string
-	if s.Probe != nil {
-		before, _ = s.Probe(ctx)
+	// Run once, so run when HAProxy can take it: a reload signalled while
+	// HAProxy is still finishing the previous one would be lost.
+	s.waitReady(ctx)
+	look := s.witness(ctx)
+	res, err := command.Shell(ctx, s.Command, command.Options{Timeout: timeout, Dir: s.Dir, Env: cleanEnv(os.Environ())})
+	out := res.Output
+	// The output comes last in every message: it may be long (bounded,
+	// but up to a few KiB), and the reason must be read first.
+	withOut := "; the command printed nothing"
+	if out != "" {
+		withOut = "; its output:\n" + out
 	}
-	var outputs []string
-	for attempt := 1; attempt <= 3; attempt++ {
-		text, err := s.run(ctx)
-		if text != "" {
-			outputs = append(outputs, text)
+	switch {
+	case res.Killed:
+		// One look, on the caller's time: the deadline has passed.
+		seen := ""
+		if look != nil {
+			seen = "; HAProxy shows no new process"
+			lctx, lcancel := context.WithTimeout(parent, time.Second)
+			if done, _, lerr := look(lctx); done && lerr == nil {
+				seen = "; HAProxy shows a new process"
+			}
+			lcancel()
 		}
-		out := strings.Join(outputs, "\n")
+		return out, fmt.Errorf("reload command %q: %v%s: %w%s", s.Command, err, seen, ErrNotVerified, withOut)
+	case err != nil:
+		return out, fmt.Errorf("reload command %q failed: %v: %w%s", s.Command, err, ErrReloadFailed, withOut)
+	case look == nil:
+		return out, nil // nothing to ask: the exit status is all there is
+	}
+	for {
+		done, summary, err := look(ctx)
 		if err != nil {
-			return out, fmt.Errorf("reload command %q: %v: %w", s.Command, err, ErrReloadFailed)
+			return strings.TrimSpace(out + "\n" + summary), fmt.Errorf("reload command %q exited 0, but %w%s", s.Command, err, withOut)
 		}
-		if s.Probe == nil {
-			return out, nil
+		if done {
+			return strings.TrimSpace(out + "\n" + summary), nil
 		}
-		// Wait for a new process; a signal HAProxy merged with the
-		// previous reload is found out within a few seconds.
-		wait, stop := context.WithTimeout(ctx, min(timeout/3, 3*time.Second))
-		for {
-			now, err := s.Probe(wait)
-			if err == nil && now != before {
-				stop()
-				return out, nil
-			}
-			select {
-			case <-wait.Done():
-			case <-time.After(25 * time.Millisecond):
-				continue
-			}
-			break
-		}
-		stop()
-		if ctx.Err() != nil {
-			break
+		select {
+		case <-ctx.Done():
+			return out, fmt.Errorf("reload command %q exited 0 but HAProxy shows no new process after %s: %w%s", s.Command, timeout, ErrNotVerified, withOut)
+		case <-time.After(poll):
 		}
 	}
-	return strings.Join(outputs, "\n"), fmt.Errorf("reload command %q exited 0 but HAProxy shows no new process: %w", s.Command, ErrNotVerified)
 }
 
-func (s *CustomStrategy) run(ctx context.Context) (string, error) {
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", s.Command)
-	cmd.Env = cleanEnv(cmd.Environ())
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	err := cmd.Run()
-	return strings.TrimSpace(out.String()), err
+// witness records what HAProxy runs before the command and returns the
+// function that tells whether a new process runs since; nil when there is
+// nothing to ask.
+func (s *CustomStrategy) witness(ctx context.Context) func(context.Context) (bool, string, error) {
+	switch {
+	case s.Master != nil:
+		// A master that does not answer now (down, or not started yet)
+		// counts as zero reloads and no worker: any worker it shows
+		// later is new.
+		before, err := s.Master.ShowProc(ctx)
+		if err != nil {
+			before = runtime.Proc{Master: runtime.Process{Reloads: -1}}
+		}
+		w := &procWitness{master: s.Master, log: s.Log, before: before, logStart: fileSize(s.Log)}
+		return w.look
+	case s.Probe != nil:
+		// Not answering before counts as "" : any answer later is new.
+		before, _ := s.Probe(ctx)
+		return func(ctx context.Context) (bool, string, error) {
+			now, err := s.Probe(ctx)
+			if err != nil || now == before {
+				return false, "", nil
+			}
+			return true, "new process " + now + " serving", nil
+		}
+	}
+	return nil
 }
 
 // ErrNotVerified marks a reload whose outcome could not be established: the

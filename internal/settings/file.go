@@ -62,6 +62,7 @@ type (
 	}
 	fileReload struct {
 		ReloadDelay    *hcl.Attribute `hcl:"reload_delay,optional"`
+		ReloadTimeout  *hcl.Attribute `hcl:"reload_timeout,optional"`
 		ReloadCmd      *hcl.Attribute `hcl:"reload_cmd,optional"`
 		RestartCmd     *hcl.Attribute `hcl:"restart_cmd,optional"`
 		ReloadStrategy *hcl.Attribute `hcl:"reload_strategy,optional"`
@@ -159,6 +160,7 @@ func (d *fileDecoder) decode(root *fileRoot, s *Settings) {
 		d.path(h.MasterRuntime, "master_runtime", &s.HAProxy.MasterRuntime)
 		if r := h.Reload; r != nil {
 			setAttr(d, r.ReloadDelay, "reload_delay", &s.HAProxy.Reload.ReloadDelay)
+			d.duration(r.ReloadTimeout, "reload_timeout", &s.HAProxy.Reload.ReloadTimeout)
 			setAttr(d, r.ReloadCmd, "reload_cmd", &s.HAProxy.Reload.ReloadCmd)
 			setAttr(d, r.RestartCmd, "restart_cmd", &s.HAProxy.Reload.RestartCmd)
 			setAttr(d, r.ReloadStrategy, "reload_strategy", &s.HAProxy.Reload.ReloadStrategy)

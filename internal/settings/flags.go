@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // flagValue holds the raw value of a flag and of its aliases.
@@ -69,6 +70,8 @@ func newFlagSpecs() []*flagSpec {
 			apply: setString(func(s *Settings) *string { return &s.HAProxy.HAProxyBin })},
 		{names: []string{"d", "reload-delay"}, key: "reload_delay", arg: "seconds", usage: "minimum seconds between reloads (default 5)",
 			apply: setInt(func(s *Settings) *int { return &s.HAProxy.Reload.ReloadDelay })},
+		{names: []string{"reload-timeout"}, key: "reload_timeout", arg: "duration", usage: "how long one reload may take, such as 60s (default 60s)",
+			apply: setDuration(func(s *Settings) *time.Duration { return &s.HAProxy.Reload.ReloadTimeout })},
 		{names: []string{"r", "reload-cmd"}, key: "reload_cmd", arg: "command", usage: "reload command for the custom strategy",
 			apply: setString(func(s *Settings) *string { return &s.HAProxy.Reload.ReloadCmd })},
 		{names: []string{"s", "restart-cmd"}, key: "restart_cmd", arg: "command", usage: "restart command",
@@ -115,6 +118,19 @@ func setPath(field func(*Settings) *string) func(*Settings, string) error {
 			return fmt.Errorf("resolving %q: %w", raw, err)
 		}
 		*field(s) = abs
+		return nil
+	}
+}
+
+// setDuration returns an apply function storing the raw value as a
+// duration such as "30s".
+func setDuration(field func(*Settings) *time.Duration) func(*Settings, string) error {
+	return func(s *Settings, raw string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(raw))
+		if err != nil {
+			return fmt.Errorf("invalid value %q: a duration such as \"30s\" or \"5m\" is required", raw)
+		}
+		*field(s) = d
 		return nil
 	}
 }

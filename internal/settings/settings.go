@@ -123,7 +123,11 @@ const (
 // Reload configures how HAProxy is reloaded (the `reload` block inside
 // `haproxy`).
 type Reload struct {
-	ReloadDelay    int    // `reload_delay` in seconds, default 5, >= 0
+	ReloadDelay int // `reload_delay` in seconds, default 5, >= 0
+	// ReloadTimeout is `reload_timeout` such as "60s" (default), > 0: how
+	// long one reload may take, the reload command (killed with what it
+	// started when it runs past it) and the wait for HAProxy's new process.
+	ReloadTimeout  time.Duration
 	ReloadCmd      string // `reload_cmd`
 	RestartCmd     string // `restart_cmd`
 	ReloadStrategy string // `reload_strategy`: one of the Strategy constants; "custom" requires ReloadCmd
@@ -163,7 +167,7 @@ func Defaults() *Settings {
 		HAProxy: HAProxy{
 			ConfigFile: "/etc/haproxy/haproxy.cfg",
 			HAProxyBin: "haproxy",
-			Reload:     Reload{ReloadDelay: 5},
+			Reload:     Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second},
 		},
 		Log:     Log{Level: "info", Format: "text"},
 		Metrics: Metrics{Auth: true},
@@ -174,6 +178,10 @@ func Defaults() *Settings {
 // formatted as "file:line:col: message" or "flag --name: message".
 type LoadError struct {
 	Problems []string
+	// Partial is what could be read despite the problems (defaults
+	// elsewhere): where to listen, for a dataplane that must serve its
+	// health even so (see cmd/dataplane).
+	Partial *Settings
 }
 
 // Error returns the problems joined by newlines.
@@ -219,7 +227,7 @@ func load(args []string, getenv func(string) string, usage io.Writer) (*Settings
 	probs.add(validate(s, origins)...)
 
 	if len(probs) > 0 {
-		return nil, &LoadError{Problems: probs.lines()}
+		return nil, &LoadError{Problems: probs.lines(), Partial: s}
 	}
 	return s, nil
 }

@@ -66,7 +66,7 @@ func TestDefaults(t *testing.T) {
 		{"config_file", s.HAProxy.ConfigFile, "/etc/haproxy/haproxy.cfg"},
 		{"haproxy_bin", s.HAProxy.HAProxyBin, "haproxy"},
 		{"master_runtime", s.HAProxy.MasterRuntime, ""},
-		{"reload", s.HAProxy.Reload, Reload{ReloadDelay: 5}},
+		{"reload", s.HAProxy.Reload, Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second}},
 		{"log", s.Log, Log{Level: "info", Format: "text"}},
 		{"metrics", s.Metrics, Metrics{Auth: true}},
 		{"file", s.File, ""},
@@ -116,7 +116,7 @@ func TestLoadFile(t *testing.T) {
 					HAProxy: HAProxy{
 						ConfigFile: "/etc/haproxy/haproxy.cfg",
 						HAProxyBin: "haproxy",
-						Reload:     Reload{ReloadDelay: 5},
+						Reload:     Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second},
 					},
 					Log:     Log{Level: "info", Format: "text"},
 					Metrics: Metrics{Auth: true},
@@ -154,6 +154,7 @@ func TestLoadFile(t *testing.T) {
 						MasterRuntime: "/run/haproxy-master.sock",
 						Reload: Reload{
 							ReloadDelay:    0,
+							ReloadTimeout:  90 * time.Second,
 							ReloadCmd:      "systemctl reload haproxy",
 							RestartCmd:     "systemctl restart haproxy",
 							ReloadStrategy: StrategyCustom,
@@ -286,6 +287,7 @@ func TestFlags(t *testing.T) {
 		{"--haproxy-bin", []string{"--haproxy-bin", "hap"}, func(_ *testing.T, s *Settings) { s.HAProxy.HAProxyBin = "hap" }},
 		{"-d", []string{"-d", "0"}, func(_ *testing.T, s *Settings) { s.HAProxy.Reload.ReloadDelay = 0 }},
 		{"--reload-delay", []string{"--reload-delay", "12"}, func(_ *testing.T, s *Settings) { s.HAProxy.Reload.ReloadDelay = 12 }},
+		{"--reload-timeout", []string{"--reload-timeout", "3s"}, func(_ *testing.T, s *Settings) { s.HAProxy.Reload.ReloadTimeout = 3 * time.Second }},
 		{"-r", []string{"-r", "reload it"}, func(_ *testing.T, s *Settings) { s.HAProxy.Reload.ReloadCmd = "reload it" }},
 		{"--reload-cmd", []string{"--reload-cmd", "x"}, func(_ *testing.T, s *Settings) { s.HAProxy.Reload.ReloadCmd = "x" }},
 		{"-s", []string{"-s", "restart it"}, func(_ *testing.T, s *Settings) { s.HAProxy.Reload.RestartCmd = "restart it" }},
@@ -447,8 +449,9 @@ func TestLoadErrors(t *testing.T) {
 				`testdata/bad_values.hcl:13:17: Invalid value: config_file must not be empty`,
 				`testdata/bad_values.hcl:15:23: Invalid value: reload_delay must be at least 0, got -5`,
 				`testdata/bad_values.hcl:16:23: Invalid value: reload_strategy "custom" requires reload_cmd`,
-				`testdata/bad_values.hcl:20:16: Invalid value: log_level must be one of "debug", "info", "warn" or "error", got "verbose"`,
-				`testdata/bad_values.hcl:21:16: Invalid value: log_format must be one of "text" or "json", got "xml"`,
+				`testdata/bad_values.hcl:17:23: Invalid value: reload_timeout must be positive, got -3s`,
+				`testdata/bad_values.hcl:21:16: Invalid value: log_level must be one of "debug", "info", "warn" or "error", got "verbose"`,
+				`testdata/bad_values.hcl:22:16: Invalid value: log_format must be one of "text" or "json", got "xml"`,
 			},
 		},
 		{
@@ -465,7 +468,8 @@ func TestLoadErrors(t *testing.T) {
 				`testdata/bad_values.hcl:9:29: Invalid value: max_open_transactions must be at least 1, got 0`,
 				`testdata/bad_values.hcl:13:17: Invalid value: config_file must not be empty`,
 				`testdata/bad_values.hcl:15:23: Invalid value: reload_delay must be at least 0, got -5`,
-				`testdata/bad_values.hcl:20:16: Invalid value: log_level must be one of "debug", "info", "warn" or "error", got "verbose"`,
+				`testdata/bad_values.hcl:17:23: Invalid value: reload_timeout must be positive, got -3s`,
+				`testdata/bad_values.hcl:21:16: Invalid value: log_level must be one of "debug", "info", "warn" or "error", got "verbose"`,
 			},
 		},
 		{
@@ -548,10 +552,11 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name: "bad flag values, all listed",
-			args: []string{"--port", "99999", "-d", "-1", "--log-level", "trace", "--reload-strategy", "custom", "--host", "::"},
+			args: []string{"--port", "99999", "-d", "-1", "--log-level", "trace", "--reload-strategy", "custom", "--host", "::", "--reload-timeout", "0s"},
 			want: []string{
 				`flag --port: Invalid value: port must be between 1 and 65535, got 99999`,
 				`flag -d: Invalid value: reload_delay must be at least 0, got -1`,
+				`flag --reload-timeout: Invalid value: reload_timeout must be positive, got 0s`,
 				`flag --reload-strategy: Invalid value: reload_strategy "custom" requires reload_cmd`,
 				`flag --log-level: Invalid value: log_level must be one of "debug", "info", "warn" or "error", got "trace"`,
 			},

@@ -55,6 +55,7 @@ func validate(s *Settings, origins map[string]origin) []problem {
 	nonEmpty("haproxy_bin", s.HAProxy.HAProxyBin)
 	r := s.HAProxy.Reload
 	rangeCheck("reload_delay", int64(r.ReloadDelay), 0, maxInt64)
+	positive("reload_timeout", r.ReloadTimeout)
 	oneOf("reload_strategy", r.ReloadStrategy, reloadStrategies)
 	if r.ReloadStrategy == StrategyCustom && strings.TrimSpace(r.ReloadCmd) == "" {
 		bad("reload_strategy", "Invalid value: reload_strategy %q requires reload_cmd", StrategyCustom)

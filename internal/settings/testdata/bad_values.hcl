@@ -14,6 +14,7 @@ haproxy {
   reload {
     reload_delay    = -5
     reload_strategy = "custom"
+    reload_timeout  = "-3s"
   }
 }
 log {

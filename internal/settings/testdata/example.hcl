@@ -21,6 +21,7 @@ haproxy {
   master_runtime = ""
   reload {
     reload_delay    = 5
+    reload_timeout  = "60s"
     reload_cmd      = ""
     restart_cmd     = ""
     reload_strategy = ""

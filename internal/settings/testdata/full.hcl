@@ -30,6 +30,7 @@ haproxy {
   master_runtime = "/run/haproxy-master.sock"
   reload {
     reload_delay    = 0
+    reload_timeout  = "1m30s"
     reload_cmd      = "systemctl reload haproxy"
     restart_cmd     = "systemctl restart haproxy"
     reload_strategy = "custom"

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"dataplane/internal/apitest"
 	"dataplane/internal/haproxytest"
@@ -65,12 +64,10 @@ backend be_agent
 `, in.StatsSocket, app.Addr(), app.Addr(), app.Addr(), agentPort, app.Addr()), apitest.Options{})
 	base := "/services/haproxy/configuration"
 	reloads0, _ := in.Reloads()
+	ids0 := reloadIDs(t, e)
 	noReload := func(step string) {
 		t.Helper()
-		time.Sleep(100 * time.Millisecond)
-		if n, _ := in.Reloads(); n != reloads0 {
-			t.Fatalf("%s reloaded HAProxy (%d -> %d)", step, reloads0, n)
-		}
+		checkNoReload(t, e, step, ids0, reloads0)
 	}
 	state := func(be, name string) liveState {
 		t.Helper()

@@ -54,12 +54,10 @@ backend be_ds
 `, fePort, app1.Addr(), app1.Addr()), apitest.Options{})
 	base := "/services/haproxy/configuration"
 	reloads0, _ := in.Reloads()
+	ids0 := reloadIDs(t, e)
 	noReload := func(step string) {
 		t.Helper()
-		time.Sleep(100 * time.Millisecond)
-		if n, _ := in.Reloads(); n != reloads0 {
-			t.Fatalf("%s reloaded HAProxy (%d -> %d)", step, reloads0, n)
-		}
+		checkNoReload(t, e, step, ids0, reloads0)
 	}
 
 	// weight
@@ -150,6 +148,36 @@ backend be_ds
 	mustStatus(t, r, 202, "cookie change")
 	if r.Header.Get("Reload-ID") == "" {
 		t.Fatal("a reload-only change came without Reload-ID")
+	}
+}
+
+// reloadIDs lists the ids of the reloads dataplane knows: finished, running
+// and pending (GET /reloads lists the last two as in_progress).
+func reloadIDs(t *testing.T, e *apitest.Env) []string {
+	t.Helper()
+	r := e.Get("/services/haproxy/reloads")
+	mustStatus(t, r, 200, "list reloads")
+	var recs []struct{ ID string }
+	r.JSON(t, &recs)
+	ids := make([]string, 0, len(recs))
+	for _, rec := range recs {
+		ids = append(ids, rec.ID)
+	}
+	return ids
+}
+
+// checkNoReload fails when HAProxy reloaded, or dataplane ran or scheduled
+// a reload, since ids0 (reloadIDs) and reloads0 (HAProxy's count) were read.
+// Every reload goes through the scheduler, and a change that needs one asks
+// for it before it answers, so once the answer is in, the list of reloads
+// shows it, pending or not: there is nothing to wait for.
+func checkNoReload(t *testing.T, e *apitest.Env, step string, ids0 []string, reloads0 int) {
+	t.Helper()
+	if ids := reloadIDs(t, e); strings.Join(ids, " ") != strings.Join(ids0, " ") {
+		t.Fatalf("%s ran or scheduled a reload: reloads %v, before %v", step, ids, ids0)
+	}
+	if n, _ := e.HAProxy.Reloads(); n != reloads0 {
+		t.Fatalf("%s reloaded HAProxy (%d -> %d)", step, reloads0, n)
 	}
 }
 

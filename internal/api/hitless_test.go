@@ -35,14 +35,14 @@ func (r *loadResult) fail(err error) {
 	r.mu.Unlock()
 }
 
-// runLoad sends requests to addr until ctx ends, from workers clients.
+// runLoad sends requests to addr until ctx ends, from workers clients,
+// counting them in res, which the caller may read while the load runs.
 // With keepAlive each client reuses one connection (reconnecting only
 // when the server says Connection: close, as a well-behaved client does);
 // without, every request opens a new connection. Any error on a request
 // counts as a failure: nothing is retried behind the test's back (Go's own
 // client would silently retry on a closed idle connection).
-func runLoad(ctx context.Context, addr string, workers int, keepAlive bool) *loadResult {
-	res := &loadResult{}
+func runLoad(ctx context.Context, res *loadResult, addr string, workers int, keepAlive bool) {
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		wg.Add(1)
@@ -96,9 +96,7 @@ func runLoad(ctx context.Context, addr string, workers int, keepAlive bool) *loa
 			}
 		}()
 	}
-	go func() { <-ctx.Done() }()
 	wg.Wait()
-	return res
 }
 
 // hitlessConfig serves directly from the frontend, so what is measured is
@@ -163,27 +161,41 @@ func TestHitlessReloads(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				e, port := startStrategy(t, strategy)
 				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan *loadResult)
-				go func() { done <- runLoad(ctx, fmt.Sprintf("127.0.0.1:%d", port), 4, keepAlive) }()
-				time.Sleep(200 * time.Millisecond)
+				res := &loadResult{}
+				done := make(chan struct{})
+				go func() { runLoad(ctx, res, fmt.Sprintf("127.0.0.1:%d", port), 4, keepAlive); close(done) }()
+				stop := func() { cancel(); <-done }
+				t.Cleanup(stop) // also when a wait below fails the test
+				// Before each reload and before stopping, the load must
+				// have made progress: the count of answered requests grows
+				// by perStep, however fast the machine is. A failed request
+				// is reported as soon as it happens.
+				const perStep = 10
+				progress := func(step string) {
+					t.Helper()
+					want := res.ok.Load() + perStep
+					haproxytest.WaitFor(t, 30*time.Second, fmt.Sprintf("%d more requests answered %s", perStep, step), func() bool {
+						return res.ok.Load() >= want || res.failed.Load() != 0
+					})
+				}
 				for i := 0; i < reloads; i++ {
+					progress(fmt.Sprintf("before reload %d", i))
 					r := e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/reloads?force_reload=true"})
 					if r.Status != 200 {
-						cancel()
-						<-done
 						t.Fatalf("reload %d: %d %s", i, r.Status, r.Body)
 					}
-					time.Sleep(50 * time.Millisecond)
 				}
-				time.Sleep(200 * time.Millisecond)
-				cancel()
-				res := <-done
+				progress("after the last reload")
+				stop()
 				t.Logf("%s: %d requests, %d failed", name, res.ok.Load(), res.failed.Load())
+				res.mu.Lock()
+				errs := res.errors
+				res.mu.Unlock()
 				if res.failed.Load() != 0 {
-					t.Fatalf("%d of %d requests failed during %d reloads: %v", res.failed.Load(), res.ok.Load()+res.failed.Load(), reloads, res.errors)
+					t.Fatalf("%d of %d requests failed during %d reloads: %v", res.failed.Load(), res.ok.Load()+res.failed.Load(), reloads, errs)
 				}
-				if res.ok.Load() < 100 {
-					t.Fatalf("only %d requests: the load did not run", res.ok.Load())
+				if want := int64(perStep * (reloads + 1)); res.ok.Load() < want {
+					t.Fatalf("only %d requests, want at least %d: the load did not run", res.ok.Load(), want)
 				}
 			})
 		}

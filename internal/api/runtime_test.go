@@ -343,25 +343,104 @@ type drainResult struct {
 	WaitedMS         int    `json:"waited_ms"`
 }
 
+// drainAsync POSTs the drain of be_slow/s1 with body from another
+// goroutine, so the test can act while the drain waits. The channel gets
+// the response (nil when the request itself failed, which failed the test)
+// and when it arrived.
+func (s *slowLab) drainAsync(body map[string]any) chan drainAnswer {
+	ch := make(chan drainAnswer, 1)
+	go func() {
+		var r *apitest.Response
+		// Sent even when Do fails the test and ends this goroutine.
+		defer func() { ch <- drainAnswer{r, time.Now()} }()
+		r = s.e.Do(apitest.Request{Method: "POST", Path: rtPath + "be_slow/servers/s1/drain", Body: body})
+	}()
+	return ch
+}
+
+type drainAnswer struct {
+	r  *apitest.Response
+	at time.Time
+}
+
+// waitAnswer waits for a drainAsync answer; limit is generous, it only
+// catches a drain that never answers.
+func waitAnswer(t *testing.T, ch chan drainAnswer, limit time.Duration) drainAnswer {
+	t.Helper()
+	select {
+	case a := <-ch:
+		if a.r == nil {
+			t.Fatal("the drain request failed")
+		}
+		return a
+	case <-time.After(limit):
+		t.Fatalf("the drain did not answer within %s", limit)
+		return drainAnswer{}
+	}
+}
+
+// metricSum scrapes /metrics and adds up the series of name whose labels
+// pass match.
+func metricSum(t *testing.T, e *apitest.Env, name string, match func(labels map[string]string) bool) float64 {
+	t.Helper()
+	status, fams := scrapeMetrics(t, e, true)
+	if status != 200 {
+		t.Fatalf("/metrics: %d", status)
+	}
+	sum := 0.0
+	if f := fams[name]; f != nil {
+		for _, m := range f.Metric {
+			labels := map[string]string{}
+			for _, lp := range m.Label {
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			if match(labels) && m.Counter != nil {
+				sum += m.Counter.GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+// setServerOK counts the `set server` commands dataplane got an answer to.
+func setServerOK(t *testing.T, e *apitest.Env) float64 {
+	return metricSum(t, e, "dataplane_runtime_commands_total", func(l map[string]string) bool {
+		return l["command"] == "set server" && l["outcome"] == "ok"
+	})
+}
+
+// drainsAnswered counts the drain requests whose handler has returned.
+func drainsAnswered(t *testing.T, e *apitest.Env) float64 {
+	return metricSum(t, e, "dataplane_http_requests_total", func(l map[string]string) bool {
+		return strings.HasSuffix(l["route"], "/servers/{name}/drain")
+	})
+}
+
 func TestDrainWaitsForSessions(t *testing.T) {
 	s := startSlowLab(t)
 	done := s.hold(t, 3)
-	const holdFor = 700 * time.Millisecond
 	begin := time.Now()
-	time.AfterFunc(holdFor, s.free)
-	r := s.e.Do(apitest.Request{Method: "POST", Path: rtPath + "be_slow/servers/s1/drain", Body: map[string]any{"timeout": 10000, "then": "maint"}})
-	took := time.Since(begin)
-	mustStatus(t, r, 200, "drain")
+	answer := s.drainAsync(map[string]any{"timeout": 60000, "then": "maint"})
+	// The sessions end only once the server is in drain: the drain has
+	// to wait for them, whatever the machine's speed.
+	haproxytest.WaitFor(t, 30*time.Second, "be_slow/s1 in drain", func() bool {
+		return s.state(t, "be_slow", "s1")["srv_admin_state"] == "8"
+	})
+	released := time.Since(begin)
+	s.free()
+	a := waitAnswer(t, answer, 60*time.Second)
+	took := a.at.Sub(begin)
+	mustStatus(t, a.r, 200, "drain")
 	var res drainResult
-	r.JSON(t, &res)
+	a.r.JSON(t, &res)
 	if !res.Drained || res.TimedOut || res.CurrentSessions != 0 || res.Queued != 0 || res.AdminState != "maint" {
-		t.Fatalf("drain result: %s", r.Body)
+		t.Fatalf("drain result: %s", a.r.Body)
 	}
-	if took < holdFor || took > holdFor+3*time.Second {
-		t.Fatalf("drain answered after %s; the requests were released after %s", took, holdFor)
+	if took < released {
+		t.Fatalf("drain answered after %s; the requests were released after %s", took, released)
 	}
-	if res.WaitedMS < int(holdFor/time.Millisecond)-100 {
-		t.Fatalf("waited_ms %d", res.WaitedMS)
+	if res.WaitedMS <= 0 || time.Duration(res.WaitedMS)*time.Millisecond > took {
+		t.Fatalf("waited_ms %d, want more than 0 and at most the %s the drain took", res.WaitedMS, took)
 	}
 	for i := 0; i < 3; i++ {
 		if st := <-done; st != 200 {
@@ -371,7 +450,7 @@ func TestDrainWaitsForSessions(t *testing.T) {
 	if st := s.state(t, "be_slow", "s1"); st["srv_admin_state"] != "1" {
 		t.Fatalf("then=maint not applied: %v", st)
 	}
-	t.Logf("drain answered after %s (released at %s), waited_ms=%d", took, holdFor, res.WaitedMS)
+	t.Logf("drain answered after %s (released at %s), waited_ms=%d", took, released, res.WaitedMS)
 }
 
 func TestDrainTimesOut(t *testing.T) {
@@ -386,7 +465,9 @@ func TestDrainTimesOut(t *testing.T) {
 	if res.Drained || !res.TimedOut || res.CurrentSessions != 2 || res.AdminState != "drain" {
 		t.Fatalf("drain result: %s", r.Body)
 	}
-	if took < 500*time.Millisecond || took > 1500*time.Millisecond {
+	// At least the timeout; the upper bound only says it did not wait for
+	// the held sessions (the backend holds them for 20 s).
+	if took < 500*time.Millisecond || took > 10*time.Second {
 		t.Fatalf("a 500 ms drain answered after %s", took)
 	}
 	s.free()
@@ -408,26 +489,51 @@ func TestDrainTimesOut(t *testing.T) {
 func TestDrainClientGoesAway(t *testing.T) {
 	s := startSlowLab(t)
 	done := s.hold(t, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	sets0, drains0 := setServerOK(t, s.e), drainsAnswered(t, s.e)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, "POST", s.e.Server.URL+"/v3"+rtPath+"be_slow/servers/s1/drain", strings.NewReader(`{"timeout": 10000, "then": "maint"}`))
+	req, err := http.NewRequestWithContext(ctx, "POST", s.e.Server.URL+"/v3"+rtPath+"be_slow/servers/s1/drain", strings.NewReader(`{"timeout": 60000, "then": "maint"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(apitest.User, apitest.Password)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("the drain answered %d before the client gave up", resp.StatusCode)
+	answered := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("the drain answered %d before the client gave up", resp.StatusCode)
+		} else {
+			err = nil
+		}
+		answered <- err
+	}()
+	// The client goes away once the drain waits: the server is in drain
+	// and dataplane got the answer to its `set server` (so the drain is
+	// past it).
+	haproxytest.WaitFor(t, 30*time.Second, "the drain waiting", func() bool {
+		return s.state(t, "be_slow", "s1")["srv_admin_state"] == "8" && setServerOK(t, s.e) > sets0
+	})
+	cancel()
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the client's request did not end 30 s after it was cancelled")
 	}
-	// The wait stops; the server stays in drain and never reaches maint.
-	time.Sleep(500 * time.Millisecond)
+	// The wait stops (the handler returns); the server stays in drain and
+	// never reaches maint.
+	haproxytest.WaitFor(t, 30*time.Second, "the abandoned drain's handler to return", func() bool {
+		return drainsAnswered(t, s.e) > drains0
+	})
 	if st := s.state(t, "be_slow", "s1"); st["srv_admin_state"] != "8" {
 		t.Fatalf("after the client left: %v, want drain (8)", st)
 	}
 	s.free()
 	<-done
-	time.Sleep(300 * time.Millisecond)
 	if st := s.state(t, "be_slow", "s1"); st["srv_admin_state"] != "8" {
 		t.Fatalf("the abandoned drain went on: %v", st)
 	}
@@ -535,26 +641,55 @@ func TestNativeStats(t *testing.T) {
 // write_timeout still gets its answer.
 func TestDrainOutlivesWriteTimeout(t *testing.T) {
 	s := startSlowLab(t)
+	const writeTimeout = 300 * time.Millisecond
 	srv := httptest.NewUnstartedServer(s.e.App.Handler)
-	srv.Config.WriteTimeout = 300 * time.Millisecond
+	srv.Config.WriteTimeout = writeTimeout
 	srv.Start()
 	defer srv.Close()
 	done := s.hold(t, 1)
-	time.AfterFunc(800*time.Millisecond, s.free)
-	req, err := http.NewRequest("POST", srv.URL+"/v3"+rtPath+"be_slow/servers/s1/drain", strings.NewReader(`{"timeout": 5000}`))
+	req, err := http.NewRequest("POST", srv.URL+"/v3"+rtPath+"be_slow/servers/s1/drain", strings.NewReader(`{"timeout": 60000}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(apitest.User, apitest.Password)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("a drain longer than write_timeout lost its answer: %v", err)
+	type answer struct {
+		res    drainResult
+		status int
+		err    error
 	}
-	defer resp.Body.Close()
-	var res drainResult
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != 200 || !res.Drained {
-		t.Fatalf("drain: %d %+v %v", resp.StatusCode, res, err)
+	answered := make(chan answer, 1)
+	go func() {
+		var a answer
+		defer func() { answered <- a }()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			a.err = err
+			return
+		}
+		defer resp.Body.Close()
+		a.status = resp.StatusCode
+		a.err = json.NewDecoder(resp.Body).Decode(&a.res)
+	}()
+	// The request has been read (its write deadline is running) once the
+	// server is in drain; the sessions end only after a whole write
+	// timeout more, so the answer comes after the server's write_timeout.
+	haproxytest.WaitFor(t, 30*time.Second, "be_slow/s1 in drain", func() bool {
+		return s.state(t, "be_slow", "s1")["srv_admin_state"] == "8"
+	})
+	time.Sleep(writeTimeout) // a lower bound on the drain's length, not a wait for something to happen
+	s.free()
+	var a answer
+	select {
+	case a = <-answered:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the drain did not answer within 60 s of the release")
+	}
+	if a.err != nil {
+		t.Fatalf("a drain longer than write_timeout lost its answer: %v", a.err)
+	}
+	if a.status != 200 || !a.res.Drained {
+		t.Fatalf("drain: %d %+v", a.status, a.res)
 	}
 	<-done
 }

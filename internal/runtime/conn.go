@@ -27,6 +27,9 @@ type transport struct {
 	halfClose bool   // the master CLI answers only once our write side is closed
 	retry     bool   // retry refused dials (master CLI)
 	obs       observer
+	// dialed, when set, is called with the outcome of each dial attempt
+	// (tests count attempts and react to a refusal with it).
+	dialed func(error)
 }
 
 func (t *transport) setSocket(s string) { t.socket.Store(&s) }
@@ -130,6 +133,9 @@ func (t *transport) dial(ctx context.Context, path string) (net.Conn, error) {
 	delay := 20 * time.Millisecond
 	for {
 		conn, err := d.DialContext(ctx, "unix", path)
+		if t.dialed != nil {
+			t.dialed(err)
+		}
 		if err == nil || !t.retry || !refused(err) || time.Now().Add(delay).After(giveUp) {
 			return conn, err
 		}

@@ -14,9 +14,11 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	api "dataplane/internal/api"
 	"dataplane/internal/app"
 	"dataplane/internal/settings"
 )
@@ -32,23 +34,115 @@ func main() {
 }
 
 func run(args []string) int {
+	// Launched by HAProxy's master from a `program` section, dataplane
+	// must not exit on a problem of its own: the master would take HAProxy
+	// down with it ("exit-on-failure: killing every processes").
+	fromMaster := os.Getenv("HAPROXY_MWORKER") != ""
+	if fromMaster {
+		// The 2.6 master sends SIGUSR1 to its programs on every reload,
+		// and Go's default action for it is to exit: it is caught from
+		// the start, degraded or not (the app handles it too once up).
+		signal.Notify(make(chan os.Signal, 1), syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP)
+	}
 	st, err := settings.Load(args, os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	if err != nil {
+	if err != nil && !fromMaster {
 		fmt.Fprintf(os.Stderr, "dataplane: configuration problems:\n%v\n", err)
 		return 2
 	}
-	log := newLogger(st.Log)
+	logSettings := settings.Defaults().Log
+	if st != nil {
+		logSettings = st.Log
+	}
+	log := newLogger(logSettings)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if fromMaster {
+		return supervise(ctx, args, log)
+	}
 	if err := serve(ctx, st, log); err != nil {
 		log.Error("dataplane stopped", "error", err)
 		return 1
 	}
 	return 0
 }
+
+// retryInterval is how often a degraded dataplane tries to start again.
+const retryInterval = 5 * time.Second
+
+// supervise runs dataplane for HAProxy's master: when it cannot start (its
+// settings, the configuration file, a port) or stops with an error, it
+// serves the degraded answers (api.Degraded) naming the problem, and tries
+// again every retryInterval, re-reading its settings, until it starts or
+// the master stops it.
+func supervise(ctx context.Context, args []string, log *slog.Logger) int {
+	for {
+		st, err := settings.Load(args, os.Getenv)
+		if err == nil {
+			if err = serve(ctx, st, log); err == nil {
+				return 0 // stopped by the master
+			}
+		}
+		if ctx.Err() != nil {
+			return 0
+		}
+		problem := oneLine(err.Error())
+		log.Error("dataplane cannot serve; HAProxy keeps running, and dataplane serves its health with the problem and tries again",
+			"problem", problem, "retry_in", retryInterval)
+		addr := degradedAddress(st, err)
+		if err := serveDegraded(ctx, addr, problem, log); err != nil {
+			log.Warn("cannot serve the degraded answers either", "address", addr, "error", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(retryInterval):
+			}
+		}
+		if ctx.Err() != nil {
+			return 0
+		}
+	}
+}
+
+// degradedAddress is where the degraded answers are served: the address
+// the settings give, as far as they could be read.
+func degradedAddress(st *settings.Settings, err error) string {
+	if st == nil {
+		var le *settings.LoadError
+		if errors.As(err, &le) && le.Partial != nil {
+			st = le.Partial
+		} else {
+			st = settings.Defaults()
+		}
+	}
+	return net.JoinHostPort(st.API.Host, strconv.Itoa(st.API.Port))
+}
+
+// serveDegraded serves api.Degraded on addr for retryInterval, or until ctx
+// ends.
+func serveDegraded(ctx context.Context, addr, problem string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           api.Degraded(buildInfo(), func() string { return problem }, retryInterval),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() { _ = srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case <-time.After(retryInterval):
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutCtx)
+}
+
+// oneLine joins a multi-line message (settings problems) into one.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func newLogger(l settings.Log) *slog.Logger {
 	var level slog.Level

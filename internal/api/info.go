@@ -63,8 +63,10 @@ func (s *Server) getSpecification(w http.ResponseWriter, r *http.Request) {
 }
 
 type infoBody struct {
-	API    apiInfo    `json:"api"`
-	System systemInfo `json:"system"`
+	API    apiInfo     `json:"api"`
+	System *systemInfo `json:"system,omitempty"`
+	// Dataplane is set when dataplane runs degraded (see Degraded).
+	Dataplane *degradedStatus `json:"dataplane,omitempty"`
 }
 
 type apiInfo struct {
@@ -100,7 +102,7 @@ func (s *Server) getInfo(r *http.Request) (*response, error) {
 	host, _ := os.Hostname()
 	var ms goruntime.MemStats
 	goruntime.ReadMemStats(&ms)
-	body.System = systemInfo{
+	body.System = &systemInfo{
 		Hostname: host,
 		OSString: osString(),
 		CPUInfo:  cpuInfo{Model: cpuModel(), NumCPUs: goruntime.NumCPU()},
@@ -153,6 +155,8 @@ func cpuModel() string {
 
 type healthBody struct {
 	HAProxy string `json:"haproxy"`
+	// Dataplane is set when dataplane runs degraded (see Degraded).
+	Dataplane *degradedStatus `json:"dataplane,omitempty"`
 }
 
 // getHealth asks HAProxy itself, with a one-second deadline, instead of

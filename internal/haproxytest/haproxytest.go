@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +76,8 @@ type Instance struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	log  *syncBuffer
+	// masterCLI says whether the running HAProxy was given -S.
+	masterCLI bool
 }
 
 // New prepares an instance (directory and socket paths) without starting it.
@@ -123,11 +126,21 @@ func (in *Instance) WriteConfig(text string) {
 // instance is stopped at the end of the test.
 func (in *Instance) Start(cfg string) {
 	in.t.Helper()
+	args := []string{"-W", "-S", in.MasterSocket, "-f", in.ConfigPath, "-p", in.PIDFile}
+	in.StartArgs(cfg, append(args, in.ExtraArgs...)...)
+}
+
+// StartArgs is Start with HAProxy's whole command line given: the forms
+// people launch it with (`-W -f cfg` without a master CLI, as containers
+// do; `-Ws` under systemd). It runs in the instance's directory, in the
+// foreground and in its own process group; it is ready when the master
+// CLI (if -S is given) and the stats socket (if the file declares it)
+// answer.
+func (in *Instance) StartArgs(cfg string, args ...string) {
+	in.t.Helper()
 	if cfg != "" {
 		in.WriteConfig(cfg)
 	}
-	args := []string{"-W", "-S", in.MasterSocket, "-f", in.ConfigPath, "-p", in.PIDFile}
-	args = append(args, in.ExtraArgs...)
 	cmd := exec.Command(Binary(in.t), args...)
 	cmd.Dir = in.Dir
 	logf, err := os.OpenFile(in.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -139,7 +152,8 @@ func (in *Instance) Start(cfg string) {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.Env = append(os.Environ(), in.Env...)
-	// Its own process group, so a Ctrl-C on `go test` does not race our Stop.
+	// Its own process group, so a Ctrl-C on `go test` does not race our
+	// Stop, and Stop can reach everything HAProxy started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		in.t.Fatalf("start haproxy: %v", err)
@@ -147,6 +161,7 @@ func (in *Instance) Start(cfg string) {
 	in.mu.Lock()
 	in.cmd = cmd
 	in.done = make(chan struct{})
+	in.masterCLI = slices.Contains(args, "-S")
 	in.mu.Unlock()
 	done := in.done
 	go func() { _ = cmd.Wait(); close(done) }()
@@ -172,8 +187,13 @@ func (in *Instance) Start(cfg string) {
 func (in *Instance) ready() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if _, err := Command(ctx, in.MasterSocket, "show proc"); err != nil {
-		return false
+	in.mu.Lock()
+	masterCLI := in.masterCLI
+	in.mu.Unlock()
+	if masterCLI {
+		if _, err := Command(ctx, in.MasterSocket, "show proc"); err != nil {
+			return false
+		}
 	}
 	cfg, _ := os.ReadFile(in.ConfigPath)
 	if bytes.Contains(cfg, []byte(in.StatsSocket)) {
@@ -184,7 +204,10 @@ func (in *Instance) ready() bool {
 }
 
 // Stop terminates the master (and so its workers) and waits for it, killing
-// it after 10 s. Only the process Start created is signalled.
+// it after 10 s. The signals go to the process group Start created: a
+// master still re-executing itself after a reload dies of a SIGTERM
+// without stopping its worker and programs (the signal is not handled yet),
+// and they must not outlive the test.
 func (in *Instance) Stop() {
 	in.mu.Lock()
 	cmd, done := in.cmd, in.done
@@ -193,11 +216,12 @@ func (in *Instance) Stop() {
 	if cmd == nil {
 		return
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	pgid := cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 		<-done
 	}
 }

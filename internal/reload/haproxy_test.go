@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,54 +17,6 @@ import (
 	"dataplane/internal/reload"
 	"dataplane/internal/settings"
 )
-
-// startPlain starts `haproxy <args>` in dir, in the foreground and in its
-// own process group, the way a container runs it (no master CLI), and
-// waits until the stats socket answers. It is stopped at the end of the
-// test: SIGTERM to its process group, then SIGKILL to what is left. The
-// whole group, not only the master: a master still re-executing itself
-// after a reload dies of a SIGTERM without stopping its worker and its
-// programs (the signal is not handled yet).
-func startPlain(t *testing.T, dir, statsSocket string, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(haproxytest.Binary(t), args...)
-	cmd.Dir = dir
-	logf, err := os.Create(filepath.Join(dir, "haproxy.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { logf.Close() })
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start haproxy: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	pgid := cmd.Process.Pid
-	t.Cleanup(func() {
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-		}
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
-	})
-	haproxytest.WaitFor(t, 15*time.Second, "haproxy answers on its stats socket", func() bool {
-		select {
-		case <-done:
-			b, _ := os.ReadFile(filepath.Join(dir, "haproxy.log"))
-			t.Fatalf("haproxy exited at start:\n%s", b)
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		out, err := haproxytest.Command(ctx, statsSocket, "show info")
-		return err == nil && strings.Contains(out, "Pid:")
-	})
-	return cmd
-}
 
 // programConfig is the container form: a `program` section (valid only
 // in master-worker mode), a pidfile, a stats socket, and a frontend whose
@@ -100,7 +51,8 @@ const staticBackend = `backend be_static
 // where `haproxy -c -f <file>` refuses it: the program section needs -W,
 // and the backend lives in conf.d.
 func TestCheckRunsHAProxyAsItRuns(t *testing.T) {
-	dir := haproxytest.TempDir(t)
+	in := haproxytest.New(t)
+	dir := in.Dir
 	cfg := filepath.Join(dir, "haproxy.cfg")
 	confd := filepath.Join(dir, "conf.d")
 	if err := os.MkdirAll(confd, 0o755); err != nil {
@@ -114,13 +66,14 @@ func TestCheckRunsHAProxyAsItRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Relative paths, as people type them: read back through /proc.
-	master := startPlain(t, dir, filepath.Join(dir, "admin.sock"), "-W", "-f", "haproxy.cfg", "-f", "conf.d")
+	in.StartArgs("", "-W", "-f", "haproxy.cfg", "-f", "conf.d")
+	masterPID := in.MasterPID()
 
 	finder := &reload.Finder{PIDFile: filepath.Join(dir, "haproxy.pid"), Bin: "haproxy"}
 	inv, ok := finder.Find(context.Background())
 	want := []string{cfg, confd}
-	if !ok || inv.PID != master.Process.Pid || !inv.MasterWorker || strings.Join(inv.Files, " ") != strings.Join(want, " ") {
-		t.Fatalf("found %+v (%v), want the master %d, -W, files %v", inv, ok, master.Process.Pid, want)
+	if !ok || inv.PID != masterPID || !inv.MasterWorker || strings.Join(inv.Files, " ") != strings.Join(want, " ") {
+		t.Fatalf("found %+v (%v), want the master %d, -W, files %v", inv, ok, masterPID, want)
 	}
 
 	next := live + "\nbackend be_new\n    server s1 127.0.0.1:9\n"
@@ -165,7 +118,7 @@ func TestProgramSectionWrite(t *testing.T) {
 	// haproxytest's paths (admin.sock, haproxy.pid) and programConfig's
 	// agree: both are in in.Dir.
 	in.WriteConfig(programConfig(in.Dir, port) + "\n" + staticBackend)
-	startPlain(t, in.Dir, in.StatsSocket, "-W", "-f", in.ConfigPath)
+	in.StartArgs("", "-W", "-f", in.ConfigPath)
 	e := apitest.Start(t, in, "", apitest.Options{Settings: func(st *settings.Settings) {
 		st.HAProxy.MasterRuntime = ""
 		st.HAProxy.Reload.ReloadStrategy = settings.StrategyCustom

@@ -71,6 +71,14 @@ func Drain(ctx context.Context, c *runtime.Client, be, srv string, opts DrainOpt
 	err = c.SetServerState(cctx, be, srv, "drain")
 	cancel()
 	if err != nil {
+		if ctx.Err() != nil {
+			// The client left while the command was in flight: HAProxy
+			// may well have applied it, so that is said (and logged).
+			opts.Log.Warn("drain: the client disconnected while the drain was being set; the server may be in drain",
+				"server", be+"/"+srv)
+			return DrainResult{}, fault.Wrap(fault.Timeout,
+				fmt.Errorf("drain %s/%s: the client went away while `state drain` was being sent; the server may be in drain: %w", be, srv, ErrClientGone))
+		}
 		return DrainResult{}, classify(err)
 	}
 

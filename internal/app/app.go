@@ -110,7 +110,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	// Server states (maint, drain, weights) survive reloads when the
 	// configuration has a server-state-file.
 	pipeline.SetBeforeReload(func(ctx context.Context, running, next *config.Document) error {
-		_, err := apply.SaveServerState(ctx, a.runtimeClient(), running, next, cfgDir)
+		_, err := apply.SaveServerState(ctx, a.runtimeClient(), running, next, cfgDir, st.HAProxy.ConfigFile)
 		return err
 	})
 	pipeline.SetAfterReload(a.ResolveSockets)
@@ -123,6 +123,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	a.Reloads, err = reload.NewScheduler(pipeline.PerformReload, reload.SchedulerOptions{
 		Delay:       time.Duration(st.HAProxy.Reload.ReloadDelay) * time.Second,
 		HistoryFile: filepath.Join(st.API.Transaction.TransactionDir, "reloads.json"),
+		HistoryLike: st.HAProxy.ConfigFile,
 		Logger:      log,
 	})
 	if err != nil {

@@ -37,8 +37,9 @@ func StateFile(doc *config.Document, dir string) string {
 // handled: an address in the state file wins over the one in the
 // configuration, so servers whose address or port the new configuration
 // changes get the new values in the file. It does nothing when the
-// configuration names no state file.
-func SaveServerState(ctx context.Context, c *runtime.Client, running, next *config.Document, dir string) (string, error) {
+// configuration names no state file. The file gets the mode and owner of
+// like (the live configuration file).
+func SaveServerState(ctx context.Context, c *runtime.Client, running, next *config.Document, dir, like string) (string, error) {
 	path := StateFile(next, dir)
 	if path == "" || c == nil {
 		return "", nil
@@ -48,7 +49,7 @@ func SaveServerState(ctx context.Context, c *runtime.Client, running, next *conf
 		return "", fmt.Errorf("save server state: %w", err)
 	}
 	patched := patchAddresses(raw, changedAddresses(running, next))
-	if err := reload.WriteFileAtomic(path, []byte(patched)); err != nil {
+	if err := reload.WriteFileLike(path, []byte(patched), like); err != nil {
 		return "", fmt.Errorf("save server state: %w", err)
 	}
 	return path, nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // tempMarker is part of every temporary file name, so stale ones left by a
@@ -15,15 +16,26 @@ const tempMarker = ".dp-tmp-"
 
 // StageFile writes data to a new temporary file in the directory of path
 // (so the final rename stays on one filesystem and is atomic) and fsyncs it.
-// The file gets the mode of path when it exists, else 0644.
-func StageFile(path string, data []byte) (string, error) {
+// The file gets the mode and owner of path when it exists, else 0600.
+func StageFile(path string, data []byte) (string, error) { return StageFileLike(path, data, path) }
+
+// StageFileLike is StageFile with the mode and owner of like (when it
+// exists; else those of path, else 0600): a backup or a state file keeps
+// the secrecy of the live configuration it comes from.
+func StageFileLike(path string, data []byte, like string) (string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
+	mode, uid, gid := os.FileMode(0o600), -1, -1
+	for _, p := range []string{like, path} {
+		if st, err := os.Stat(p); err == nil {
+			mode = st.Mode().Perm()
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+				uid, gid = int(sys.Uid), int(sys.Gid)
+			}
+			break
+		}
 	}
 	var rnd [6]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
@@ -34,10 +46,17 @@ func StageFile(path string, data []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("stage %s: %w", path, err)
 	}
+	// The umask may have narrowed the mode: set it as asked. The owner is
+	// copied when we may (root), so a backup is no more readable than the
+	// file it saves.
+	cerr := f.Chmod(mode)
+	if uid >= 0 && os.Geteuid() == 0 {
+		_ = f.Chown(uid, gid)
+	}
 	_, werr := f.Write(data)
 	serr := f.Sync()
-	cerr := f.Close()
-	if err := firstErr(werr, serr, cerr); err != nil {
+	clerr := f.Close()
+	if err := firstErr(cerr, werr, serr, clerr); err != nil {
 		os.Remove(tmp)
 		return "", fmt.Errorf("stage %s: %w", path, err)
 	}
@@ -56,8 +75,12 @@ func Promote(tmp, path string) error {
 }
 
 // WriteFileAtomic stages data and promotes it over path.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := StageFile(path, data)
+func WriteFileAtomic(path string, data []byte) error { return WriteFileLike(path, data, path) }
+
+// WriteFileLike is WriteFileAtomic with the mode and owner of like (see
+// StageFileLike).
+func WriteFileLike(path string, data []byte, like string) error {
+	tmp, err := StageFileLike(path, data, like)
 	if err != nil {
 		return err
 	}

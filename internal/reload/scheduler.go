@@ -51,6 +51,7 @@ type Scheduler struct {
 	run      RunFunc
 	delay    time.Duration
 	histPath string
+	histLike string
 	now      func() time.Time
 	log      *slog.Logger
 	// OnFinish, when set, is called after each reload (metrics).
@@ -77,8 +78,11 @@ type job struct {
 
 // SchedulerOptions configures a Scheduler.
 type SchedulerOptions struct {
-	Delay       time.Duration    // minimum time between two reload starts
-	HistoryFile string           // JSON file keeping the last HistorySize reloads; "" = memory only
+	Delay       time.Duration // minimum time between two reload starts
+	HistoryFile string        // JSON file keeping the last HistorySize reloads; "" = memory only
+	// HistoryLike is the file whose mode and owner the history file gets
+	// (the live configuration: a reload's messages may quote it).
+	HistoryLike string
 	Now         func() time.Time // nil = time.Now
 	Logger      *slog.Logger
 }
@@ -91,6 +95,7 @@ func NewScheduler(run RunFunc, opts SchedulerOptions) (*Scheduler, error) {
 		run:      run,
 		delay:    opts.Delay,
 		histPath: opts.HistoryFile,
+		histLike: opts.HistoryLike,
 		now:      opts.Now,
 		log:      opts.Logger,
 		wake:     make(chan struct{}, 1),
@@ -296,7 +301,11 @@ func (s *Scheduler) saveHistory(hist []Record) {
 	}
 	b, err := json.Marshal(hist)
 	if err == nil {
-		err = WriteFileAtomic(s.histPath, b)
+		like := s.histLike
+		if like == "" {
+			like = s.histPath
+		}
+		err = WriteFileLike(s.histPath, b, like)
 	}
 	if err != nil {
 		s.log.Warn("could not save reload history", "file", s.histPath, "error", err)

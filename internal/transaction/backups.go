@@ -60,8 +60,13 @@ func (p *Pipeline) backup(live *config.Document) error {
 		return nil
 	}
 	name := filepath.Base(p.live.Path())
+	// backups_dir is created when missing, closed to others: backups hold
+	// what the live file holds (passwords of userlists included).
+	if err := os.MkdirAll(p.opts.BackupsDir, 0o700); err != nil {
+		return fmt.Errorf("backups_dir: %w", err)
+	}
 	path := filepath.Join(p.opts.BackupsDir, fmt.Sprintf("%s.%d", name, live.Version()))
-	if err := reload.WriteFileAtomic(path, live.Render()); err != nil {
+	if err := reload.WriteFileLike(path, live.Render(), p.live.Path()); err != nil {
 		return fmt.Errorf("backup version %d: %w", live.Version(), err)
 	}
 	entries, err := os.ReadDir(p.opts.BackupsDir)

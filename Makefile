@@ -41,6 +41,11 @@ test: deps vet
 bench: build
 	$(GO) test -p 1 -run '^$$' -bench . -skip 'ReloadUnderLoad' -benchmem -timeout 30m ./...
 
-# 100 reloads per strategy under wrk (Connection: close): failed/total.
+# 100 reloads per strategy under load (wrk and a Go load generator that
+# records every request, both Connection: close), quiet and with a CPU hog
+# keeping one core busy: failed/total per strategy and mode, and each
+# failure with its class and reload phase. About 10 minutes on 2 cores.
+# One mode: make bench-reload BENCH_RELOAD='BenchmarkReloadUnderLoad/.*/hog'
+BENCH_RELOAD ?= BenchmarkReloadUnderLoad
 bench-reload: deps
-	$(GO) test -run '^$$' -bench BenchmarkReloadUnderLoad -benchtime 1x -timeout 20m ./internal/api/
+	$(GO) test -run '^$$' -bench '$(BENCH_RELOAD)' -benchtime 1x -timeout 40m ./internal/api/

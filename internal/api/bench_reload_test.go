@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os/exec"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -20,62 +22,207 @@ var (
 )
 
 // BenchmarkReloadUnderLoad (make bench-reload) runs 100 reloads per
-// strategy while wrk sends `Connection: close` requests through HAProxy,
-// and reports failed/total requests (the goal is 0 failed).
+// strategy while `Connection: close` requests go through HAProxy, and
+// prints failed/total requests per strategy and mode (the goal is 0
+// failed):
+//
+//   - quiet: the machine does nothing else;
+//   - hog: a busy loop keeps one core busy, as on the busy 2-core machine
+//     where requests were seen failing.
+//
+// Two load generators run side by side, 10 connections each: wrk (the
+// reference the developers used: C, its own timeouts) and loadGen
+// (loadgen_test.go), which records every request, so each failure is
+// printed with its class (refused, reset, EOF, timeout, status) and its
+// time from the nearest reload phase. The kernel's TCP counters (accept
+// queue overflows, resets sent, SYN retransmissions) are printed as they
+// moved during the run. Select one mode or strategy with -bench, e.g.
+// make bench-reload BENCH_RELOAD='BenchmarkReloadUnderLoad/.*/hog'.
 func BenchmarkReloadUnderLoad(b *testing.B) {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		b.Fatalf("wrk is not installed (apt-get install -y wrk, or make deps): %v", err)
 	}
-	const reloads = 100
 	for _, strategy := range []string{"master", "standalone", "custom"} {
 		b.Run(strategy, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				e, port := startStrategy(b, strategy)
-				var out bytes.Buffer
-				wrk := exec.Command("wrk", "-t2", "-c10", "-d120s", "-H", "Connection: close", fmt.Sprintf("http://127.0.0.1:%d/", port))
-				wrk.Stdout, wrk.Stderr = &out, &out
-				if err := wrk.Start(); err != nil {
-					b.Fatal(err)
-				}
-				time.Sleep(500 * time.Millisecond)
-				start := time.Now()
-				for r := 0; r < reloads; r++ {
-					resp := e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/reloads?force_reload=true"})
-					if resp.Status != 200 {
-						_ = wrk.Process.Kill()
-						b.Fatalf("reload %d: %d %s", r, resp.Status, resp.Body)
+			for _, mode := range []string{"quiet", "hog"} {
+				b.Run(mode, func(b *testing.B) {
+					for i := 0; i < b.N; i++ {
+						reloadUnderLoad(b, strategy, mode == "hog")
 					}
-				}
-				took := time.Since(start)
-				time.Sleep(300 * time.Millisecond)
-				_ = wrk.Process.Signal(syscall.SIGINT) // wrk prints its summary on SIGINT
-				_ = wrk.Wait()
-				total, failed := parseWrk(b, out.String())
-				b.ReportMetric(float64(failed), "failed")
-				b.ReportMetric(float64(total), "requests")
-				b.ReportMetric(float64(took.Milliseconds())/reloads, "ms/reload")
-				fmt.Printf("bench-reload %-10s %d reloads in %s under wrk Connection: close: %d failed / %d requests\n",
-					strategy, reloads, took.Round(time.Millisecond), failed, total)
+				})
 			}
 		})
 	}
 }
 
-func parseWrk(b *testing.B, out string) (total, failed int) {
+func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
+	const reloads = 100
+	mode := "quiet"
+	if hog {
+		mode = "hog"
+	}
+	e, port := startStrategy(b, strategy)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	gen := newLoadGen(addr, 10)
+	sink := startSyslog(b, gen.since)
+	applyBenchConfig(b, e, sink.port())
+	if r := gen.one(); r.class != classOK || r.pid == 0 {
+		b.Fatalf("first request after the bench configuration: %s, pid %d: %s", r.class, r.pid, r.err)
+	}
+
+	var h *cpuHog
+	if hog {
+		h = startCPUHog(b)
+		time.Sleep(200 * time.Millisecond) // let the scheduler see it
+	}
+	before := tcpCounters()
+
+	var out bytes.Buffer
+	wrk := exec.Command("wrk", "-t2", "-c10", "-d600s", "-H", "Connection: close", "http://"+addr+"/")
+	wrk.Stdout, wrk.Stderr = &out, &out
+	wrk.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := wrk.Start(); err != nil {
+		b.Fatal(err)
+	}
+	stopWrk := func() {
+		_ = wrk.Process.Signal(syscall.SIGINT) // wrk prints its summary on SIGINT
+		_ = wrk.Wait()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { gen.run(ctx); close(done) }()
+	stopGen := func() { cancel(); <-done }
+	b.Cleanup(func() {
+		if wrk.ProcessState == nil {
+			_ = syscall.Kill(-wrk.Process.Pid, syscall.SIGKILL)
+			_ = wrk.Wait()
+		}
+		if ctx.Err() == nil {
+			stopGen()
+		}
+	})
+
+	time.Sleep(500 * time.Millisecond)
+	phases := make([]reloadPhase, 0, reloads)
+	start := time.Now()
+	for r := 0; r < reloads; r++ {
+		p := reloadPhase{sent: gen.since()}
+		resp := e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/reloads?force_reload=true"})
+		p.answered = gen.since()
+		phases = append(phases, p)
+		if resp.Status != 200 {
+			b.Fatalf("reload %d: %d %s", r, resp.Status, resp.Body)
+		}
+	}
+	took := time.Since(start)
+	// The old process finishes its last requests after the last reload:
+	// failures there belong to the run too.
+	time.Sleep(300 * time.Millisecond)
+	stopWrk()
+	stopGen()
+	after := tcpCounters()
+	hogShare := ""
+	if h != nil {
+		h.stop()
+		hogShare = fmt.Sprintf(", hog used %.0f%% of a core", h.share*100)
+	}
+	time.Sleep(100 * time.Millisecond) // the last log lines
+	logs := sink.all()
+
+	wrkTotal, wrkFailed, wrkErrors := parseWrk(b, out.String())
+	recs := gen.records()
+	s := summarize(gen, recs)
+	b.ReportMetric(float64(wrkFailed+s.failed), "failed")
+	b.ReportMetric(float64(wrkTotal+s.total), "requests")
+	b.ReportMetric(float64(took.Milliseconds())/reloads, "ms/reload")
+	fmt.Printf("bench-reload %-10s %-5s %d reloads in %s: wrk %d failed / %d requests; loadgen %d failed / %d requests\n",
+		strategy, mode, reloads, took.Round(time.Millisecond), wrkFailed, wrkTotal, s.failed, s.total)
+	fmt.Printf("    wrk errors: %s; loadgen failures: %s; loadgen connects >= %s: %d, requests >= %s: %d; %d HAProxy PIDs answered%s\n",
+		wrkErrors, s.classes(), gen.slowConnect, s.slowConnects, gen.slowRequest, s.slow, s.pids, hogShare)
+	fmt.Printf("    TCP counters during the run: %s\n", counterDelta(before, after))
+	if s.pids < reloads+1 {
+		fmt.Printf("    note: %d PIDs answered for %d reloads: some processes served no loadgen request\n", s.pids, reloads)
+	}
+	ev := timeline(phases, recs, logs)
+	shown := 0
+	for _, r := range recs {
+		if r.class == classOK && r.connected-r.start < gen.slowConnect {
+			continue
+		}
+		if shown++; shown > 50 {
+			fmt.Printf("    ... (%d shown)\n", shown-1)
+			break
+		}
+		kind := "FAILED"
+		if r.class == classOK {
+			kind = "slow connect"
+		}
+		fmt.Printf("    %s %s\n", kind, describe(r, ev, logs))
+	}
+	// HAProxy's own view: the sessions it logged in error (option
+	// dontlog-normal) while the reloads ran. Those before the load started
+	// or after it was stopped are the load generators' connections cut by
+	// their own stop (CR: client aborted), not failures.
+	var errLogs []string
+	stopping := 0
+	from, to := phases[0].sent, phases[len(phases)-1].answered+250*time.Millisecond
+	for _, l := range logs {
+		switch {
+		case strings.Contains(l.msg, "Stopping") || strings.Contains(l.msg, "stopped"):
+			stopping++
+		case l.at >= from && l.at <= to:
+			errLogs = append(errLogs, fmt.Sprintf("%.3fs pid %d: %s", l.at.Seconds(), l.pid, l.msg))
+		}
+	}
+	fmt.Printf("    HAProxy logged %d stop messages and %d sessions in error during the reloads\n", stopping, len(errLogs))
+	if len(errLogs) > 20 {
+		errLogs = append(errLogs[:20], fmt.Sprintf("... %d more", len(errLogs)-20))
+	}
+	for _, l := range errLogs {
+		fmt.Printf("      %s\n", l)
+	}
+}
+
+// applyBenchConfig replaces the running configuration with benchConfig's
+// (X-PID header, logs to the sink) through the API, and checks that the
+// answers carry the PID.
+func applyBenchConfig(b *testing.B, e *apitest.Env, logPort int) {
+	b.Helper()
+	raw := e.Get("/services/haproxy/configuration/raw")
+	if raw.Status != 200 {
+		b.Fatalf("raw: %d %s", raw.Status, raw.Body)
+	}
+	cfg, err := benchConfig(raw.Body, logPort)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := raw.Header.Get("Configuration-Version")
+	r := e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/configuration/raw?force_reload=true&version=" + v, Body: cfg})
+	if r.Status != 201 {
+		b.Fatalf("bench configuration: %d %s", r.Status, r.Body)
+	}
+}
+
+// parseWrk returns wrk's request count, its failures (socket errors and
+// non-2xx responses) and its error line.
+func parseWrk(b *testing.B, out string) (total, failed int, errs string) {
 	m := wrkRequests.FindStringSubmatch(out)
 	if m == nil {
 		b.Fatalf("wrk output without a request count:\n%s", out)
 	}
 	total, _ = strconv.Atoi(m[1])
+	errs = "none"
 	if m := wrkSocket.FindStringSubmatch(out); m != nil {
 		for _, n := range m[1:] {
 			v, _ := strconv.Atoi(n)
 			failed += v
 		}
+		errs = strings.TrimSpace(m[0])
 	}
 	if m := wrkNon2xx.FindStringSubmatch(out); m != nil {
 		v, _ := strconv.Atoi(m[1])
 		failed += v
+		errs += "; " + m[0]
 	}
-	return total, failed
+	return total, failed, errs
 }

@@ -22,6 +22,7 @@ import (
 	"dataplane/internal/auth"
 	"dataplane/internal/config"
 	"dataplane/internal/metrics"
+	"dataplane/internal/preflight"
 	"dataplane/internal/reload"
 	"dataplane/internal/runtime"
 	"dataplane/internal/settings"
@@ -72,6 +73,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		BackupsDir:    st.API.Transaction.BackupsDir,
 		RejectedDir:   filepath.Join(st.API.Transaction.TransactionDir, "rejected"),
 		StateFile:     filepath.Join(st.API.Transaction.TransactionDir, "applied.json"),
+		Preflight:     func(d *config.Document) error { return preflight.Check(d, cfgDir) },
 	})
 	if err != nil {
 		return nil, err

@@ -54,6 +54,10 @@ type Options struct {
 	// StateFile remembers the highest version issued and the configuration
 	// HAProxy was last seen to run, across restarts ("" = memory only).
 	StateFile string
+	// Preflight, when set, checks a document `haproxy -c` accepted against
+	// the host (see internal/preflight): what it refuses never reaches the
+	// live file.
+	Preflight func(*config.Document) error
 }
 
 // CommitOptions says how a change is applied.
@@ -301,6 +305,9 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		return Result{}, err
 	}
 	check, err := p.opts.Checker.Check(ctx, tmp, path)
+	if err == nil && p.opts.Preflight != nil {
+		err = p.opts.Preflight(next)
+	}
 	if err != nil {
 		os.Remove(tmp)
 		return Result{}, fmt.Errorf("commit version %d: %w", next.Version(), err)
@@ -502,7 +509,13 @@ func (p *Pipeline) Validate(ctx context.Context, data []byte) (reload.CheckResul
 		return reload.CheckResult{}, err
 	}
 	defer os.Remove(tmp)
-	return p.opts.Checker.Check(ctx, tmp, p.live.Path())
+	res, err := p.opts.Checker.Check(ctx, tmp, p.live.Path())
+	if err == nil && p.opts.Preflight != nil {
+		if doc, perr := config.Parse(data); perr == nil {
+			err = p.opts.Preflight(doc)
+		}
+	}
+	return res, err
 }
 
 // --- what HAProxy runs, across restarts ---------------------------------

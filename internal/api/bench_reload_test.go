@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -55,6 +56,20 @@ func BenchmarkReloadUnderLoad(b *testing.B) {
 	}
 }
 
+// The load: wrk's -c10 of the developers' benchmark, and as many loadGen
+// connections. BENCH_RELOAD_CONNS changes the loadGen's, to look for what
+// a heavier load breaks (an accept queue that fills, say).
+func benchConns(b *testing.B) int {
+	if v := os.Getenv("BENCH_RELOAD_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("BENCH_RELOAD_CONNS=%q: want a positive number", v)
+		}
+		return n
+	}
+	return 10
+}
+
 func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 	const reloads = 100
 	mode := "quiet"
@@ -63,7 +78,7 @@ func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 	}
 	e, port := startStrategy(b, strategy)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	gen := newLoadGen(addr, 10)
+	gen := newLoadGen(addr, benchConns(b))
 	sink := startSyslog(b, gen.since)
 	applyBenchConfig(b, e, sink.port())
 	if r := gen.one(); r.class != classOK || r.pid == 0 {

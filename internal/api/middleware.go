@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -142,17 +143,58 @@ func (s *Server) versionFor(r *http.Request) (int64, bool) {
 	return v, err == nil
 }
 
-// limitBody caps request bodies; validation turns an overflow into 413.
+// limitBody caps request bodies (validation turns an overflow into 413)
+// and the bytes of bodies being read at once: a request whose body does
+// not fit in what is left of the budget (twice max_body_size) is answered
+// 503 with Retry-After at once, so that hostile clients sending large
+// bodies together cannot make memory follow them.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody {
-			if r.ContentLength > s.d.MaxBodySize {
-				apierror.Write(w, http.StatusRequestEntityTooLarge,
-					fmt.Sprintf("request body of %d bytes is over the limit of %d bytes (max_body_size)", r.ContentLength, s.d.MaxBodySize))
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, s.d.MaxBodySize)
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
 		}
+		if r.ContentLength > s.d.MaxBodySize {
+			apierror.Write(w, http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("request body of %d bytes is over the limit of %d bytes (max_body_size)", r.ContentLength, s.d.MaxBodySize))
+			return
+		}
+		size := r.ContentLength
+		if size < 0 {
+			size = s.d.MaxBodySize // chunked: as much as it may be
+		}
+		if !s.bodies.acquire(size) {
+			w.Header().Set("Retry-After", "1")
+			apierror.Write(w, http.StatusServiceUnavailable,
+				fmt.Sprintf("too many request bodies are being read at once (over %d bytes): try again", s.bodies.limit))
+			return
+		}
+		defer s.bodies.release(size)
+		r.Body = http.MaxBytesReader(w, r.Body, s.d.MaxBodySize)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// byteBudget counts bytes in use against a limit, without waiting.
+type byteBudget struct {
+	mu    sync.Mutex
+	used  int64
+	limit int64
+}
+
+func (b *byteBudget) acquire(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	// One body alone always fits (max_body_size is below the limit).
+	if b.used > 0 && b.used+n > b.limit {
+		return false
+	}
+	b.used += n
+	return true
+}
+
+func (b *byteBudget) release(n int64) {
+	b.mu.Lock()
+	b.used -= n
+	b.mu.Unlock()
 }

@@ -74,7 +74,8 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 			return nil, err
 		}
 		resp := textResponse(http.StatusAccepted, body)
-		s.warn(resp, res.Warnings, body)
+		doc, _ := config.Parse(body)
+		s.warn(resp, res.Warnings, doc)
 		return resp, nil
 	}
 	skipVersion := queryBool(r, "skip_version")
@@ -104,35 +105,23 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 	status, header := answer(res, http.StatusCreated)
 	resp := textResponse(status, res.Doc.Render())
 	resp.header = header
-	s.warn(resp, res.Warnings, body)
+	s.warn(resp, res.Warnings, doc)
 	return resp, nil
 }
 
 // warn adds a Configuration-Warning header with HAProxy's warnings and our
-// own advice about the configuration.
-func (s *Server) warn(resp *response, haproxyWarnings string, cfg []byte) {
+// own advice about the configuration (doc, when known).
+func (s *Server) warn(resp *response, haproxyWarnings string, doc *config.Document) {
 	var msgs []string
 	if haproxyWarnings != "" {
 		msgs = append(msgs, oneLine(haproxyWarnings))
 	}
-	if advice := configAdvice(cfg); advice != "" {
-		msgs = append(msgs, advice)
+	if doc != nil && !doc.HasIdleCloseOnResponse() {
+		msgs = append(msgs, idleCloseAdvice)
 	}
 	for _, m := range msgs {
 		resp.header.Add(headerWarning, m)
 	}
-}
-
-// configAdvice points out settings that make reloads less than hitless.
-func configAdvice(cfg []byte) string {
-	doc, err := config.Parse(cfg)
-	if err != nil {
-		return ""
-	}
-	if !doc.HasIdleCloseOnResponse() {
-		return idleCloseAdvice
-	}
-	return ""
 }
 
 const idleCloseAdvice = "no 'option idle-close-on-response' in defaults, frontends or listens: idle keep-alive clients may see their connection closed during a reload"

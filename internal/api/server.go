@@ -57,7 +57,9 @@ type Server struct {
 	// ~20 ms that start-up need not wait for).
 	specJSON func() ([]byte, error)
 	mux      http.Handler
-	started  time.Time
+	// bodies bounds the bytes of request bodies read at once.
+	bodies  byteBudget
+	started time.Time
 	// txVersion returns the version of an in-progress transaction.
 	txVersion func(id string) (int64, bool)
 	// txDoc returns the staged document of an in-progress transaction.
@@ -72,7 +74,7 @@ func New(d Deps) (*Server, error) {
 	if d.MaxBodySize <= 0 {
 		d.MaxBodySize = 64 << 20
 	}
-	s := &Server{d: d, log: d.Logger, started: time.Now()}
+	s := &Server{d: d, log: d.Logger, started: time.Now(), bodies: byteBudget{limit: 2 * d.MaxBodySize}}
 	s.specJSON = sync.OnceValues(func() ([]byte, error) {
 		b, err := json.Marshal(d.Spec)
 		if err != nil {

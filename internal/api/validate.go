@@ -75,7 +75,17 @@ func (v *validator) middleware(log *slog.Logger) func(http.Handler) http.Handler
 				apierror.Write(w, http.StatusBadRequest, err.Error())
 				return
 			}
-			in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: v.opts}
+			opts := v.opts
+			if r.ContentLength != 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+				// A text body (a whole configuration, up to
+				// max_body_size) has no schema beyond being a string:
+				// the validator would only hold another copy of it. Its
+				// handler checks it; an empty one is still refused here.
+				o := *v.opts
+				o.ExcludeRequestBody = true
+				opts = &o
+			}
+			in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts}
 			if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
 				status, msg := requestErrorStatus(err)
 				log.Debug("request does not match the contract", "method", r.Method, "path", r.URL.Path, "status", status, "error", msg)

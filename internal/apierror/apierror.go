@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 )
 
 // Error is an error that knows which HTTP status it deserves. Layers below the
@@ -59,8 +60,21 @@ type Body struct {
 	Message string `json:"message"`
 }
 
-// Write sends {"code": status, "message": msg} with the given status.
+// MaxMessage bounds the message of an error body: a message may quote what
+// the client sent (a rejected configuration, a decode error), and an
+// answer must not echo a body of megabytes back.
+const MaxMessage = 4 << 10
+
+// Write sends {"code": status, "message": msg} with the given status; a
+// message over MaxMessage bytes is cut, and says so.
 func Write(w http.ResponseWriter, status int, msg string) {
+	if len(msg) > MaxMessage {
+		cut := MaxMessage
+		for cut > 0 && !utf8.RuneStart(msg[cut]) {
+			cut--
+		}
+		msg = fmt.Sprintf("%s... (%d more bytes left out)", msg[:cut], len(msg)-cut)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Del("Content-Length")
 	w.WriteHeader(status)

@@ -29,7 +29,7 @@ var (
 //
 //   - quiet: the machine does nothing else;
 //   - hog: a busy loop keeps one core busy, as on the busy 2-core machine
-//     where requests were seen failing.
+//     where requests were seen failing (BENCH_RELOAD_HOGS=2: two cores).
 //
 // Two load generators run side by side, 10 connections each: wrk (the
 // reference the developers used: C, its own timeouts) and loadGen
@@ -56,19 +56,23 @@ func BenchmarkReloadUnderLoad(b *testing.B) {
 	}
 }
 
+// benchEnvInt reads a positive number from the environment, def if unset.
+func benchEnvInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive number", name, v)
+	}
+	return n
+}
+
 // The load: wrk's -c10 of the developers' benchmark, and as many loadGen
 // connections. BENCH_RELOAD_CONNS changes the loadGen's, to look for what
 // a heavier load breaks (an accept queue that fills, say).
-func benchConns(b *testing.B) int {
-	if v := os.Getenv("BENCH_RELOAD_CONNS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("BENCH_RELOAD_CONNS=%q: want a positive number", v)
-		}
-		return n
-	}
-	return 10
-}
+func benchConns(b *testing.B) int { return benchEnvInt(b, "BENCH_RELOAD_CONNS", 10) }
 
 func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 	const reloads = 100
@@ -87,7 +91,7 @@ func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 
 	var h *cpuHog
 	if hog {
-		h = startCPUHog(b)
+		h = startCPUHog(b, benchEnvInt(b, "BENCH_RELOAD_HOGS", 1))
 		time.Sleep(200 * time.Millisecond) // let the scheduler see it
 	}
 	before := tcpCounters()
@@ -119,6 +123,12 @@ func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 
 	time.Sleep(500 * time.Millisecond)
 	phases := make([]reloadPhase, 0, reloads)
+	// What HAProxy said while reloading: the new process's output (the
+	// standalone strategy's answer) and the master's log. A new process
+	// that could not take the sockets over (-x) says so there, and then
+	// binds new sockets beside the old ones: the known way to lose
+	// connections queued on the old ones.
+	var said strings.Builder
 	start := time.Now()
 	for r := 0; r < reloads; r++ {
 		p := reloadPhase{sent: gen.since()}
@@ -128,18 +138,24 @@ func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 		if resp.Status != 200 {
 			b.Fatalf("reload %d: %d %s", r, resp.Status, resp.Body)
 		}
+		var rec struct{ Response string }
+		resp.JSON(b, &rec)
+		said.WriteString(rec.Response + "\n")
 	}
 	took := time.Since(start)
 	// The old process finishes its last requests after the last reload:
 	// failures there belong to the run too.
 	time.Sleep(300 * time.Millisecond)
+	after := tcpCounters()
 	stopWrk()
 	stopGen()
-	after := tcpCounters()
+	// Stopping the load resets the connections wrk has open: those
+	// counters are told apart from the run's.
+	stopped := tcpCounters()
 	hogShare := ""
 	if h != nil {
 		h.stop()
-		hogShare = fmt.Sprintf(", hog used %.0f%% of a core", h.share*100)
+		hogShare = ", " + h.String()
 	}
 	time.Sleep(100 * time.Millisecond) // the last log lines
 	logs := sink.all()
@@ -154,10 +170,14 @@ func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 		strategy, mode, reloads, took.Round(time.Millisecond), wrkFailed, wrkTotal, s.failed, s.total)
 	fmt.Printf("    wrk errors: %s; loadgen failures: %s; loadgen connects >= %s: %d, requests >= %s: %d; %d HAProxy PIDs answered%s\n",
 		wrkErrors, s.classes(), gen.slowConnect, s.slowConnects, gen.slowRequest, s.slow, s.pids, hogShare)
-	fmt.Printf("    TCP counters during the run: %s\n", counterDelta(before, after))
+	fmt.Printf("    TCP counters during the reloads: %s; while stopping the load: %s\n", counterDelta(before, after), counterDelta(after, stopped))
 	if s.pids < reloads+1 {
 		fmt.Printf("    note: %d PIDs answered for %d reloads: some processes served no loadgen request\n", s.pids, reloads)
 	}
+	if log, err := os.ReadFile(e.HAProxy.LogFile); err == nil {
+		said.Write(log)
+	}
+	fmt.Printf("    HAProxy's warnings and alerts while reloading: %s\n", haproxyWarnings(said.String()))
 	ev := timeline(phases, recs, logs)
 	shown := 0
 	for _, r := range recs {
@@ -240,4 +260,39 @@ func parseWrk(b *testing.B, out string) (total, failed int, errs string) {
 		errs += "; " + m[0]
 	}
 	return total, failed, errs
+}
+
+var haproxyMessage = regexp.MustCompile(`^\[(WARNING|ALERT)\]\s+\(\d+\)\s*:\s*(.*)$`)
+
+// haproxyWarnings counts HAProxy's [WARNING] and [ALERT] lines by message
+// (without the PID), leaving out the soft-stop notices every reload
+// prints.
+func haproxyWarnings(out string) string {
+	counts := map[string]int{}
+	var order []string
+	for _, l := range strings.Split(out, "\n") {
+		m := haproxyMessage.FindStringSubmatch(strings.TrimSpace(l))
+		if m == nil {
+			continue
+		}
+		msg := m[1] + " " + m[2]
+		if strings.Contains(msg, "Stopping frontend") || strings.Contains(msg, "Proxy fe stopped") ||
+			strings.Contains(msg, "Stopping proxy") || strings.Contains(msg, "exited with code") ||
+			strings.Contains(msg, "Former worker") || strings.Contains(msg, "Reexecuting Master") ||
+			strings.Contains(msg, "Loading success") || strings.Contains(msg, "<HTTPCLIENT> stopped") {
+			continue
+		}
+		if counts[msg] == 0 {
+			order = append(order, msg)
+		}
+		counts[msg]++
+	}
+	if len(order) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, m := range order {
+		parts = append(parts, fmt.Sprintf("%dx %q", counts[m], m))
+	}
+	return strings.Join(parts, "; ")
 }

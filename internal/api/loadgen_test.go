@@ -401,45 +401,59 @@ func (s *syslogSink) all() []logLine {
 	return append([]logLine(nil), s.lines...)
 }
 
-// cpuHog keeps one core busy with a shell busy loop, in its own process
+// cpuHog keeps cores busy with shell busy loops, each in its own process
 // group, so that HAProxy, wrk, the load generator and dataplane share
-// about one core of a 2-core machine (the "busy machine" of the issue).
-// A plain busy loop gets only its fair share, about a third of a core
-// among the dozen busy threads of the benchmark; pinned to the last CPU
-// with nice -10 (the benchmark runs as root; without the right, nice
-// leaves the priority as it is), it takes about all of that core, and the
-// others move to the remaining one. stop reports the share it got.
+// what is left of the machine (one core of two: the "busy machine" of the
+// issue). A plain busy loop gets only its fair share, about a third of a
+// core among the dozen busy threads of the benchmark; pinned to a CPU with
+// nice -10 (the benchmark runs as root; without the right, nice leaves
+// the priority as it is), it takes about all of that core, and the others
+// move to the remaining ones. stop reports the share each got.
 type cpuHog struct {
-	cmd   *exec.Cmd
-	start time.Time
-	once  sync.Once
-	share float64 // CPU time / wall time, measured by stop
+	cmds   []*exec.Cmd
+	start  time.Time
+	once   sync.Once
+	shares []float64 // CPU time / wall time of each loop, measured by stop
 }
 
-func startCPUHog(t testing.TB) *cpuHog {
+// startCPUHog starts n busy loops, on the last n CPUs.
+func startCPUHog(t testing.TB, n int) *cpuHog {
 	t.Helper()
-	cpu := strconv.Itoa(runtime.NumCPU() - 1)
-	cmd := exec.Command("nice", "-n", "-10", "taskset", "-c", cpu, "sh", "-c", "while :; do :; done")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("cpu hog: %v", err)
-	}
-	h := &cpuHog{cmd: cmd, start: time.Now()}
+	h := &cpuHog{start: time.Now()}
 	t.Cleanup(h.stop)
+	for i := 0; i < n; i++ {
+		cpu := strconv.Itoa((runtime.NumCPU() - 1 - i + runtime.NumCPU()) % runtime.NumCPU())
+		cmd := exec.Command("nice", "-n", "-10", "taskset", "-c", cpu, "sh", "-c", "while :; do :; done")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("cpu hog: %v", err)
+		}
+		h.cmds = append(h.cmds, cmd)
+	}
 	return h
 }
 
-// stop kills the hog's process group and reaps it; it records the share
-// of a core the hog used, the proof that it kept one core busy.
+// stop kills the loops' process groups and reaps them; it records the
+// share of a core each used, the proof that it kept its core busy.
 func (h *cpuHog) stop() {
 	h.once.Do(func() {
-		pid := h.cmd.Process.Pid
-		if ticks, ok := procCPUTicks(pid); ok {
-			h.share = float64(ticks) / 100 / time.Since(h.start).Seconds() // USER_HZ is 100 on Linux
+		for _, cmd := range h.cmds {
+			pid := cmd.Process.Pid
+			if ticks, ok := procCPUTicks(pid); ok {
+				h.shares = append(h.shares, float64(ticks)/100/time.Since(h.start).Seconds()) // USER_HZ is 100 on Linux
+			}
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = cmd.Wait()
 		}
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		_ = h.cmd.Wait()
 	})
+}
+
+func (h *cpuHog) String() string {
+	var parts []string
+	for _, s := range h.shares {
+		parts = append(parts, fmt.Sprintf("%.0f%%", s*100))
+	}
+	return "hog used " + strings.Join(parts, ", ") + " of a core"
 }
 
 // procCPUTicks returns utime+stime of pid, in clock ticks.

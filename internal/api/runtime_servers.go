@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -70,11 +71,29 @@ func (s *Server) replaceRuntimeServer(r *http.Request) (*response, error) {
 		Address:          body.Address,
 		Port:             body.Port,
 	}
-	st, err := rtserver.Update(r.Context(), c, pathParam(r, "parent_name"), pathParam(r, "name"), ch)
+	be, name := pathParam(r, "parent_name"), pathParam(r, "name")
+	st, err := rtserver.Update(r.Context(), c, be, name, ch)
 	if err != nil {
 		return nil, err
 	}
+	// A reload due or in progress would undo the change: it is applied
+	// again once the reload is done (ReplayRuntime).
+	if _, busy := s.reloadBusy(); busy {
+		s.journal.Record(be, name, ch)
+	}
 	return jsonResponse(http.StatusOK, rtserver.FromState(st)), nil
+}
+
+// ReplayRuntime applies again the runtime server changes made while a
+// reload was due or in progress; run it after each successful reload.
+func (s *Server) ReplayRuntime() {
+	c := s.runtimeClient()
+	if c == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.journal.Replay(ctx, c, s.log)
 }
 
 func (s *Server) addRuntimeServer(r *http.Request) (*response, error) {

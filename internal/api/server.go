@@ -18,6 +18,7 @@ import (
 	"dataplane/internal/apierror"
 	"dataplane/internal/config"
 	"dataplane/internal/reload"
+	"dataplane/internal/rtserver"
 	"dataplane/internal/runtime"
 	"dataplane/internal/transaction"
 )
@@ -58,7 +59,9 @@ type Server struct {
 	specJSON func() ([]byte, error)
 	mux      http.Handler
 	// bodies bounds the bytes of request bodies read at once.
-	bodies  byteBudget
+	bodies byteBudget
+	// journal keeps runtime changes a pending reload would undo.
+	journal rtserver.Journal
 	started time.Time
 	// txVersion returns the version of an in-progress transaction.
 	txVersion func(id string) (int64, bool)

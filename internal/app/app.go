@@ -115,7 +115,6 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		_, err := apply.SaveServerState(ctx, a.runtimeClient(), running, next, cfgDir, st.HAProxy.ConfigFile)
 		return err
 	})
-	pipeline.SetAfterReload(a.ResolveSockets)
 
 	users, err := newUsers(st, pipeline.Live(), log)
 	if err != nil {
@@ -162,6 +161,12 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		return nil, err
 	}
 	a.Handler = srv
+	// After a reload: follow a moved stats socket, then apply again the
+	// runtime changes made while it was due.
+	pipeline.SetAfterReload(func() {
+		a.ResolveSockets()
+		srv.ReplayRuntime()
+	})
 	log.Info("configuration loaded", "file", st.HAProxy.ConfigFile, "version", doc.Version(),
 		"sections", len(doc.Sections()), "reload_strategy", strat.Name(), "users", users.count())
 	return a, nil

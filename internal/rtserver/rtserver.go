@@ -9,9 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
 	"dataplane/internal/fault"
 	"dataplane/internal/runtime"
@@ -253,4 +255,78 @@ func classify(err error) error {
 		return err
 	}
 	return fault.Wrap(fault.Invalid, err)
+}
+
+// Journal keeps the runtime server changes made while a reload is pending
+// or in progress, to apply them again once it is done: the reload starts
+// HAProxy from the file, so a change it did not see would silently be
+// undone (a weight set 50 ms after a reload was asked for).
+type Journal struct {
+	mu      sync.Mutex
+	changes map[string]journalEntry
+	order   []string
+}
+
+type journalEntry struct {
+	be, srv string
+	ch      Change
+}
+
+// Record notes ch for be/srv; the fields of a later change of the same
+// server win.
+func (j *Journal) Record(be, srv string, ch Change) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.changes == nil {
+		j.changes = map[string]journalEntry{}
+	}
+	k := be + "/" + srv
+	e, ok := j.changes[k]
+	if !ok {
+		e = journalEntry{be: be, srv: srv}
+		j.order = append(j.order, k)
+	}
+	if ch.AdminState != "" {
+		e.ch.AdminState = ch.AdminState
+	}
+	if ch.OperationalState != "" {
+		e.ch.OperationalState = ch.OperationalState
+	}
+	if ch.Weight != nil {
+		e.ch.Weight = ch.Weight
+	}
+	if ch.Address != "" {
+		e.ch.Address = ch.Address
+	}
+	if ch.Port != nil {
+		e.ch.Port = ch.Port
+	}
+	j.changes[k] = e
+}
+
+// Replay applies the recorded changes again, in the order they were first
+// made, and forgets them. A server the reload removed is skipped; other
+// failures are logged.
+func (j *Journal) Replay(ctx context.Context, c *runtime.Client, log *slog.Logger) int {
+	j.mu.Lock()
+	entries := make([]journalEntry, 0, len(j.order))
+	for _, k := range j.order {
+		entries = append(entries, j.changes[k])
+	}
+	j.changes, j.order = nil, nil
+	j.mu.Unlock()
+	applied := 0
+	for _, e := range entries {
+		if _, err := Update(ctx, c, e.be, e.srv, e.ch); err != nil {
+			if !errors.Is(err, runtime.ErrNotFound) {
+				log.Warn("a runtime change made during a reload could not be applied again after it", "server", e.be+"/"+e.srv, "error", err)
+			}
+			continue
+		}
+		applied++
+	}
+	if applied > 0 {
+		log.Info("runtime changes made during the reload applied again", "servers", applied)
+	}
+	return applied
 }

@@ -123,7 +123,7 @@ var strippedEnv = []string{
 func (c *Checker) Check(ctx context.Context, path, displayName string) (CheckResult, error) {
 	timeout := c.Timeout
 	if timeout == 0 {
-		timeout = 60 * time.Second
+		timeout = checkTimeout(path)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -162,6 +162,18 @@ func (c *Checker) Check(ctx context.Context, path, displayName string) (CheckRes
 	default:
 		return res, fmt.Errorf("run %s -c: %w", bin, err)
 	}
+}
+
+// checkTimeout bounds one `haproxy -c` in proportion to the file: 10 s,
+// plus 2 s per MiB (a 10,000-backend file, 2 MiB, checks in ~0.4 s here:
+// ten times that, and more). A check that spins (a dh-param file that is a
+// directory) must not hold the commit lock, and every writer, for long.
+func checkTimeout(path string) time.Duration {
+	d := 10 * time.Second
+	if st, err := os.Stat(path); err == nil {
+		d += time.Duration(st.Size()>>20) * 2 * time.Second
+	}
+	return d
 }
 
 func cleanEnv(env []string) []string {

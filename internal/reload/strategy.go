@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"dataplane/internal/command"
@@ -98,9 +99,18 @@ type procWitness struct {
 // reload. Not done (and no error) means: look again later.
 func (w *procWitness) look(ctx context.Context) (done bool, summary string, err error) {
 	// The master re-executes itself on reload and refuses connections
-	// for a moment: an error here means "not yet".
+	// for a moment: an error here means "not yet", unless the master
+	// process is gone (it keeps its PID across re-executions): then no
+	// new worker will come, and waiting out the deadline would only hold
+	// every write back.
 	now, err := w.master.ShowProc(ctx)
-	if err != nil || now.Master.Reloads <= w.before.Master.Reloads {
+	if err != nil {
+		if pid := w.before.Master.PID; pid > 0 && !processAlive(pid) {
+			return true, "", fmt.Errorf("HAProxy's master (pid %d) is gone: nothing runs HAProxy now: %w", pid, ErrReloadFailed)
+		}
+		return false, "", nil
+	}
+	if now.Master.Reloads <= w.before.Master.Reloads {
 		return false, "", nil
 	}
 	if now.Master.Failed > 0 {
@@ -332,3 +342,10 @@ func (s *CustomStrategy) witness(ctx context.Context) func(context.Context) (boo
 // the new configuration. Unlike ErrReloadFailed it does not mean HAProxy
 // refused it, so the caller must not put the old file back.
 var ErrNotVerified = errors.New("reload not verified")
+
+// processAlive reports whether a process exists (EPERM: it does, owned by
+// another user).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

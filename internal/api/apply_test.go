@@ -231,10 +231,12 @@ backend be_rr
 	}
 }
 
-// TestFailedReloadRollsBack: a change that passes `haproxy -c` but cannot
-// start (a bind on a port another process holds) is rolled back: the file,
+// TestFailedReloadRollsBack: a change that passes `haproxy -c` and the
+// checks before it but cannot start (a bind on a port another process
+// takes between the commit and the reload, which reload_delay holds back)
+// is rolled back: the file,
 // the document and the version are the last good ones, HAProxy still
-// serves, and a force_reload client gets HAProxy's message.
+// serves, and the reload record has HAProxy's message.
 func TestFailedReloadRollsBack(t *testing.T) {
 	for _, strategy := range []string{"master", "standalone"} {
 		t.Run(strategy, func(t *testing.T) {
@@ -252,25 +254,37 @@ frontend fe
 					st.HAProxy.MasterRuntime = ""
 					st.HAProxy.Reload.ReloadStrategy = "standalone"
 					st.HAProxy.Reload.PIDFile = in.PIDFile
+					st.HAProxy.Reload.ReloadDelay = 10
 				}})
 			} else {
 				e = apitest.Start(t, in, cfg, apitest.Options{Settings: func(st *settings.Settings) {
 					st.HAProxy.Reload.MasterLog = in.LogFile
+					st.HAProxy.Reload.ReloadDelay = 10
 				}})
 			}
-			taken, err := net.Listen("tcp", "127.0.0.1:0")
+			// A reload now, so the next one waits reload_delay.
+			mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/reloads?force_reload=true"}), 200, "first reload")
+			before := e.ReadConfig()
+			v := version(t, e)
+
+			clash := haproxytest.FreePort(t)
+			r := e.Do(apitest.Request{Method: "POST", Path: fmt.Sprintf("/services/haproxy/configuration/frontends/fe/binds?version=%d", v),
+				Body: map[string]any{"name": "clash", "address": "127.0.0.1", "port": clash}})
+			mustStatus(t, r, 202, "a bind on a free port, reload delayed")
+			id := r.Header.Get("Reload-ID")
+			// Another process takes the port before the reload runs.
+			taken, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", clash))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer taken.Close()
-			takenPort := taken.Addr().(*net.TCPAddr).Port
-			before := e.ReadConfig()
-			v := version(t, e)
-
-			r := e.Do(apitest.Request{Method: "POST", Path: fmt.Sprintf("/services/haproxy/configuration/frontends/fe/binds?version=%d&force_reload=true", v),
-				Body: map[string]any{"name": "clash", "address": "127.0.0.1", "port": takenPort}})
-			if r.Status < 400 || !strings.Contains(string(r.Body), "cannot bind socket") {
-				t.Fatalf("force_reload of a change that cannot start: %d %s", r.Status, r.Body)
+			var rec struct{ Status, Response string }
+			haproxytest.WaitFor(t, 60*time.Second, "the delayed reload ends", func() bool {
+				e.Get("/services/haproxy/reloads/"+id).JSON(t, &rec)
+				return rec.Status != "in_progress"
+			})
+			if rec.Status != "failed" || !strings.Contains(rec.Response, "cannot bind socket") {
+				t.Fatalf("reload %s: %+v", id, rec)
 			}
 			if string(e.ReadConfig()) != string(before) {
 				t.Fatalf("the file was not rolled back:\n%s", e.ReadConfig())
@@ -284,11 +298,6 @@ frontend fe
 			code, body, err := haproxytest.HTTPGet(t.Context(), fmt.Sprintf("http://127.0.0.1:%d/", port))
 			if err != nil || code != 200 || body != "ok\n" {
 				t.Fatalf("HAProxy stopped serving after the failed reload: %d %q %v", code, body, err)
-			}
-			var recs []struct{ ID, Status, Response string }
-			e.Get("/services/haproxy/reloads").JSON(t, &recs)
-			if len(recs) == 0 || recs[len(recs)-1].Status != "failed" || !strings.Contains(recs[len(recs)-1].Response, "cannot bind socket") {
-				t.Fatalf("reload history %+v", recs)
 			}
 			// The next good change works, and gets a version never issued
 			// before: the rolled back one (v+1) is not reused.

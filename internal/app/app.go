@@ -73,7 +73,12 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		BackupsDir:    st.API.Transaction.BackupsDir,
 		RejectedDir:   filepath.Join(st.API.Transaction.TransactionDir, "rejected"),
 		StateFile:     filepath.Join(st.API.Transaction.TransactionDir, "applied.json"),
-		Preflight:     func(d *config.Document) error { return preflight.Check(d, cfgDir) },
+		Preflight: func(running, next *config.Document) error {
+			if err := preflight.Check(next, cfgDir); err != nil {
+				return err
+			}
+			return preflight.Binds(running, next)
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -55,9 +55,9 @@ type Options struct {
 	// HAProxy was last seen to run, across restarts ("" = memory only).
 	StateFile string
 	// Preflight, when set, checks a document `haproxy -c` accepted against
-	// the host (see internal/preflight): what it refuses never reaches the
-	// live file.
-	Preflight func(*config.Document) error
+	// the host and against what HAProxy runs (see internal/preflight):
+	// what it refuses never reaches the live file.
+	Preflight func(running, next *config.Document) error
 }
 
 // CommitOptions says how a change is applied.
@@ -306,7 +306,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 	}
 	check, err := p.opts.Checker.Check(ctx, tmp, path)
 	if err == nil && p.opts.Preflight != nil {
-		err = p.opts.Preflight(next)
+		err = p.opts.Preflight(p.running, next)
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -512,7 +512,10 @@ func (p *Pipeline) Validate(ctx context.Context, data []byte) (reload.CheckResul
 	res, err := p.opts.Checker.Check(ctx, tmp, p.live.Path())
 	if err == nil && p.opts.Preflight != nil {
 		if doc, perr := config.Parse(data); perr == nil {
-			err = p.opts.Preflight(doc)
+			p.mu.Lock()
+			running := p.running
+			p.mu.Unlock()
+			err = p.opts.Preflight(running, doc)
 		}
 	}
 	return res, err

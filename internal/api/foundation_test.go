@@ -59,7 +59,9 @@ func TestEveryOperationRequiresCredentials(t *testing.T) {
 			}{
 				{"no credentials", apitest.Request{Method: method, Path: concrete, NoAuth: true}},
 				{"wrong password", apitest.Request{Method: method, Path: concrete, User: apitest.User, Pass: "wrong"}},
-				{"unknown user", apitest.Request{Method: method, Path: concrete, User: "mallory", Pass: apitest.Password}},
+				// A new unknown name each time: the good login below
+				// resets only the real user's failures.
+				{"unknown user", apitest.Request{Method: method, Path: concrete, User: fmt.Sprintf("mallory%d", ops), Pass: apitest.Password}},
 			} {
 				resp := e.Do(c.req)
 				if resp.Status != http.StatusUnauthorized {
@@ -68,6 +70,12 @@ func TestEveryOperationRequiresCredentials(t *testing.T) {
 				if got := resp.Header.Get("WWW-Authenticate"); got != `Basic realm="dataplane"` {
 					t.Errorf("%s %s with %s: WWW-Authenticate %q", method, concrete, c.name, got)
 				}
+			}
+			// A correct login forgets the failures, so that backoff (429
+			// after a few failures, see TestFailedLoginsBackOff) does not
+			// answer for the next operation.
+			if r := e.Do(apitest.Request{Method: "GET", Path: "/info"}); r.Status != http.StatusOK {
+				t.Fatalf("GET /info with good credentials: %d", r.Status)
 			}
 			ops++
 		}
@@ -487,4 +495,32 @@ func silentSockets(t *testing.T, accepted *atomic.Int32, paths ...string) func()
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// TestFailedLoginsBackOff: through the real server, a client that keeps
+// failing for one name gets 429 with Retry-After, even with the right
+// password, while another name from the same address is served.
+func TestFailedLoginsBackOff(t *testing.T) {
+	e, _ := start(t, func(st *settings.Settings) {
+		st.API.Users = append(st.API.Users, settings.User{Name: "ops", Password: "opspwd", Insecure: true})
+	})
+	var last *apitest.Response
+	for i := 0; i < 20; i++ {
+		last = e.Do(apitest.Request{Method: "GET", Path: "/info", User: apitest.User, Pass: "guess"})
+		if last.Status != http.StatusUnauthorized {
+			break
+		}
+	}
+	if last.Status != http.StatusTooManyRequests {
+		t.Fatalf("20 wrong passwords never got 429: last %d %s", last.Status, last.Body)
+	}
+	if last.Header.Get("Retry-After") == "" || !strings.Contains(string(last.Body), "too many failed logins") {
+		t.Fatalf("429 without Retry-After or message: %v %s", last.Header, last.Body)
+	}
+	if r := e.Do(apitest.Request{Method: "GET", Path: "/info"}); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("right password while blocked: %d, want 429", r.Status)
+	}
+	if r := e.Do(apitest.Request{Method: "GET", Path: "/info", User: "ops", Pass: "opspwd"}); r.Status != http.StatusOK {
+		t.Fatalf("another user from the same address: %d, want 200", r.Status)
+	}
 }

@@ -15,6 +15,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -77,8 +78,14 @@ type Authenticator struct {
 	// the plain comparison: all but cache hits and input rejected up front.
 	// Tests use it to prove cache hits without relying on timing.
 	slowChecks atomic.Int64
-	// slots bounds concurrent hash verifications (see match).
-	slots chan struct{}
+	// slots bounds concurrent hash verifications (see match): the shared
+	// pool, and the pool of users with no recent failure (guard.go).
+	slots, calmSlots chan struct{}
+	// floor is how long the costliest user's verification takes: every
+	// failed login takes at least that long (guard.go).
+	floor failFloor
+	// guard remembers failing clients (guard.go).
+	guard *backoff
 }
 
 // envRef matches a password value that names an environment variable, the
@@ -105,11 +112,13 @@ func New(users []User, opts Options) (*Authenticator, error) {
 	}
 
 	a := &Authenticator{
-		users:  make(map[string]*credential, len(users)),
-		ttl:    opts.CacheTTL,
-		now:    opts.Now,
-		logger: opts.Logger,
-		slots:  make(chan struct{}, 2*goruntime.GOMAXPROCS(0)),
+		users:     make(map[string]*credential, len(users)),
+		ttl:       opts.CacheTTL,
+		now:       opts.Now,
+		logger:    opts.Logger,
+		slots:     make(chan struct{}, 2*goruntime.GOMAXPROCS(0)),
+		calmSlots: make(chan struct{}, goruntime.GOMAXPROCS(0)),
+		guard:     newBackoff(),
 	}
 	if a.ttl == 0 {
 		a.ttl = DefaultCacheTTL
@@ -160,6 +169,12 @@ func New(users []User, opts Options) (*Authenticator, error) {
 		return nil, errors.Join(errs...)
 	}
 	slices.Sort(a.names)
+	// The floor of failed logins is measured once at start, in the
+	// background (a bcrypt check takes up to half a second), and follows
+	// the checks of the costliest hash afterwards.
+	if a.dummy != nil {
+		go a.match(context.Background(), a.dummy, "dataplane calibration", true)
+	}
 	return a, nil
 }
 
@@ -197,7 +212,7 @@ func resolveEnv(u User, getenv func(string) string) (string, error) {
 // A success is cached for the configured TTL; failures are never cached, so
 // every wrong guess pays the full hash cost.
 func (a *Authenticator) Verify(user, password string) bool {
-	return a.check(user, password) == outcomeOK
+	return a.check(context.Background(), user, password) == outcomeOK
 }
 
 // outcome says why a check failed, for the debug log only: clients always
@@ -209,6 +224,9 @@ const (
 	outcomeBadInput
 	outcomeUnknownUser
 	outcomeWrongPassword
+	// outcomeGone: the client went away while its check waited for a
+	// hashing slot; nothing was checked.
+	outcomeGone
 )
 
 func (o outcome) String() string {
@@ -219,26 +237,35 @@ func (o outcome) String() string {
 		return "empty or overlong password"
 	case outcomeUnknownUser:
 		return "unknown user"
+	case outcomeGone:
+		return "client gone before the check"
 	default:
 		return "wrong password"
 	}
 }
 
-func (a *Authenticator) check(user, password string) outcome {
+func (a *Authenticator) check(ctx context.Context, user, password string) outcome {
 	// Decided before the user lookup so that it says nothing about which
 	// names exist.
 	if password == "" || len(password) > MaxPasswordLen {
 		return outcomeBadInput
 	}
 	c, known := a.users[user]
+	calm := !a.guard.underAttack(user)
 	if !known {
 		a.slowChecks.Add(1)
-		a.match(a.dummy, password)
+		if _, err := a.match(ctx, a.dummy, password, false); err != nil {
+			return outcomeGone
+		}
 		return outcomeUnknownUser
 	}
 	if !c.cacheable() || a.cache == nil {
 		a.slowChecks.Add(1)
-		if a.match(c, password) {
+		ok, err := a.match(ctx, c, password, calm)
+		switch {
+		case err != nil:
+			return outcomeGone
+		case ok:
 			return outcomeOK
 		}
 		return outcomeWrongPassword
@@ -249,7 +276,11 @@ func (a *Authenticator) check(user, password string) outcome {
 		return outcomeOK
 	}
 	a.slowChecks.Add(1)
-	if !a.match(c, password) {
+	ok, err := a.match(ctx, c, password, calm)
+	if err != nil {
+		return outcomeGone
+	}
+	if !ok {
 		return outcomeWrongPassword
 	}
 	// Expiry is set from the time of the real check, and hits do not extend
@@ -260,16 +291,55 @@ func (a *Authenticator) check(user, password string) outcome {
 }
 
 // match verifies a password against a credential, with at most
-// 2*GOMAXPROCS hash verifications at once: a flood of wrong passwords
-// against an expensive hash (yescrypt uses 16 MiB each) then queues instead
-// of exhausting CPU and memory.
-func (a *Authenticator) match(c *credential, password string) bool {
+// 2*GOMAXPROCS hash verifications at once in the shared pool (GOMAXPROCS
+// more for calm users: those with no recent failure): a flood of wrong
+// passwords against an expensive hash (yescrypt uses 16 MiB each) then
+// queues instead of exhausting CPU and memory, and does not queue the
+// logins of users it does not target. Checks of the costliest hash are
+// timed: they set how long a failed login takes (floor). A client that
+// goes away while waiting for a slot leaves the queue (ctx's error): a
+// flood of clients that hang up does not keep the slots busy after them.
+func (a *Authenticator) match(ctx context.Context, c *credential, password string, calm bool) (bool, error) {
 	if c.insecure {
-		return c.match(password)
+		return c.match(password), nil
 	}
-	a.slots <- struct{}{}
-	defer func() { <-a.slots }()
-	return c.match(password)
+	pool := a.slots
+	if calm {
+		select {
+		case a.calmSlots <- struct{}{}:
+			pool = a.calmSlots
+		default:
+			// The calm pool is full: wait in the shared one.
+		}
+	}
+	if pool == a.slots {
+		select {
+		case a.slots <- struct{}{}:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	defer func() { <-pool }()
+	start := time.Now()
+	ok := c.match(password)
+	if c.work >= a.dummy.work {
+		a.floor.observe(time.Since(start))
+	}
+	return ok, nil
+}
+
+// padFailure makes a failed login that started at start last as long as
+// a check of the costliest hash, so that its duration does not tell an
+// unknown name from a known one, nor one hash kind from another.
+func (a *Authenticator) padFailure(ctx context.Context, start time.Time) {
+	if rest := a.floor.get() - time.Since(start); rest > 0 {
+		t := time.NewTimer(rest)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
 }
 
 // cacheKey binds an entry to the user, the password and the exact stored

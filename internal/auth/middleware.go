@@ -2,7 +2,12 @@ package auth
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"net"
 	"net/http"
+	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"dataplane/internal/apierror"
@@ -46,14 +51,41 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			unauthorized(w, "authentication required: send HTTP basic credentials")
 			return
 		}
-		if res := a.check(user, password); res != outcomeOK {
+		client := clientKey{addr: remoteHost(r.RemoteAddr), user: user}
+		if wait := a.guard.blocked(client, a.now()); wait > 0 {
+			// Too many failures from this client for this name: refused
+			// without hashing until the backoff has passed.
+			secs := int(math.Ceil(wait.Seconds()))
+			a.logger.Debug("authentication refused: too many failures", "user", logName(user),
+				"remote", r.RemoteAddr, "retry_after_s", secs)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			apierror.Write(w, http.StatusTooManyRequests, fmt.Sprintf("too many failed logins: try again in %d s", secs))
+			return
+		}
+		start := time.Now()
+		res := a.check(r.Context(), user, password)
+		if res == outcomeGone {
+			return
+		}
+		if res != outcomeOK {
+			a.guard.failed(client, a.now())
+			a.padFailure(r.Context(), start)
 			a.logger.Debug("authentication failed", "reason", res.String(), "user", logName(user),
 				"remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
 			unauthorized(w, "invalid credentials")
 			return
 		}
+		a.guard.succeeded(client)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
 	})
+}
+
+// remoteHost is the address part of a request's remote address.
+func remoteHost(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 func unauthorized(w http.ResponseWriter, msg string) {

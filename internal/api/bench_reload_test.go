@@ -125,6 +125,8 @@ func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 	// connection to check the address, which HAProxy logs as CR-- BADREQ)
 	// is left out.
 	before := tcpCounters()
+	listeners := watchListeners(port, gen.since)
+	defer listeners.close()
 	phases := make([]reloadPhase, 0, reloads)
 	// What HAProxy said while reloading: the new process's output (the
 	// standalone strategy's answer) and the master's log. A new process
@@ -150,6 +152,7 @@ func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 	// failures there belong to the run too.
 	time.Sleep(300 * time.Millisecond)
 	after := tcpCounters()
+	listeners.close()
 	stopWrk()
 	stopGen()
 	// Stopping the load resets the connections wrk has open: those
@@ -173,6 +176,7 @@ func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 		strategy, mode, reloads, took.Round(time.Millisecond), wrkFailed, wrkTotal, s.failed, s.total)
 	fmt.Printf("    wrk errors: %s; loadgen failures: %s; loadgen connects >= %s: %d, requests >= %s: %d; %d HAProxy PIDs answered%s\n",
 		wrkErrors, s.classes(), gen.slowConnect, s.slowConnects, gen.slowRequest, s.slow, s.pids, hogShare)
+	fmt.Printf("    listening sockets on the port during the reloads: %s\n", listeners)
 	fmt.Printf("    TCP counters during the reloads: %s; while stopping the load: %s\n", counterDelta(before, after), counterDelta(after, stopped))
 	if s.pids < reloads+1 {
 		fmt.Printf("    note: %d PIDs answered for %d reloads: some processes served no loadgen request\n", s.pids, reloads)
@@ -181,7 +185,7 @@ func reloadUnderLoad(b *testing.B, strategy string, hog bool) {
 		said.Write(log)
 	}
 	fmt.Printf("    HAProxy's warnings and alerts while reloading: %s\n", haproxyWarnings(said.String()))
-	ev := timeline(phases, recs, logs)
+	ev := timeline(phases, recs, logs, listeners)
 	shown := 0
 	for _, r := range recs {
 		if r.class == classOK && r.connected-r.start < gen.slowConnect {

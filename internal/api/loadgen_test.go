@@ -211,14 +211,14 @@ type phaseEvent struct {
 // timeline builds the phase events: each reload's sent and answered, the
 // first and last request served by each HAProxy process (from X-PID, by
 // end time), and HAProxy's messages about stopping its frontend (from
-// syslog). A process is attached to the last reload sent before its first
-// answer.
-func timeline(phases []reloadPhase, recs []reqRecord, logs []logLine) []phaseEvent {
+// syslog), and the moments the port had not exactly one listening socket
+// (w). An event is attached to the last reload sent before it.
+func timeline(phases []reloadPhase, recs []reqRecord, logs []logLine, w *listenerWatch) []phaseEvent {
 	reloadAt := func(at time.Duration) int {
 		i := sort.Search(len(phases), func(i int) bool { return phases[i].sent > at })
 		return i - 1 // -1: before the first reload
 	}
-	var ev []phaseEvent
+	ev := w.events(reloadAt)
 	for i, p := range phases {
 		ev = append(ev, phaseEvent{p.sent, i, "reload sent"}, phaseEvent{p.answered, i, "reload answered"})
 	}
@@ -535,4 +535,99 @@ func benchConfig(raw []byte, logPort int) ([]byte, error) {
 	out = bytes.Replace(out, []byte("global\n"), fmt.Appendf(nil, "global\n    log 127.0.0.1:%d local0\n", logPort), 1)
 	out = bytes.Replace(out, []byte("defaults\n"), []byte("defaults\n    log global\n    option httplog\n    option dontlog-normal\n"), 1)
 	return out, nil
+}
+
+// listenerWatch samples the listening sockets on HAProxy's port with ss,
+// every 100 ms: with the sockets handed over (-x) there is always exactly
+// one, shared by the old and the new process. Two would mean a new
+// process bound its own socket beside the old one (SO_REUSEPORT), and
+// the connections queued on the old one are reset when it closes; none
+// means connections are refused. The accept queue (Recv-Q) against the
+// backlog (Send-Q) tells whether it could overflow.
+type listenerWatch struct {
+	port   int
+	since  func() time.Duration
+	mu     sync.Mutex
+	counts map[int]int        // number of listening sockets -> samples
+	odd    []listenerSample // samples without exactly one socket
+	maxQ   int
+	backlg int
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+type listenerSample struct {
+	at time.Duration
+	n  int
+}
+
+func watchListeners(port int, since func() time.Duration) *listenerWatch {
+	w := &listenerWatch{port: port, since: since, counts: map[int]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-tick.C:
+			}
+			at := w.since()
+			out, err := exec.Command("ss", "-Hltn", fmt.Sprintf("src 127.0.0.1:%d", port)).Output()
+			if err != nil {
+				continue
+			}
+			n := 0
+			w.mu.Lock()
+			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				f := strings.Fields(l)
+				if len(f) < 4 || f[0] != "LISTEN" {
+					continue
+				}
+				n++
+				q, _ := strconv.Atoi(f[1])
+				w.maxQ = max(w.maxQ, q)
+				w.backlg, _ = strconv.Atoi(f[2])
+			}
+			w.counts[n]++
+			if n != 1 {
+				w.odd = append(w.odd, listenerSample{at, n})
+			}
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+func (w *listenerWatch) close() {
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	<-w.done
+}
+
+func (w *listenerWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var parts []string
+	for n := 0; n <= 4; n++ {
+		if c := w.counts[n]; c != 0 {
+			parts = append(parts, fmt.Sprintf("%d socket(s) in %d samples", n, c))
+		}
+	}
+	return fmt.Sprintf("%s; accept queue at most %d of %d", strings.Join(parts, ", "), w.maxQ, w.backlg)
+}
+
+// events are the samples without exactly one listening socket.
+func (w *listenerWatch) events(reloadAt func(time.Duration) int) []phaseEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var ev []phaseEvent
+	for _, s := range w.odd {
+		ev = append(ev, phaseEvent{s.at, reloadAt(s.at), fmt.Sprintf("%d listening sockets on the port", s.n)})
+	}
+	return ev
 }

@@ -548,7 +548,7 @@ type listenerWatch struct {
 	port   int
 	since  func() time.Duration
 	mu     sync.Mutex
-	counts map[int]int        // number of listening sockets -> samples
+	counts map[int]int      // number of listening sockets -> samples
 	odd    []listenerSample // samples without exactly one socket
 	maxQ   int
 	backlg int

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,21 +136,19 @@ func (b *backoff) underAttack(user string) bool {
 // evictLocked drops the entries not seen for longest (a tenth of the
 // table), and the user counts that go with them.
 func (b *backoff) evictLocked() {
-	n := len(b.clients) / 10
-	for n > 0 {
-		var oldest clientKey
-		var at time.Time
-		for k, st := range b.clients {
-			if at.IsZero() || st.last.Before(at) {
-				oldest, at = k, st.last
-			}
+	// One sort instead of a scan per entry: the lock is held, and every
+	// login waits for it.
+	keys := make([]clientKey, 0, len(b.clients))
+	for k := range b.clients {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y clientKey) int { return b.clients[x].last.Compare(b.clients[y].last) })
+	for _, k := range keys[:max(len(keys)/10, 1)] {
+		st := b.clients[k]
+		b.users[k.user] -= st.failures
+		if b.users[k.user] <= 0 {
+			delete(b.users, k.user)
 		}
-		st := b.clients[oldest]
-		b.users[oldest.user] -= st.failures
-		if b.users[oldest.user] <= 0 {
-			delete(b.users, oldest.user)
-		}
-		delete(b.clients, oldest)
-		n--
+		delete(b.clients, k)
 	}
 }

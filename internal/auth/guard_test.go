@@ -60,7 +60,16 @@ func median(ds []time.Duration) time.Duration {
 // Samples are taken round-robin so that a busy machine slows all kinds
 // alike; each comes from its own address so that backoff does not answer
 // instead of the hash.
+// skipUnderRace skips a timing test in the -race run; `make test` runs it
+// again without the race detector (see the Makefile).
+func skipUnderRace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("timing under the race detector measures the detector; make test runs this without -race")
+	}
+}
+
 func TestFailureTimingDoesNotTellUsersApart(t *testing.T) {
+	skipUnderRace(t)
 	vs := loadVectors(t)
 	a := mustNew(t, []User{
 		{Name: "plain", Password: "plain pw", Insecure: true},
@@ -205,6 +214,7 @@ func TestBackoffForgetsAndBounds(t *testing.T) {
 // (no cached credentials) in under a second each time (issue 17, finding
 // 6: 27.7 s before).
 func TestLoginUnderFlood(t *testing.T) {
+	skipUnderRace(t)
 	if testing.Short() {
 		t.Skip("floods the hash slots for a few seconds")
 	}

@@ -37,8 +37,14 @@ haproxy {
     # started when it runs past it) and the wait for HAProxy's new process.
     reload_timeout  = "60s"
     reload_cmd      = ""
-    restart_cmd     = ""
-    reload_strategy = ""
+    # When HAProxy's master is gone (killed, or exited on a file the host
+    # could not run), dataplane starts HAProxy again with the last
+    # configuration that ran: with restart_cmd when set, else with the
+    # command line the master had. Launched from a program section (as
+    # here), it only reports: HAProxy's service starts HAProxy.
+    restart_cmd       = ""
+    restart_when_down = true
+    reload_strategy   = ""
   }
 }
 

@@ -92,8 +92,12 @@ func TestEveryOperationRequiresCredentials(t *testing.T) {
 	}
 }
 
+// stayDown keeps dataplane from starting HAProxy again, for tests of the
+// answers while it is down (TestKeeperStartsHAProxyAgain shows the start).
+func stayDown(st *settings.Settings) { st.HAProxy.Reload.RestartWhenDown = false }
+
 func TestHealthFollowsHAProxy(t *testing.T) {
-	e, _ := start(t)
+	e, _ := start(t, stayDown)
 	health := func() string {
 		var h struct{ HAProxy string }
 		e.Get("/health").JSON(t, &h)
@@ -400,7 +404,7 @@ func TestRequestValidation(t *testing.T) {
 // TestRuntimeInfoDown: with HAProxy stopped, runtime info answers 500 with
 // the error in both the process_info shape and the error shape.
 func TestRuntimeInfoDown(t *testing.T) {
-	e, _ := start(t)
+	e, _ := start(t, stayDown)
 	e.HAProxy.Stop()
 	r := e.Get("/services/haproxy/runtime/info")
 	var body struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"dataplane/internal/reload"
 	"dataplane/internal/runtime"
 )
 
@@ -67,6 +68,8 @@ type infoBody struct {
 	System *systemInfo `json:"system,omitempty"`
 	// Dataplane is set when dataplane runs degraded (see Degraded).
 	Dataplane *degradedStatus `json:"dataplane,omitempty"`
+	// HAProxy is set when HAProxy is down or was started again.
+	HAProxy *reload.KeeperStatus `json:"haproxy,omitempty"`
 }
 
 type apiInfo struct {
@@ -96,6 +99,7 @@ type memInfo struct {
 
 func (s *Server) getInfo(r *http.Request) (*response, error) {
 	body := infoBody{API: apiInfo{Version: s.d.Build.Version}}
+	body.HAProxy = s.haproxyStatus()
 	if !s.d.Build.BuildDate.IsZero() {
 		body.API.BuildDate = s.d.Build.BuildDate.UTC().Format(time.RFC3339)
 	}
@@ -155,6 +159,9 @@ func cpuModel() string {
 
 type healthBody struct {
 	HAProxy string `json:"haproxy"`
+	// Status says why HAProxy is down, and how its starts went, when the
+	// keeper knows (see reload.Keeper).
+	Status *reload.KeeperStatus `json:"haproxy_status,omitempty"`
 	// Dataplane is set when dataplane runs degraded (see Degraded).
 	Dataplane *degradedStatus `json:"dataplane,omitempty"`
 }
@@ -164,11 +171,26 @@ type healthBody struct {
 func (s *Server) getHealth(r *http.Request) (*response, error) {
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 	defer cancel()
-	state := "down"
-	if c := s.runtimeClient(); c != nil && c.Probe(ctx) == nil {
-		state = "up"
+	body := healthBody{HAProxy: "down"}
+	ks := s.haproxyStatus()
+	if c := s.runtimeClient(); c != nil && (ks == nil || !ks.Down) && c.Probe(ctx) == nil {
+		body.HAProxy = "up"
 	}
-	return jsonResponse(http.StatusOK, healthBody{HAProxy: state}), nil
+	body.Status = ks
+	return jsonResponse(http.StatusOK, body), nil
+}
+
+// haproxyStatus is the keeper's status when it has something to say: HAProxy
+// is down, or was started again.
+func (s *Server) haproxyStatus() *reload.KeeperStatus {
+	if s.d.HAProxyStatus == nil {
+		return nil
+	}
+	st := s.d.HAProxyStatus()
+	if !st.Down && st.Starts == 0 && st.LastStartError == "" {
+		return nil
+	}
+	return &st
 }
 
 type processInfo struct {

@@ -80,7 +80,7 @@ next:
 }
 
 func TestMetricsMoveWithTraffic(t *testing.T) {
-	l := startRuntimeLab(t)
+	l := startRuntimeLab(t, stayDown)
 	e := l.e
 	if status, _ := scrapeMetrics(t, e, false); status != http.StatusUnauthorized {
 		t.Fatalf("/metrics without credentials: %d, want 401", status)

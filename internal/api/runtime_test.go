@@ -15,6 +15,7 @@ import (
 
 	"dataplane/internal/apitest"
 	"dataplane/internal/haproxytest"
+	"dataplane/internal/settings"
 )
 
 // runtimeLab is HAProxy with the backends the runtime tests use, and
@@ -26,7 +27,7 @@ type runtimeLab struct {
 	dynPort int // fe_dyn -> be_dyn (no servers in the file)
 }
 
-func startRuntimeLab(t *testing.T) *runtimeLab {
+func startRuntimeLab(t *testing.T, opts ...func(*settings.Settings)) *runtimeLab {
 	t.Helper()
 	l := &runtimeLab{app: haproxytest.StartBackend(t, "app", nil), fePort: haproxytest.FreePort(t), dynPort: haproxytest.FreePort(t)}
 	in := haproxytest.New(t)
@@ -54,7 +55,11 @@ backend be_src
     balance source
     server a %[3]s
 `, l.fePort, l.dynPort, l.app.Addr())
-	l.e = apitest.Start(t, in, cfg, apitest.Options{})
+	l.e = apitest.Start(t, in, cfg, apitest.Options{Settings: func(st *settings.Settings) {
+		for _, o := range opts {
+			o(st)
+		}
+	}})
 	return l
 }
 
@@ -540,7 +545,7 @@ func TestDrainClientGoesAway(t *testing.T) {
 }
 
 func TestNativeStats(t *testing.T) {
-	l := startRuntimeLab(t)
+	l := startRuntimeLab(t, stayDown)
 	for i := 0; i < 3; i++ {
 		if _, _, err := haproxytest.HTTPGet(context.Background(), fmt.Sprintf("http://127.0.0.1:%d/", l.fePort)); err != nil {
 			t.Fatal(err)

@@ -34,11 +34,14 @@ type Deps struct {
 	// Transactions serves explicit transactions; nil disables them.
 	Transactions *transaction.Manager
 	// Auth wraps every /v3 handler (and /metrics unless MetricsNoAuth).
-	Auth          func(http.Handler) http.Handler
-	Logger        *slog.Logger
-	MaxBodySize   int64
-	Build         BuildInfo
-	Metrics       http.Handler // served at /metrics when not nil
+	Auth        func(http.Handler) http.Handler
+	Logger      *slog.Logger
+	MaxBodySize int64
+	Build       BuildInfo
+	Metrics     http.Handler // served at /metrics when not nil
+	// HAProxyStatus, when set, says whether HAProxy was found gone and
+	// started again (the keeper), for /health and /info.
+	HAProxyStatus func() reload.KeeperStatus
 	MetricsNoAuth bool
 	// Observe, when set, is called after every request (metrics).
 	Observe func(route string, status int, took time.Duration)

@@ -47,6 +47,8 @@ type App struct {
 	Metrics      *metrics.Metrics // the /metrics registry
 
 	finder *reload.Finder // the running HAProxy, for the check and the custom strategy
+	// Keeper notices when HAProxy is gone and starts it again.
+	Keeper *reload.Keeper
 }
 
 // New builds the program. Nothing runs until Run.
@@ -136,6 +138,11 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		return nil, err
 	}
 	pipeline.SetReloader(a.Reloads, strat)
+	a.Keeper = a.newKeeper()
+	// How HAProxy was started, recorded now: if its master dies before
+	// the keeper's first look, this is how it is started again.
+	a.finder.Find(ctx)
+	pipeline.SetKeeper(a.Keeper)
 	a.Transactions, err = transaction.NewManager(pipeline, transaction.ManagerOptions{
 		Dir:     st.API.Transaction.TransactionDir,
 		MaxOpen: st.API.Transaction.MaxOpenTransactions,
@@ -159,6 +166,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		Build:        build,
 		// /metrics: dataplane's own metrics and HAProxy's `show stat`.
 		Metrics:       m.Handler(),
+		HAProxyStatus: a.Keeper.Status,
 		MetricsNoAuth: !st.Metrics.Auth,
 		Observe:       m.ObserveHTTP,
 	})
@@ -187,7 +195,64 @@ func (a *App) Run(ctx context.Context) {
 		id := a.Reloads.Request()
 		a.Log.Warn("reloading HAProxy at start: it may not run the current configuration file", "reload_id", id)
 	}
+	// Only a keeper that may start HAProxy asks for starts; one that may
+	// not still watches, for /health and the answers to writes.
+	var start func()
+	if a.Keeper.NoStart == "" {
+		start = func() {
+			id := a.Reloads.RequestNow()
+			a.Log.Warn("HAProxy is not running; starting it", "why", a.Keeper.Status().Reason, "reload_id", id)
+		}
+	}
+	go a.Keeper.Watch(ctx, keeperInterval, func() bool { _, busy := a.Reloads.Busy(); return busy }, start)
 	a.Reloads.Run(ctx)
+}
+
+// keeperInterval is how often the keeper looks for HAProxy: two looks
+// must miss it, so a killed master is noticed within a second.
+const keeperInterval = 400 * time.Millisecond
+
+// newKeeper builds the keeper: it starts HAProxy with restart_cmd, else
+// with the command line its master had, unless restart_when_down is off
+// or dataplane runs under HAProxy's master.
+func (a *App) newKeeper() *reload.Keeper {
+	r := a.Settings.HAProxy.Reload
+	k := &reload.Keeper{
+		Finder:  a.finder,
+		Command: r.RestartCmd,
+		Timeout: r.ReloadTimeout,
+		Log:     r.MasterLog,
+		Ready:   a.haproxyServes,
+	}
+	if k.Log == "" {
+		k.Log = filepath.Join(a.Settings.API.Transaction.TransactionDir, "haproxy.log")
+	}
+	switch {
+	case !r.RestartWhenDown:
+		k.NoStart = "restart_when_down is false: dataplane does not start HAProxy"
+	case a.finder.Parent:
+		k.NoStart = "dataplane runs under HAProxy's master (a program section), whose service starts HAProxy"
+	}
+	return k
+}
+
+// haproxyServes reports whether HAProxy serves: its master CLI shows a
+// worker, else its stats socket answers.
+func (a *App) haproxyServes(ctx context.Context) error {
+	if a.Master != nil {
+		proc, err := a.Master.ShowProc(ctx)
+		if err != nil {
+			return err
+		}
+		if len(proc.Workers) == 0 {
+			return errors.New("the master shows no worker")
+		}
+		return nil
+	}
+	if s := a.liveSocket(); s != "" {
+		return runtime.New(s).Probe(ctx)
+	}
+	return errors.New("no master CLI and no stats socket to ask")
 }
 
 // handleSignals keeps dataplane alive inside an HAProxy `program` section:

@@ -24,6 +24,13 @@ type Invocation struct {
 	Files        []string // -f arguments and the files after "--", in order; files or directories
 	LocalPeer    string   // -L
 	ChDir        string   // -C
+
+	// How to start it again when it is gone (Keeper): the whole command
+	// line, the working directory and the environment it was started
+	// with, as far as /proc shows them (nil/"" when unreadable).
+	Argv []string
+	Cwd  string
+	Env  []string
 }
 
 // ParseCmdline reads an HAProxy command line (argv, argv[0] included).
@@ -84,10 +91,15 @@ func ReadInvocation(pid int, bin string) (Invocation, error) {
 	}
 	inv := ParseCmdline(argv)
 	inv.PID = pid
+	inv.Argv = argv
+	if env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid)); err == nil && len(env) > 0 {
+		inv.Env = strings.Split(strings.TrimRight(string(env), "\x00"), "\x00")
+	}
 	// HAProxy reads relative -f paths after changing to -C, so its
 	// current directory is where they resolve (the master stays there).
 	// The check runs elsewhere: make them absolute, and -C with them.
 	if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil {
+		inv.Cwd = cwd
 		for i, f := range inv.Files {
 			if !filepath.IsAbs(f) {
 				inv.Files[i] = filepath.Join(cwd, f)
@@ -121,6 +133,18 @@ type Finder struct {
 
 	mu   sync.Mutex
 	last int
+	// seen is the last invocation found: how to start HAProxy again
+	// once it is gone.
+	seen    Invocation
+	hasSeen bool
+}
+
+// Last returns the last invocation Find found, even when that process is
+// gone now.
+func (f *Finder) Last() (Invocation, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seen, f.hasSeen
 }
 
 // Find returns how the running HAProxy was started; false when no
@@ -138,6 +162,7 @@ func (f *Finder) Find(ctx context.Context) (Invocation, bool) {
 			return Invocation{}, false
 		}
 		f.last = pid
+		f.seen, f.hasSeen = inv, true
 		return inv, true
 	}
 	if inv, ok := try(f.last); ok {
@@ -176,6 +201,7 @@ func (f *Finder) Find(ctx context.Context) (Invocation, bool) {
 			// parent is not HAProxy (init, after it daemonized).
 			if inv, err := ReadInvocation(parentOf(pid), f.Bin); err == nil && inv.MasterWorker {
 				f.last = inv.PID
+				f.seen, f.hasSeen = inv, true
 				return inv, true
 			}
 			if inv, ok := try(pid); ok {

@@ -61,13 +61,14 @@ type (
 		Reload        *fileReload    `hcl:"reload,block"`
 	}
 	fileReload struct {
-		ReloadDelay    *hcl.Attribute `hcl:"reload_delay,optional"`
-		ReloadTimeout  *hcl.Attribute `hcl:"reload_timeout,optional"`
-		ReloadCmd      *hcl.Attribute `hcl:"reload_cmd,optional"`
-		RestartCmd     *hcl.Attribute `hcl:"restart_cmd,optional"`
-		ReloadStrategy *hcl.Attribute `hcl:"reload_strategy,optional"`
-		PIDFile        *hcl.Attribute `hcl:"pid_file,optional"`
-		MasterLog      *hcl.Attribute `hcl:"master_log,optional"`
+		ReloadDelay     *hcl.Attribute `hcl:"reload_delay,optional"`
+		ReloadTimeout   *hcl.Attribute `hcl:"reload_timeout,optional"`
+		ReloadCmd       *hcl.Attribute `hcl:"reload_cmd,optional"`
+		RestartCmd      *hcl.Attribute `hcl:"restart_cmd,optional"`
+		RestartWhenDown *hcl.Attribute `hcl:"restart_when_down,optional"`
+		ReloadStrategy  *hcl.Attribute `hcl:"reload_strategy,optional"`
+		PIDFile         *hcl.Attribute `hcl:"pid_file,optional"`
+		MasterLog       *hcl.Attribute `hcl:"master_log,optional"`
 	}
 	fileLog struct {
 		Level  *hcl.Attribute `hcl:"log_level,optional"`
@@ -163,6 +164,7 @@ func (d *fileDecoder) decode(root *fileRoot, s *Settings) {
 			d.duration(r.ReloadTimeout, "reload_timeout", &s.HAProxy.Reload.ReloadTimeout)
 			setAttr(d, r.ReloadCmd, "reload_cmd", &s.HAProxy.Reload.ReloadCmd)
 			setAttr(d, r.RestartCmd, "restart_cmd", &s.HAProxy.Reload.RestartCmd)
+			setAttr(d, r.RestartWhenDown, "restart_when_down", &s.HAProxy.Reload.RestartWhenDown)
 			setAttr(d, r.ReloadStrategy, "reload_strategy", &s.HAProxy.Reload.ReloadStrategy)
 			d.path(r.PIDFile, "pid_file", &s.HAProxy.Reload.PIDFile)
 			d.path(r.MasterLog, "master_log", &s.HAProxy.Reload.MasterLog)

@@ -127,11 +127,16 @@ type Reload struct {
 	// ReloadTimeout is `reload_timeout` such as "60s" (default), > 0: how
 	// long one reload may take, the reload command (killed with what it
 	// started when it runs past it) and the wait for HAProxy's new process.
-	ReloadTimeout  time.Duration
-	ReloadCmd      string // `reload_cmd`
-	RestartCmd     string // `restart_cmd`
-	ReloadStrategy string // `reload_strategy`: one of the Strategy constants; "custom" requires ReloadCmd
-	PIDFile        string // `pid_file`, used by the "standalone" strategy, default ""
+	ReloadTimeout time.Duration
+	ReloadCmd     string // `reload_cmd`
+	RestartCmd    string // `restart_cmd`
+	// RestartWhenDown is `restart_when_down`, default true: when HAProxy's
+	// master is gone, dataplane starts HAProxy again with the last
+	// configuration that ran (restart_cmd, else the master's recorded
+	// command line).
+	RestartWhenDown bool
+	ReloadStrategy  string // `reload_strategy`: one of the Strategy constants; "custom" requires ReloadCmd
+	PIDFile         string // `pid_file`, used by the "standalone" strategy, default ""
 	// MasterLog is `master_log`: the file HAProxy's master writes its stderr
 	// to. HAProxy 2.6 tells why a master reload failed only there.
 	MasterLog string
@@ -167,7 +172,7 @@ func Defaults() *Settings {
 		HAProxy: HAProxy{
 			ConfigFile: "/etc/haproxy/haproxy.cfg",
 			HAProxyBin: "haproxy",
-			Reload:     Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second},
+			Reload:     Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second, RestartWhenDown: true},
 		},
 		Log:     Log{Level: "info", Format: "text"},
 		Metrics: Metrics{Auth: true},

@@ -66,7 +66,7 @@ func TestDefaults(t *testing.T) {
 		{"config_file", s.HAProxy.ConfigFile, "/etc/haproxy/haproxy.cfg"},
 		{"haproxy_bin", s.HAProxy.HAProxyBin, "haproxy"},
 		{"master_runtime", s.HAProxy.MasterRuntime, ""},
-		{"reload", s.HAProxy.Reload, Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second}},
+		{"reload", s.HAProxy.Reload, Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second, RestartWhenDown: true}},
 		{"log", s.Log, Log{Level: "info", Format: "text"}},
 		{"metrics", s.Metrics, Metrics{Auth: true}},
 		{"file", s.File, ""},
@@ -116,7 +116,7 @@ func TestLoadFile(t *testing.T) {
 					HAProxy: HAProxy{
 						ConfigFile: "/etc/haproxy/haproxy.cfg",
 						HAProxyBin: "haproxy",
-						Reload:     Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second},
+						Reload:     Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second, RestartWhenDown: true},
 					},
 					Log:     Log{Level: "info", Format: "text"},
 					Metrics: Metrics{Auth: true},
@@ -158,7 +158,8 @@ func TestLoadFile(t *testing.T) {
 							ReloadCmd:      "systemctl reload haproxy",
 							RestartCmd:     "systemctl restart haproxy",
 							ReloadStrategy: StrategyCustom,
-							PIDFile:        "/run/haproxy.pid",
+							// RestartWhenDown false: the file says so.
+							PIDFile: "/run/haproxy.pid",
 						},
 					},
 					Log:     Log{Level: "debug", Format: "json"},

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -126,6 +127,7 @@ type Pipeline struct {
 	applier      Applier
 	beforeReload func(ctx context.Context, running, next *config.Document) error
 	afterReload  func()
+	keeper       Keeper
 	commitObs    atomic.Pointer[func(outcome string)]
 }
 
@@ -196,6 +198,25 @@ func (p *Pipeline) SetApplier(a Applier) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.applier = a
+}
+
+// Keeper knows whether HAProxy runs and starts it when it does not (see
+// reload.Keeper).
+type Keeper interface {
+	// Gone looks now and says why nothing runs HAProxy; "" when it runs.
+	Gone(ctx context.Context) string
+	// Start starts HAProxy with the live file and waits until it serves.
+	Start(ctx context.Context) (string, error)
+	// Status is what the last look found.
+	Status() reload.KeeperStatus
+}
+
+// SetKeeper makes reloads start HAProxy when nothing runs it, and
+// rollbacks say so.
+func (p *Pipeline) SetKeeper(k Keeper) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.keeper = k
 }
 
 // SetAfterReload sets a function run after each successful reload (used to
@@ -328,7 +349,8 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 	// difference between what HAProxy runs and the new file can be applied
 	// through the socket, no reload at all. A failed runtime command falls
 	// back to a reload, which makes HAProxy match the file.
-	if p.applier != nil && !p.sched.Pending() && !p.dirty && p.running != nil {
+	down := p.keeper != nil && p.keeper.Status().Down
+	if p.applier != nil && !p.sched.Pending() && !p.dirty && p.running != nil && !down {
 		ok, err := p.applier.Apply(ctx, p.running, next)
 		switch {
 		case err != nil:
@@ -345,10 +367,14 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		}
 	}
 	res.Outcome = ReloadScheduled
-	if opts.ForceReload {
+	if opts.ForceReload || down {
 		res.ReloadID = p.sched.RequestNow()
 	} else {
 		res.ReloadID = p.sched.Request()
+	}
+	if down {
+		res.Notes = append(res.Notes, fmt.Sprintf("HAProxy is not running (%s): reload %s starts it with version %d",
+			p.keeper.Status().Reason, res.ReloadID, next.Version()))
 	}
 	for _, n := range res.Notes {
 		p.sched.Note(res.ReloadID, n)
@@ -423,11 +449,14 @@ func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
 	if cur != p.checked {
 		if _, err := p.opts.Checker.Check(ctx, p.live.Path(), p.live.Path()); err != nil {
 			defer p.mu.Unlock()
-			return "", p.rollbackLocked(cur, fmt.Errorf("reload: %w", err))
+			return "", p.rollbackLocked(cur, fmt.Errorf("reload: %w", err), p.gone(ctx))
 		}
 		p.checked = cur
 	}
-	if p.beforeReload != nil {
+	// Nothing runs HAProxy (its master was killed, or exited): a reload
+	// cannot work, HAProxy is started instead, with the live file.
+	gone := p.gone(ctx)
+	if p.beforeReload != nil && gone == "" {
 		if err := p.beforeReload(ctx, p.running, cur); err != nil {
 			p.log.Warn("preparing the reload", "error", err)
 		}
@@ -436,7 +465,25 @@ func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
 	p.reloading = done
 	p.mu.Unlock()
 
-	out, err := p.strat.Reload(ctx)
+	var out string
+	var err error
+	if gone != "" {
+		p.log.Warn("HAProxy is not running; starting it", "why", gone, "version", cur.Version())
+		out, err = p.keeper.Start(ctx)
+		if err != nil {
+			err = fmt.Errorf("HAProxy was not running (%s), and starting it with version %d failed: %w", gone, cur.Version(), err)
+		} else {
+			out = strings.TrimSpace(fmt.Sprintf("HAProxy was not running (%s): %s, version %d", gone, out, cur.Version()))
+		}
+	} else {
+		out, err = p.strat.Reload(ctx)
+	}
+	// A reload can take HAProxy down (a master that cannot run the new
+	// file exits): the rollback must know whether anything still runs.
+	nothingRuns := ""
+	if err != nil {
+		nothingRuns = p.gone(ctx)
+	}
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -451,7 +498,7 @@ func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
 		p.running = cur
 		return out, fmt.Errorf("%w; the configuration file was kept (HAProxy may run it)", err)
 	case err != nil:
-		return out, p.rollbackLocked(cur, err)
+		return out, p.rollbackLocked(cur, err, nothingRuns)
 	}
 	p.running = cur
 	if p.live.state.Load().doc == cur {
@@ -467,14 +514,32 @@ func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
 	return out, nil
 }
 
-// rollbackLocked restores the document HAProxy still runs after a failed
+// gone asks the keeper whether nothing runs HAProxy ("" when it runs or
+// there is no keeper).
+func (p *Pipeline) gone(ctx context.Context) string {
+	if p.keeper == nil {
+		return ""
+	}
+	return p.keeper.Gone(ctx)
+}
+
+// rollbackLocked restores the last document HAProxy ran after a failed
 // reload, and returns cause with what was done. Transactions staged on
 // the rolled back document see the publication (Live.Generation) and
-// become outdated.
-func (p *Pipeline) rollbackLocked(failed *config.Document, cause error) error {
+// become outdated. nothingRuns, when not "", says why no HAProxy runs
+// now: the restored file is then started by a new reload, and the
+// message does not claim that HAProxy still runs it.
+func (p *Pipeline) rollbackLocked(failed *config.Document, cause error, nothingRuns string) error {
 	good := p.running
 	if good == failed || good == nil {
+		if nothingRuns != "" {
+			return fmt.Errorf("%w; nothing runs HAProxy now (%s), and version %d is the last configuration it ran", cause, nothingRuns, failed.Version())
+		}
 		return cause
+	}
+	runs := "which HAProxy still runs"
+	if nothingRuns != "" {
+		runs = "the last configuration HAProxy ran; nothing runs HAProxy now (" + nothingRuns + ")"
 	}
 	if now := p.live.state.Load().doc; now != failed {
 		// The file moved on during the reload (a skip_reload write, an
@@ -483,6 +548,10 @@ func (p *Pipeline) rollbackLocked(failed *config.Document, cause error) error {
 		// reloads.
 		p.dirty = true
 		p.keepRejected(failed)
+		if nothingRuns != "" {
+			return fmt.Errorf("%w; nothing runs HAProxy now (%s); the file was not rolled back because it changed during the reload (now version %d)",
+				cause, nothingRuns, now.Version())
+		}
 		return fmt.Errorf("%w; HAProxy still runs version %d; the file was not rolled back because it changed during the reload (now version %d)",
 			cause, good.Version(), now.Version())
 	}
@@ -493,9 +562,14 @@ func (p *Pipeline) rollbackLocked(failed *config.Document, cause error) error {
 	p.checked = good
 	p.log.Warn("reload failed; restored the last configuration that ran",
 		"failed_version", failed.Version(), "restored_version", good.Version())
-	msg := fmt.Sprintf("restored version %d, which HAProxy still runs", good.Version())
+	msg := fmt.Sprintf("restored version %d, %s", good.Version(), runs)
 	if kept != "" {
 		msg += "; the rejected file is kept as " + kept
+	}
+	if nothingRuns != "" && p.sched != nil {
+		// Started by a reload of its own, after this one has ended: the
+		// same serialized path, with its own record.
+		msg += fmt.Sprintf("; reload %s starts HAProxy with version %d", p.sched.RequestNow(), good.Version())
 	}
 	return fmt.Errorf("%w; %s", cause, msg)
 }

@@ -33,6 +33,7 @@ haproxy {
     reload_timeout  = "1m30s"
     reload_cmd      = "systemctl reload haproxy"
     restart_cmd     = "systemctl restart haproxy"
+    restart_when_down = false
     reload_strategy = "custom"
     pid_file        = "/run/haproxy.pid"
   }

@@ -162,10 +162,24 @@ type step struct {
 // address or weight change), then address/port, weight and operational
 // state, and ready last (it rejoins with its new address and weight). A
 // failing step stops the update with a *PartialError.
+//
+// Its commands go over one connection reserved for the update: they wait
+// for the socket once, and when too many wait (runtime.ErrBusy) nothing at
+// all is applied.
 func Update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (runtime.ServerState, error) {
 	if err := ch.validate(); err != nil {
 		return runtime.ServerState{}, err
 	}
+	var st runtime.ServerState
+	err := c.Session(ctx, func(c *runtime.Client) error {
+		var err error
+		st, err = update(ctx, c, be, srv, ch)
+		return err
+	})
+	return st, err
+}
+
+func update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (runtime.ServerState, error) {
 	cur, err := Get(ctx, c, be, srv)
 	if err != nil {
 		return runtime.ServerState{}, err

@@ -48,7 +48,19 @@ func newFakeSocket(t *testing.T, mode fakeMode, reply string) *fakeSocket {
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	t.Cleanup(func() { close(done); l.Close(); wg.Wait() })
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		close(done)
+		l.Close()
+		// Connections the client keeps open end with the test.
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -58,6 +70,9 @@ func newFakeSocket(t *testing.T, mode fakeMode, reply string) *fakeSocket {
 				return
 			}
 			f.accepted.Add(1)
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 			wg.Add(1)
 			go func() { defer wg.Done(); f.serve(c, done) }()
 		}

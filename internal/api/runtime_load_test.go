@@ -2,12 +2,14 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,4 +179,112 @@ func serversState(t *testing.T, in *haproxytest.Instance, be string) map[string]
 		states[f[cols["srv_name"]]] = s
 	}
 	return states
+}
+
+// TestRuntimePutsDuringReloads: HAProxy's master reloads again and again
+// (not through dataplane: it is not told) while clients PUT weights to
+// their own servers. Every PUT is answered 200 with its own server and
+// the weight it set, read back; once the reloads are over, the changes
+// reach the worker that runs now.
+func TestRuntimePutsDuringReloads(t *testing.T) {
+	const clients, reloads = 16, 5
+	app := haproxytest.StartBackend(t, "app", nil)
+	in := haproxytest.New(t)
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "%s\nbackend many\n    balance roundrobin\n", in.Global())
+	for i := range clients {
+		fmt.Fprintf(&cfg, "    server s%d %s weight 1\n", i, app.Addr())
+	}
+	e := apitest.Start(t, in, cfg.String(), apitest.Options{})
+	m := runtime.NewMaster(in.MasterSocket)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	put := func(i, w int) error {
+		srv := fmt.Sprintf("s%d", i)
+		body := fmt.Appendf(nil, `{"weight": %d}`, w)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, e.Server.URL+"/v3"+rtPath+"many/servers/"+srv, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(apitest.User, apitest.Password)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var got struct {
+			Name   string `json:"name"`
+			Weight int    `json:"weight"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &got) != nil || got.Name != srv || got.Weight != w {
+			return fmt.Errorf("PUT %s weight %d: %d %s", srv, w, resp.StatusCode, b)
+		}
+		return nil
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var puts atomic.Int64
+	errs := make(chan error, clients)
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := put(i, 1+(n*clients+i)%256); err != nil {
+					errs <- err
+					return
+				}
+				puts.Add(1)
+			}
+		}()
+	}
+	before, err := m.ShowProc(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := 1; r <= reloads; r++ {
+		if err := m.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		haproxytest.WaitFor(t, 30*time.Second, fmt.Sprintf("reload %d", r), func() bool {
+			p, err := m.ShowProc(ctx)
+			return err == nil && p.Master.Reloads == before.Master.Reloads+r
+		})
+		// Some PUTs on the new worker before the next reload.
+		n := puts.Load()
+		haproxytest.WaitFor(t, 30*time.Second, "PUTs after the reload", func() bool { return puts.Load() >= n+clients || len(errs) > 0 })
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	t.Logf("%d PUTs across %d reloads", puts.Load(), reloads)
+
+	// Connections kept to old workers expire; the old workers exit.
+	haproxytest.WaitFor(t, 30*time.Second, "old workers gone", func() bool {
+		p, err := m.ShowProc(ctx)
+		return err == nil && len(p.OldWorkers) == 0
+	})
+	for i := range clients {
+		if err := put(i, 200+i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := serversState(t, in, "many")
+	for i := range clients {
+		if got := state[fmt.Sprintf("s%d", i)].weight; got != 200+i {
+			t.Errorf("s%d: the current worker has weight %d, want %d", i, got, 200+i)
+		}
+	}
 }

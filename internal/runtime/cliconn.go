@@ -132,8 +132,13 @@ func (cc *cliConn) exchange(ctx context.Context, line string, n int) (replies []
 	// A past deadline wakes up a blocked read or write when ctx is cancelled.
 	stop := context.AfterFunc(ctx, func() { _ = cc.conn.SetDeadline(time.Unix(1, 0)) })
 	defer func() {
-		if !stop() && err == nil {
+		switch {
+		case err != nil:
+		case !stop():
 			reusable = false
+		default:
+			// No deadline while idle: quiet cannot peek past an expired one.
+			reusable = cc.conn.SetDeadline(time.Time{}) == nil
 		}
 	}()
 	w, err := io.WriteString(cc.conn, line+"\n")

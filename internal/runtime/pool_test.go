@@ -143,6 +143,30 @@ func TestPoolReusesConnections(t *testing.T) {
 	}
 }
 
+func TestPoolReusesAfterShortDeadline(t *testing.T) {
+	f := newCLIFake(t, echo)
+	c := New(f.Path)
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Execute(short, "get weight be/a"); err != nil {
+		t.Fatal(err)
+	}
+	<-short.Done()
+	// The connection is still young (kept so here whatever the machine's
+	// speed): the first command's deadline, past now, must not spoil it.
+	c.t.pool.mu.Lock()
+	for _, cc := range c.t.pool.idle {
+		cc.dialed = time.Now()
+	}
+	c.t.pool.mu.Unlock()
+	if got, err := c.Execute(testCtx(t), "get weight be/b"); err != nil || got != "b\n" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	if n := f.accepted.Load(); n != 1 {
+		t.Fatalf("%d connections, want 1", n)
+	}
+}
+
 func TestPoolEachCallGetsItsOwnAnswer(t *testing.T) {
 	f := newCLIFake(t, echo)
 	c := New(f.Path)

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"dataplane/internal/apierror"
 	"dataplane/internal/fault"
@@ -101,12 +103,24 @@ var kindStatus = map[*fault.Kind]int{
 }
 
 // writeError is the one error funnel. Client errors are logged at Debug so
-// a noisy client cannot flood the log; server errors at Error.
+// a noisy client cannot flood the log; server errors at Error. An error
+// that knows when to try again (the runtime socket busy or unreachable)
+// says it in Retry-After, and is logged at Warn.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status := statusOf(err)
-	if status >= 500 {
+	var ra interface{ RetryAfter() time.Duration }
+	retry := errors.As(err, &ra)
+	if retry {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(ra.RetryAfter().Seconds())))))
+	}
+	switch {
+	case retry:
+		// A refusal under load: one line per request at Error would
+		// add to the load it reports.
+		log.Warn("request refused for now", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+	case status >= 500:
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
-	} else {
+	default:
 		log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
 	}
 	apierror.Write(w, status, err.Error())

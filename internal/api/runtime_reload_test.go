@@ -70,3 +70,20 @@ func TestRuntimeChangeSurvivesPendingReload(t *testing.T) {
 		t.Fatalf("weight after the reload = %d, want 77 (the change made during it)", got.Weight)
 	}
 }
+
+// TestRuntimeReadsFollowReload: after a reload, runtime reads come from the
+// new worker at once, not over a connection kept to the old one (which
+// goes on answering, with the state it had).
+func TestRuntimeReadsFollowReload(t *testing.T) {
+	l := startRuntimeLab(t)
+	srv := rtPath + "be_app/servers/s1"
+	mustStatus(t, l.e.Do(apitest.Request{Method: "PUT", Path: srv, Body: map[string]any{"weight": 77}}), 200, "weight before the reload")
+	if s := rawStatus(l.e, http.MethodPost, "/services/haproxy/reloads?force_reload=true", "", nil); s != 200 {
+		t.Fatalf("reload answered %d", s)
+	}
+	var got struct{ Weight int }
+	l.e.Get(srv).JSON(t, &got)
+	if got.Weight != 50 {
+		t.Fatalf("weight read after the reload = %d, want 50 (the new worker runs the file)", got.Weight)
+	}
+}

@@ -276,8 +276,13 @@ func (a *App) handleSignals(ctx context.Context) {
 }
 
 // ResolveSockets points the runtime client at the admin stats socket the
-// live configuration declares (it may have changed with the last reload).
+// live configuration declares (it may have changed with the last reload),
+// and drops its kept connections: HAProxy may have reloaded, and a
+// replaced worker goes on answering on the connections it accepted.
 func (a *App) ResolveSockets() {
+	if a.Stats != nil {
+		a.Stats.CloseIdleConnections()
+	}
 	doc, err := a.Pipeline.Live().Doc()
 	if err != nil {
 		a.Log.Warn("cannot read the configuration to find the stats socket", "error", err)

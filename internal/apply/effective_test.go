@@ -201,31 +201,53 @@ func newFakeSocket(t *testing.T) *fakeSocket {
 	return f
 }
 
+// serve answers one command and closes, or, after "prompt", every command
+// of every line followed by the prompt, as HAProxy's interactive mode does.
 func (f *fakeSocket) serve(c net.Conn) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return
+	r := bufio.NewReader(c)
+	interactive := false
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimSpace(line)
+		if !interactive && line == "prompt" {
+			interactive = true
+			c.Write([]byte("\n> "))
+			continue
+		}
+		for _, cmd := range strings.Split(line, ";") {
+			reply := f.answer(strings.TrimSpace(cmd))
+			if !interactive {
+				c.Write([]byte(reply))
+				return
+			}
+			c.Write([]byte(reply + "> "))
+		}
 	}
-	cmd := strings.TrimSpace(line)
+}
+
+// answer records cmd and returns HAProxy's reply to it.
+func (f *fakeSocket) answer(cmd string) string {
 	f.mu.Lock()
 	f.cmds = append(f.cmds, cmd)
 	f.mu.Unlock()
-	reply := "\n"
 	switch {
 	case strings.HasPrefix(cmd, "add server "):
-		reply = "New server registered.\n\n"
+		return "New server registered.\n\n"
 	case cmd == "show servers state be":
 		// What HAProxy 2.6 answers once s2 is up and ready.
-		reply = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight " +
+		return "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight " +
 			"srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state " +
 			"bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr " +
 			"srv_agent_addr srv_agent_port\n" +
 			"3 be 1 s1 10.0.0.1 2 0 1 1 5 6 3 4 6 0 0 0 - 80 - 0 0 - - 0\n" +
 			"3 be 2 s2 10.0.0.2 2 0 1 1 0 1 0 3 7 0 0 0 - 80 - 0 0 - - 0\n\n"
 	}
-	c.Write([]byte(reply))
+	return "\n"
 }
 
 func (f *fakeSocket) commands() []string {

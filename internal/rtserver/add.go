@@ -40,12 +40,17 @@ func AddParams(ns *config.Server) ([]string, error) {
 // state ready` unless maintenance is "enabled". When a follow-up command
 // fails, the server is deleted again so that no half-configured server is
 // left; the error says whether that worked. A duplicate name is
-// runtime.ErrExists, an unknown backend runtime.ErrNotFound.
+// runtime.ErrExists, an unknown backend runtime.ErrNotFound. The commands
+// go over one connection reserved for them, so they reach one worker.
 func Add(ctx context.Context, c *runtime.Client, be string, ns config.Server, log *slog.Logger) error {
 	params, err := AddParams(&ns)
 	if err != nil {
 		return err
 	}
+	return c.Session(ctx, func(c *runtime.Client) error { return add(ctx, c, be, ns, params, log) })
+}
+
+func add(ctx context.Context, c *runtime.Client, be string, ns config.Server, params []string, log *slog.Logger) error {
 	if err := c.AddServer(ctx, be, ns.Name, ns.Address, int(*ns.Port), params); err != nil {
 		return classify(err)
 	}
@@ -75,7 +80,12 @@ func Add(ctx context.Context, c *runtime.Client, be string, ns config.Server, lo
 // Delete puts be/srv in maintenance when it is not (HAProxy deletes only
 // servers in maintenance), then deletes it. When the deletion is refused
 // (e.g. another server tracks it), the previous admin state is put back.
+// The commands go over one connection reserved for them.
 func Delete(ctx context.Context, c *runtime.Client, be, srv string, log *slog.Logger) error {
+	return c.Session(ctx, func(c *runtime.Client) error { return del(ctx, c, be, srv, log) })
+}
+
+func del(ctx context.Context, c *runtime.Client, be, srv string, log *slog.Logger) error {
 	cur, err := Get(ctx, c, be, srv)
 	if err != nil {
 		return err

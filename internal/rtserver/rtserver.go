@@ -162,22 +162,87 @@ type step struct {
 // address or weight change), then address/port, weight and operational
 // state, and ready last (it rejoins with its new address and weight). A
 // failing step stops the update with a *PartialError.
+//
+// Its commands go over one connection reserved for the update: they wait
+// for the socket once, and when too many wait (runtime.ErrBusy) nothing at
+// all is applied.
 func Update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (runtime.ServerState, error) {
 	if err := ch.validate(); err != nil {
 		return runtime.ServerState{}, err
 	}
-	cur, err := Get(ctx, c, be, srv)
-	if err != nil {
-		return runtime.ServerState{}, err
+	var st runtime.ServerState
+	err := c.Session(ctx, func(c *runtime.Client) error {
+		var err error
+		st, err = update(ctx, c, be, srv, ch)
+		return err
+	})
+	return st, err
+}
+
+// setting is one step of an update: the field it applies and its change.
+type setting struct {
+	field  string
+	change runtime.ServerSetting
+}
+
+// update applies ch over c, in round trips: one per step, the last step
+// sharing its round trip with the read back. The state is read first only
+// when the current address is needed (a new port alone) or nothing is to
+// be set; otherwise the first step finds out whether the server exists.
+func update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (runtime.ServerState, error) {
+	var cur runtime.ServerState
+	if (ch.Port != nil && ch.Address == "") || ch == (Change{}) {
+		var err error
+		if cur, err = Get(ctx, c, be, srv); err != nil || ch == (Change{}) {
+			return cur, err
+		}
 	}
-	var steps []step
+	steps := ch.steps(cur.Addr)
+	fail := func(i int, err error) error {
+		if i == 0 && errors.Is(err, runtime.ErrNotFound) {
+			return fmt.Errorf("server %s/%s: %w", be, srv, err)
+		}
+		pe := &PartialError{Server: be + "/" + srv, Failed: steps[i].field, Err: err}
+		for _, done := range steps[:i] {
+			pe.Applied = append(pe.Applied, done.field)
+		}
+		for _, rest := range steps[i+1:] {
+			pe.Skipped = append(pe.Skipped, rest.field)
+		}
+		return classify(pe)
+	}
+	last := len(steps) - 1
+	for i, st := range steps[:last] {
+		if err := c.SetServer(ctx, be, srv, st.change); err != nil {
+			return runtime.ServerState{}, fail(i, err)
+		}
+	}
+	states, err := c.SetServerAndShow(ctx, be, srv, steps[last].change)
+	if err != nil {
+		return runtime.ServerState{}, fail(last, err)
+	}
+	for _, s := range states {
+		if s.Name == srv {
+			return s, nil
+		}
+	}
+	return runtime.ServerState{}, fmt.Errorf("server %s/%s: %w", be, srv, runtime.ErrNotFound)
+}
+
+// steps orders the changes so that traffic stays safe: maint or drain
+// first (the server leaves the rotation before its address or weight
+// change), then address/port, weight and operational state, and ready
+// last (it rejoins with its new address and weight). curAddr is the
+// address kept when only the port changes.
+func (ch Change) steps(curAddr string) []setting {
+	var steps []setting
 	if ch.AdminState == "maint" || ch.AdminState == "drain" {
-		steps = append(steps, step{"admin_state", func() error { return c.SetServerState(ctx, be, srv, ch.AdminState) }})
+		steps = append(steps, setting{"admin_state", runtime.ServerAdminState(ch.AdminState)})
 	}
 	if ch.Address != "" || ch.Port != nil {
 		addr, port := ch.Address, 0
 		if addr == "" {
-			addr = cur.Addr
+			addr = curAddr
 		}
 		if ch.Port != nil {
 			port = int(*ch.Port)
@@ -189,30 +254,18 @@ func Update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (
 		case ch.Port != nil:
 			field = "address and port"
 		}
-		steps = append(steps, step{field, func() error { return c.SetServerAddr(ctx, be, srv, addr, port) }})
+		steps = append(steps, setting{field, runtime.ServerAddr(addr, port)})
 	}
 	if ch.Weight != nil {
-		steps = append(steps, step{"weight", func() error { return c.SetServerWeight(ctx, be, srv, int(*ch.Weight)) }})
+		steps = append(steps, setting{"weight", runtime.ServerWeight(int(*ch.Weight))})
 	}
 	if ch.OperationalState != "" {
-		steps = append(steps, step{"operational_state", func() error { return c.SetServerHealth(ctx, be, srv, ch.OperationalState) }})
+		steps = append(steps, setting{"operational_state", runtime.ServerHealth(ch.OperationalState)})
 	}
 	if ch.AdminState == "ready" {
-		steps = append(steps, step{"admin_state", func() error { return c.SetServerState(ctx, be, srv, "ready") }})
+		steps = append(steps, setting{"admin_state", runtime.ServerAdminState("ready")})
 	}
-	for i, st := range steps {
-		if err := st.run(); err != nil {
-			pe := &PartialError{Server: be + "/" + srv, Failed: st.field, Err: err}
-			for _, done := range steps[:i] {
-				pe.Applied = append(pe.Applied, done.field)
-			}
-			for _, rest := range steps[i+1:] {
-				pe.Skipped = append(pe.Skipped, rest.field)
-			}
-			return runtime.ServerState{}, classify(pe)
-		}
-	}
-	return Get(ctx, c, be, srv)
+	return steps
 }
 
 func (ch Change) validate() error {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,5 +163,62 @@ backend be
 	// Timeout bounds.
 	if _, err := Drain(context.Background(), c, "be", "s1", DrainOptions{Timeout: 2 * time.Hour}); fault.Of(err) != fault.Invalid {
 		t.Fatalf("a two-hour drain: %v", err)
+	}
+}
+
+// TestUpdateCommands: an update reads the state first only when it needs
+// the current address (or has nothing to set), and reads it back with its
+// last change (one command line: runtime.Client.SetServerAndShow).
+func TestUpdateCommands(t *testing.T) {
+	in := haproxytest.New(t)
+	in.Start(in.Global() + `
+backend be
+    balance roundrobin
+    server s1 127.0.0.1:9 weight 10
+`)
+	c := runtime.New(in.StatsSocket)
+	var mu sync.Mutex
+	var sent []string
+	c.SetObserver(func(cmd string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, cmd)
+	})
+	tests := []struct {
+		name  string
+		srv   string
+		ch    Change
+		sent  []string // command verbs, in order
+		check func(runtime.ServerState) bool
+		err   error
+	}{
+		{"weight", "s1", Change{Weight: p(5)}, []string{"set server", "show servers"},
+			func(s runtime.ServerState) bool { return s.UWeight == 5 }, nil},
+		{"drain and weight", "s1", Change{AdminState: "drain", Weight: p(6)}, []string{"set server", "set server", "show servers"},
+			func(s runtime.ServerState) bool { return s.UWeight == 6 && s.Admin() == "drain" }, nil},
+		{"port keeps the address", "s1", Change{Port: p(8080)}, []string{"show servers", "set server", "show servers"},
+			func(s runtime.ServerState) bool { return s.Port == 8080 && s.Addr == "127.0.0.1" }, nil},
+		{"nothing", "s1", Change{}, []string{"show servers"},
+			func(s runtime.ServerState) bool { return s.Name == "s1" }, nil},
+		{"unknown server", "nosuch", Change{Weight: p(1), AdminState: "ready"}, []string{"set server"}, nil, runtime.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			sent = nil
+			mu.Unlock()
+			st, err := Update(context.Background(), c, "be", tt.srv, tt.ch)
+			switch {
+			case tt.err != nil && !errors.Is(err, tt.err):
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			case tt.err == nil && (err != nil || !tt.check(st)):
+				t.Fatalf("state %+v, %v", st, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if strings.Join(sent, ",") != strings.Join(tt.sent, ",") {
+				t.Fatalf("sent %q, want %q", sent, tt.sent)
+			}
+		})
 	}
 }

@@ -7,8 +7,16 @@ import (
 )
 
 // Client talks to a worker's stats socket (level admin), or to the worker
-// through the master CLI when made by Master.WorkerClient. It dials a new
-// connection per command and is safe for concurrent use.
+// through the master CLI when made by Master.WorkerClient. It is safe for
+// concurrent use.
+//
+// On the stats socket it keeps up to DefaultMaxConns connections open in
+// interactive mode and sends the commands of server changes and reads over
+// them, one command line per connection at a time. Commands wait for a
+// connection in arrival order; past DefaultMaxWaiters waiting they fail at
+// once with ErrBusy. Other commands (show stat, show info, raw commands)
+// get a connection of their own, which counts against the same bound.
+// Through the master CLI, every command has a connection of its own.
 type Client struct {
 	t transport
 }
@@ -17,7 +25,7 @@ type Client struct {
 // "unix@/path" (HAProxy's HAPROXY_CLI form) or "unix:/path". Nothing is
 // dialed until the first command.
 func New(socket string) *Client {
-	c := &Client{}
+	c := &Client{t: transport{pool: newPool()}}
 	c.t.setSocket(socket)
 	return c
 }
@@ -26,13 +34,71 @@ func New(socket string) *Client {
 func (c *Client) Socket() string { return c.t.getSocket() }
 
 // SetSocket changes the socket used by commands started after it returns.
-// It is safe to call concurrently with commands.
-func (c *Client) SetSocket(socket string) { c.t.setSocket(socket) }
+// It is safe to call concurrently with commands. Kept connections to the
+// previous socket are not reused.
+func (c *Client) SetSocket(socket string) {
+	c.t.setSocket(socket)
+	c.CloseIdleConnections()
+}
+
+// SetLimits changes the bound on connections to the stats socket (at least
+// 1) and on commands waiting for one (0: none wait, all fail with ErrBusy
+// when every connection is in use). Commands already waiting keep
+// waiting. It does nothing on a Client of the master CLI.
+func (c *Client) SetLimits(conns, waiters int) {
+	if c.t.pool != nil {
+		c.t.pool.setLimits(conns, waiters)
+	}
+}
+
+// CloseIdleConnections closes the kept connections to the stats socket,
+// and makes those in use close when their command ends: the next commands
+// dial anew. Call it when HAProxy may have reloaded (the old worker goes
+// on answering on the connections it accepted until they close), and when
+// the Client is no longer needed; it stays usable.
+func (c *Client) CloseIdleConnections() {
+	if c.t.pool != nil {
+		c.t.pool.closeIdle()
+	}
+}
+
+// Session runs fn with a Client whose commands all go over one connection
+// reserved for fn: they wait for a connection once, run one after the
+// other, and no other caller's command comes between them. fn must not
+// use the session Client after it returns, nor start another Session from
+// it. The session's commands are bounded by their own contexts; ctx only
+// bounds the wait for the connection (ErrBusy when it ends first). On a
+// Client of the master CLI, fn gets c itself.
+func (c *Client) Session(ctx context.Context, fn func(*Client) error) error {
+	if c.t.pool == nil || c.t.held != nil {
+		return fn(c)
+	}
+	ctx, cancel := withDeadline(ctx)
+	cc, err := c.t.pool.take(ctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("runtime session on %s: %w", c.Socket(), err)
+	}
+	h := &held{cc: cc}
+	s := &Client{t: transport{pool: c.t.pool, held: h, dialed: c.t.dialed}}
+	s.t.setSocket(c.Socket())
+	s.t.obs.copyFrom(&c.t.obs)
+	defer func() {
+		h.mu.Lock()
+		h.done = true
+		cc := h.cc
+		h.cc = nil
+		h.mu.Unlock()
+		c.t.pool.put(cc)
+	}()
+	return fn(s)
+}
 
 // Execute sends one raw command and returns HAProxy's reply unparsed and
 // unclassified. It refuses (ErrInvalidArgument, nothing sent) a command
 // containing '\n', '\r', ';' or NUL. The context's deadline, or
-// DefaultTimeout if it has none, bounds the whole exchange.
+// DefaultTimeout if it has none, bounds the whole exchange, the wait for a
+// connection included.
 func (c *Client) Execute(ctx context.Context, cmd string) (string, error) {
 	reply, err := c.t.roundTrip(ctx, cmd)
 	c.t.obs.observe(cmd, reply, err)

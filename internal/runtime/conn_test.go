@@ -242,8 +242,8 @@ func TestRefusedDialBounds(t *testing.T) {
 		{"client no retry", 30 * time.Second, false, syscall.ECONNREFUSED, 0, 1, 1},
 		// The master retries within the context...
 		{"master ctx bound", 300 * time.Millisecond, true, context.DeadlineExceeded, 250 * time.Millisecond, 2, 0},
-		// ...and for at most masterDialWindow, well before a 60 s deadline.
-		{"master window", 60 * time.Second, true, syscall.ECONNREFUSED, masterDialWindow - 300*time.Millisecond, 2, 0},
+		// ...and for at most dialRetryWindow, well before a 60 s deadline.
+		{"master window", 60 * time.Second, true, syscall.ECONNREFUSED, dialRetryWindow - 300*time.Millisecond, 2, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,13 +3,15 @@ package runtime
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"dataplane/internal/fault"
 )
 
 // Sentinel kinds. A *CommandError unwraps to one of the first three (or to
 // nil when the reply is not classified); validation failures wrap
-// ErrInvalidArgument. Test them with errors.Is.
+// ErrInvalidArgument; failures to reach HAProxy wrap ErrBusy or
+// ErrUnavailable. Test them with errors.Is.
 var (
 	// ErrNotFound: HAProxy does not know the backend, server, frontend or proxy.
 	ErrNotFound = fault.Sentinel(fault.NotFound, "not found")
@@ -23,7 +25,28 @@ var (
 	// ErrInvalidArgument: our own validation rejected the input; nothing was
 	// sent to HAProxy.
 	ErrInvalidArgument = fault.Sentinel(fault.Invalid, "invalid argument")
+	// ErrBusy: more commands were waiting for the stats socket than the
+	// Client lets wait (SetLimits), or the context ended while this one
+	// waited. Nothing was sent; try again shortly.
+	ErrBusy error = &retryable{msg: "the runtime socket is busy", after: time.Second}
+	// ErrUnavailable: HAProxy's socket could not be reached, or the
+	// connection broke or timed out before the whole answer came. A
+	// command that changes something may or may not have been run.
+	ErrUnavailable error = &retryable{msg: "the runtime socket is unavailable", after: time.Second}
 )
+
+// retryable is a failure of kind fault.Unavailable that says when to try
+// again.
+type retryable struct {
+	msg   string
+	after time.Duration
+}
+
+func (e *retryable) Error() string { return e.msg }
+func (e *retryable) Unwrap() error { return fault.Unavailable }
+
+// RetryAfter is how long to wait before trying again.
+func (e *retryable) RetryAfter() time.Duration { return e.after }
 
 // CommandError is returned when HAProxy answered a command with anything
 // other than the success reply expected for it. Reply is HAProxy's reply with

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,10 +17,13 @@ import (
 type fakeMode int
 
 const (
-	replyOnLine   fakeMode = iota // read one line, reply, close (stats socket)
-	replyOnEOF                    // read to EOF, then reply and close (master CLI)
-	neverAnswer                   // read nothing, answer nothing, keep open
-	replyInChunks                 // read one line, reply in pieces with pauses
+	// replyOnLine is the stats socket: read one line, reply, close; after
+	// "prompt", reply to each command of each line with the reply and
+	// the prompt, and keep the connection open.
+	replyOnLine   fakeMode = iota
+	replyOnEOF             // read to EOF, then reply and close (master CLI)
+	neverAnswer            // read nothing, answer nothing, keep open
+	replyInChunks          // read one line, reply in pieces with pauses
 )
 
 // fakeSocket is a unix-socket server standing in for HAProxy. It records
@@ -44,7 +48,19 @@ func newFakeSocket(t *testing.T, mode fakeMode, reply string) *fakeSocket {
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	t.Cleanup(func() { close(done); l.Close(); wg.Wait() })
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		close(done)
+		l.Close()
+		// Connections the client keeps open end with the test.
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -54,6 +70,9 @@ func newFakeSocket(t *testing.T, mode fakeMode, reply string) *fakeSocket {
 				return
 			}
 			f.accepted.Add(1)
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
 			wg.Add(1)
 			go func() { defer wg.Done(); f.serve(c, done) }()
 		}
@@ -74,6 +93,9 @@ func (f *fakeSocket) serve(c net.Conn, done chan struct{}) {
 	case replyOnEOF:
 		b, err := io.ReadAll(c)
 		got, eof = string(b), err == nil
+	case replyOnLine:
+		f.serveLines(c)
+		return
 	default:
 		got, _ = bufio.NewReader(c).ReadString('\n')
 	}
@@ -89,6 +111,35 @@ func (f *fakeSocket) serve(c net.Conn, done chan struct{}) {
 		return
 	}
 	_, _ = io.WriteString(c, f.reply)
+}
+
+// serveLines answers like the stats socket: one line then close, unless
+// the first line is "prompt", which makes the connection interactive.
+func (f *fakeSocket) serveLines(c net.Conn) {
+	r := bufio.NewReader(c)
+	interactive := false
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if !interactive && line == "prompt\n" {
+			interactive = true
+			_, _ = io.WriteString(c, "\n> ")
+			continue
+		}
+		f.mu.Lock()
+		f.received = append(f.received, line)
+		f.sawEOF = append(f.sawEOF, false)
+		f.mu.Unlock()
+		if !interactive {
+			_, _ = io.WriteString(c, f.reply)
+			return
+		}
+		for range strings.Split(line, ";") {
+			_, _ = io.WriteString(c, f.reply+"> ")
+		}
+	}
 }
 
 // lines returns what each connection sent, in order.

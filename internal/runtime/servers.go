@@ -16,95 +16,178 @@ const (
 	replyServerDeleted = "Server deleted."
 )
 
-// setServer runs "<verb> be/srv<args>" whose success reply is an empty
-// line. op names the operation in errors; args must already be validated.
-func (c *Client) setServer(ctx context.Context, op, verb, be, srv, args string) error {
-	if err := checkNames("backend", be, "server", srv); err != nil {
-		return fmt.Errorf("%s %s/%s: %w", op, be, srv, err)
-	}
-	if _, err := c.do(ctx, verb+" "+be+"/"+srv+args, emptyReply); err != nil {
-		return fmt.Errorf("%s %s/%s: %w", op, be, srv, err)
-	}
-	return nil
+// ServerSetting is one change made with `set server <be>/<srv> ...`:
+// built by ServerAdminState, ServerHealth, ServerWeight, ServerAddr or
+// ServerCheckPort, applied by SetServer or SetServerAndShow. Its value is
+// checked when it is built; an invalid one is refused (ErrInvalidArgument)
+// by the method it is given to, before anything is sent.
+type ServerSetting struct {
+	op   string            // names the change in errors: "set weight"
+	args string            // what follows "set server be/srv"
+	ok   func(string) bool // accepts HAProxy's success reply
+	err  error
 }
 
-// SetServerState sets the administrative state: "ready", "drain" or "maint".
-func (c *Client) SetServerState(ctx context.Context, be, srv, state string) error {
-	if err := checkOneOf("state", state, "ready", "drain", "maint"); err != nil {
-		return fmt.Errorf("set state %s/%s: %w", be, srv, err)
-	}
-	return c.setServer(ctx, "set state", "set server", be, srv, " state "+state)
+// ServerAdminState sets the administrative state: "ready", "drain" or
+// "maint".
+func ServerAdminState(state string) ServerSetting {
+	return ServerSetting{op: "set state", args: " state " + state, ok: emptyReply,
+		err: checkOneOf("state", state, "ready", "drain", "maint")}
 }
 
-// SetServerHealth forces the operational state: "up", "down" or
-// "stopping". Running health checks will override it at their next result.
-func (c *Client) SetServerHealth(ctx context.Context, be, srv, state string) error {
-	if err := checkOneOf("health", state, "up", "down", "stopping"); err != nil {
-		return fmt.Errorf("set health %s/%s: %w", be, srv, err)
-	}
-	return c.setServer(ctx, "set health", "set server", be, srv, " health "+state)
+// ServerHealth forces the operational state: "up", "down" or "stopping".
+// Running health checks will override it at their next result.
+func ServerHealth(state string) ServerSetting {
+	return ServerSetting{op: "set health", args: " health " + state, ok: emptyReply,
+		err: checkOneOf("health", state, "up", "down", "stopping")}
 }
 
-// SetServerWeight sets the absolute weight, 0..256. A backend with a static
+// ServerWeight sets the absolute weight, 0..256. A backend with a static
 // algorithm (balance source, static-rr) answers ErrUnsupported.
-func (c *Client) SetServerWeight(ctx context.Context, be, srv string, weight int) error {
-	if err := checkRange("weight", weight, 0, 256); err != nil {
-		return fmt.Errorf("set weight %s/%s: %w", be, srv, err)
-	}
-	return c.setServer(ctx, "set weight", "set server", be, srv, " weight "+strconv.Itoa(weight))
+func ServerWeight(weight int) ServerSetting {
+	return ServerSetting{op: "set weight", args: " weight " + strconv.Itoa(weight), ok: emptyReply,
+		err: checkRange("weight", weight, 0, 256)}
 }
 
-// SetServerCheckPort sets the health-check port, 1..65535. A server without
+// ServerCheckPort sets the health-check port, 1..65535. A server without
 // "check" answers ErrUnsupported.
-func (c *Client) SetServerCheckPort(ctx context.Context, be, srv string, port int) error {
-	if err := checkRange("check port", port, 1, 65535); err != nil {
-		return fmt.Errorf("set check-port %s/%s: %w", be, srv, err)
-	}
-	return c.setServer(ctx, "set check-port", "set server", be, srv, " check-port "+strconv.Itoa(port))
+func ServerCheckPort(port int) ServerSetting {
+	return ServerSetting{op: "set check-port", args: " check-port " + strconv.Itoa(port), ok: emptyReply,
+		err: checkRange("check port", port, 1, 65535)}
 }
 
-// EnableHealth starts health checks; ErrUnsupported if none are configured.
-func (c *Client) EnableHealth(ctx context.Context, be, srv string) error {
-	return c.setServer(ctx, "enable health", "enable health", be, srv, "")
-}
-
-// DisableHealth stops health checks.
-func (c *Client) DisableHealth(ctx context.Context, be, srv string) error {
-	return c.setServer(ctx, "disable health", "disable health", be, srv, "")
-}
-
-// EnableAgent starts agent checks; ErrUnsupported if no agent is configured.
-func (c *Client) EnableAgent(ctx context.Context, be, srv string) error {
-	return c.setServer(ctx, "enable agent", "enable agent", be, srv, "")
-}
-
-// DisableAgent stops agent checks.
-func (c *Client) DisableAgent(ctx context.Context, be, srv string) error {
-	return c.setServer(ctx, "disable agent", "disable agent", be, srv, "")
-}
-
-// SetServerAddr changes the server's IP address and, unless port is 0, its
-// port. Setting the current address again is a success. The "port" clause
-// is omitted for 0 because HAProxy would really set port 0.
-func (c *Client) SetServerAddr(ctx context.Context, be, srv, addr string, port int) error {
+// ServerAddr changes the IP address and, unless port is 0, the port.
+// Setting the current address again is a success. The "port" clause is
+// left out for 0 because HAProxy would really set port 0. What is sent is
+// the canonical form of the address, never the caller's string.
+func ServerAddr(addr string, port int) ServerSetting {
 	ip, err := checkIP(addr)
 	if err == nil && port != 0 {
 		err = checkRange("port", port, 1, 65535)
+	}
+	args := " addr " + ip
+	if port != 0 {
+		args += " port " + strconv.Itoa(port)
+	}
+	return ServerSetting{op: "set addr", args: args, ok: replyHasPrefix(replyAddrChanged, replyAddrUnchanged), err: err}
+}
+
+// command checks s and the names, and returns the command line.
+func (s ServerSetting) command(be, srv string) (string, error) {
+	err := s.err
+	if s.op == "" {
+		err = fmt.Errorf("%w: empty server setting", ErrInvalidArgument)
 	}
 	if err == nil {
 		err = checkNames("backend", be, "server", srv)
 	}
 	if err != nil {
-		return fmt.Errorf("set addr %s/%s: %w", be, srv, err)
+		return "", fmt.Errorf("%s %s/%s: %w", s.op, be, srv, err)
 	}
-	cmd := "set server " + be + "/" + srv + " addr " + ip
-	if port != 0 {
-		cmd += " port " + strconv.Itoa(port)
+	return "set server " + be + "/" + srv + s.args, nil
+}
+
+// SetServer applies s to be/srv.
+func (c *Client) SetServer(ctx context.Context, be, srv string, s ServerSetting) error {
+	cmd, err := s.command(be, srv)
+	if err != nil {
+		return err
 	}
-	if _, err := c.do(ctx, cmd, replyHasPrefix(replyAddrChanged, replyAddrUnchanged)); err != nil {
-		return fmt.Errorf("set addr %s/%s: %w", be, srv, err)
+	if _, err := c.do(ctx, cmd, s.ok); err != nil {
+		return fmt.Errorf("%s %s/%s: %w", s.op, be, srv, err)
 	}
 	return nil
+}
+
+// SetServerAndShow applies s to be/srv and reads `show servers state be`
+// on the same command line: one round trip, and the state read is the one
+// the change left on the same worker. A refused change is the error, and
+// then no state is returned.
+func (c *Client) SetServerAndShow(ctx context.Context, be, srv string, s ServerSetting) ([]ServerState, error) {
+	cmd, err := s.command(be, srv)
+	if err != nil {
+		return nil, err
+	}
+	show := "show servers state " + be
+	replies, err := c.t.batch(ctx, []string{cmd, show})
+	if err != nil {
+		c.t.obs.observe(cmd, "", err)
+		return nil, fmt.Errorf("%s %s/%s: %w", s.op, be, srv, err)
+	}
+	c.t.obs.observe(cmd, replies[0], nil)
+	c.t.obs.observe(show, replies[1], nil)
+	if !s.ok(replies[0]) {
+		return nil, fmt.Errorf("%s %s/%s: %w", s.op, be, srv, newCommandError(cmd, replies[0]))
+	}
+	if !isServersState(replies[1]) {
+		return nil, fmt.Errorf("%s %s/%s, then %s: %w", s.op, be, srv, show, newCommandError(show, replies[1]))
+	}
+	states, err := parseServersState(replies[1])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", show, err)
+	}
+	return states, nil
+}
+
+// SetServerState sets the administrative state: "ready", "drain" or "maint".
+func (c *Client) SetServerState(ctx context.Context, be, srv, state string) error {
+	return c.SetServer(ctx, be, srv, ServerAdminState(state))
+}
+
+// SetServerHealth forces the operational state: "up", "down" or
+// "stopping". Running health checks will override it at their next result.
+func (c *Client) SetServerHealth(ctx context.Context, be, srv, state string) error {
+	return c.SetServer(ctx, be, srv, ServerHealth(state))
+}
+
+// SetServerWeight sets the absolute weight, 0..256. A backend with a static
+// algorithm (balance source, static-rr) answers ErrUnsupported.
+func (c *Client) SetServerWeight(ctx context.Context, be, srv string, weight int) error {
+	return c.SetServer(ctx, be, srv, ServerWeight(weight))
+}
+
+// SetServerCheckPort sets the health-check port, 1..65535. A server without
+// "check" answers ErrUnsupported.
+func (c *Client) SetServerCheckPort(ctx context.Context, be, srv string, port int) error {
+	return c.SetServer(ctx, be, srv, ServerCheckPort(port))
+}
+
+// setServer runs "<verb> be/srv" whose success reply is an empty line. op
+// names the operation in errors.
+func (c *Client) setServer(ctx context.Context, op, verb, be, srv string) error {
+	if err := checkNames("backend", be, "server", srv); err != nil {
+		return fmt.Errorf("%s %s/%s: %w", op, be, srv, err)
+	}
+	if _, err := c.do(ctx, verb+" "+be+"/"+srv, emptyReply); err != nil {
+		return fmt.Errorf("%s %s/%s: %w", op, be, srv, err)
+	}
+	return nil
+}
+
+// EnableHealth starts health checks; ErrUnsupported if none are configured.
+func (c *Client) EnableHealth(ctx context.Context, be, srv string) error {
+	return c.setServer(ctx, "enable health", "enable health", be, srv)
+}
+
+// DisableHealth stops health checks.
+func (c *Client) DisableHealth(ctx context.Context, be, srv string) error {
+	return c.setServer(ctx, "disable health", "disable health", be, srv)
+}
+
+// EnableAgent starts agent checks; ErrUnsupported if no agent is configured.
+func (c *Client) EnableAgent(ctx context.Context, be, srv string) error {
+	return c.setServer(ctx, "enable agent", "enable agent", be, srv)
+}
+
+// DisableAgent stops agent checks.
+func (c *Client) DisableAgent(ctx context.Context, be, srv string) error {
+	return c.setServer(ctx, "disable agent", "disable agent", be, srv)
+}
+
+// SetServerAddr changes the server's IP address and, unless port is 0, its
+// port (see ServerAddr).
+func (c *Client) SetServerAddr(ctx context.Context, be, srv, addr string, port int) error {
+	return c.SetServer(ctx, be, srv, ServerAddr(addr, port))
 }
 
 // AddServer runs `add server be/srv addr:port params...`. The new server

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Admin state bits of srv_admin_state (HAProxy's enum srv_admin).
@@ -119,10 +120,7 @@ func parseServersState(reply string) ([]ServerState, error) {
 	if len(lines) < 2 || lines[0] != "1" || !strings.HasPrefix(lines[1], "# ") {
 		return nil, fmt.Errorf("parse servers state: not format version 1")
 	}
-	idx := map[string]int{}
-	for i, col := range strings.Fields(strings.TrimPrefix(lines[1], "# ")) {
-		idx[col] = i
-	}
+	idx := columnIndex(lines[1])
 	var out []ServerState
 	for n, line := range lines[2:] {
 		if strings.TrimSpace(line) == "" {
@@ -162,6 +160,29 @@ func parseServersState(reply string) ([]ServerState, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// lastHeader is the last column header parsed: HAProxy prints the same
+// one every time, and a runtime PUT reads it once, so its index is built
+// once rather than per reply.
+var lastHeader atomic.Pointer[header]
+
+type header struct {
+	line string
+	idx  map[string]int // column name -> position; read-only once built
+}
+
+// columnIndex returns the position of each column of a header line.
+func columnIndex(line string) map[string]int {
+	if h := lastHeader.Load(); h != nil && h.line == line {
+		return h.idx
+	}
+	idx := map[string]int{}
+	for i, col := range strings.Fields(strings.TrimPrefix(line, "# ")) {
+		idx[col] = i
+	}
+	lastHeader.Store(&header{line: line, idx: idx})
+	return idx
 }
 
 // stateRow reads named columns of one row, remembering the first error so

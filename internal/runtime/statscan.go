@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
-	"time"
 )
 
 // StatHeader is the column list of one `show stat` reply, in HAProxy's
@@ -112,61 +110,9 @@ func (t *transport) stream(ctx context.Context, cmd string, read func(*bufio.Rea
 	if err != nil {
 		return err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
-		defer cancel()
-	}
-	conn, err := t.dial(ctx, path)
-	if err != nil {
-		return fmt.Errorf("runtime %q: dial %s: %w", cmd, path, err)
-	}
-	defer conn.Close()
-	err = func() error {
-		dl, _ := ctx.Deadline()
-		if err := conn.SetDeadline(dl); err != nil {
-			return fmt.Errorf("set deadline: %w", err)
-		}
-		stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-		defer stop()
-		// A routed command goes through the master, which answers only
-		// once our side is closed; exchange does the same.
-		if _, err := io.WriteString(conn, t.prefix+cmd+"\n"); err != nil {
-			return fmt.Errorf("send: %w", err)
-		}
-		if t.halfClose {
-			if err := closeWrite(conn); err != nil {
-				return err
-			}
-		}
-		return read(bufio.NewReaderSize(conn, 64<<10))
-	}()
-	if err == nil {
-		return nil
-	}
-	var ce *CommandError
-	if errors.As(err, &ce) {
-		return err
-	}
-	if cause := ctx.Err(); cause != nil || errors.Is(err, os.ErrDeadlineExceeded) {
-		if cause == nil {
-			cause = context.DeadlineExceeded
-		}
-		err = fmt.Errorf("%w (%v)", cause, err)
-	}
-	return fmt.Errorf("runtime %q on %s: %w", cmd, path, err)
-}
-
-// closeWrite half-closes a unix connection.
-func closeWrite(conn io.Writer) error {
-	cw, ok := conn.(interface{ CloseWrite() error })
-	if !ok {
-		return errors.New("half-close: not a unix connection")
-	}
-	if err := cw.CloseWrite(); err != nil {
-		return fmt.Errorf("half-close: %w", err)
-	}
-	return nil
+	ctx, cancel := withDeadline(ctx)
+	defer cancel()
+	return t.oneShot(ctx, cmd, path, read)
 }
 
 // statScanner splits `show stat` CSV into rows with few allocations: the

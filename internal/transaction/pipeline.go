@@ -298,9 +298,8 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 	if !opts.KeepVersion || next.Version() < v {
 		next = next.WithVersion(v)
 	}
-	data := next.Render()
 	path := p.live.Path()
-	tmp, err := reload.StageFile(path, data)
+	tmp, sum, err := stageDoc(path, path, next)
 	if err != nil {
 		return Result{}, err
 	}
@@ -316,7 +315,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		os.Remove(tmp)
 		return Result{}, err
 	}
-	if err := p.live.promote(tmp, next, data); err != nil {
+	if err := p.live.promote(tmp, next, sum); err != nil {
 		return Result{}, err
 	}
 	p.checked = next
@@ -487,7 +486,7 @@ func (p *Pipeline) rollbackLocked(failed *config.Document, cause error) error {
 			cause, good.Version(), now.Version())
 	}
 	kept := p.keepRejected(failed)
-	if err := p.live.write(good, good.Render()); err != nil {
+	if err := p.live.write(good); err != nil {
 		return fmt.Errorf("%w; and restoring version %d failed: %v", cause, good.Version(), err)
 	}
 	p.checked = good

@@ -499,27 +499,6 @@ func (p *Pipeline) rollbackLocked(failed *config.Document, cause error) error {
 	return fmt.Errorf("%w; %s", cause, msg)
 }
 
-// Validate runs `haproxy -c` on data without writing the live file (raw
-// POST with only_validate). The check runs on a temporary file beside the
-// live one, so relative paths resolve as they would for the real file.
-func (p *Pipeline) Validate(ctx context.Context, data []byte) (reload.CheckResult, error) {
-	tmp, err := reload.StageFile(p.live.Path(), data)
-	if err != nil {
-		return reload.CheckResult{}, err
-	}
-	defer os.Remove(tmp)
-	res, err := p.opts.Checker.Check(ctx, tmp, p.live.Path())
-	if err == nil && p.opts.Preflight != nil {
-		if doc, perr := config.Parse(data); perr == nil {
-			p.mu.Lock()
-			running := p.running
-			p.mu.Unlock()
-			err = p.opts.Preflight(running, doc)
-		}
-	}
-	return res, err
-}
-
 // --- what HAProxy runs, across restarts ---------------------------------
 
 // appliedState is what the pipeline remembers across restarts in

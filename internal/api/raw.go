@@ -62,9 +62,11 @@ func (s *Server) getRaw(r *http.Request) (*response, error) {
 
 // postRaw replaces the whole configuration. The body goes to a file
 // beside the live one as it arrives, and is read from there once, into the
-// document that keeps it; the answer is written from that document (or
+// document that keeps it, when its turn comes (under the commit lock, or
+// one validation at a time); the answer is written from that document (or
 // from the file). A body of tens of MB is thus held once, not once per
-// step (read, parse, compare, stage, answer).
+// step (read, parse, compare, stage, answer), and the bodies waiting for
+// their turn wait on the disk.
 func (s *Server) postRaw(r *http.Request) (*response, error) {
 	body := &bodyReader{r: r.Body}
 	up, err := s.d.Pipeline.Receive(body)
@@ -85,7 +87,13 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 		return nil, badRequest("invalid configuration: no newline character found")
 	}
 	if queryBool(r, "only_validate") {
+		select {
+		case s.validating <- struct{}{}:
+		case <-r.Context().Done():
+			return nil, fmt.Errorf("waiting for the validation before this one: %w", r.Context().Err())
+		}
 		res, doc, err := s.d.Pipeline.Validate(r.Context(), up)
+		<-s.validating
 		if err != nil {
 			return nil, err
 		}
@@ -103,13 +111,7 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 	if force && skipReload {
 		return nil, badRequest("force_reload and skip_reload exclude each other")
 	}
-	doc, err := up.Load()
-	if err != nil {
-		return nil, fmt.Errorf("invalid configuration: %w", err)
-	}
-	up.Remove() // the commit stages the document itself, with its version
-	removeUp = false
-	res, err := s.d.Pipeline.Replace(r.Context(), version, skipVersion, doc, transaction.CommitOptions{
+	res, err := s.d.Pipeline.ReplaceUpload(r.Context(), version, skipVersion, up, transaction.CommitOptions{
 		SkipReload:  skipReload,
 		ForceReload: force,
 		KeepVersion: skipVersion,
@@ -123,7 +125,7 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 	status, header := answer(res, http.StatusCreated)
 	resp := streamResponse(status, res.Doc)
 	resp.header = header
-	s.warn(resp, res.Warnings, doc)
+	s.warn(resp, res.Warnings, res.Doc)
 	return resp, nil
 }
 

@@ -231,14 +231,19 @@ func (p *Pipeline) Edit(ctx context.Context, base Base, edit EditFunc, opts Comm
 // version when skipVersion).
 func (p *Pipeline) Replace(ctx context.Context, baseVersion int64, skipVersion bool, next *config.Document, opts CommitOptions) (Result, error) {
 	return p.Edit(ctx, Base{Version: baseVersion, AnyVersion: skipVersion}, func(live *config.Document) (*config.Document, error) {
-		// The same bytes (but for the version line, unless the caller
-		// wants its own version kept) are no change.
-		if (!opts.KeepVersion || next.Version() == live.Version()) &&
-			sameBytes(next.WithVersion(live.Version()), live) {
-			return live, nil
-		}
-		return next, nil
+		return replacement(live, next, opts), nil
 	}, opts)
+}
+
+// replacement is what replacing live with next makes: live itself when
+// next holds the same bytes (but for the version line, unless the caller
+// wants its own version kept), which is no change.
+func replacement(live, next *config.Document, opts CommitOptions) *config.Document {
+	if (!opts.KeepVersion || next.Version() == live.Version()) &&
+		sameBytes(next.WithVersion(live.Version()), live) {
+		return live
+	}
+	return next
 }
 
 func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opts CommitOptions) (Result, error) {

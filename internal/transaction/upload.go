@@ -65,6 +65,22 @@ func (u *Upload) WriteTo(w io.Writer) (int64, error) {
 // Remove deletes the staged file.
 func (u *Upload) Remove() { os.Remove(u.path) }
 
+// ReplaceUpload is Replace with the document read from an upload under
+// the commit lock: however many clients post at once, one upload at a
+// time is held as a document beside the live one (a document costs up to
+// 3.5 times its file: a file of many small sections), and the others wait
+// for their turn on the disk. A file that does not load is refused as an
+// invalid configuration.
+func (p *Pipeline) ReplaceUpload(ctx context.Context, baseVersion int64, skipVersion bool, u *Upload, opts CommitOptions) (Result, error) {
+	return p.Edit(ctx, Base{Version: baseVersion, AnyVersion: skipVersion}, func(live *config.Document) (*config.Document, error) {
+		next, err := u.Load()
+		if err != nil {
+			return nil, fmt.Errorf("invalid configuration: %w", err)
+		}
+		return replacement(live, next, opts), nil
+	}, opts)
+}
+
 // Validate runs `haproxy -c` on an upload without writing the live file
 // (raw POST with only_validate). Once HAProxy accepts it, it is loaded for
 // the preflight checks and returned; the document is nil when it does

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"dataplane/internal/config"
 	"dataplane/internal/haproxytest"
 	"dataplane/internal/reload"
 	"dataplane/internal/transaction"
@@ -69,5 +70,35 @@ func TestUpload(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(live); string(got) != head {
 		t.Fatal("the live file changed")
+	}
+
+	// Committed: a file that does not load is an invalid configuration;
+	// one that does becomes the live file, with the next version.
+	for _, c := range []struct {
+		body string
+		ok   bool
+	}{
+		{head + "    # " + strings.Repeat("x", 2<<20) + "\n", false},
+		{head + "frontend f\n    bind 127.0.0.1:9\n", true},
+	} {
+		up, err := p.Receive(strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.ReplaceUpload(context.Background(), 1, false, up, transaction.CommitOptions{})
+		up.Remove()
+		if !c.ok {
+			if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), "invalid configuration: line 6 is") {
+				t.Fatalf("a line too long: %v", err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(live)
+		if want := "# _version=2\n" + c.body; string(got) != want || res.Version != 2 || string(res.Doc.Render()) != want {
+			t.Fatalf("live file after the commit (version %d):\n%.200s", res.Version, got)
+		}
 	}
 }

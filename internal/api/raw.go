@@ -39,7 +39,7 @@ func (s *Server) getRaw(r *http.Request) (*response, error) {
 			return nil, err
 		}
 		if v == live.Version() {
-			resp := textResponse(http.StatusOK, live.Render())
+			resp := streamResponse(http.StatusOK, live)
 			setVersion(resp.header, v)
 			return resp, nil
 		}
@@ -55,26 +55,50 @@ func (s *Server) getRaw(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp := textResponse(http.StatusOK, doc.Render())
+	resp := streamResponse(http.StatusOK, doc)
 	setVersion(resp.header, doc.Version())
 	return resp, nil
 }
 
+// postRaw replaces the whole configuration. The body goes to a file
+// beside the live one as it arrives, and is read from there once, into the
+// document that keeps it, when its turn comes (under the commit lock, or
+// one validation at a time); the answer is written from that document (or
+// from the file). A body of tens of MB is thus held once, not once per
+// step (read, parse, compare, stage, answer), and the bodies waiting for
+// their turn wait on the disk.
 func (s *Server) postRaw(r *http.Request) (*response, error) {
-	body, err := io.ReadAll(r.Body)
+	body := &bodyReader{r: r.Body}
+	up, err := s.d.Pipeline.Receive(body)
 	if err != nil {
-		return nil, badRequest("read body: %v", err)
+		if body.err != nil {
+			return nil, badRequest("read body: %v", body.err)
+		}
+		return nil, err
 	}
-	if !bytes.Contains(body, []byte("\n")) {
+	// Removed once answered: only_validate sends it back from the disk.
+	removeUp := true
+	defer func() {
+		if removeUp {
+			up.Remove()
+		}
+	}()
+	if !body.newline {
 		return nil, badRequest("invalid configuration: no newline character found")
 	}
 	if queryBool(r, "only_validate") {
-		res, err := s.d.Pipeline.Validate(r.Context(), body)
+		select {
+		case s.validating <- struct{}{}:
+		case <-r.Context().Done():
+			return nil, fmt.Errorf("waiting for the validation before this one: %w", r.Context().Err())
+		}
+		res, doc, err := s.d.Pipeline.Validate(r.Context(), up)
+		<-s.validating
 		if err != nil {
 			return nil, err
 		}
-		resp := textResponse(http.StatusAccepted, body)
-		doc, _ := config.Parse(body)
+		resp := streamResponse(http.StatusAccepted, up)
+		resp.done, removeUp = up.Remove, false
 		s.warn(resp, res.Warnings, doc)
 		return resp, nil
 	}
@@ -87,11 +111,7 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 	if force && skipReload {
 		return nil, badRequest("force_reload and skip_reload exclude each other")
 	}
-	doc, err := config.Parse(body)
-	if err != nil {
-		return nil, fmt.Errorf("invalid configuration: %w", err)
-	}
-	res, err := s.d.Pipeline.Replace(r.Context(), version, skipVersion, doc, transaction.CommitOptions{
+	res, err := s.d.Pipeline.ReplaceUpload(r.Context(), version, skipVersion, up, transaction.CommitOptions{
 		SkipReload:  skipReload,
 		ForceReload: force,
 		KeepVersion: skipVersion,
@@ -103,10 +123,30 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 	// through the runtime socket, reloaded, or no change at all); 202 with
 	// the Reload-ID while a reload is pending.
 	status, header := answer(res, http.StatusCreated)
-	resp := textResponse(status, res.Doc.Render())
+	resp := streamResponse(status, res.Doc)
 	resp.header = header
-	s.warn(resp, res.Warnings, doc)
+	s.warn(resp, res.Warnings, res.Doc)
 	return resp, nil
+}
+
+// bodyReader passes a request body through, noting whether it held a
+// newline and the error reading it failed with (the client's doing, as
+// opposed to a failure to store it).
+type bodyReader struct {
+	r       io.Reader
+	newline bool
+	err     error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if !b.newline && bytes.IndexByte(p[:n], '\n') >= 0 {
+		b.newline = true
+	}
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 // warn adds a Configuration-Warning header with HAProxy's warnings and our

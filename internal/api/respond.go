@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net/http"
@@ -18,8 +19,14 @@ import (
 // response is what a handler returns; wrap writes it.
 type response struct {
 	status int
-	body   any    // JSON-encoded unless text is set
+	body   any    // JSON-encoded unless text or stream is set
 	text   []byte // sent as text/plain when not nil
+	// stream, when set, writes a text/plain body piece by piece: a
+	// configuration of tens of MB is sent from the document that holds
+	// it, or from the disk, without a copy made for the answer.
+	stream io.WriterTo
+	// done, when set, runs once the response is written.
+	done   func()
 	header http.Header
 }
 
@@ -32,6 +39,10 @@ func textResponse(status int, text []byte) *response {
 		text = []byte{}
 	}
 	return &response{status: status, text: text, header: http.Header{}}
+}
+
+func streamResponse(status int, body io.WriterTo) *response {
+	return &response{status: status, stream: body, header: http.Header{}}
 }
 
 func emptyResponse(status int) *response {
@@ -51,12 +62,23 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 			writeError(w, r, s.log, err)
 			return
 		}
+		if resp.done != nil {
+			defer resp.done()
+		}
 		for k, vs := range resp.header {
 			for _, v := range vs {
 				w.Header().Add(k, v)
 			}
 		}
 		switch {
+		case resp.stream != nil:
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(resp.status)
+			if _, err := resp.stream.WriteTo(w); err != nil {
+				// The status is out: all that is left is to say why the
+				// body stops short.
+				s.log.Debug("response cut short", "method", r.Method, "path", r.URL.Path, "error", err)
+			}
 		case resp.text != nil:
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(resp.status)

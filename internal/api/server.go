@@ -63,6 +63,12 @@ type Server struct {
 	mux      http.Handler
 	// bodies bounds the bytes of request bodies read at once.
 	bodies byteBudget
+	// validating lets one only_validate upload at a time be checked and
+	// read into a document; the others wait with their body on the disk.
+	// The budget admits two bodies of max_body_size at once, but a
+	// document costs up to 3.5 times its file (a file of many small
+	// sections). Commits take turns under the commit lock.
+	validating chan struct{}
 	// journal keeps runtime changes a pending reload would undo.
 	journal rtserver.Journal
 	started time.Time
@@ -80,7 +86,7 @@ func New(d Deps) (*Server, error) {
 	if d.MaxBodySize <= 0 {
 		d.MaxBodySize = 64 << 20
 	}
-	s := &Server{d: d, log: d.Logger, started: time.Now(), bodies: byteBudget{limit: 2 * d.MaxBodySize}}
+	s := &Server{d: d, log: d.Logger, started: time.Now(), bodies: byteBudget{limit: 2 * d.MaxBodySize}, validating: make(chan struct{}, 1)}
 	s.specJSON = sync.OnceValues(func() ([]byte, error) {
 		b, err := json.Marshal(d.Spec)
 		if err != nil {

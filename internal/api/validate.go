@@ -75,6 +75,11 @@ func (v *validator) middleware(log *slog.Logger) func(http.Handler) http.Handler
 				apierror.Write(w, http.StatusBadRequest, err.Error())
 				return
 			}
+			// Credentials were checked before (internal/auth): the
+			// validator's own check of the security requirements only
+			// calls a no-op, but reads the whole body into memory first,
+			// and keeps it there for the handler.
+			route = withoutSecurity(route)
 			opts := v.opts
 			if r.ContentLength != 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
 				// A text body (a whole configuration, up to
@@ -95,6 +100,18 @@ func (v *validator) middleware(log *slog.Logger) func(http.Handler) http.Handler
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// noSecurity is an empty list of security requirements: none to check.
+var noSecurity = openapi3.SecurityRequirements{}
+
+// withoutSecurity returns a copy of route whose operation has no security
+// requirements (the spec's own route is shared, and served as it is).
+func withoutSecurity(route *routers.Route) *routers.Route {
+	rt, op := *route, *route.Operation
+	op.Security = &noSecurity
+	rt.Operation = &op
+	return &rt
 }
 
 // allowed lists the methods the spec declares for the request's path.

@@ -200,11 +200,18 @@ func (s *Section) parsedLines() *parsedLines {
 // one allocation per line: building the typed views of a 10,000-backend
 // file allocated 40,000 small slices otherwise.
 func parseLines(raw []string) *parsedLines {
-	// counts[i] is the number of words of plain line i, -1 for the others.
+	// counts[i] is the number of words of plain line i, -1 for the other
+	// lines, -2 for blank and comment lines (which take no Line: a section
+	// of comments must not cost a Line per comment).
 	var buf [64]int
 	counts := buf[:0]
-	words := 0
+	words, kept := 0, 0
 	for _, r := range raw {
+		if isBlankOrComment(r) {
+			counts = append(counts, -2)
+			continue
+		}
+		kept++
 		n, ok := countPlain(trimEOL(r))
 		if !ok {
 			n = -1
@@ -214,9 +221,9 @@ func parseLines(raw []string) *parsedLines {
 		counts = append(counts, n)
 	}
 	backing := make([]string, 0, words)
-	p := &parsedLines{lines: make([]Line, 0, len(raw))}
+	p := &parsedLines{lines: make([]Line, 0, kept)}
 	for i, r := range raw {
-		if isBlankOrComment(r) {
+		if counts[i] == -2 {
 			continue
 		}
 		var w []string

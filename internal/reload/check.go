@@ -134,13 +134,17 @@ func (c *Checker) Check(ctx context.Context, path, displayName string) (CheckRes
 	cmd := exec.CommandContext(ctx, bin, c.args(ctx, path)...)
 	cmd.Dir = c.Dir
 	cmd.Env = cleanEnv(os.Environ())
-	var stdout, stderr bytes.Buffer
+	stdout, stderr := headBuffer{max: maxCheckOutput}, headBuffer{max: maxCheckOutput}
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	start := time.Now()
 	err := cmd.Run()
 	res := CheckResult{Duration: time.Since(start)}
-	msgs := cleanMessages(stderr.String(), path, displayName)
+	errText, lost := stderr.text()
+	msgs := cleanMessages(errText, path, displayName)
+	if lost > 0 {
+		msgs += fmt.Sprintf("\n... (%d more bytes of HAProxy's messages left out)", lost)
+	}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -162,6 +166,46 @@ func (c *Checker) Check(ctx context.Context, path, displayName string) (CheckRes
 	default:
 		return res, fmt.Errorf("run %s -c: %w", bin, err)
 	}
+}
+
+// maxCheckOutput bounds what is kept of each output of `haproxy -c`:
+// HAProxy can print a message per line of the file (every `http-request`
+// rule after a `use_backend` one draws a warning: 8 MB of rules, 29 MB of
+// warnings), and the messages end up in an answer.
+const maxCheckOutput = 64 << 10
+
+// headBuffer keeps the whole lines among the first max bytes written to
+// it, and counts the bytes it leaves out.
+type headBuffer struct {
+	buf  bytes.Buffer
+	max  int
+	lost int64
+}
+
+func (b *headBuffer) Write(p []byte) (int, error) {
+	keep := min(max(b.max-b.buf.Len(), 0), len(p))
+	b.buf.Write(p[:keep])
+	b.lost += int64(len(p) - keep)
+	return len(p), nil
+}
+
+// String returns what was kept, cut after its last whole line when some
+// was left out.
+func (b *headBuffer) String() string {
+	s, _ := b.text()
+	return s
+}
+
+// text returns what String does, and how many bytes it leaves out.
+func (b *headBuffer) text() (string, int64) {
+	s, lost := b.buf.String(), b.lost
+	if lost > 0 {
+		if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+			lost += int64(len(s) - i - 1)
+			s = s[:i+1]
+		}
+	}
+	return s, lost
 }
 
 // checkTimeout bounds one `haproxy -c` in proportion to the file: 10 s,

@@ -1,9 +1,13 @@
 package reload
 
 import (
+	"bufio"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,10 +27,18 @@ func StageFile(path string, data []byte) (string, error) { return StageFileLike(
 // exists; else those of path, else 0600): a backup or a state file keeps
 // the secrecy of the live configuration it comes from.
 func StageFileLike(path string, data []byte, like string) (string, error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
+	tmp, _, err := Stage(path, like, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	return tmp, err
+}
+
+// Stage is StageFileLike for a file that write produces piece by piece (a
+// document section after section), so that its bytes are never held in
+// memory whole. It also returns the SHA-256 of what was written.
+func Stage(path, like string, write func(io.Writer) error) (string, [32]byte, error) {
+	var sum [32]byte
 	mode, uid, gid := os.FileMode(0o600), -1, -1
 	for _, p := range []string{like, path} {
 		if st, err := os.Stat(p); err == nil {
@@ -37,30 +49,68 @@ func StageFileLike(path string, data []byte, like string) (string, error) {
 			break
 		}
 	}
-	var rnd [6]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return "", fmt.Errorf("stage %s: %w", path, err)
-	}
-	tmp := filepath.Join(dir, "."+base+tempMarker+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	f, err := CreateTemp(path, mode)
 	if err != nil {
-		return "", fmt.Errorf("stage %s: %w", path, err)
+		return "", sum, err
 	}
-	// The umask may have narrowed the mode: set it as asked. The owner is
-	// copied when we may (root), so a backup is no more readable than the
-	// file it saves.
-	cerr := f.Chmod(mode)
+	tmp := f.Name()
+	// The owner is copied when we may (root), so a backup is no more
+	// readable than the file it saves.
 	if uid >= 0 && os.Geteuid() == 0 {
 		_ = f.Chown(uid, gid)
 	}
-	_, werr := f.Write(data)
+	h := sha256.New()
+	// hashingFile has no WriteString: the buffer then copies strings into
+	// itself piece by piece, where a MultiWriter would copy each whole.
+	bw := bufio.NewWriterSize(hashingFile{f, h}, 64<<10)
+	werr := write(bw)
+	if werr == nil {
+		werr = bw.Flush()
+	}
 	serr := f.Sync()
 	clerr := f.Close()
-	if err := firstErr(cerr, werr, serr, clerr); err != nil {
+	if err := firstErr(werr, serr, clerr); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("stage %s: %w", path, err)
+		return "", sum, fmt.Errorf("stage %s: %w", path, err)
 	}
-	return tmp, nil
+	h.Sum(sum[:0])
+	return tmp, sum, nil
+}
+
+type hashingFile struct {
+	f *os.File
+	h hash.Hash
+}
+
+func (w hashingFile) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.h.Write(p[:n])
+	return n, err
+}
+
+// CreateTemp creates a new temporary file beside path with mode perm (the
+// umask does not narrow it), named so that CleanStale removes it after a
+// crash.
+func CreateTemp(path string, perm os.FileMode) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, fmt.Errorf("stage %s: %w", path, err)
+	}
+	tmp := filepath.Join(dir, "."+base+tempMarker+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", path, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("stage %s: %w", path, err)
+	}
+	return f, nil
 }
 
 // Promote renames the staged file over path and fsyncs the directory, so

@@ -12,12 +12,11 @@ import (
 	"time"
 
 	"dataplane/internal/config"
-	"dataplane/internal/reload"
 )
 
 func dirOf(path string) string { return filepath.Dir(path) }
 
-func sameBytes(a, b *config.Document) bool { return string(a.Render()) == string(b.Render()) }
+func sameBytes(a, b *config.Document) bool { return a.SameBytes(b) }
 
 // keepRejected saves a configuration that failed to come up, so a rolled
 // back change (or a hand edit) can still be looked at. It returns the path,
@@ -32,7 +31,8 @@ func (p *Pipeline) keepRejected(doc *config.Document) string {
 	}
 	name := filepath.Base(p.live.Path())
 	path := filepath.Join(dir, fmt.Sprintf("%s.v%d.%s", name, doc.Version(), time.Now().UTC().Format("20060102T150405.000Z")))
-	if err := os.WriteFile(path, doc.Render(), 0o600); err != nil {
+	// Streamed, not rendered: a rejected file may be tens of MB.
+	if _, err := writeDoc(path, "", doc); err != nil {
 		return ""
 	}
 	// Keep the last keepRejected files (their names sort by time).
@@ -66,7 +66,7 @@ func (p *Pipeline) backup(live *config.Document) error {
 		return fmt.Errorf("backups_dir: %w", err)
 	}
 	path := filepath.Join(p.opts.BackupsDir, fmt.Sprintf("%s.%d", name, live.Version()))
-	if err := reload.WriteFileLike(path, live.Render(), p.live.Path()); err != nil {
+	if _, err := writeDoc(path, p.live.Path(), live); err != nil {
 		return fmt.Errorf("backup version %d: %w", live.Version(), err)
 	}
 	entries, err := os.ReadDir(p.opts.BackupsDir)

@@ -3,6 +3,7 @@ package transaction
 import (
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -139,31 +140,20 @@ func (l *Live) readFile() (*liveState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", l.path, err)
 	}
-	data := make([]byte, fi.Size())
-	if _, err := readFull(f, data); err != nil {
-		return nil, fmt.Errorf("read %s: %w", l.path, err)
-	}
-	doc, err := config.Parse(data)
+	// The bytes are hashed as they are read into the document, which
+	// keeps them: no other copy of a large file is made.
+	h := sha256.New()
+	doc, err := config.Read(io.TeeReader(f, h), fi.Size())
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", l.path, err)
 	}
-	return &liveState{doc: doc, stamp: stampOf(fi, data)}, nil
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return &liveState{doc: doc, stamp: stampOf(fi, sum)}, nil
 }
 
-func readFull(f *os.File, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := f.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-func stampOf(fi os.FileInfo, data []byte) fileStamp {
-	st := fileStamp{size: fi.Size(), mtime: fi.ModTime(), sum: sha256.Sum256(data)}
+func stampOf(fi os.FileInfo, sum [32]byte) fileStamp {
+	st := fileStamp{size: fi.Size(), mtime: fi.ModTime(), sum: sum}
 	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
 		st.ino = sys.Ino
 	}
@@ -213,35 +203,55 @@ func sameStat(st fileStamp, fi os.FileInfo) bool {
 	return true
 }
 
-// promote renames the staged file tmp over the live one and publishes
-// doc, as one step for readers.
-func (l *Live) promote(tmp string, doc *config.Document, data []byte) error {
+// promote renames the staged file tmp, whose bytes hash to sum, over the
+// live one and publishes doc, as one step for readers.
+func (l *Live) promote(tmp string, doc *config.Document, sum [32]byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := reload.Promote(tmp, l.path); err != nil {
 		return err
 	}
-	return l.publishLocked(doc, data)
+	return l.publishLocked(doc, sum)
 }
 
-// write replaces the live file with data (already validated) and
-// publishes doc, as one step for readers.
-func (l *Live) write(doc *config.Document, data []byte) error {
+// write replaces the live file with doc (already validated) and publishes
+// it, as one step for readers.
+func (l *Live) write(doc *config.Document) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := reload.WriteFileAtomic(l.path, data); err != nil {
+	sum, err := writeDoc(l.path, l.path, doc)
+	if err != nil {
 		return err
 	}
-	return l.publishLocked(doc, data)
+	return l.publishLocked(doc, sum)
 }
 
-func (l *Live) publishLocked(doc *config.Document, data []byte) error {
+func (l *Live) publishLocked(doc *config.Document, sum [32]byte) error {
 	fi, err := os.Stat(l.path)
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", l.path, err)
 	}
-	l.state.Store(&liveState{doc: doc, stamp: stampOf(fi, data)})
+	l.state.Store(&liveState{doc: doc, stamp: stampOf(fi, sum)})
 	l.raiseIssued(doc.Version())
 	l.gen.Add(1)
 	return nil
+}
+
+// stageDoc writes doc to a new temporary file beside path, with the mode
+// and owner of like, section after section: a document is never rendered
+// whole to be written. It returns the file and the hash of its bytes.
+func stageDoc(path, like string, doc *config.Document) (string, [32]byte, error) {
+	return reload.Stage(path, like, func(w io.Writer) error {
+		_, err := doc.WriteTo(w)
+		return err
+	})
+}
+
+// writeDoc replaces path with doc atomically (see stageDoc).
+func writeDoc(path, like string, doc *config.Document) ([32]byte, error) {
+	tmp, sum, err := stageDoc(path, like, doc)
+	if err != nil {
+		return sum, err
+	}
+	return sum, reload.Promote(tmp, path)
 }

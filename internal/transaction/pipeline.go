@@ -252,14 +252,19 @@ func (p *Pipeline) Edit(ctx context.Context, base Base, edit EditFunc, opts Comm
 // version when skipVersion).
 func (p *Pipeline) Replace(ctx context.Context, baseVersion int64, skipVersion bool, next *config.Document, opts CommitOptions) (Result, error) {
 	return p.Edit(ctx, Base{Version: baseVersion, AnyVersion: skipVersion}, func(live *config.Document) (*config.Document, error) {
-		// The same bytes (but for the version line, unless the caller
-		// wants its own version kept) are no change.
-		if (!opts.KeepVersion || next.Version() == live.Version()) &&
-			sameBytes(next.WithVersion(live.Version()), live) {
-			return live, nil
-		}
-		return next, nil
+		return replacement(live, next, opts), nil
 	}, opts)
+}
+
+// replacement is what replacing live with next makes: live itself when
+// next holds the same bytes (but for the version line, unless the caller
+// wants its own version kept), which is no change.
+func replacement(live, next *config.Document, opts CommitOptions) *config.Document {
+	if (!opts.KeepVersion || next.Version() == live.Version()) &&
+		sameBytes(next.WithVersion(live.Version()), live) {
+		return live
+	}
+	return next
 }
 
 func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opts CommitOptions) (Result, error) {
@@ -319,9 +324,8 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 	if !opts.KeepVersion || next.Version() < v {
 		next = next.WithVersion(v)
 	}
-	data := next.Render()
 	path := p.live.Path()
-	tmp, err := reload.StageFile(path, data)
+	tmp, sum, err := stageDoc(path, path, next)
 	if err != nil {
 		return Result{}, err
 	}
@@ -337,7 +341,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		os.Remove(tmp)
 		return Result{}, err
 	}
-	if err := p.live.promote(tmp, next, data); err != nil {
+	if err := p.live.promote(tmp, next, sum); err != nil {
 		return Result{}, err
 	}
 	p.checked = next
@@ -556,7 +560,7 @@ func (p *Pipeline) rollbackLocked(failed *config.Document, cause error, nothingR
 			cause, good.Version(), now.Version())
 	}
 	kept := p.keepRejected(failed)
-	if err := p.live.write(good, good.Render()); err != nil {
+	if err := p.live.write(good); err != nil {
 		return fmt.Errorf("%w; and restoring version %d failed: %v", cause, good.Version(), err)
 	}
 	p.checked = good
@@ -572,27 +576,6 @@ func (p *Pipeline) rollbackLocked(failed *config.Document, cause error, nothingR
 		msg += fmt.Sprintf("; reload %s starts HAProxy with version %d", p.sched.RequestNow(), good.Version())
 	}
 	return fmt.Errorf("%w; %s", cause, msg)
-}
-
-// Validate runs `haproxy -c` on data without writing the live file (raw
-// POST with only_validate). The check runs on a temporary file beside the
-// live one, so relative paths resolve as they would for the real file.
-func (p *Pipeline) Validate(ctx context.Context, data []byte) (reload.CheckResult, error) {
-	tmp, err := reload.StageFile(p.live.Path(), data)
-	if err != nil {
-		return reload.CheckResult{}, err
-	}
-	defer os.Remove(tmp)
-	res, err := p.opts.Checker.Check(ctx, tmp, p.live.Path())
-	if err == nil && p.opts.Preflight != nil {
-		if doc, perr := config.Parse(data); perr == nil {
-			p.mu.Lock()
-			running := p.running
-			p.mu.Unlock()
-			err = p.opts.Preflight(running, doc)
-		}
-	}
-	return res, err
 }
 
 // --- what HAProxy runs, across restarts ---------------------------------

@@ -70,7 +70,14 @@ func TestCheckRunsHAProxyAsItRuns(t *testing.T) {
 	masterPID := in.MasterPID()
 
 	finder := &reload.Finder{PIDFile: filepath.Join(dir, "haproxy.pid"), Bin: "haproxy"}
-	inv, ok := finder.Find(context.Background())
+	// The master writes its pid file on its own time: the stats socket
+	// may answer first.
+	var inv reload.Invocation
+	var ok bool
+	haproxytest.WaitFor(t, 10*time.Second, "the pid file names the master", func() bool {
+		inv, ok = finder.Find(context.Background())
+		return ok
+	})
 	want := []string{cfg, confd}
 	if !ok || inv.PID != masterPID || !inv.MasterWorker || strings.Join(inv.Files, " ") != strings.Join(want, " ") {
 		t.Fatalf("found %+v (%v), want the master %d, -W, files %v", inv, ok, masterPID, want)

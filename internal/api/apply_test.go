@@ -311,6 +311,80 @@ frontend fe
 	}
 }
 
+// TestCoalescedReloadFailsPerChange: three changes share one delayed
+// reload, and the second one breaks it (its bind's port is taken by
+// another process after it was committed). The changes are then tried one
+// by one: only the bad one is rolled back, the others go live, and each
+// client's reload record tells its own outcome.
+func TestCoalescedReloadFailsPerChange(t *testing.T) {
+	in := haproxytest.New(t)
+	port := haproxytest.FreePort(t)
+	cfg := in.Global() + fmt.Sprintf(`
+frontend fe
+    bind 127.0.0.1:%d
+    http-request return status 200 content-type text/plain string "ok\n"
+`, port)
+	e := apitest.Start(t, in, cfg, apitest.Options{Settings: func(st *settings.Settings) {
+		st.HAProxy.Reload.MasterLog = in.LogFile
+		st.HAProxy.Reload.ReloadDelay = 10
+	}})
+	// A reload now, so the next one waits reload_delay and the changes
+	// below share it.
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/reloads?force_reload=true"}), 200, "first reload")
+
+	post := func(path string, body map[string]any) string {
+		t.Helper()
+		r := e.Do(apitest.Request{Method: "POST", Path: fmt.Sprintf("%s?version=%d", path, version(t, e)), Body: body})
+		mustStatus(t, r, 202, "POST "+path)
+		return r.Header.Get("Reload-ID")
+	}
+	good := post("/services/haproxy/configuration/backends", map[string]any{"name": "be_first"})
+	clash := haproxytest.FreePort(t)
+	bad := post("/services/haproxy/configuration/frontends/fe/binds", map[string]any{"name": "clash", "address": "127.0.0.1", "port": clash})
+	after := post("/services/haproxy/configuration/backends", map[string]any{"name": "be_after"})
+	if good == bad || bad == after || good == after {
+		t.Fatalf("reload ids %s %s %s: each change has its own", good, bad, after)
+	}
+	// Another process takes the port before the shared reload runs.
+	taken, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", clash))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+
+	outcome := func(id string) (string, string) {
+		var rec struct{ Status, Response string }
+		haproxytest.WaitFor(t, 120*time.Second, "reload "+id+" ends", func() bool {
+			e.Get("/services/haproxy/reloads/"+id).JSON(t, &rec)
+			return rec.Status != "in_progress"
+		})
+		return rec.Status, rec.Response
+	}
+	for _, c := range []struct{ id, want, says string }{
+		{good, "succeeded", "tried alone"},
+		{bad, "failed", "cannot bind socket"},
+		{after, "succeeded", "tried alone"},
+	} {
+		st, resp := outcome(c.id)
+		if st != c.want || !strings.Contains(resp, c.says) {
+			t.Errorf("reload %s: %s %q, want %s saying %q", c.id, st, resp, c.want, c.says)
+		}
+		t.Logf("reload %s: %s: %s", c.id, st, resp)
+	}
+	live := string(e.ReadConfig())
+	if !strings.Contains(live, "backend be_first") || !strings.Contains(live, "backend be_after") || strings.Contains(live, "clash") {
+		t.Fatalf("live file after the one-by-one reloads:\n%s", live)
+	}
+	stat := in.Stats("show stat")
+	if !strings.Contains(stat, "be_first,BACKEND") || !strings.Contains(stat, "be_after,BACKEND") {
+		t.Fatalf("HAProxy does not run the good changes:\n%s", stat)
+	}
+	code, body, err := haproxytest.HTTPGet(t.Context(), fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if err != nil || code != 200 || body != "ok\n" {
+		t.Fatalf("HAProxy stopped serving: %d %q %v", code, body, err)
+	}
+}
+
 // TestStateSurvivesReload: a server put in maintenance through the API is
 // still in maintenance after an unrelated change forces a reload.
 func TestStateSurvivesReload(t *testing.T) {

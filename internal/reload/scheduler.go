@@ -34,19 +34,29 @@ type Record struct {
 	Status    string `json:"status"`
 	Response  string `json:"response,omitempty"`
 	Timestamp int64  `json:"reload_timestamp,omitempty"` // unix seconds when it started
-	// Changes counts the requests that shared this reload.
-	Changes int `json:"-"`
 }
 
-// RunFunc performs one reload of whatever configuration is current and
-// returns what HAProxy said. It is never called concurrently.
-type RunFunc func(ctx context.Context) (response string, err error)
+// Outcome is what a reload did for the requests it carried.
+type Outcome struct {
+	Response string
+	Err      error
+	// Each, when not nil, gives some requests an outcome of their own: a
+	// coalesced reload that failed, whose changes were then tried one by
+	// one. The others get Response and Err.
+	Each map[string]Outcome
+}
 
-// Scheduler coalesces reload requests. A request made while a reload is
-// pending shares it (and its Reload-ID). A request made when nothing is
-// pending starts a reload at once, unless the previous one started less
-// than Delay ago, in which case it starts when Delay has passed. So a burst
-// of changes costs at most one reload per Delay.
+// RunFunc performs one reload of whatever configuration is current, for
+// the requests ids (in the order they were made), and says what happened.
+// It is never called concurrently.
+type RunFunc func(ctx context.Context, ids []string) Outcome
+
+// Scheduler coalesces reload requests. Each request gets its own
+// Reload-ID and record; a request made while a reload is pending joins
+// it. A request made when nothing is pending starts a reload at once,
+// unless the previous one started less than Delay ago, in which case it
+// starts when Delay has passed. So a burst of changes costs at most one
+// reload per Delay, and each change still learns its own outcome.
 type Scheduler struct {
 	run      RunFunc
 	delay    time.Duration
@@ -68,12 +78,29 @@ type Scheduler struct {
 }
 
 type job struct {
-	rec    Record
+	recs   []Record // one per request, in order
 	urgent bool
 	done   chan struct{}
-	// notes are added to the record's response when the reload ends
-	// (why it was needed, e.g. a runtime apply that did not take).
-	notes []string
+	// notes are added to a record's response when the reload ends (why
+	// it was needed, e.g. a runtime apply that did not take), by id.
+	notes map[string][]string
+}
+
+func (j *job) ids() []string {
+	ids := make([]string, len(j.recs))
+	for i, r := range j.recs {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+func (j *job) has(id string) (int, bool) {
+	for i, r := range j.recs {
+		if r.ID == id {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // SchedulerOptions configures a Scheduler.
@@ -149,8 +176,8 @@ func (s *Scheduler) loadHistory() error {
 	return nil
 }
 
-// Request asks for a reload and returns its Reload-ID: the pending one if
-// there is one, else a new one.
+// Request asks for a reload and returns the request's own Reload-ID; it
+// joins the pending reload if there is one.
 func (s *Scheduler) Request() string { return s.request(false) }
 
 // RequestNow is Request for a caller that waits for the result
@@ -161,13 +188,13 @@ func (s *Scheduler) request(urgent bool) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pending == nil {
-		s.pending = &job{rec: Record{ID: s.nextID(), Status: StatusInProgress}, done: make(chan struct{})}
-		// Saved at once, so a restart does not hand this id out again (and
-		// records it as never finished if we stop before it runs).
-		hist := append(append([]Record(nil), s.history...), s.pending.rec)
-		s.saveHistory(hist)
+		s.pending = &job{done: make(chan struct{}), notes: map[string][]string{}}
 	}
-	s.pending.rec.Changes++
+	rec := Record{ID: s.nextID(), Status: StatusInProgress}
+	s.pending.recs = append(s.pending.recs, rec)
+	// Saved at once, so a restart does not hand this id out again (and
+	// records it as never finished if we stop before it runs).
+	s.saveHistory(s.snapshotLocked())
 	if urgent {
 		s.pending.urgent = true
 	}
@@ -175,7 +202,18 @@ func (s *Scheduler) request(urgent bool) string {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	return s.pending.rec.ID
+	return rec.ID
+}
+
+// snapshotLocked is the history with the running and pending records.
+func (s *Scheduler) snapshotLocked() []Record {
+	out := append([]Record(nil), s.history...)
+	for _, j := range []*job{s.running, s.pending} {
+		if j != nil {
+			out = append(out, j.recs...)
+		}
+	}
+	return out
 }
 
 // Note attaches a note to reload id when it has not run yet: it goes into
@@ -183,10 +221,13 @@ func (s *Scheduler) request(urgent bool) string {
 func (s *Scheduler) Note(id, note string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.pending == nil || s.pending.rec.ID != id {
+	if s.pending == nil {
 		return false
 	}
-	s.pending.notes = append(s.pending.notes, note)
+	if _, ok := s.pending.has(id); !ok {
+		return false
+	}
+	s.pending.notes[id] = append(s.pending.notes[id], note)
 	return true
 }
 
@@ -250,48 +291,65 @@ func (s *Scheduler) runOne(ctx context.Context) {
 		return
 	}
 	start := s.now()
-	j.rec.Timestamp = start.Unix()
+	for i := range j.recs {
+		j.recs[i].Timestamp = start.Unix()
+	}
 	s.running = j
 	s.lastStart = start
+	ids := j.ids()
 	s.mu.Unlock()
 
-	resp, err := s.run(ctx)
+	out := s.run(ctx, ids)
 	took := s.now().Sub(start)
 
 	s.mu.Lock()
-	j.rec.Response = resp
-	if err != nil {
-		j.rec.Status = StatusFailed
-		// The error says what happened (and what was rolled back); the
-		// response adds what HAProxy printed, unless the error holds it.
-		j.rec.Response = err.Error()
-		if resp != "" && !strings.Contains(j.rec.Response, resp) {
-			j.rec.Response += "\n" + resp
+	// The reload as a whole, for metrics: failed when any request failed.
+	whole := Record{ID: ids[0], Status: StatusSucceeded, Timestamp: start.Unix()}
+	for i := range j.recs {
+		rec := &j.recs[i]
+		o := out
+		if each, ok := out.Each[rec.ID]; ok {
+			o = each
 		}
-		s.log.Error("reload failed", "reload_id", j.rec.ID, "took", took, "error", err)
-	} else {
-		j.rec.Status = StatusSucceeded
-		s.log.Info("reload succeeded", "reload_id", j.rec.ID, "took", took, "changes", j.rec.Changes)
+		finish(rec, o)
+		for _, n := range j.notes[rec.ID] {
+			rec.Response = strings.TrimSpace(rec.Response + "\n" + n)
+		}
+		if rec.Status == StatusFailed {
+			whole.Status, whole.Response = StatusFailed, rec.Response
+			s.log.Error("reload failed", "reload_id", rec.ID, "took", took, "response", rec.Response)
+		} else {
+			s.log.Info("reload succeeded", "reload_id", rec.ID, "took", took)
+		}
 	}
-	for _, n := range j.notes {
-		j.rec.Response = strings.TrimSpace(j.rec.Response + "\n" + n)
-	}
-	s.history = append(s.history, j.rec)
+	s.history = append(s.history, j.recs...)
 	if len(s.history) > HistorySize {
 		s.history = s.history[len(s.history)-HistorySize:]
 	}
 	s.running = nil
-	hist := append([]Record(nil), s.history...)
-	if s.pending != nil {
-		hist = append(hist, s.pending.rec)
-	}
-	rec := j.rec
+	hist := s.snapshotLocked()
 	s.mu.Unlock()
 
 	s.saveHistory(hist)
 	close(j.done)
 	if s.OnFinish != nil {
-		s.OnFinish(rec, took)
+		s.OnFinish(whole, took)
+	}
+}
+
+// finish writes an outcome into its record.
+func finish(rec *Record, o Outcome) {
+	rec.Response = o.Response
+	if o.Err == nil {
+		rec.Status = StatusSucceeded
+		return
+	}
+	rec.Status = StatusFailed
+	// The error says what happened (and what was rolled back); the
+	// response adds what HAProxy printed, unless the error holds it.
+	rec.Response = o.Err.Error()
+	if o.Response != "" && !strings.Contains(rec.Response, o.Response) {
+		rec.Response += "\n" + o.Response
 	}
 }
 
@@ -317,8 +375,11 @@ func (s *Scheduler) Get(id string) (Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, j := range []*job{s.pending, s.running} {
-		if j != nil && j.rec.ID == id {
-			return j.rec, nil
+		if j == nil {
+			continue
+		}
+		if i, ok := j.has(id); ok {
+			return j.recs[i], nil
 		}
 	}
 	for i := len(s.history) - 1; i >= 0; i-- {
@@ -334,13 +395,7 @@ func (s *Scheduler) Get(id string) (Record, error) {
 func (s *Scheduler) List() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := append([]Record(nil), s.history...)
-	for _, j := range []*job{s.running, s.pending} {
-		if j != nil {
-			out = append(out, j.rec)
-		}
-	}
-	return out
+	return s.snapshotLocked()
 }
 
 // Busy returns the reload in progress, else the one waiting to start, and
@@ -350,7 +405,7 @@ func (s *Scheduler) Busy() (string, bool) {
 	defer s.mu.Unlock()
 	for _, j := range []*job{s.running, s.pending} {
 		if j != nil {
-			return j.rec.ID, true
+			return j.recs[0].ID, true
 		}
 	}
 	return "", false
@@ -368,7 +423,10 @@ func (s *Scheduler) Wait(ctx context.Context, id string) (Record, error) {
 	s.mu.Lock()
 	var done chan struct{}
 	for _, j := range []*job{s.pending, s.running} {
-		if j != nil && j.rec.ID == id {
+		if j == nil {
+			continue
+		}
+		if _, ok := j.has(id); ok {
 			done = j.done
 		}
 	}

@@ -12,14 +12,22 @@ import (
 	"time"
 )
 
+// simple runs f for every request of a reload alike.
+func simple(f func(ctx context.Context) (string, error)) RunFunc {
+	return func(ctx context.Context, _ []string) Outcome {
+		r, err := f(ctx)
+		return Outcome{Response: r, Err: err}
+	}
+}
+
 func TestSchedulerCoalesces(t *testing.T) {
 	var runs atomic.Int32
 	release := make(chan struct{})
-	s, err := NewScheduler(func(ctx context.Context) (string, error) {
+	s, err := NewScheduler(simple(func(ctx context.Context) (string, error) {
 		runs.Add(1)
 		<-release
 		return "ok", nil
-	}, SchedulerOptions{Delay: 0})
+	}), SchedulerOptions{Delay: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,22 +46,26 @@ func TestSchedulerCoalesces(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	ids := map[string]bool{}
+	// Each request has its own id and record, and shares the next
+	// reload.
+	var ids []string
 	for i := 0; i < 10; i++ {
-		ids[s.Request()] = true
+		ids = append(ids, s.Request())
 	}
-	if len(ids) != 1 || ids[first] {
-		t.Fatalf("requests during a running reload got ids %v (first %s), want one new shared id", ids, first)
+	seen := map[string]bool{first: true}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("requests during a running reload got ids %v (first %s), want distinct ones", ids, first)
+		}
+		seen[id] = true
 	}
 	close(release)
-	var second string
-	for id := range ids {
-		second = id
+	for _, id := range ids {
+		if rec, err := s.Wait(ctx, id); err != nil || rec.Status != StatusSucceeded {
+			t.Fatalf("request %s: %+v %v", id, rec, err)
+		}
 	}
-	rec, err := s.Wait(ctx, second)
-	if err != nil || rec.Status != StatusSucceeded || rec.Changes != 10 {
-		t.Fatalf("second reload %+v %v", rec, err)
-	}
+	second := ids[len(ids)-1]
 	if n := runs.Load(); n != 2 {
 		t.Fatalf("%d reloads for 11 requests, want 2", n)
 	}
@@ -67,7 +79,7 @@ func TestSchedulerDelayBoundsRate(t *testing.T) {
 	var mu sync.Mutex
 	var starts []time.Time
 	var s *Scheduler
-	s, _ = NewScheduler(func(ctx context.Context) (string, error) {
+	s, _ = NewScheduler(simple(func(ctx context.Context) (string, error) {
 		// The start time the scheduler itself recorded for this reload,
 		// not a later reading that a busy machine could delay.
 		s.mu.Lock()
@@ -77,7 +89,7 @@ func TestSchedulerDelayBoundsRate(t *testing.T) {
 		starts = append(starts, start)
 		mu.Unlock()
 		return "", nil
-	}, SchedulerOptions{Delay: delay})
+	}), SchedulerOptions{Delay: delay})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Run(ctx)
@@ -114,10 +126,10 @@ func TestSchedulerDelayBoundsRate(t *testing.T) {
 // all (within a generous 30 s) proves the delay was skipped.
 func TestSchedulerUrgentSkipsDelay(t *testing.T) {
 	var runs atomic.Int32
-	s, _ := NewScheduler(func(ctx context.Context) (string, error) {
+	s, _ := NewScheduler(simple(func(ctx context.Context) (string, error) {
 		runs.Add(1)
 		return "", nil
-	}, SchedulerOptions{Delay: time.Hour})
+	}), SchedulerOptions{Delay: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Run(ctx)
@@ -138,14 +150,17 @@ func TestSchedulerUrgentSkipsDelay(t *testing.T) {
 	if !s.Pending() {
 		t.Fatal("a request right after a reload is not pending")
 	}
-	// ...unless a caller waits for it: it then shares the pending id and
-	// runs at once.
+	// ...unless a caller waits for it: it then joins the pending reload
+	// and runs it at once.
 	urgent := s.RequestNow()
-	if urgent != second {
-		t.Fatalf("urgent request got id %s, want the pending %s", urgent, second)
+	if urgent == second {
+		t.Fatalf("urgent request got the pending request's id %s", urgent)
 	}
-	if rec := wait(urgent); rec.Changes != 2 {
-		t.Fatalf("urgent reload %+v, want the 2 requests", rec)
+	if rec := wait(urgent); rec.Status != StatusSucceeded {
+		t.Fatalf("urgent reload %+v", rec)
+	}
+	if rec := wait(second); rec.Status != StatusSucceeded {
+		t.Fatalf("the pending request it joined %+v", rec)
 	}
 	if n := runs.Load(); n != 2 {
 		t.Fatalf("%d reloads, want 2", n)
@@ -156,12 +171,12 @@ func TestSchedulerHistory(t *testing.T) {
 	dir := t.TempDir()
 	hist := filepath.Join(dir, "reloads.json")
 	fail := true
-	run := func(ctx context.Context) (string, error) {
+	run := simple(func(ctx context.Context) (string, error) {
 		if fail {
 			return "[ALERT] boom", errors.New("reload failed")
 		}
 		return "fine", nil
-	}
+	})
 	s, _ := NewScheduler(run, SchedulerOptions{HistoryFile: hist})
 	ctx, cancel := context.WithCancel(context.Background())
 	go s.Run(ctx)
@@ -211,5 +226,36 @@ func TestCheckerMessages(t *testing.T) {
 	}
 	if !regexp.MustCompile(`\[ALERT\] : config : parsing \[/etc/haproxy/haproxy.cfg:2\] : unknown keyword 'frobnicate'`).MatchString(ve.Messages) {
 		t.Fatalf("messages do not name the file as the user knows it, or keep PIDs: %q", ve.Messages)
+	}
+}
+
+// TestSchedulerOutcomeEach: a reload's run may give some requests an
+// outcome of their own (a coalesced reload tried change by change).
+func TestSchedulerOutcomeEach(t *testing.T) {
+	var s *Scheduler
+	release := make(chan struct{})
+	var got []string
+	s, _ = NewScheduler(func(ctx context.Context, ids []string) Outcome {
+		<-release
+		got = ids
+		return Outcome{Response: "both fine", Each: map[string]Outcome{ids[1]: {Err: errors.New("this one broke it")}}}
+	}, SchedulerOptions{Delay: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, b, c := s.Request(), s.Request(), s.Request()
+	go s.Run(ctx)
+	close(release)
+	want := map[string]string{a: StatusSucceeded, b: StatusFailed, c: StatusSucceeded}
+	for id, st := range want {
+		rec, err := s.Wait(ctx, id)
+		if err != nil || rec.Status != st {
+			t.Fatalf("request %s: %+v %v, want %s", id, rec, err, st)
+		}
+	}
+	if len(got) != 3 || got[0] != a || got[1] != b || got[2] != c {
+		t.Fatalf("run got ids %v, want %v", got, []string{a, b, c})
+	}
+	if rec, _ := s.Get(b); rec.Response != "this one broke it" {
+		t.Fatalf("b's response %q", rec.Response)
 	}
 }

@@ -425,9 +425,9 @@ func (m *Manager) Commit(ctx context.Context, id string, opts CommitOptions) (Tr
 	t.committing = true
 	t.mu.Unlock()
 
-	res, err := m.pipeline.Edit(ctx, base, func(live *config.Document) (*config.Document, error) {
+	res, err := m.pipeline.edit(ctx, base, func(live *config.Document) (*config.Document, error) {
 		return staged, nil // live itself when nothing was staged: a no-op that still ends it
-	}, opts)
+	}, opts, true)
 
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -129,6 +129,20 @@ type Pipeline struct {
 	afterReload  func()
 	keeper       Keeper
 	commitObs    atomic.Pointer[func(outcome string)]
+	// waiting are the committed changes waiting for a reload, in order:
+	// when a reload of several fails, they are tried one by one.
+	waiting []waitingChange
+}
+
+// waitingChange is a committed change whose reload has not run yet.
+type waitingChange struct {
+	id   string           // its own Reload-ID
+	base *config.Document // the live document it was made on
+	doc  *config.Document // the document it made
+	// rebase makes the change again on another document; nil for a whole
+	// replacement (a raw file, a transaction), which cannot be made
+	// again without the changes it was based on.
+	rebase EditFunc
 }
 
 // Open loads the live file and builds the pipeline in front of it,
@@ -241,7 +255,13 @@ func (p *Pipeline) SetBeforeReload(f func(ctx context.Context, running, next *co
 // unchanged is a no-op: nothing is written or reloaded (unless
 // ForceReload asks for a reload anyway).
 func (p *Pipeline) Edit(ctx context.Context, base Base, edit EditFunc, opts CommitOptions) (Result, error) {
-	res, err := p.editLocked(ctx, base, edit, opts)
+	return p.edit(ctx, base, edit, opts, false)
+}
+
+// edit is Edit; whole says that edit replaces the document rather than
+// changing it (it cannot be made again on another document).
+func (p *Pipeline) edit(ctx context.Context, base Base, edit EditFunc, opts CommitOptions, whole bool) (Result, error) {
+	res, err := p.editLocked(ctx, base, edit, opts, whole)
 	if err != nil {
 		return res, err
 	}
@@ -251,9 +271,9 @@ func (p *Pipeline) Edit(ctx context.Context, base Base, edit EditFunc, opts Comm
 // Replace makes next the live document when baseVersion is current (any
 // version when skipVersion).
 func (p *Pipeline) Replace(ctx context.Context, baseVersion int64, skipVersion bool, next *config.Document, opts CommitOptions) (Result, error) {
-	return p.Edit(ctx, Base{Version: baseVersion, AnyVersion: skipVersion}, func(live *config.Document) (*config.Document, error) {
+	return p.edit(ctx, Base{Version: baseVersion, AnyVersion: skipVersion}, func(live *config.Document) (*config.Document, error) {
 		return replacement(live, next, opts), nil
-	}, opts)
+	}, opts, true)
 }
 
 // replacement is what replacing live with next makes: live itself when
@@ -267,7 +287,7 @@ func replacement(live, next *config.Document, opts CommitOptions) *config.Docume
 	return next
 }
 
-func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opts CommitOptions) (Result, error) {
+func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opts CommitOptions, whole bool) (Result, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !opts.SkipReload {
@@ -294,7 +314,11 @@ func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opt
 		}
 		return res, nil
 	}
-	return p.commitLocked(ctx, live, next, opts)
+	rebase := edit
+	if whole {
+		rebase = nil
+	}
+	return p.commitLocked(ctx, live, next, opts, rebase)
 }
 
 // waitReloadLocked waits, with p.mu held on entry and on return, until no
@@ -316,7 +340,7 @@ func (p *Pipeline) waitReloadLocked(ctx context.Context) error {
 
 // commitLocked writes next over the live file through the validated path
 // and applies it. p.mu must be held.
-func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document, opts CommitOptions) (_ Result, err error) {
+func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document, opts CommitOptions, rebase EditFunc) (_ Result, err error) {
 	defer p.observeCommit(&err)
 	// Versions only go up, even past one a rollback left behind; a body's
 	// own version (skip_version) is kept only when it is new.
@@ -383,6 +407,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 	for _, n := range res.Notes {
 		p.sched.Note(res.ReloadID, n)
 	}
+	p.waiting = append(p.waiting, waitingChange{id: res.ReloadID, base: live, doc: next, rebase: rebase})
 	return res, nil
 }
 
@@ -436,7 +461,141 @@ func (p *Pipeline) Reload(ctx context.Context, wait bool) (reload.Record, error)
 // in place (file, document and version), so HAProxy and the file agree.
 // The commit lock is released while HAProxy reloads: reads, transactions
 // and skip_reload writes do not wait for it; changes to apply do.
-func (p *Pipeline) PerformReload(ctx context.Context) (string, error) {
+//
+// When a reload of several changes fails, each change is then tried alone
+// (oneByOneLocked): only the one that broke it is rolled back.
+func (p *Pipeline) PerformReload(ctx context.Context, ids []string) reload.Outcome {
+	out, err := p.reloadLive(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	mine, rest := p.takeWaiting(ids)
+	p.waiting = rest
+	res := reload.Outcome{Response: out, Err: err}
+	if err != nil && errors.Is(err, reload.ErrReloadFailed) && len(mine) > 1 {
+		res.Each = p.oneByOneLocked(ctx, mine, err)
+	}
+	return res
+}
+
+// takeWaiting splits the waiting changes into those of the reload ids
+// and the others.
+func (p *Pipeline) takeWaiting(ids []string) (mine, rest []waitingChange) {
+	in := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		in[id] = true
+	}
+	for _, c := range p.waiting {
+		if in[c.id] {
+			mine = append(mine, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	return mine, rest
+}
+
+// oneByOneLocked runs after a reload of several changes failed and was
+// rolled back: it tries each change alone, in order, on top of the last
+// one that went live, so that the change that broke the reload is the
+// only one rolled back and each client's record tells its own outcome.
+// A change is made again on the new base when it was an edit; a whole
+// replacement (raw file, transaction) only goes when its own base went
+// live. It holds the commit lock: writes wait until it is over. It
+// returns the outcome of each change; nil when the changes cannot be
+// told apart (the file moved on, HAProxy is gone).
+func (p *Pipeline) oneByOneLocked(ctx context.Context, changes []waitingChange, cause error) map[string]reload.Outcome {
+	good := p.running
+	if good == nil || changes[0].base != good || p.live.state.Load().doc != good || p.gone(ctx) != "" {
+		return nil
+	}
+	p.log.Warn("a reload of several changes failed; trying them one by one", "changes", len(changes), "error", cause)
+	each := make(map[string]reload.Outcome, len(changes))
+	// The shared failure is in the log and in the records of the
+	// changes not reached; each record says what became of its change.
+	alone := fmt.Sprintf("tried alone after the reload of %d changes together failed", len(changes))
+	for _, c := range changes {
+		cand, err := p.remake(ctx, c, good)
+		switch {
+		case err != nil:
+			each[c.id] = reload.Outcome{Err: fmt.Errorf("%s: %w", alone, err)}
+			continue
+		case cand == good:
+			each[c.id] = reload.Outcome{Response: fmt.Sprintf("%s: it changes nothing on version %d", alone, good.Version())}
+			continue
+		}
+		if err := p.live.write(cand); err != nil {
+			each[c.id] = reload.Outcome{Err: fmt.Errorf("%s: write version %d: %w", alone, cand.Version(), err)}
+			break
+		}
+		p.checked = cand
+		if p.beforeReload != nil {
+			if err := p.beforeReload(ctx, p.running, cand); err != nil {
+				p.log.Warn("preparing the reload", "error", err)
+			}
+		}
+		out, err := p.strat.Reload(ctx)
+		if err == nil {
+			good = cand
+			p.running = cand
+			p.markApplied()
+			if p.afterReload != nil {
+				p.afterReload()
+			}
+			each[c.id] = reload.Outcome{Response: strings.TrimSpace(fmt.Sprintf("version %d runs (%s)\n%s", cand.Version(), alone, out))}
+			continue
+		}
+		if errors.Is(err, reload.ErrNotVerified) {
+			// HAProxy may run it: the file stays, the next change
+			// reloads again, and the rest cannot be told apart.
+			p.dirty = true
+			p.running = cand
+			each[c.id] = reload.Outcome{Err: fmt.Errorf("%s: %w; the configuration file was kept (HAProxy may run it)", alone, err)}
+			break
+		}
+		each[c.id] = reload.Outcome{Response: out, Err: fmt.Errorf("%s: %w", alone, p.rollbackLocked(cand, err, p.gone(ctx)))}
+	}
+	// Changes not reached (a write failed, an unverified reload) share
+	// the reload's error.
+	return each
+}
+
+// remake builds change c on top of base: the document it made when base
+// is what it was made on, else the change made again (an edit) with a new
+// version, checked like a commit.
+func (p *Pipeline) remake(ctx context.Context, c waitingChange, base *config.Document) (*config.Document, error) {
+	if c.base == base {
+		return c.doc, nil
+	}
+	if c.rebase == nil {
+		return nil, fmt.Errorf("it replaced the whole configuration based on version %d, which was rolled back", c.base.Version())
+	}
+	next, err := c.rebase(base)
+	if err != nil {
+		return nil, fmt.Errorf("it no longer applies to version %d: %w", base.Version(), err)
+	}
+	if next == base {
+		return base, nil
+	}
+	next = next.WithVersion(p.live.NextVersion())
+	path := p.live.Path()
+	tmp, _, err := stageDoc(path, path, next)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp)
+	if _, err := p.opts.Checker.Check(ctx, tmp, path); err != nil {
+		return nil, fmt.Errorf("version %d: %w", next.Version(), err)
+	}
+	if p.opts.Preflight != nil {
+		if err := p.opts.Preflight(p.running, next); err != nil {
+			return nil, fmt.Errorf("version %d: %w", next.Version(), err)
+		}
+	}
+	return next, nil
+}
+
+// reloadLive reloads HAProxy with the live file (see PerformReload).
+func (p *Pipeline) reloadLive(ctx context.Context) (string, error) {
 	p.mu.Lock()
 	if err := p.waitReloadLocked(ctx); err != nil {
 		p.mu.Unlock()

@@ -72,13 +72,13 @@ func (u *Upload) Remove() { os.Remove(u.path) }
 // for their turn on the disk. A file that does not load is refused as an
 // invalid configuration.
 func (p *Pipeline) ReplaceUpload(ctx context.Context, baseVersion int64, skipVersion bool, u *Upload, opts CommitOptions) (Result, error) {
-	return p.Edit(ctx, Base{Version: baseVersion, AnyVersion: skipVersion}, func(live *config.Document) (*config.Document, error) {
+	return p.edit(ctx, Base{Version: baseVersion, AnyVersion: skipVersion}, func(live *config.Document) (*config.Document, error) {
 		next, err := u.Load()
 		if err != nil {
 			return nil, fmt.Errorf("invalid configuration: %w", err)
 		}
 		return replacement(live, next, opts), nil
-	}, opts)
+	}, opts, true)
 }
 
 // Validate runs `haproxy -c` on an upload without writing the live file

@@ -3,8 +3,11 @@ package api_test
 import (
 	"bytes"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"dataplane/internal/apitest"
 	"dataplane/internal/haproxytest"
@@ -46,5 +49,43 @@ func TestChangesThatWouldStopHAProxy(t *testing.T) {
 	}
 	if code, _, err := haproxytest.HTTPGet(t.Context(), fmt.Sprintf("http://127.0.0.1:%d/", port)); err != nil || code != 200 {
 		t.Fatalf("HAProxy stopped serving: %d %v", code, err)
+	}
+}
+
+// TestSpinningCheckFreesTheLock: with `ssl-dh-param-file` naming a
+// directory, `haproxy -c` spins instead of failing. The check's deadline
+// ends it: the change is refused with a message saying so, the file is
+// unchanged, and a writer that queued behind it gets its turn.
+func TestSpinningCheckFreesTheLock(t *testing.T) {
+	e, _ := start(t)
+	var g map[string]any
+	e.Get("/services/haproxy/configuration/global").JSON(t, &g)
+	g["ssl_options"] = map[string]any{"dh_param_file": t.TempDir()}
+	spinning := make(chan *apitest.Response, 1)
+	go func() {
+		spinning <- e.Do(apitest.Request{Method: "PUT", Path: "/services/haproxy/configuration/global" + vq(t, e), Body: g})
+	}()
+	// Another writer, once the check runs (a haproxy -c whose argv names
+	// the staged file).
+	haproxytest.WaitFor(t, 30*time.Second, "the spinning check runs", func() bool {
+		out, _ := exec.Command("pgrep", "-f", "haproxy.*-c.*"+filepath.Dir(e.Settings.HAProxy.ConfigFile)).Output()
+		return len(out) > 0
+	})
+	other := e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/configuration/backends" + vq(t, e),
+		Body: map[string]any{"name": "be_waiting"}})
+	var r *apitest.Response
+	select {
+	case r = <-spinning:
+	case <-time.After(90 * time.Second):
+		t.Fatal("the change whose check spins was not answered")
+	}
+	if r.Status != 400 || !strings.Contains(string(r.Body), "did not finish within") {
+		t.Fatalf("the spinning check's answer: %d %s", r.Status, r.Body)
+	}
+	if bytes.Contains(e.ReadConfig(), []byte("ssl-dh-param-file")) {
+		t.Fatal("the refused change reached the file")
+	}
+	if other.Status != 202 || !bytes.Contains(e.ReadConfig(), []byte("backend be_waiting")) {
+		t.Fatalf("the writer behind it: %d %s", other.Status, other.Body)
 	}
 }

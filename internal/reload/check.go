@@ -125,6 +125,7 @@ func (c *Checker) Check(ctx context.Context, path, displayName string) (CheckRes
 	if timeout == 0 {
 		timeout = checkTimeout(path)
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	bin := c.Bin
@@ -153,6 +154,15 @@ func (c *Checker) Check(ctx context.Context, path, displayName string) (CheckRes
 	case errors.As(err, &exit) && exit.ExitCode() == 2 && strings.Contains(stdout.String()+stderr.String(), "no listener"):
 		res.Warnings = strings.TrimSpace(msgs + "\nconfiguration has no error but will not start (no listener)")
 		return res, nil
+	case ctx.Err() != nil && parent.Err() == nil:
+		// Our own limit, not the caller's: the file makes the check hang
+		// (an ssl-dh-param-file that is a directory spins). That is the
+		// file's fault, refused like any invalid one.
+		why := fmt.Sprintf("haproxy -c did not finish within %s (the limit for a file of this size): something in the configuration makes HAProxy's check hang, such as a file it reads that is a directory or a pipe", timeout)
+		if msgs != "" {
+			why += "\n" + msgs
+		}
+		return res, &ValidationError{Messages: why}
 	case ctx.Err() != nil:
 		return res, fmt.Errorf("haproxy -c %s: %w", displayName, ctx.Err())
 	case errors.As(err, &exit):

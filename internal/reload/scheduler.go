@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -420,23 +421,55 @@ func (s *Scheduler) Pending() bool {
 
 // Wait blocks until reload id has finished and returns its record.
 func (s *Scheduler) Wait(ctx context.Context, id string) (Record, error) {
-	s.mu.Lock()
-	var done chan struct{}
-	for _, j := range []*job{s.pending, s.running} {
-		if j == nil {
-			continue
+	for {
+		s.mu.Lock()
+		var done chan struct{}
+		for _, j := range []*job{s.pending, s.running} {
+			if j == nil {
+				continue
+			}
+			if _, ok := j.has(id); ok {
+				done = j.done
+			}
 		}
-		if _, ok := j.has(id); ok {
-			done = j.done
+		s.mu.Unlock()
+		if done == nil {
+			return s.Get(id)
 		}
-	}
-	s.mu.Unlock()
-	if done != nil {
+		// A request claimed by the running reload (Claim) leaves its
+		// job: look again once that job ends.
 		select {
 		case <-done:
 		case <-ctx.Done():
 			return Record{}, fmt.Errorf("wait for reload %s: %w", id, ctx.Err())
 		}
 	}
-	return s.Get(id)
+}
+
+// Claim moves requests from the pending reload into the running one: the
+// run found their changes already in the file it reloads, so they share
+// its outcome. A pending reload left with no request is dropped.
+func (s *Scheduler) Claim(ids []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running == nil || s.pending == nil {
+		return
+	}
+	var keep []Record
+	for _, r := range s.pending.recs {
+		if !slices.Contains(ids, r.ID) {
+			keep = append(keep, r)
+			continue
+		}
+		r.Timestamp = s.running.recs[0].Timestamp
+		s.running.recs = append(s.running.recs, r)
+		if n, ok := s.pending.notes[r.ID]; ok {
+			s.running.notes[r.ID] = n
+		}
+	}
+	s.pending.recs = keep
+	if len(keep) == 0 {
+		close(s.pending.done)
+		s.pending = nil
+	}
 }

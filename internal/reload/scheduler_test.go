@@ -259,3 +259,44 @@ func TestSchedulerOutcomeEach(t *testing.T) {
 		t.Fatalf("b's response %q", rec.Response)
 	}
 }
+
+// TestSchedulerClaim: a request the running reload claims (its change is
+// already in the file being reloaded) gets that reload's outcome; a
+// waiter on it is not left behind, and the unclaimed request still runs.
+func TestSchedulerClaim(t *testing.T) {
+	var s *Scheduler
+	started := make(chan []string, 4)
+	release := make(chan struct{})
+	var calls atomic.Int32
+	s, _ = NewScheduler(func(ctx context.Context, ids []string) Outcome {
+		n := calls.Add(1)
+		started <- ids
+		if n == 1 {
+			<-release
+			return Outcome{Err: errors.New("first reload failed")}
+		}
+		return Outcome{Response: "second fine"}
+	}, SchedulerOptions{Delay: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := s.RequestNow()
+	go s.Run(ctx)
+	<-started
+	b, c := s.Request(), s.RequestNow()
+	claimed := make(chan Record, 1)
+	go func() { r, _ := s.Wait(ctx, b); claimed <- r }()
+	s.Claim([]string{b})
+	close(release)
+	if r := <-claimed; r.ID != b || r.Status != StatusFailed || r.Response != "first reload failed" {
+		t.Fatalf("claimed request %+v, want the first reload's failure", r)
+	}
+	if r, _ := s.Wait(ctx, a); r.Status != StatusFailed {
+		t.Fatalf("a: %+v", r)
+	}
+	if r, _ := s.Wait(ctx, c); r.Status != StatusSucceeded {
+		t.Fatalf("the unclaimed request %+v, want its own reload", r)
+	}
+	if ids := <-started; len(ids) != 1 || ids[0] != c {
+		t.Fatalf("second reload ran for %v, want [%s]", ids, c)
+	}
+}

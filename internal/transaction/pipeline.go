@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -465,11 +466,10 @@ func (p *Pipeline) Reload(ctx context.Context, wait bool) (reload.Record, error)
 // When a reload of several changes fails, each change is then tried alone
 // (oneByOneLocked): only the one that broke it is rolled back.
 func (p *Pipeline) PerformReload(ctx context.Context, ids []string) reload.Outcome {
-	out, err := p.reloadLive(ctx)
+	var mine []waitingChange
+	out, err := p.reloadLive(ctx, func() { mine = p.claimWaitingLocked(ids) })
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	mine, rest := p.takeWaiting(ids)
-	p.waiting = rest
 	res := reload.Outcome{Response: out, Err: err}
 	if err != nil && errors.Is(err, reload.ErrReloadFailed) && len(mine) > 1 {
 		res.Each = p.oneByOneLocked(ctx, mine, err)
@@ -477,21 +477,25 @@ func (p *Pipeline) PerformReload(ctx context.Context, ids []string) reload.Outco
 	return res
 }
 
-// takeWaiting splits the waiting changes into those of the reload ids
-// and the others.
-func (p *Pipeline) takeWaiting(ids []string) (mine, rest []waitingChange) {
-	in := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		in[id] = true
-	}
+// claimWaitingLocked takes every waiting change for the reload of ids,
+// once the file it reloads is fixed: a change committed after the
+// scheduler picked ids (it waited for the commit lock) is in that file
+// too, so its request moves into this reload (Scheduler.Claim) and shares
+// its outcome, instead of being undone by a rollback while its own
+// reload later reports success.
+func (p *Pipeline) claimWaitingLocked(ids []string) []waitingChange {
+	var later []string
 	for _, c := range p.waiting {
-		if in[c.id] {
-			mine = append(mine, c)
-		} else {
-			rest = append(rest, c)
+		if !slices.Contains(ids, c.id) {
+			later = append(later, c.id)
 		}
 	}
-	return mine, rest
+	if len(later) > 0 && p.sched != nil {
+		p.sched.Claim(later)
+	}
+	mine := p.waiting
+	p.waiting = nil
+	return mine
 }
 
 // oneByOneLocked runs after a reload of several changes failed and was
@@ -595,8 +599,10 @@ func (p *Pipeline) remake(ctx context.Context, c waitingChange, base *config.Doc
 }
 
 // reloadLive reloads HAProxy with the live file (see PerformReload).
-func (p *Pipeline) reloadLive(ctx context.Context) (string, error) {
+// claim runs under the commit lock once the document to reload is fixed.
+func (p *Pipeline) reloadLive(ctx context.Context, claim func()) (string, error) {
 	p.mu.Lock()
+	claim()
 	if err := p.waitReloadLocked(ctx); err != nil {
 		p.mu.Unlock()
 		return "", err

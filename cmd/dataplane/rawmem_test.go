@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -221,6 +222,16 @@ func (s *rawServer) upload(t *testing.T, query string, body []byte, n int) uploa
 			defer cancel()
 			for {
 				status, retry, answer, size, err := postText(ctx, url, body)
+				if ctx.Err() == nil && (errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+					// The server answered 503 before reading the body and
+					// closed the connection; a busy client may hit the close
+					// while still writing, before it reads the answer.
+					mu.Lock()
+					res.retries++
+					mu.Unlock()
+					time.Sleep(time.Second)
+					continue
+				}
 				if err != nil {
 					t.Error(err)
 					return

@@ -121,7 +121,9 @@ func fullBackendOptions() config.BackendOptions {
 
 // fullItems are fully populated items of every collection, by item schema.
 func fullItems() map[string]any {
-	return map[string]any{"server": fullServer(), "bind": fullBind(), "acl": fullACL()}
+	return map[string]any{"server": fullServer(), "bind": fullBind(), "acl": fullACL(),
+		"backend_switching_rule": fullBackendSwitchingRule(), "server_switching_rule": fullServerSwitchingRule(),
+		"stick_rule": fullStickRule(), "capture": fullCapture(), "filter": fullFilter(), "log_target": fullLogTarget()}
 }
 
 // sectionKinds are the schemas of section kinds that hold collections.
@@ -290,7 +292,7 @@ func fixDefaultPath(body map[string]any) {
 }
 
 func modelCases() []modelCase {
-	return []modelCase{
+	return append(ruleModelCases(), []modelCase{
 		{"server", fullServer(), func(t *testing.T, v any) error {
 			_, err := config.Servers.At(config.KindBackend, "be").Create(parseDoc(t, baseConfig), *v.(*config.Server))
 			return err
@@ -347,7 +349,7 @@ func modelCases() []modelCase {
 		{"cookie", *fullBackendOptions().Cookie, nil, nil},
 		{"cookie_value", fullBackendOptions().Cookie.Domain[0], nil, nil},
 		{"hash_type", *fullBackendOptions().HashType, nil, nil},
-	}
+	}...)
 }
 
 func loadSpec(t *testing.T) *openapi3.T {
@@ -395,7 +397,21 @@ func TestModelsMatchSchemas(t *testing.T) {
 			} else {
 				compareShape(t, c.schema, reflect.TypeOf(c.value), s)
 			}
-			assertFull(t, c.schema, reflect.ValueOf(c.value))
+			var variants []reflect.Value
+			for _, o := range modelVariants()[c.schema] {
+				variants = append(variants, reflect.ValueOf(o))
+				if err := s.VisitJSON(toJSON(t, o)); err != nil {
+					t.Errorf("the %s variant %+v does not match its schema: %v", c.schema, o, err)
+				}
+				if c.check != nil {
+					v := reflect.New(reflect.TypeOf(o))
+					v.Elem().Set(reflect.ValueOf(o))
+					if err := c.check(t, v.Interface()); err != nil {
+						t.Errorf("the Go code refuses the %s variant %+v: %v", c.schema, o, err)
+					}
+				}
+			}
+			assertFull(t, c.schema, reflect.ValueOf(c.value), variants...)
 			if err := s.VisitJSON(body); err != nil {
 				t.Fatalf("the fully populated %s does not match its schema: %v", c.schema, err)
 			}
@@ -419,6 +435,8 @@ func TestListSchemas(t *testing.T) {
 		"servers":           []config.Server{fullServer()},
 		"binds":             []config.Bind{fullBind()},
 		"acls":              []config.ACL{fullACL(), {ACLName: "is_api", Criterion: "src"}},
+		"filters":           append([]any{fullFilter()}, modelVariants()["filter"]...),
+		"log_targets":       append([]any{fullLogTarget()}, modelVariants()["log_target"]...),
 	} {
 		if err := schemaOf(t, doc, name).VisitJSON(toJSON(t, v)); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -773,15 +791,35 @@ func compareShape(t *testing.T, path string, typ reflect.Type, s *openapi3.Schem
 
 // assertFull fails on any zero field, so that a new Go field cannot be
 // left out of the fully populated values (and so of the schema checks).
-func assertFull(t *testing.T, path string, v reflect.Value) {
+func assertFull(t *testing.T, path string, v reflect.Value, variants ...reflect.Value) {
 	t.Helper()
+	missing := map[string]bool{}
+	unset(path, v, func(p string) { missing[p] = true })
+	// A field set in one of the variants (a model whose fields depend on
+	// its type has one fully populated value per type) is covered.
+	for _, o := range variants {
+		set := map[string]bool{}
+		unset(path, o, func(p string) { set[p] = true })
+		for p := range missing {
+			if !set[p] {
+				delete(missing, p)
+			}
+		}
+	}
+	for _, p := range sortedKeys(missing) {
+		t.Errorf("%s is not set in the fully populated value", p)
+	}
+}
+
+// unset reports the paths of the fields of v that are zero.
+func unset(path string, v reflect.Value, report func(string)) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
-			t.Errorf("%s is not set in the fully populated value", path)
+			report(path)
 			return
 		}
-		assertFull(t, path, v.Elem())
+		unset(path, v.Elem(), report)
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
 			f := v.Type().Field(i)
@@ -793,28 +831,28 @@ func assertFull(t *testing.T, path string, v reflect.Value) {
 				name = tag
 			}
 			if f.Anonymous {
-				assertFull(t, path, v.Field(i))
+				unset(path, v.Field(i), report)
 			} else {
-				assertFull(t, path+"."+name, v.Field(i))
+				unset(path+"."+name, v.Field(i), report)
 			}
 		}
 	case reflect.Slice, reflect.Map:
 		if v.Len() == 0 {
-			t.Errorf("%s is empty in the fully populated value", path)
+			report(path)
 			return
 		}
 		if v.Kind() == reflect.Slice {
 			for i := 0; i < v.Len(); i++ {
-				assertFull(t, fmt.Sprintf("%s[%d]", path, i), v.Index(i))
+				unset(fmt.Sprintf("%s[%d]", path, i), v.Index(i), report)
 			}
 		} else {
 			for _, k := range v.MapKeys() {
-				assertFull(t, fmt.Sprintf("%s[%v]", path, k), v.MapIndex(k))
+				unset(fmt.Sprintf("%s[%v]", path, k), v.MapIndex(k), report)
 			}
 		}
 	default:
 		if v.IsZero() {
-			t.Errorf("%s is not set in the fully populated value", path)
+			report(path)
 		}
 	}
 }

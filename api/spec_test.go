@@ -132,7 +132,7 @@ func TestCollectionOperations(t *testing.T) {
 					t.Errorf("%s: operation missing", where)
 					continue
 				}
-				if id := o.prefix + info.OpName + p.OpName; op.OperationID != id {
+				if id := info.OpID(o.prefix, p); op.OperationID != id {
 					t.Errorf("%s: operationId %q, want %q", where, op.OperationID, id)
 				}
 				if len(op.Tags) != 1 || op.Tags[0] != info.Tag {

@@ -20,10 +20,18 @@ type Collection[T any] struct {
 	Tag     string // the spec's tag: "Server"
 	Schema  string // the spec's schema of one item: "server"
 	Keyword string // first word of the lines
+	// Prefixes, when set, are the word sequences the lines start with
+	// (`declare capture`; `log` and `no log`), the first one used to place
+	// a new line after the last of its kind. Default: Keyword alone.
+	Prefixes [][]string
 	// Parents are the section kinds that may hold the lines.
 	Parents []string
 	// Positional: an ordered list addressed by index; else keyed by name.
 	Positional bool
+	// PluralListOps: the operationIds name no parent kind and the list
+	// operations are plural (getBackendSwitchingRules), as the Data Plane
+	// API names the lists that live on one parent kind only.
+	PluralListOps bool
 	// FullSection is the parent model's property that holds the items
 	// with full_section=true.
 	FullSection string
@@ -38,6 +46,13 @@ type Collection[T any] struct {
 	// Render returns the words of m. old is the line m replaces (nil for
 	// a new line): words the model does not hold stay as written there.
 	Render func(m *T, old *Line) []string
+	// Verbatim, when set, makes a line Parse cannot read an item all the
+	// same, its model holding the line as written: HAProxy may accept
+	// what config-parser does not know (a newer action, an option it does
+	// not model), and such a line must stay readable, addressable by its
+	// index, and untouched by the edits of its neighbours. Render writes
+	// a verbatim model back as it was.
+	Verbatim func(l Line) T
 	// Complete, when set, tells whether a line is an item without building
 	// its model: the same answer as Parse's ok, cheaper. Positional edits
 	// then parse only the items they return.
@@ -82,7 +97,7 @@ func (c *Collection[T]) validate() error {
 func (c *Collection[T]) Info() CollectionInfo {
 	info := CollectionInfo{
 		Name: c.Name, Path: c.Path, OpName: c.OpName, Tag: c.Tag, Schema: c.Schema, Keyword: c.Keyword,
-		Positional: c.Positional, FullSection: c.FullSection,
+		Positional: c.Positional, FullSection: c.FullSection, PluralListOps: c.PluralListOps,
 	}
 	for _, k := range c.Parents {
 		info.Parents = append(info.Parents, parentKinds[k])
@@ -125,34 +140,65 @@ func (c *Collection[T]) hasParent(kind string) bool {
 // items returns the items of a section in file order.
 func (c *Collection[T]) items(s *Section) []item[T] {
 	p := s.parsedLines()
-	if !p.mayHave([]string{c.Keyword}) {
+	if !p.mayHaveAny(c.prefixes()) {
 		return nil
 	}
 	var out []item[T]
 	for _, l := range p.lines {
-		if l.Words[0] != c.Keyword {
+		if !c.matches(l) {
 			continue
 		}
-		if m, ok := c.Parse(l); ok {
+		if m, ok := c.parse(l); ok {
 			out = append(out, item[T]{line: l, m: m})
 		}
 	}
 	return out
 }
 
+// prefixes returns the word sequences the lines start with.
+func (c *Collection[T]) prefixes() [][]string {
+	if len(c.Prefixes) > 0 {
+		return c.Prefixes
+	}
+	return [][]string{{c.Keyword}}
+}
+
+// matches reports whether l starts like a line of the collection.
+func (c *Collection[T]) matches(l Line) bool {
+	if len(c.Prefixes) == 0 {
+		return l.Words[0] == c.Keyword
+	}
+	for _, p := range c.Prefixes {
+		if l.Keyword(p...) {
+			return true
+		}
+	}
+	return false
+}
+
+// parse reads l as an item: with Parse, else verbatim when declared.
+func (c *Collection[T]) parse(l Line) (T, bool) {
+	m, ok := c.Parse(l)
+	if !ok && c.Verbatim != nil {
+		return c.Verbatim(l), true
+	}
+	return m, ok
+}
+
 // itemLines returns the lines of the items of a section in file order,
 // without their models when the declaration says how (Complete).
 func (c *Collection[T]) itemLines(s *Section) []Line {
-	if c.Complete == nil {
+	if c.Complete == nil && c.Verbatim == nil {
 		return lines(c.items(s))
 	}
 	p := s.parsedLines()
-	if !p.mayHave([]string{c.Keyword}) {
+	if !p.mayHaveAny(c.prefixes()) {
 		return nil
 	}
 	var out []Line
 	for _, l := range p.lines {
-		if l.Words[0] == c.Keyword && c.Complete(l) {
+		// With Verbatim, every line of the keyword is an item.
+		if c.matches(l) && (c.Verbatim != nil || c.Complete(l)) {
 			out = append(out, l)
 		}
 	}
@@ -235,7 +281,7 @@ func (c *Collection[T]) find(s *Section, p Parent, k Key) ([]item[T], error) {
 			return nil, c.notFound(p, k)
 		}
 		l := ls[k.Index]
-		m, _ := c.Parse(l)
+		m, _ := c.parse(l)
 		return []item[T]{{line: l, m: m}}, nil
 	}
 	found := c.byKey(c.items(s), k.Name)
@@ -282,7 +328,7 @@ func (c *Collection[T]) Add(d *Document, p Parent, k Key, m T) (*Document, Key, 
 	case k.Index == len(items):
 		// After the last line of the keyword, and after the conditional
 		// block it may sit in.
-		e.add([]string{c.Keyword}, words)
+		e.add(c.prefixes()[0], words)
 	default:
 		at := items[k.Index].Index
 		e.insertRaw(attachedStart(s, at)-1, e.render(e.indentOf(at), words))
@@ -307,6 +353,11 @@ func (c *Collection[T]) Put(d *Document, p Parent, k Key, m T) (*Document, error
 	pos, s, found, err := c.locate(d, p, k)
 	if err != nil {
 		return nil, err
+	}
+	// The same model is the same line, however it is written (units,
+	// spacing of a condition): nothing to do.
+	if modelKey(&found[0].m) == modelKey(&m) {
+		return d, nil
 	}
 	old := found[0].line
 	words := c.Render(&m, &old)

@@ -57,6 +57,27 @@ type CollectionInfo struct {
 	FullSection string
 	// Filters are the query parameters the list operation filters on.
 	Filters []string
+	// PluralListOps: operationIds without the parent kind, plural for the
+	// list operations (see OpID).
+	PluralListOps bool
+}
+
+// OpID is the Data Plane API v3 operationId of one operation of the
+// collection on parent kind p; prefix is getAll, replaceAll, get, create,
+// replace or delete: getAllAclFrontend, or for the lists the Data Plane
+// API names without their parent, getBackendSwitchingRules and
+// createBackendSwitchingRule.
+func (i CollectionInfo) OpID(prefix string, p ParentKind) string {
+	if !i.PluralListOps {
+		return prefix + i.OpName + p.OpName
+	}
+	switch prefix {
+	case "getAll":
+		return "get" + i.OpName + "s"
+	case "replaceAll":
+		return "replace" + i.OpName + "s"
+	}
+	return prefix + i.OpName
 }
 
 // ListSchema is the spec's schema of the whole list: "servers", "acls".

@@ -121,9 +121,11 @@ func fullBackendOptions() config.BackendOptions {
 
 // fullItems are fully populated items of every collection, by item schema.
 func fullItems() map[string]any {
-	return map[string]any{"server": fullServer(), "bind": fullBind(), "acl": fullACL(),
-		"backend_switching_rule": fullBackendSwitchingRule(), "server_switching_rule": fullServerSwitchingRule(),
-		"stick_rule": fullStickRule(), "capture": fullCapture(), "filter": fullFilter(), "log_target": fullLogTarget()}
+	items := map[string]any{"server": fullServer(), "bind": fullBind(), "acl": fullACL()}
+	for _, r := range ruleModels {
+		items[r.schema] = r.full
+	}
+	return items
 }
 
 // sectionKinds are the schemas of section kinds that hold collections.
@@ -398,7 +400,7 @@ func TestModelsMatchSchemas(t *testing.T) {
 				compareShape(t, c.schema, reflect.TypeOf(c.value), s)
 			}
 			var variants []reflect.Value
-			for _, o := range modelVariants()[c.schema] {
+			for _, o := range variantsOf(c.schema) {
 				variants = append(variants, reflect.ValueOf(o))
 				if err := s.VisitJSON(toJSON(t, o)); err != nil {
 					t.Errorf("the %s variant %+v does not match its schema: %v", c.schema, o, err)
@@ -428,6 +430,12 @@ func TestModelsMatchSchemas(t *testing.T) {
 
 func TestListSchemas(t *testing.T) {
 	doc := loadSpec(t)
+	for _, r := range ruleModels {
+		list := append([]any{r.full}, r.variants...)
+		if err := schemaOf(t, doc, r.list).VisitJSON(toJSON(t, list)); err != nil {
+			t.Errorf("%s: %v", r.list, err)
+		}
+	}
 	for name, v := range map[string]any{
 		"frontends":         []any{fullSectionJSON(fullFrontend(), config.KindFrontend)},
 		"backends":          []any{fullSectionJSON(fullBackend(), config.KindBackend)},
@@ -435,8 +443,6 @@ func TestListSchemas(t *testing.T) {
 		"servers":           []config.Server{fullServer()},
 		"binds":             []config.Bind{fullBind()},
 		"acls":              []config.ACL{fullACL(), {ACLName: "is_api", Criterion: "src"}},
-		"filters":           append([]any{fullFilter()}, modelVariants()["filter"]...),
-		"log_targets":       append([]any{fullLogTarget()}, modelVariants()["log_target"]...),
 	} {
 		if err := schemaOf(t, doc, name).VisitJSON(toJSON(t, v)); err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -10,54 +10,96 @@ import (
 )
 
 // Fully populated rule list items, and the checks that run them through
-// the Go validation of a create and read them back.
+// the Go validation of a create and read them back. Each family registers
+// itself (registerRuleModel, from an init function of its own file), and
+// the model tests of models_test.go run over the registry.
 
-func fullBackendSwitchingRule() config.BackendSwitchingRule {
-	return config.BackendSwitchingRule{Name: "be_api", Condition: config.Condition{Cond: "if", CondTest: "is_api !{ src 10.0.0.0/8 }"}}
+// ruleModel is the test data of one rule list's item schema.
+type ruleModel struct {
+	schema, list string // the item and list schemas
+	full         any    // a fully populated valid item
+	// variants are more valid items, for fields that depend on each
+	// other (a filter's on its type, a verbatim line's on nothing else):
+	// with full, they set every field.
+	variants []any
+	check    goCheck
+	fix      func(body map[string]any)
 }
 
-func fullServerSwitchingRule() config.ServerSwitchingRule {
-	return config.ServerSwitchingRule{TargetServer: "s1", Condition: config.Condition{Cond: "unless", CondTest: "is_health"}}
+var ruleModels []ruleModel
+
+func registerRuleModel(r ruleModel) { ruleModels = append(ruleModels, r) }
+
+func variantsOf(schema string) []any {
+	for _, r := range ruleModels {
+		if r.schema == schema {
+			return r.variants
+		}
+	}
+	return nil
 }
 
-func fullStickRule() config.StickRule {
-	return config.StickRule{Type: "on", Pattern: "src", Table: "st_src", Condition: config.Condition{Cond: "if", CondTest: "is_api"}}
+func ruleModelCases() []modelCase {
+	var out []modelCase
+	for _, r := range ruleModels {
+		out = append(out, modelCase{r.schema, r.full, r.check, r.fix})
+	}
+	return out
 }
 
-func fullCapture() config.Capture { return config.Capture{Type: "request", Length: 64} }
+func verbatim(line string) config.Unmodelled { return config.Unmodelled{Verbatim: line} }
 
-func fullFilter() config.Filter {
-	return config.Filter{Type: "bwlim-in", BandwidthLimitName: "per_src", Limit: 1048576, Key: "src", Table: "st_bw", MinSize: 1024}
-}
-
-func fullLogTarget() config.LogTarget {
-	return config.LogTarget{Address: "127.0.0.1:514", Length: 4096, Format: "rfc5424", SampleRange: "1-3", SampleSize: 10,
-		Facility: "local0", Level: "info", Minlevel: "notice"}
-}
-
-// modelVariants are more valid values of the schemas whose fields depend
-// on each other (a filter's on its type, a verbatim line's on nothing
-// else): with the fully populated value, they set every field.
-func modelVariants() map[string][]any {
-	return map[string][]any{
-		"backend_switching_rule": {config.BackendSwitchingRule{Unmodelled: config.Unmodelled{Verbatim: "use_backend %[req.hdr(host),lower] if { req.hdr(host) -m found }"}}},
-		"server_switching_rule":  {config.ServerSwitchingRule{Unmodelled: config.Unmodelled{Verbatim: "use-server s2 if { path /x }"}}},
-		"stick_rule":             {config.StickRule{Unmodelled: config.Unmodelled{Verbatim: "stick match src"}}},
-		"capture":                {config.Capture{Unmodelled: config.Unmodelled{Verbatim: "declare capture response len 8"}}},
-		"filter": {
+func init() {
+	fe, be := config.KindFrontend, config.KindBackend
+	registerRuleModel(ruleModel{
+		schema: "backend_switching_rule", list: "backend_switching_rules",
+		full:     config.BackendSwitchingRule{Name: "be_api", Condition: config.Condition{Cond: "if", CondTest: "is_api !{ src 10.0.0.0/8 }"}},
+		variants: []any{config.BackendSwitchingRule{Unmodelled: verbatim("use_backend %[req.hdr(host),lower] if { req.hdr(host) -m found }")}},
+		check:    addItem(config.BackendSwitchingRules, fe, "fe"),
+	})
+	registerRuleModel(ruleModel{
+		schema: "server_switching_rule", list: "server_switching_rules",
+		full:     config.ServerSwitchingRule{TargetServer: "s1", Condition: config.Condition{Cond: "unless", CondTest: "is_health"}},
+		variants: []any{config.ServerSwitchingRule{Unmodelled: verbatim("use-server s2 if { path /x }")}},
+		check:    addItem(config.ServerSwitchingRules, be, "be"),
+	})
+	registerRuleModel(ruleModel{
+		schema: "stick_rule", list: "stick_rules",
+		full:     config.StickRule{Type: "on", Pattern: "src", Table: "st_src", Condition: config.Condition{Cond: "if", CondTest: "is_api"}},
+		variants: []any{config.StickRule{Unmodelled: verbatim("stick match src")}},
+		check:    addItem(config.StickRules, be, "be"),
+	})
+	registerRuleModel(ruleModel{
+		schema: "capture", list: "captures",
+		full:     config.Capture{Type: "request", Length: 64},
+		variants: []any{config.Capture{Unmodelled: verbatim("declare capture response len 8")}},
+		check:    addItem(config.Captures, fe, "fe"),
+	})
+	registerRuleModel(ruleModel{
+		schema: "filter", list: "filters",
+		full: config.Filter{Type: "bwlim-in", BandwidthLimitName: "per_src", Limit: 1048576, Key: "src", Table: "st_bw", MinSize: 1024},
+		variants: []any{
 			config.Filter{Type: "bwlim-out", BandwidthLimitName: "per_stream", DefaultLimit: 65536, DefaultPeriod: 1000},
 			config.Filter{Type: "trace", TraceName: "t", TraceHexdump: true, TraceRndForwarding: true, TraceRndParsing: true},
 			config.Filter{Type: "cache", CacheName: "c1"},
 			config.Filter{Type: "spoe", SpoeEngine: "e1", SpoeConfig: "/etc/haproxy/spoe.conf"},
 			config.Filter{Type: "fcgi-app", AppName: "php"},
-			config.Filter{Unmodelled: config.Unmodelled{Verbatim: "filter opentracing id ot config /etc/ot.cfg"}},
+			config.Filter{Unmodelled: verbatim("filter opentracing id ot config /etc/ot.cfg")},
 		},
-		"log_target": {
+		check: addItem(config.Filters, be, "be"),
+		fix:   fixFilter,
+	})
+	registerRuleModel(ruleModel{
+		schema: "log_target", list: "log_targets",
+		full: config.LogTarget{Address: "127.0.0.1:514", Length: 4096, Format: "rfc5424", SampleRange: "1-3", SampleSize: 10,
+			Facility: "local0", Level: "info", Minlevel: "notice"},
+		variants: []any{
 			config.LogTarget{Global: true},
 			config.LogTarget{Nolog: true},
-			config.LogTarget{Unmodelled: config.Unmodelled{Verbatim: "log stdout format raw daemon"}},
+			config.LogTarget{Unmodelled: verbatim("log stdout format raw daemon")},
 		},
-	}
+		check: addItem(config.LogTargets, be, "be"),
+	})
 }
 
 // addItem runs v (a *T of collection c) through the Go validation of a
@@ -120,17 +162,5 @@ func fixFilter(body map[string]any) {
 		body["spoe_config"] = "/etc/haproxy/spoe.conf"
 	case "fcgi-app":
 		body["app_name"] = "php"
-	}
-}
-
-func ruleModelCases() []modelCase {
-	fe, be := config.KindFrontend, config.KindBackend
-	return []modelCase{
-		{"backend_switching_rule", fullBackendSwitchingRule(), addItem(config.BackendSwitchingRules, fe, "fe"), nil},
-		{"server_switching_rule", fullServerSwitchingRule(), addItem(config.ServerSwitchingRules, be, "be"), nil},
-		{"stick_rule", fullStickRule(), addItem(config.StickRules, be, "be"), nil},
-		{"capture", fullCapture(), addItem(config.Captures, fe, "fe"), nil},
-		{"filter", fullFilter(), addItem(config.Filters, be, "be"), fixFilter},
-		{"log_target", fullLogTarget(), addItem(config.LogTargets, be, "be"), nil},
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -162,5 +163,37 @@ func fixFilter(body map[string]any) {
 		body["spoe_config"] = "/etc/haproxy/spoe.conf"
 	case "fcgi-app":
 		body["app_name"] = "php"
+	}
+}
+
+// fixActionRule keeps, of the fully populated rule, what a type that
+// TestSchemaValuesAcceptedByGo set takes: that type's fields from the
+// first variant of that type, or nothing but the type.
+func fixActionRule(body map[string]any) {
+	typ, _ := body["type"].(string)
+	if typ == "" {
+		return
+	}
+	for _, r := range ruleModels {
+		for _, v := range append([]any{r.full}, r.variants...) {
+			var b map[string]any
+			raw, _ := json.Marshal(v)
+			_ = json.Unmarshal(raw, &b)
+			if b["type"] != typ {
+				continue
+			}
+			for k := range body {
+				delete(body, k)
+			}
+			for k, x := range b {
+				body[k] = x
+			}
+			return
+		}
+	}
+	for k := range body {
+		if k != "type" {
+			delete(body, k)
+		}
 	}
 }

@@ -338,3 +338,111 @@ backend be
 		t.Fatalf("after the refused changes, Content-Encoding %q", enc)
 	}
 }
+
+// TestHTTPRequestRulesOnHAProxy: deny answers 403, set-header reaches the
+// server, redirect answers 302 with its location, return answers with its
+// status and content; index semantics through the API; bad input is a 4xx
+// that changes nothing.
+func TestHTTPRequestRulesOnHAProxy(t *testing.T) {
+	in := haproxytest.New(t)
+	app := haproxytest.StartBackend(t, "app", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "x-from-rule=%s", r.Header.Get("X-From-Rule"))
+	})
+	port := haproxytest.FreePort(t)
+	e := apitest.Start(t, in, in.Global()+fmt.Sprintf(`
+frontend fe
+    bind 127.0.0.1:%d
+    mode http
+    acl is_admin path_beg /admin
+    default_backend be
+
+backend be
+    mode http
+    server app %s
+`, port, app.Addr()), apitest.Options{})
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	path := "/services/haproxy/configuration/frontends/fe/http_request_rules"
+	noRedirect := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(p string) (int, string, http.Header) {
+		resp, err := noRedirect.Get(base + p)
+		if err != nil {
+			return 0, err.Error(), nil
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	expect := func(p string, status int, body string) {
+		t.Helper()
+		haproxytest.WaitFor(t, 10*time.Second, fmt.Sprintf("%s answers %d %q", p, status, body), func() bool {
+			code, b, _ := get(p)
+			return code == status && strings.Contains(b, body)
+		})
+	}
+	expect("/admin", 200, "x-from-rule=")
+	add := func(index int, rule map[string]any) {
+		t.Helper()
+		mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: fmt.Sprintf("%s/%d%s&force_reload=true", path, index, vq(t, e)), Body: rule}), 201, fmt.Sprintf("add %v", rule))
+	}
+
+	add(0, map[string]any{"type": "set-header", "hdr_name": "X-From-Rule", "hdr_format": `"set by dataplane"`})
+	expect("/", 200, "x-from-rule=set by dataplane")
+	add(0, map[string]any{"type": "deny", "deny_status": 403, "cond": "if", "cond_test": "is_admin"})
+	expect("/admin/x", 403, "")
+	expect("/", 200, "x-from-rule=set by dataplane")
+	add(2, map[string]any{"type": "redirect", "redir_type": "location", "redir_value": "/new", "redir_code": 302, "cond": "if", "cond_test": "{ path /old }"})
+	haproxytest.WaitFor(t, 10*time.Second, "/old redirects to /new", func() bool {
+		code, _, h := get("/old")
+		return code == 302 && h.Get("Location") == "/new"
+	})
+	add(3, map[string]any{"type": "return", "return_status_code": 200, "return_content_type": "text/plain",
+		"return_content_format": "string", "return_content": `"pong"`, "cond": "if", "cond_test": "{ path /ping }"})
+	expect("/ping", 200, "pong")
+
+	var list []map[string]any
+	e.Get(path).JSON(t, &list)
+	var types []string
+	for _, r := range list {
+		types = append(types, fmt.Sprint(r["type"]))
+	}
+	if strings.Join(types, ",") != "deny,set-header,redirect,return" {
+		t.Fatalf("rules in order: %v", list)
+	}
+	if !strings.Contains(string(e.ReadConfig()), "    http-request deny deny_status 403 if is_admin\n    http-request set-header X-From-Rule \"set by dataplane\"\n") {
+		t.Fatalf("the file does not hold the rules in order:\n%s", e.ReadConfig())
+	}
+
+	// Replace the deny by an allow-list style unless; delete the set-header.
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: path + "/0" + vq(t, e) + "&force_reload=true",
+		Body: map[string]any{"type": "deny", "deny_status": 403, "cond": "unless", "cond_test": "is_admin || { path_beg / }"}}), 200, "replace 0")
+	mustStatus(t, e.Do(apitest.Request{Method: "DELETE", Path: path + "/1" + vq(t, e) + "&force_reload=true"}), 204, "delete 1")
+	expect("/", 200, "x-from-rule=")
+	if _, b, _ := get("/"); strings.Contains(b, "set by dataplane") {
+		t.Fatalf("the deleted set-header still acts: %q", b)
+	}
+	mustStatus(t, e.Get(path+"/3"), 404, "get past the end")
+
+	// Bad input: 4xx, nothing written.
+	before := e.ReadConfig()
+	for _, c := range []struct {
+		what string
+		body map[string]any
+	}{
+		{"unknown action", map[string]any{"type": "explode"}},
+		{"newline in a value", map[string]any{"type": "set-header", "hdr_name": "X", "hdr_format": "a\n    http-request deny"}},
+		{"a value of several words", map[string]any{"type": "set-header", "hdr_name": "X", "hdr_format": "a b"}},
+		{"a field of another action", map[string]any{"type": "allow", "hdr_name": "X"}},
+		{"# in a condition", map[string]any{"type": "allow", "cond": "if", "cond_test": "is_admin # x"}},
+		{"an ACL HAProxy does not know", map[string]any{"type": "allow", "cond": "if", "cond_test": "no_such_acl"}},
+		{"a verbatim line of another keyword", map[string]any{"verbatim": "tcp-request content reject"}},
+	} {
+		r := e.Do(apitest.Request{Method: "POST", Path: path + "/0" + vq(t, e), Body: c.body})
+		if r.Status < 400 || r.Status > 499 {
+			t.Errorf("%s: status %d, want a 4xx: %s", c.what, r.Status, r.Body)
+		}
+		if string(e.ReadConfig()) != string(before) {
+			t.Fatalf("%s: the file changed", c.what)
+		}
+	}
+}

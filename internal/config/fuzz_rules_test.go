@@ -148,3 +148,7 @@ func FuzzRuleLists(f *testing.F) {
 		sameJSONValue(t, info.Path, m, got)
 	})
 }
+
+func init() {
+	ruleSeeds["http_request_rules"] = `{"type":"set-header","hdr_name":"X-A","hdr_format":"%[src]","cond":"if","cond_test":"{ path /x }"}`
+}

@@ -191,3 +191,23 @@ func BenchmarkGetACLs(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGetHTTPRequestRules is GET .../frontends/fe_main/http_request_rules
+// of a frontend with 1,000 http-request lines, through the whole handler
+// tree: the first read after the section changed (parse) and the next ones.
+// Target (issue 10): <= 5 ms.
+func BenchmarkGetHTTPRequestRules(b *testing.B) {
+	for _, n := range []int{10, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			srv, _ := benchServerWith(b, n, cfggen.Options{HTTPRequestRules: 1000})
+			path := "/v3/services/haproxy/configuration/frontends/fe_main/http_request_rules"
+			if size := serve(b, srv, path).Body.Len(); size < 1000*50 {
+				b.Fatalf("%d bytes for 1,000 rules", size)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				serve(b, srv, path)
+			}
+		})
+	}
+}

@@ -31,6 +31,10 @@ type Options struct {
 	// lines of the frontend (default none), each used by a `use_backend`
 	// rule below them.
 	ACLs int
+	// HTTPRequestRules is the number of http-request lines of fe_main, a
+	// mix of the common actions (set-header, deny, redirect, set-var,
+	// return), each with its own condition.
+	HTTPRequestRules int
 }
 
 // ACLLine is the i-th ACL line Generate writes, without indentation.
@@ -87,6 +91,9 @@ func Generate(n int, opts Options) []byte {
 	for i := 0; i < opts.ACLs; i++ {
 		b.WriteString("    " + ACLLine(i) + "\n")
 	}
+	for i := 0; i < opts.HTTPRequestRules; i++ {
+		b.WriteString("    " + HTTPRequestRuleLine(i) + "\n")
+	}
 	for i := 0; i < opts.ACLs && n > 0; i++ {
 		fmt.Fprintf(&b, "    use_backend %s if host_%d\n", BackendName(i%n), i)
 	}
@@ -116,4 +123,19 @@ func Generate(n int, opts Options) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// HTTPRequestRuleLine is the i-th http-request line of fe_main.
+func HTTPRequestRuleLine(i int) string {
+	switch i % 5 {
+	case 0:
+		return fmt.Sprintf("http-request set-header X-Rule-%d %%[src] if { path_beg /h/%d }", i, i)
+	case 1:
+		return fmt.Sprintf("http-request deny deny_status 403 if { path /blocked/%d }", i)
+	case 2:
+		return fmt.Sprintf("http-request redirect location /new/%d code 301 if { path /old/%d }", i, i)
+	case 3:
+		return fmt.Sprintf("http-request set-var(txn.r%d) str(v%d),lower if { path_beg /v/%d }", i, i, i)
+	}
+	return fmt.Sprintf("http-request return status 200 content-type text/plain string ok%d if { path /ping/%d }", i, i)
 }

@@ -44,7 +44,12 @@ type actionSpec struct {
 	// (a counter number inside a keyword: track-sc0).
 	ToModel   func(a types.Action, m reflect.Value) bool
 	FromModel func(m reflect.Value, a types.Action)
+
+	pairs []fieldPair // Fields and the condition, by index (set by init)
 }
+
+// fieldPair is one config-parser field and the model field it maps to.
+type fieldPair struct{ cp, model int }
 
 // actionTable is the actions of one keyword, for model type T.
 type actionTable[T any] struct {
@@ -53,10 +58,11 @@ type actionTable[T any] struct {
 	Parser  func() parser.ParserInterface
 	Actions []actionSpec
 
-	once   sync.Once
-	byType map[string]*actionSpec
-	byCP   map[reflect.Type][]*actionSpec
-	fields map[string]int // model JSON name -> field index path (top level)
+	once    sync.Once
+	byType  map[string]*actionSpec
+	byCP    map[reflect.Type][]*actionSpec
+	fields  map[string]int // model JSON name -> field index (top level)
+	kwWords []string
 }
 
 func (t *actionTable[T]) init() {
@@ -64,6 +70,7 @@ func (t *actionTable[T]) init() {
 		t.byType = map[string]*actionSpec{}
 		t.byCP = map[reflect.Type][]*actionSpec{}
 		t.fields = map[string]int{}
+		t.kwWords = strings.Fields(t.Keyword)
 		mt := reflect.TypeOf((*T)(nil)).Elem()
 		for i := 0; i < mt.NumField(); i++ {
 			if name, _, _ := strings.Cut(mt.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
@@ -78,13 +85,16 @@ func (t *actionTable[T]) init() {
 			t.byType[a.Type] = a
 			ct := reflect.TypeOf(a.New())
 			t.byCP[ct] = append(t.byCP[ct], a)
-			for cpField, model := range a.Fields {
-				if _, ok := ct.Elem().FieldByName(cpField); !ok {
+			for cpField, model := range t.allFields(a, ct.Elem()) {
+				f, ok := ct.Elem().FieldByName(cpField)
+				if !ok || len(f.Index) != 1 {
 					panic(fmt.Sprintf("%s %s: config-parser's %s has no field %s", t.Keyword, a.Type, ct.Elem().Name(), cpField))
 				}
-				if _, ok := t.fields[model]; !ok {
+				mi, ok := t.fields[model]
+				if !ok {
 					panic(fmt.Sprintf("%s %s: the model has no field %s", t.Keyword, a.Type, model))
 				}
+				a.pairs = append(a.pairs, fieldPair{cp: f.Index[0], model: mi})
 			}
 		}
 	})
@@ -115,6 +125,12 @@ func (t *actionTable[T]) parse(l Line) (T, bool) {
 	if !ok || a == nil {
 		return m, false
 	}
+	// What config-parser read must be the whole line: written back by
+	// the action, the same words (else words were dropped or changed).
+	kw := t.keywordWords()
+	if ws, _ := splitWords(a.String()); len(l.Words) != len(kw)+len(ws) || !equalWords(ws, l.Words[len(kw):]) {
+		return m, false
+	}
 	var spec *actionSpec
 	for _, s := range t.byCP[reflect.TypeOf(a)] {
 		if s.Match == nil || s.Match(a) {
@@ -128,8 +144,8 @@ func (t *actionTable[T]) parse(l Line) (T, bool) {
 	mv := reflect.ValueOf(&m).Elem()
 	mv.Field(t.fields["type"]).SetString(spec.Type)
 	av := reflect.ValueOf(a).Elem()
-	for cpField, model := range t.allFields(spec, av) {
-		if !copyField(mv.Field(t.fields[model]), av.FieldByName(cpField)) {
+	for _, p := range spec.pairs {
+		if !copyField(mv.Field(p.model), av.Field(p.cp)) {
 			return m, false
 		}
 	}
@@ -139,13 +155,19 @@ func (t *actionTable[T]) parse(l Line) (T, bool) {
 	return m, true
 }
 
+// keywordWords are the words of the keyword ("http-request").
+func (t *actionTable[T]) keywordWords() []string {
+	t.init()
+	return t.kwWords
+}
+
 // allFields is the action's field map plus its condition.
-func (t *actionTable[T]) allFields(spec *actionSpec, av reflect.Value) map[string]string {
+func (t *actionTable[T]) allFields(spec *actionSpec, at reflect.Type) map[string]string {
 	out := make(map[string]string, len(spec.Fields)+2)
 	for k, v := range spec.Fields {
 		out[k] = v
 	}
-	if av.FieldByName("Cond").IsValid() {
+	if _, ok := at.FieldByName("Cond"); ok {
 		out["Cond"], out["CondTest"] = "cond", "cond_test"
 	}
 	return out
@@ -160,8 +182,8 @@ func (t *actionTable[T]) render(m *T) []string {
 	a := spec.New()
 	av := reflect.ValueOf(a).Elem()
 	mv := reflect.ValueOf(m).Elem()
-	for cpField, model := range t.allFields(spec, av) {
-		copyField(av.FieldByName(cpField), mv.Field(t.fields[model]))
+	for _, p := range spec.pairs {
+		copyField(av.Field(p.cp), mv.Field(p.model))
 	}
 	if spec.FromModel != nil {
 		spec.FromModel(mv, a)
@@ -188,9 +210,8 @@ func (t *actionTable[T]) check(m *T) error {
 	if !ok {
 		return invalid("type", "%q is not a %s action (%s)", typ, t.Keyword, strings.Join(t.Types(), ", "))
 	}
-	av := reflect.ValueOf(spec.New()).Elem()
 	allowed := []string{"type"}
-	for _, f := range t.allFields(spec, av) {
+	for _, f := range t.allFields(spec, reflect.TypeOf(spec.New()).Elem()) {
 		allowed = append(allowed, f)
 	}
 	if err := onlyFields(m, t.Keyword+" "+typ, allowed...); err != nil {
@@ -283,8 +304,8 @@ func copyField(dst, src reflect.Value) bool {
 			return true
 		}
 		n, err := strconv.ParseInt(src.String(), 10, 64)
-		if err != nil {
-			return false
+		if err != nil || strconv.FormatInt(n, 10) != src.String() {
+			return false // not a number, or not written as the model would write it (010, +1)
 		}
 		dst.SetInt(n)
 		return true
@@ -329,5 +350,6 @@ func actionList[T any](c *Collection[T], table *actionTable[T], unmodelled func(
 	c.Parse = func(l Line) (T, bool) { return table.parse(l) }
 	c.Render = func(m *T, _ *Line) []string { return table.render(m) }
 	c.Check = table.check
-	return ruleList(c, unmodelled)
+	// table.parse already refuses a line it would not write back the same.
+	return registerRuleList(c, unmodelled, false)
 }

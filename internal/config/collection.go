@@ -143,7 +143,13 @@ func (c *Collection[T]) items(s *Section) []item[T] {
 	if !p.mayHaveAny(c.prefixes()) {
 		return nil
 	}
-	var out []item[T]
+	n := 0
+	for _, l := range p.lines {
+		if c.matches(l) {
+			n++
+		}
+	}
+	out := make([]item[T], 0, n) // models may be large: no regrowth
 	for _, l := range p.lines {
 		if !c.matches(l) {
 			continue
@@ -478,9 +484,37 @@ func (c *Collection[T]) NewList() any {
 	return &map[string]T{}
 }
 
-// List implements ChildResource.
+// sharedListMin is the length from which a list read for the API is kept
+// with its section: a frontend of 1,000 rules is read again at the cost of
+// a lookup until that section changes (sections are immutable), while the
+// short lists of 100,000 backends cost no memory.
+const sharedListMin = 32
+
+// shared returns the items of the parent for reading only: the slice (and
+// what its items point to) may be shared with other readers and must not
+// be changed. The HTTP reads use it; code that changes models uses Items.
+func (c *Collection[T]) shared(d *Document, p Parent) ([]T, error) {
+	_, s, err := c.section(d, p)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := s.lists.Load(c); ok {
+		return v.([]T), nil
+	}
+	items := c.unique(c.items(s))
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = it.m
+	}
+	if len(out) >= sharedListMin {
+		s.lists.Store(c, out)
+	}
+	return out, nil
+}
+
+// List implements ChildResource. The result is for reading only.
 func (c *Collection[T]) List(d *Document, p Parent, filter map[string]string) (any, error) {
-	items, err := c.Items(d, p)
+	items, err := c.shared(d, p)
 	if err != nil {
 		return nil, err
 	}
@@ -489,20 +523,23 @@ func (c *Collection[T]) List(d *Document, p Parent, filter map[string]string) (a
 		if !ok || want == "" {
 			continue
 		}
-		kept := items[:0]
+		var kept []T // a new slice: items may be shared
 		for i := range items {
 			if get(&items[i]) == want {
 				kept = append(kept, items[i])
 			}
 		}
 		items = kept
+		if items == nil {
+			items = []T{}
+		}
 	}
 	return items, nil
 }
 
-// ListAll implements ChildResource.
+// ListAll implements ChildResource. The result is for reading only.
 func (c *Collection[T]) ListAll(d *Document, p Parent) (any, error) {
-	items, err := c.Items(d, p)
+	items, err := c.shared(d, p)
 	if err != nil {
 		return nil, err
 	}

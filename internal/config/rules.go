@@ -66,15 +66,24 @@ type Unmodelled struct {
 // modelled only when the model writes them back unchanged, and kept
 // verbatim otherwise. unmodelled returns the model's Unmodelled.
 func ruleList[T any](c *Collection[T], unmodelled func(*T) *Unmodelled) *Collection[T] {
+	return registerRuleList(c, unmodelled, true)
+}
+
+// registerRuleList is ruleList; roundTrip says whether Parse must be
+// checked by rendering the model (false when Parse checks it itself,
+// cheaper).
+func registerRuleList[T any](c *Collection[T], unmodelled func(*T) *Unmodelled, roundTrip bool) *Collection[T] {
 	parse, render, check := c.Parse, c.Render, c.Check
 	c.Positional = true
-	c.Parse = func(l Line) (T, bool) {
-		m, ok := parse(l)
-		if !ok || !equalWords(render(&m, &l), l.Words) {
-			var zero T
-			return zero, false
+	if roundTrip {
+		c.Parse = func(l Line) (T, bool) {
+			m, ok := parse(l)
+			if !ok || !equalWords(render(&m, &l), l.Words) {
+				var zero T
+				return zero, false
+			}
+			return m, true
 		}
-		return m, true
 	}
 	c.Verbatim = func(l Line) T {
 		var m T

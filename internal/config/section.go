@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/haproxytech/config-parser/v5/common"
@@ -22,6 +23,9 @@ type Section struct {
 	parsed atomic.Pointer[parsedLines]
 	// model caches the typed view (Frontend, Backend, ...) of the section.
 	model atomic.Value
+	// lists caches the long item lists of collections read for the API
+	// (Collection.shared): key the collection, value its []T.
+	lists sync.Map
 	// raw is the section's bytes (header and body) as read from the file,
 	// shared with the file's own bytes; "" for a section an edit built,
 	// whose text is joined when needed (edited sections are few: those a

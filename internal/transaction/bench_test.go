@@ -248,3 +248,83 @@ func BenchmarkTxACLInsertFirst(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTxHTTPRequestRuleInsertFirst is an http-request rule inserted
+// at index 0 of a frontend with 1,000 of them inside a transaction, the
+// staged file written. Target (issue 10): <= 5 ms.
+func BenchmarkTxHTTPRequestRuleInsertFirst(b *testing.B) {
+	for _, n := range []int{10, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			e := newEnvWith(b, n, cfggen.Options{HTTPRequestRules: 1000})
+			id := e.begin(b)
+			fe := config.Parent{Kind: config.KindFrontend, Name: "fe_main"}
+			d0, err := e.tx.Doc(id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			before, _ := config.HTTPRequestRules.Items(d0, fe)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				r := config.HTTPRequestRule{Type: "set-header", HdrName: fmt.Sprintf("X-New-%d", i), HdrFormat: "%[src]"}
+				i++
+				res, err := e.tx.Edit(context.Background(), id, func(d *config.Document) (*config.Document, error) {
+					nd, _, err := config.HTTPRequestRules.Add(d, fe, config.Key{Index: 0}, r)
+					return nd, err
+				})
+				if err != nil || res.Outcome != transaction.Staged {
+					b.Fatalf("insert: %+v %v", res, err)
+				}
+			}
+			d, err := e.tx.Doc(id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got, _ := config.HTTPRequestRules.Items(d, fe); len(before) < 1000 || len(got) != len(before)+i {
+				b.Fatalf("%d rules after %d inserts", len(got), i)
+			}
+		})
+	}
+}
+
+// BenchmarkCommitHTTPRequestRule commits a transaction holding one
+// http-request rule inserted at index 0 of a frontend with 1,000 of them,
+// and reports commit/check as BenchmarkCommit does. Target (issue 10):
+// commit <= 1.2 x haproxy -c.
+func BenchmarkCommitHTTPRequestRule(b *testing.B) {
+	for _, n := range []int{10, 10000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			e := newEnvWith(b, n, cfggen.Options{HTTPRequestRules: 1000})
+			ctx := context.Background()
+			fe := config.Parent{Kind: config.KindFrontend, Name: "fe_main"}
+			var commit, check time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				id := e.begin(b)
+				r := config.HTTPRequestRule{Type: "set-header", HdrName: fmt.Sprintf("X-Commit-%d", i), HdrFormat: "%[src]"}
+				if _, err := e.tx.Edit(ctx, id, func(d *config.Document) (*config.Document, error) {
+					nd, _, err := config.HTTPRequestRules.Add(d, fe, config.Key{Index: 0}, r)
+					return nd, err
+				}); err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				b.StartTimer()
+				if _, _, err := e.tx.Commit(ctx, id, transaction.CommitOptions{}); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				commit += time.Since(start)
+				start = time.Now()
+				if _, err := e.checker.Check(ctx, e.path, "haproxy.cfg"); err != nil {
+					b.Fatal(err)
+				}
+				check += time.Since(start)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(check)/float64(time.Millisecond)/float64(b.N), "check-ms")
+			b.ReportMetric(float64(commit)/float64(check), "commit/check")
+		})
+	}
+}

@@ -129,7 +129,7 @@ func fullItems() map[string]any {
 }
 
 // sectionKinds are the schemas of section kinds that hold collections.
-var sectionKinds = map[string]string{"frontend": config.KindFrontend, "backend": config.KindBackend, "defaults": config.KindDefaults}
+var sectionKinds = map[string]string{"frontend": config.KindFrontend, "backend": config.KindBackend, "defaults": config.KindDefaults, "global": config.KindGlobal}
 
 // fullSectionJSON is the JSON of a section model as a full_section read
 // answers it: the model's fields, and one fully populated item of each of

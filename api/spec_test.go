@@ -68,6 +68,9 @@ func collectionOps(positional bool) []collectionOp {
 
 func collectionPaths(info config.CollectionInfo, p config.ParentKind) (list, item string) {
 	list = configPath + p.Path + "/{parent_name}/" + info.Path
+	if p.Singleton {
+		list = configPath + p.Path + "/" + info.Path
+	}
 	if info.Positional {
 		return list, list + "/{index}"
 	}
@@ -138,7 +141,7 @@ func TestCollectionOperations(t *testing.T) {
 				if len(op.Tags) != 1 || op.Tags[0] != info.Tag {
 					t.Errorf("%s: tags %v, want [%s]", where, op.Tags, info.Tag)
 				}
-				checkCollectionParams(t, where, op, o, info, keyParam)
+				checkCollectionParams(t, where, op, o, info, p, keyParam)
 				var body string
 				if op.RequestBody != nil {
 					body = contentRef(op.RequestBody.Value.Content)
@@ -169,7 +172,7 @@ func TestCollectionOperations(t *testing.T) {
 	}
 }
 
-func checkCollectionParams(t *testing.T, where string, op *openapi3.Operation, o collectionOp, info config.CollectionInfo, keyParam string) {
+func checkCollectionParams(t *testing.T, where string, op *openapi3.Operation, o collectionOp, info config.CollectionInfo, p config.ParentKind, keyParam string) {
 	t.Helper()
 	var path, query []string
 	for _, p := range op.Parameters {
@@ -180,6 +183,9 @@ func checkCollectionParams(t *testing.T, where string, op *openapi3.Operation, o
 		}
 	}
 	wantPath := []string{"parent_name"}
+	if p.Singleton {
+		wantPath = nil
+	}
 	if o.item {
 		wantPath = append(wantPath, keyParam)
 	}
@@ -251,6 +257,8 @@ func normalizedPathItems(doc *openapi3.T, info config.CollectionInfo, p config.P
 	}
 	// JSON writes a newline as \n: keep the word after it a word.
 	s := strings.ReplaceAll(string(b), `\n`, `\n `)
+	// A singleton parent (global) has no name parameter.
+	s = strings.ReplaceAll(s, `{"$ref":"#/components/parameters/parent_name"},`, "")
 	s = regexp.MustCompile(`("operationId":"[A-Za-z]+)`+regexp.QuoteMeta(p.OpName)+`"`).ReplaceAllString(s, `$1<PARENT>"`)
 	noun, withArticle, ok := spec.SectionNoun(p.Kind)
 	if !ok {

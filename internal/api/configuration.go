@@ -119,12 +119,20 @@ func (s *Server) getGlobal(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fullSection(r) {
+		full, err := withChildren(doc, config.KindGlobal, "", g)
+		if err != nil {
+			return nil, err
+		}
+		return versioned(doc, full), nil
+	}
 	return versioned(doc, g), nil
 }
 
 func (s *Server) replaceGlobal(r *http.Request) (*response, error) {
 	var g config.Global
-	if err := decodeBody(r, &g); err != nil {
+	children, err := decodeSection(r, config.KindGlobal, &g)
+	if err != nil {
 		return nil, err
 	}
 	cfgDir := s.configDir()
@@ -134,13 +142,20 @@ func (s *Server) replaceGlobal(r *http.Request) (*response, error) {
 		if err != nil {
 			return nil, err
 		}
+		if next, err = children.apply(next, ""); err != nil {
+			return nil, err
+		}
 		if config.AdminSocketRemoved(d, next, cfgDir) {
 			return nil, conflict("this change removes the admin stats socket dataplane uses to talk to HAProxy; keep it in runtime_apis")
 		}
 		return next, nil
 	}, func(d *config.Document) (any, error) {
 		result = d
-		return d.Global()
+		g, err := d.Global()
+		if err != nil || children == nil {
+			return g, err
+		}
+		return withChildren(d, config.KindGlobal, "", g)
 	})
 	if err == nil && result != nil && !result.HasIdleCloseOnResponse() {
 		resp.header.Add(headerWarning, idleCloseAdvice)

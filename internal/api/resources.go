@@ -54,6 +54,9 @@ func (s *Server) routeResources(r chi.Router) {
 
 // CollectionPath is the path of a collection's list under one parent kind.
 func CollectionPath(p config.ParentKind, info config.CollectionInfo) string {
+	if p.Singleton {
+		return configurationBase + "/" + p.Path + "/" + info.Path
+	}
 	return configurationBase + "/" + p.Path + "/{parent_name}/" + info.Path
 }
 

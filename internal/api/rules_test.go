@@ -188,10 +188,18 @@ func udpLines(t *testing.T) (addr string, lines <-chan string) {
 
 // waitLogLine sends requests (with header X-Trace: value) until a log line
 // containing want arrives.
-func (r *ruleEnv) waitLogLine(t *testing.T, lines <-chan string, value, want string) string {
+func (r *ruleEnv) waitLogLine(t *testing.T, lines <-chan string, value string, want ...string) string {
 	t.Helper()
 	var got string
 	haproxytest.WaitFor(t, 15*time.Second, fmt.Sprintf("a log line with %q", want), func() bool {
+		has := func(l string) bool {
+			for _, w := range want {
+				if !strings.Contains(l, w) {
+					return false
+				}
+			}
+			return true
+		}
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, r.url+"/", nil)
@@ -204,7 +212,7 @@ func (r *ruleEnv) waitLogLine(t *testing.T, lines <-chan string, value, want str
 		for {
 			select {
 			case l := <-lines:
-				if strings.Contains(l, want) {
+				if has(l) {
 					got = l
 					return true
 				}
@@ -219,14 +227,26 @@ func (r *ruleEnv) waitLogLine(t *testing.T, lines <-chan string, value, want str
 func TestLogTargetsAndCapturesOnHAProxy(t *testing.T) {
 	addr, lines := udpLines(t)
 	r := startRuleEnv(t, `    option httplog
+    log global
     declare capture request len 32
     http-request capture req.hdr(X-Trace) id 0`, "", "")
 	r.waitServed(t, "/", 1, "a")
 
-	// A log target: lines of fe's traffic arrive on the UDP socket, with
-	// the captured header.
-	r.send(t, "POST", "/frontends/fe/log_targets/0", map[string]any{"address": addr, "facility": "local0"}, 201)
-	r.waitLogLine(t, lines, "abcdefgh", "{abcdefgh}")
+	// A log target of the global section: fe logs there through its
+	// `log global`, with the captured header.
+	r.send(t, "POST", "/global/log_targets/0", map[string]any{"address": addr, "facility": "local0"}, 201)
+	r.waitLogLine(t, lines, "abcdefgh", "{abcdefgh}", "<134>") // local0.info
+	var global map[string]any
+	r.e.Get(cfgBase+"/global?full_section=true").JSON(t, &global)
+	if l, ok := global["log_target_list"].([]any); !ok || len(l) != 1 {
+		t.Fatalf("full_section global: log_target_list = %v", global["log_target_list"])
+	}
+
+	// The frontend's own target instead of `log global`.
+	r.send(t, "PUT", "/frontends/fe/log_targets", []map[string]any{{"address": addr, "facility": "local1"}}, 200)
+	r.send(t, "DELETE", "/global/log_targets/0", nil, 204)
+	// local1.info is priority 17*8+6 = 142 (the global target was local0).
+	r.waitLogLine(t, lines, "ijklmnop", "{ijklmnop}", "<142>")
 
 	// A shorter capture slot: the log shows what it keeps.
 	r.send(t, "PUT", "/frontends/fe/captures/0", map[string]any{"type": "request", "length": 4}, 200)

@@ -223,11 +223,12 @@ func (t *actionTable[T]) check(m *T) error {
 		if f.Kind() != reflect.String || f.String() == "" || name == "type" || name == "cond" || name == "cond_test" {
 			continue
 		}
-		if err := checkText(name, f.String()); err != nil {
-			return err
+		check := checkOneWord
+		if contains(spec.Words, name) {
+			check = checkText
 		}
-		if ws, _ := splitWords(f.String()); len(ws) != 1 && !contains(spec.Words, name) {
-			return invalid(name, "%q is several words: quote it to make it one", f.String())
+		if err := check(name, f.String()); err != nil {
+			return err
 		}
 	}
 	var c Condition

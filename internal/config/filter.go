@@ -160,7 +160,7 @@ func checkFilter(m *Filter) error {
 		"key": m.Key, "table": m.Table}
 	for _, f := range []string{"trace_name", "cache_name", "spoe_engine", "spoe_config", "app_name", "bandwidth_limit_name", "key", "table"} {
 		if v := words[f]; v != "" {
-			if err := checkWord(f, v); err != nil {
+			if err := checkOneWord(f, v); err != nil {
 				return err
 			}
 		}

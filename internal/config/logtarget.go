@@ -22,12 +22,12 @@ type LogTarget struct {
 	Unmodelled
 }
 
-// LogTargets are the `log` and `no log` lines of frontends, backends and
-// defaults sections, in order.
+// LogTargets are the `log` and `no log` lines of the global section,
+// frontends, backends and defaults sections, in order.
 var LogTargets = ruleList(&Collection[LogTarget]{
 	Name: "log target", Path: "log_targets", OpName: "LogTarget", Tag: "LogTarget", Schema: "log_target", Keyword: "log",
 	Prefixes:    [][]string{{"log"}, {"no", "log"}},
-	Parents:     []string{KindFrontend, KindBackend, KindDefaults},
+	Parents:     []string{KindGlobal, KindFrontend, KindBackend, KindDefaults},
 	FullSection: "log_target_list",
 	Parse: func(l Line) (LogTarget, bool) {
 		t, ok := cpParse[types.Log](&parsers.Log{}, l)
@@ -60,7 +60,7 @@ func checkLogTarget(m *LogTarget) error {
 	case m.Nolog:
 		return onlyFields(m, "`no log`", "nolog")
 	}
-	if err := checkWord("address", m.Address); err != nil {
+	if err := checkOneWord("address", m.Address); err != nil {
 		return err
 	}
 	if err := checkEnum("facility", m.Facility, logFacilities...); err != nil {
@@ -93,7 +93,7 @@ func checkLogTarget(m *LogTarget) error {
 		return invalid("sample_range", "sample_range and sample_size go together (`sample <range>:<size>`)")
 	}
 	if m.SampleRange != "" {
-		if err := checkWord("sample_range", m.SampleRange); err != nil {
+		if err := checkOneWord("sample_range", m.SampleRange); err != nil {
 			return err
 		}
 		if err := checkRange("sample_size", m.SampleSize, 1, 1<<31-1); err != nil {

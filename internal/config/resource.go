@@ -17,19 +17,22 @@ type ParentKind struct {
 	Kind   string // section keyword: "frontend"
 	Path   string // API path segment: "frontends"
 	OpName string // operationId suffix, as in the Data Plane API: "Frontend"
+	// Singleton kinds have one section, addressed without a name:
+	// /services/haproxy/configuration/global/log_targets.
+	Singleton bool
 }
 
 // parentKinds are the section kinds the Data Plane API v3 hangs child
 // resources on, with its path segments and operationId suffixes.
 var parentKinds = map[string]ParentKind{
-	KindFrontend:   {KindFrontend, "frontends", "Frontend"},
-	KindBackend:    {KindBackend, "backends", "Backend"},
-	KindDefaults:   {KindDefaults, "defaults", "Defaults"},
-	KindFCGIApp:    {KindFCGIApp, "fcgi_apps", "FCGIApp"},
-	KindPeers:      {KindPeers, "peers", "PeerSection"},
-	KindRing:       {KindRing, "rings", "Ring"},
-	KindLogForward: {KindLogForward, "log_forwards", "LogForward"},
-	KindGlobal:     {KindGlobal, "global", "Global"},
+	KindFrontend:   {KindFrontend, "frontends", "Frontend", false},
+	KindBackend:    {KindBackend, "backends", "Backend", false},
+	KindDefaults:   {KindDefaults, "defaults", "Defaults", false},
+	KindFCGIApp:    {KindFCGIApp, "fcgi_apps", "FCGIApp", false},
+	KindPeers:      {KindPeers, "peers", "PeerSection", false},
+	KindRing:       {KindRing, "rings", "Ring", false},
+	KindLogForward: {KindLogForward, "log_forwards", "LogForward", false},
+	KindGlobal:     {KindGlobal, "global", "Global", true},
 }
 
 // ParentKindOf returns the API naming of a section kind.

@@ -161,3 +161,17 @@ func writtenAs(old *Line, opt string, v int64, read func(string) (int64, bool), 
 	}
 	return format(v)
 }
+
+// checkOneWord checks a value written as one word of a rule line: text
+// that reads back the same (checkText), and one word for HAProxy, so a
+// value with spaces must be quoted ("${ADDR}:514", "a b"), never split
+// into extra words.
+func checkOneWord(field, v string) error {
+	if err := checkText(field, v); err != nil {
+		return err
+	}
+	if ws, _ := splitWords(v); len(ws) != 1 {
+		return invalid(field, "%q is several words: quote it to make it one", v)
+	}
+	return nil
+}

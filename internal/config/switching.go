@@ -33,7 +33,7 @@ var BackendSwitchingRules = ruleList(&Collection[BackendSwitchingRule]{
 	Check: func(m *BackendSwitchingRule) error {
 		// A name may be a log-format expression (%[req.hdr(host),lower]):
 		// one word, checked as such.
-		if err := checkWord("name", m.Name); err != nil {
+		if err := checkOneWord("name", m.Name); err != nil {
 			return err
 		}
 		return m.Condition.check()
@@ -62,7 +62,7 @@ var ServerSwitchingRules = ruleList(&Collection[ServerSwitchingRule]{
 		return append([]string{"use-server", m.TargetServer}, m.words()...)
 	},
 	Check: func(m *ServerSwitchingRule) error {
-		if err := checkWord("target_server", m.TargetServer); err != nil {
+		if err := checkOneWord("target_server", m.TargetServer); err != nil {
 			return err
 		}
 		return m.Condition.check()
@@ -100,11 +100,11 @@ var StickRules = ruleList(&Collection[StickRule]{
 		if err := checkEnum("type", m.Type, "match", "on", "store-request", "store-response"); err != nil {
 			return err
 		}
-		if err := checkWord("pattern", m.Pattern); err != nil {
+		if err := checkOneWord("pattern", m.Pattern); err != nil {
 			return err
 		}
 		if m.Table != "" {
-			if err := checkWord("table", m.Table); err != nil {
+			if err := checkOneWord("table", m.Table); err != nil {
 				return err
 			}
 		}

@@ -456,6 +456,8 @@ backend be
 		{"# in a condition", map[string]any{"type": "allow", "cond": "if", "cond_test": "is_admin # x"}},
 		{"an ACL HAProxy does not know", map[string]any{"type": "allow", "cond": "if", "cond_test": "no_such_acl"}},
 		{"a verbatim line of another keyword", map[string]any{"verbatim": "tcp-request content reject"}},
+		{"an action of HAProxy 2.7 (haproxy -c refuses it)", map[string]any{"type": "set-bandwidth-limit",
+			"bandwidth_limit_name": "bw", "bandwidth_limit_limit": "1m", "bandwidth_limit_period": "1s"}},
 	} {
 		r := e.Do(apitest.Request{Method: "POST", Path: path + "/0" + vq(t, e), Body: c.body})
 		if r.Status < 400 || r.Status > 499 {
@@ -463,6 +465,9 @@ backend be
 		}
 		if string(e.ReadConfig()) != string(before) {
 			t.Fatalf("%s: the file changed", c.what)
+		}
+		if c.body["type"] == "set-bandwidth-limit" && (r.Status != 400 || !strings.Contains(string(r.Body), "set-bandwidth-limit")) {
+			t.Errorf("%s: want 400 with haproxy -c's message: %d %s", c.what, r.Status, r.Body)
 		}
 	}
 }

@@ -61,6 +61,7 @@ type Server struct {
 	// ~20 ms that start-up need not wait for).
 	specJSON func() ([]byte, error)
 	mux      http.Handler
+	v3       *chi.Mux // the /v3 routes, which /v2 requests are translated to
 	// bodies bounds the bytes of request bodies read at once.
 	bodies byteBudget
 	// validating lets one only_validate upload at a time be checked and
@@ -120,10 +121,18 @@ func New(d Deps) (*Server, error) {
 			r.With(d.Auth).Handle("/metrics", d.Metrics)
 		}
 	}
-	r.Route("/v3", func(r chi.Router) {
-		r.Use(d.Auth, s.limitBody, validator.middleware(s.log))
-		s.routes(r)
+	v3 := chi.NewRouter()
+	v3.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, notFound("path %s was not found", r.URL.Path))
 	})
+	v3.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, methodNotAllowed(r.Method, r.URL.Path))
+	})
+	v3.Use(d.Auth, s.limitBody, validator.middleware(s.log))
+	s.routes(v3)
+	s.v3 = v3
+	r.Mount("/v3", v3)
+	r.Handle(v2Prefix+"/*", http.HandlerFunc(s.serveV2))
 	s.mux = r
 	return s, nil
 }

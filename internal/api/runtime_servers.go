@@ -220,4 +220,5 @@ func (s *Server) routeRuntimeServers(r chi.Router) {
 	})
 	r.Get("/services/haproxy/stats", s.wrap(s.discovery("/services/haproxy/stats")))
 	r.Get("/services/haproxy/stats/native", s.wrap(s.getNativeStats))
+	s.routeStickTables(r)
 }

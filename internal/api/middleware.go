@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"dataplane/internal/apierror"
+	"dataplane/internal/auth"
 )
 
 // statusWriter remembers the status written, and runs a hook just before
@@ -84,7 +86,8 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
+		info := &requestInfo{}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
@@ -97,10 +100,27 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if route == "/v3/health" || route == "/metrics" {
 			level = s.log.Debug
 		}
-		level("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "took", took, "remote", r.RemoteAddr)
+		level("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "took", took, "remote", r.RemoteAddr, "user", info.user)
 		if s.d.Observe != nil {
 			s.d.Observe(route, sw.status, took)
 		}
+	})
+}
+
+// requestInfo is what the handlers inside learn about a request that the
+// access log, outside them, writes: the authenticated user.
+type requestInfo struct{ user string }
+
+type requestInfoKey struct{}
+
+// noteUser, placed after authentication, gives the access log the user
+// the request was authenticated as.
+func noteUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+			info.user = auth.UserFrom(r.Context())
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

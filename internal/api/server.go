@@ -128,7 +128,7 @@ func New(d Deps) (*Server, error) {
 	v3.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, methodNotAllowed(r.Method, r.URL.Path))
 	})
-	v3.Use(d.Auth, s.limitBody, validator.middleware(s.log))
+	v3.Use(d.Auth, noteUser, s.limitBody, validator.middleware(s.log))
 	s.routes(v3)
 	s.v3 = v3
 	r.Mount("/v3", v3)

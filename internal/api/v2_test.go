@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,5 +139,48 @@ backend http_back
 	}
 	if code != 200 || json.Unmarshal(b, &raw) != nil || !strings.Contains(raw.Data, "backend http_back") {
 		t.Fatalf("v2 raw: %d %.200s", code, b)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the log's concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestAccessLogNamesTheUser: each request log line carries the user the
+// request was authenticated as (none for a refused one).
+func TestAccessLogNamesTheUser(t *testing.T) {
+	in := haproxytest.New(t)
+	var logs lockedBuffer
+	e := apitest.Start(t, in, in.Global(), apitest.Options{LogLevel: slog.LevelDebug, Log: &logs})
+	e.Get("/services/haproxy/configuration/version")
+	mustStatus(t, e.Do(apitest.Request{Method: "GET", Path: "/services/haproxy/configuration/version", NoAuth: true}), 401, "no credentials")
+	var ok, refused bool
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if !strings.Contains(l, "msg=http") || !strings.Contains(l, "path=/v3/services/haproxy/configuration/version") {
+			continue
+		}
+		switch {
+		case strings.Contains(l, "status=200") && strings.Contains(l, "user="+apitest.User):
+			ok = true
+		case strings.Contains(l, "status=401") && strings.Contains(l, `user=""`):
+			refused = true
+		}
+	}
+	if !ok || !refused {
+		t.Fatalf("access log lines with the user (200) and without (401) not found:\n%s", logs.String())
 	}
 }

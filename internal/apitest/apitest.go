@@ -53,6 +53,9 @@ type Options struct {
 	Settings func(st *settings.Settings)
 	// LogLevel of the program's log, written to the test log; default Warn.
 	LogLevel slog.Level
+	// Log, when set, also receives the program's log (it must be safe for
+	// concurrent writes).
+	Log io.Writer
 }
 
 // Start starts HAProxy with cfg (use in.Global() for the usual global and
@@ -82,7 +85,11 @@ func startWith(t testing.TB, in *haproxytest.Instance, st *settings.Settings, op
 	if level == 0 {
 		level = slog.LevelWarn
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	var out io.Writer = testWriter{t}
+	if opts.Log != nil {
+		out = io.MultiWriter(out, opts.Log)
+	}
+	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, st, log, app.Build{Version: "test", BuildDate: time.Now()})
 	if err != nil {

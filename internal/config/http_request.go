@@ -103,6 +103,7 @@ var HTTPRequestRules = actionList(&Collection[HTTPRequestRule]{
 	Tag: "HTTPRequestRule", Schema: "http_request_rule",
 	Parents:     []string{KindFrontend, KindBackend, KindDefaults},
 	FullSection: "http_request_rule_list",
+	FirstBefore: beforeRouting,
 }, httpRequestActions, func(m *HTTPRequestRule) *Unmodelled { return &m.Unmodelled })
 
 // returnFields are the fields of the actions that answer: return, deny,

@@ -175,3 +175,15 @@ func checkOneWord(field, v string) error {
 	}
 	return nil
 }
+
+// beforeRouting places the first rule of a kind HAProxy runs before
+// routing above the routing lines (use_backend, default_backend,
+// use-server, server): HAProxy runs the rules first wherever they are,
+// but warns about a rule written after them, and so would a reader.
+func beforeRouting(l Line) bool {
+	switch l.Words[0] {
+	case "use_backend", "default_backend", "use-server", "server":
+		return true
+	}
+	return false
+}

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	dpapi "dataplane/internal/api"
 	"dataplane/internal/apitest"
 	"dataplane/internal/config"
-	dpapi "dataplane/internal/api"
 	"dataplane/internal/haproxytest"
 )
 
@@ -84,14 +84,14 @@ defaults d_tx
 			list = "/services/haproxy/configuration" + strings.Replace(list, "{parent_name}", name, 1)
 			where := info.Path + " of " + p.Kind
 			var have []any
-			e.Get(list + q).JSON(t, &have)
+			e.Get(list+q).JSON(t, &have)
 			n := len(have)
 			mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: list + "/0" + q, Body: items.second}), 202, where+": insert at 0")
 			mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: list + "/0" + q, Body: items.first}), 202, where+": insert at 0 again")
 			mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: fmt.Sprintf("%s/%d%s", list, n+3, q), Body: items.first}), 404, where+": past the end")
 			mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: list + "/1" + q, Body: items.first}), 202, where+": replace 1")
 			mustStatus(t, e.Do(apitest.Request{Method: "DELETE", Path: list + "/1" + q}), 202, where+": delete 1")
-			e.Get(list + q).JSON(t, &have)
+			e.Get(list+q).JSON(t, &have)
 			if len(have) != n+1 {
 				t.Fatalf("%s: %d items after insert, insert, replace, delete; want %d", where, len(have), n+1)
 			}

@@ -41,3 +41,51 @@ func Load(ctx context.Context) (*openapi3.T, error) {
 	}
 	return doc, nil
 }
+
+// TakesNoInput reports whether the request with method and URL path (the
+// server's /v3 included) is to an operation that takes no input: its
+// validation checks nothing, and it may be served before the contract is
+// loaded. Any other request is validated (api/noinput.go is generated
+// from the contract, and tests keep it current).
+func TakesNoInput(method, path string) bool { return noInput[method+" "+path] }
+
+// Contract is the contract, loaded in the background.
+type Contract struct {
+	done chan struct{}
+	doc  *openapi3.T
+	err  error
+}
+
+// LoadInBackground starts loading the contract (Load) and returns at once.
+func LoadInBackground() *Contract { return Background(Load) }
+
+// Background runs load in the background and returns at once: the
+// contract is what load returns.
+func Background(load func(context.Context) (*openapi3.T, error)) *Contract {
+	c := &Contract{done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		c.doc, c.err = load(context.Background())
+	}()
+	return c
+}
+
+// Loaded returns a contract already loaded.
+func Loaded(doc *openapi3.T) *Contract {
+	c := &Contract{done: make(chan struct{}), doc: doc}
+	close(c.done)
+	return c
+}
+
+// Done is closed once the contract is loaded, or failed to load.
+func (c *Contract) Done() <-chan struct{} { return c.done }
+
+// Wait waits until the contract is loaded, or ctx ends.
+func (c *Contract) Wait(ctx context.Context) (*openapi3.T, error) {
+	select {
+	case <-c.done:
+		return c.doc, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}

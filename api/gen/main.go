@@ -7,11 +7,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"dataplane/api/spec"
 )
@@ -34,10 +37,25 @@ func run(out string) error {
 	if err != nil {
 		return fmt.Errorf("convert to JSON: %w", err)
 	}
+	doc, err := openapi3.NewLoader().LoadFromData(j)
+	if err != nil {
+		return fmt.Errorf("load the contract: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return fmt.Errorf("validate the contract: %w", err)
+	}
+	g, err := spec.NoInputGo(doc)
+	if err != nil {
+		return fmt.Errorf("noinput.go: %w", err)
+	}
+	dir := filepath.Dir(out)
 	if err := write(out, y); err != nil {
 		return err
 	}
-	return write(strings.TrimSuffix(out, filepath.Ext(out))+".json", j)
+	if err := write(strings.TrimSuffix(out, filepath.Ext(out))+".json", j); err != nil {
+		return err
+	}
+	return write(filepath.Join(dir, "noinput.go"), g)
 }
 
 // write writes b to name, leaving an up-to-date file alone, so that its

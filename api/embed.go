@@ -56,9 +56,6 @@ type Contract struct {
 	err  error
 }
 
-// LoadInBackground starts loading the contract (Load) and returns at once.
-func LoadInBackground() *Contract { return Background(Load) }
-
 // Background runs load in the background and returns at once: the
 // contract is what load returns.
 func Background(load func(context.Context) (*openapi3.T, error)) *Contract {

@@ -187,7 +187,7 @@ func serve(ctx context.Context, st *settings.Settings, log *slog.Logger) error {
 	// Background work outlives ctx a little: it stops after the HTTP
 	// server has drained. It starts with the listener up: the first
 	// answers need only the document; the contract, the look for the
-	// running HAProxy and the typed views come after (app.New, App.Run).
+	// running HAProxy and the typed views come after (App.Run).
 	bg, cancelBG := context.WithCancel(context.Background())
 	defer cancelBG()
 	go a.Run(bg)

@@ -49,22 +49,31 @@ type App struct {
 	Metrics      *metrics.Metrics // the /metrics registry
 
 	finder *reload.Finder // the running HAProxy, for the check and the custom strategy
+	// running is closed when Run starts: the contract loads from then on.
+	running chan struct{}
 	// found is closed once Run's first look for the running HAProxy
 	// (finder.Find) is over: how it was started is recorded then.
 	found chan struct{}
 	// Keeper notices when HAProxy is gone and starts it again.
 	Keeper *reload.Keeper
 
-	contract *api.Contract // loaded in the background from New on
+	contract *api.Contract // loaded in the background once Run starts
 	server   *dpapi.Server
 }
 
 // New builds the program from the document and the settings: what the
-// first answer needs. What takes longer does not hold it up: the contract
-// loads in the background from here on (requests that take input wait for
-// it), and Run looks for the running HAProxy (Ready waits for both).
+// first answer needs. What takes longer does not hold it up: once Run
+// starts, the contract loads in the background (requests that take input
+// wait for it) and Run looks for the running HAProxy (Ready waits for
+// both).
 func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Build) (*App, error) {
-	a := &App{Settings: st, Log: log, contract: api.LoadInBackground(), found: make(chan struct{})}
+	a := &App{Settings: st, Log: log, running: make(chan struct{}), found: make(chan struct{})}
+	// Loading the contract would compete with reading the document for
+	// the CPU (and the garbage collector): it starts with Run.
+	a.contract = api.Background(func(ctx context.Context) (*openapi3.T, error) {
+		<-a.running
+		return api.Load(ctx)
+	})
 	if err := os.MkdirAll(st.API.Transaction.TransactionDir, 0o700); err != nil {
 		return nil, fmt.Errorf("transaction_dir: %w", err)
 	}
@@ -125,7 +134,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	// -L, -C), read from its command line; a check before Run's first look
 	// for HAProxy is over waits for it.
 	checker.ConfigFile = st.HAProxy.ConfigFile
-	checker.Running = a.running
+	checker.Running = a.invocation
 	// Runtime first: changes HAProxy can take live go through its socket.
 	pipeline.SetApplier(&apply.Runtime{Client: a.runtimeClient, Log: log})
 	// Server states (maint, drain, weights) survive reloads when the
@@ -197,10 +206,12 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 
 // Run runs the background work (the reload scheduler, signal handling,
 // the keeper's watch) until ctx ends. Run it once the handler serves: it
-// first looks for the running HAProxy (its master CLI, pid file, stats
-// socket, /proc), and builds the typed views of the document once the
-// contract is loaded, without holding up the first answers.
+// first loads the contract and looks for the running HAProxy (its master
+// CLI, pid file, stats socket, /proc), and builds the typed views of the
+// document once the contract is loaded, without holding up the first
+// answers.
 func (a *App) Run(ctx context.Context) {
+	close(a.running)
 	go func() {
 		// How HAProxy was started, recorded before the keeper's first
 		// look and before any check: if its master dies, this is how it
@@ -260,10 +271,10 @@ func (a *App) Ready(ctx context.Context) error {
 // Spec waits for the contract and returns it.
 func (a *App) Spec(ctx context.Context) (*openapi3.T, error) { return a.contract.Wait(ctx) }
 
-// running is how the running HAProxy was started, for the check: after
+// invocation is how the running HAProxy was started, for the check: after
 // Run's first look for it, so that a check never runs without the flags
 // that first look finds.
-func (a *App) running(ctx context.Context) (reload.Invocation, bool) {
+func (a *App) invocation(ctx context.Context) (reload.Invocation, bool) {
 	select {
 	case <-a.found:
 	case <-ctx.Done():

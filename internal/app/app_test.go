@@ -13,7 +13,8 @@ import (
 	"dataplane/internal/settings"
 )
 
-// TestStartupOrder: New does not look for the running HAProxy; until Run's
+// TestStartupOrder: New neither loads the contract nor looks for the
+// running HAProxy; until Run's
 // first look is over, the check's flags wait for it (a commit then never
 // runs haproxy -c without them); Ready says when the contract is loaded
 // and the look is over.
@@ -35,7 +36,7 @@ func TestStartupOrder(t *testing.T) {
 	}
 	short, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	if _, ok := a.running(short); ok || !errors.Is(short.Err(), context.DeadlineExceeded) {
+	if _, ok := a.invocation(short); ok || !errors.Is(short.Err(), context.DeadlineExceeded) {
 		t.Fatal("the check's flags did not wait for the first look for HAProxy")
 	}
 	if err := a.Ready(short); err == nil {
@@ -44,6 +45,8 @@ func TestStartupOrder(t *testing.T) {
 	select {
 	case <-a.found:
 		t.Fatal("New looked for HAProxy")
+	case <-a.contract.Done():
+		t.Fatal("the contract loaded before Run, competing with New")
 	default:
 	}
 
@@ -60,7 +63,7 @@ func TestStartupOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	// No HAProxy runs here: the look is over, and found nothing.
-	if _, ok := a.running(rctx); ok || rctx.Err() != nil {
+	if _, ok := a.invocation(rctx); ok || rctx.Err() != nil {
 		t.Fatalf("running: found %v, context %v", ok, rctx.Err())
 	}
 }

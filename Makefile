@@ -18,8 +18,8 @@ run: build
 	./scripts/ensure-haproxy.sh
 	./scripts/run.sh
 
-# api/openapi.yaml from api/spec and the resources declared in
-# internal/config (go test ./api fails when it is stale).
+# api/openapi.yaml (and openapi.json) from api/spec and the resources
+# declared in internal/config (go test ./api fails when they are stale).
 generate:
 	$(GO) generate ./api
 

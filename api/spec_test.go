@@ -7,14 +7,17 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/oasdiff/yaml"
 
 	"dataplane/api/spec"
 	"dataplane/internal/config"
@@ -42,6 +45,54 @@ func TestSpecIsGenerated(t *testing.T) {
 	}
 	t.Fatalf("api/openapi.yaml is not what api/spec generates: run `go generate ./api`.\n"+
 		"First difference at line %d:\n  openapi.yaml: %q\n  generated:    %q", line+1, at(gl), at(wl))
+}
+
+// TestSpecJSONIsGenerated keeps api/openapi.json the conversion of
+// api/openapi.yaml.
+func TestSpecJSONIsGenerated(t *testing.T) {
+	want, err := spec.JSON(SpecYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := SpecJSON(); !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("api/openapi.json is not api/openapi.yaml as JSON: run `go generate ./api`.\n"+
+			"First difference at byte %d:\n  openapi.json: %q\n  generated:    %q", i, excerpt(string(got), i), excerpt(string(want), i))
+	}
+}
+
+// TestSpecJSONIsTheYAML: the JSON loaded is the YAML as kin-openapi reads
+// it, value for value (the YAML goes through kin-openapi's own YAML to
+// JSON conversion here, not through spec.JSON).
+func TestSpecJSONIsTheYAML(t *testing.T) {
+	var fromYAML, fromJSON any
+	if _, err := yaml.Unmarshal(SpecYAML(), &fromYAML, yaml.DecodeOpts{DisableTimestamps: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(SpecJSON(), &fromJSON); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromYAML, fromJSON) {
+		t.Fatal("api/openapi.json and api/openapi.yaml hold different documents: run `go generate ./api`")
+	}
+	// And the loaded documents agree.
+	l := openapi3.NewLoader()
+	y, err := l.LoadFromData(SpecYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	yb, _ := json.Marshal(y)
+	jb, _ := json.Marshal(j)
+	if !bytes.Equal(yb, jb) {
+		t.Fatal("the contract loaded from openapi.json differs from the one loaded from openapi.yaml")
+	}
 }
 
 const configPath = "/services/haproxy/configuration/"

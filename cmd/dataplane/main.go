@@ -185,18 +185,27 @@ func serve(ctx context.Context, st *settings.Settings, log *slog.Logger) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	// Background work outlives ctx a little: it stops after the HTTP
-	// server has drained.
+	// server has drained. It starts with the listener up: the first
+	// answers need only the document; the contract, the look for the
+	// running HAProxy and the typed views come after (App.Run).
 	bg, cancelBG := context.WithCancel(context.Background())
 	defer cancelBG()
 	go a.Run(bg)
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		// A contract that cannot be loaded is a broken build: stop.
+		if err := a.Ready(bg); err != nil && bg.Err() == nil {
+			errc <- err
+		}
+	}()
 	log.Info("dataplane listening", "url", "http://"+ln.Addr().String()+"/v3",
 		"config_file", st.HAProxy.ConfigFile, "version", version, "pid", os.Getpid())
 
 	select {
 	case err := <-errc:
+		_ = srv.Close() // the listener is free again for what comes next (supervise)
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}

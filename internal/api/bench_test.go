@@ -40,7 +40,7 @@ var benchSpec = sync.OnceValues(func() (*dpapi.Deps, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &dpapi.Deps{Spec: spec, Auth: authn.Middleware}, nil
+	return &dpapi.Deps{Spec: api.Loaded(spec), Auth: authn.Middleware}, nil
 })
 
 // benchServer builds the handler on a store opened on a generated file of

@@ -26,10 +26,14 @@ type endpoint struct {
 // discovery lists the endpoints one level below prefix, from the spec.
 func (s *Server) discovery(prefix string) handlerFunc {
 	return func(r *http.Request) (*response, error) {
+		spec, err := s.spec(r.Context())
+		if err != nil {
+			return nil, err
+		}
 		base := strings.TrimSuffix(prefix, "/")
 		seen := map[string]bool{}
 		out := []endpoint{}
-		for _, p := range s.d.Spec.Paths.InMatchingOrder() {
+		for _, p := range spec.Paths.InMatchingOrder() {
 			if !strings.HasPrefix(p, base+"/") || p == prefix {
 				continue
 			}
@@ -40,7 +44,7 @@ func (s *Server) discovery(prefix string) handlerFunc {
 			}
 			seen[seg] = true
 			child := base + "/" + seg
-			item := s.d.Spec.Paths.Find(child)
+			item := spec.Paths.Find(child)
 			if item == nil || item.Get == nil {
 				// Only a prefix of deeper paths (runtime/backends): no
 				// endpoint to list.
@@ -54,6 +58,10 @@ func (s *Server) discovery(prefix string) handlerFunc {
 }
 
 func (s *Server) getSpecification(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.spec(r.Context()); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	b, err := s.specJSON()
 	if err != nil {
 		writeError(w, r, s.log, err)

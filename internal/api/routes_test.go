@@ -21,7 +21,7 @@ func TestRoutesMatchSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Deps{Spec: spec, Auth: func(h http.Handler) http.Handler { return h }})
+	s, err := New(Deps{Spec: api.Loaded(spec), Auth: func(h http.Handler) http.Handler { return h }})
 	if err != nil {
 		t.Fatal(err)
 	}

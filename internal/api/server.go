@@ -4,7 +4,9 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 
+	contract "dataplane/api"
 	"dataplane/internal/apierror"
 	"dataplane/internal/config"
 	"dataplane/internal/reload"
@@ -25,7 +28,9 @@ import (
 
 // Deps is what the handlers work with.
 type Deps struct {
-	Spec *openapi3.T
+	// Spec is the contract, loaded in the background: requests that take
+	// input wait for it (see Server.validate).
+	Spec *contract.Contract
 	// Pipeline is the live configuration and the one path changes take.
 	Pipeline *transaction.Pipeline
 	Runtime  *runtime.Client // stats socket (level admin); may be nil
@@ -58,10 +63,16 @@ type Server struct {
 	d   Deps
 	log *slog.Logger
 	// specJSON is the contract as JSON, encoded on first use (it takes
-	// ~20 ms that start-up need not wait for).
+	// ~20 ms that start-up need not wait for), once the contract is
+	// loaded.
 	specJSON func() ([]byte, error)
-	mux      http.Handler
-	v3       *chi.Mux // the /v3 routes, which /v2 requests are translated to
+	// ready is closed once the request validator is built from the
+	// contract (validator), or could not be (validatorErr).
+	ready        chan struct{}
+	validator    *validator
+	validatorErr error
+	mux          http.Handler
+	v3           *chi.Mux // the /v3 routes, which /v2 requests are translated to
 	// bodies bounds the bytes of request bodies read at once.
 	bodies byteBudget
 	// validating lets one only_validate upload at a time be checked and
@@ -88,8 +99,15 @@ func New(d Deps) (*Server, error) {
 		d.MaxBodySize = 64 << 20
 	}
 	s := &Server{d: d, log: d.Logger, started: time.Now(), bodies: byteBudget{limit: 2 * d.MaxBodySize}, validating: make(chan struct{}, 1)}
+	if d.Spec == nil {
+		return nil, errors.New("no contract")
+	}
 	s.specJSON = sync.OnceValues(func() ([]byte, error) {
-		b, err := json.Marshal(d.Spec)
+		spec, err := d.Spec.Wait(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(spec)
 		if err != nil {
 			return nil, fmt.Errorf("marshal specification: %w", err)
 		}
@@ -99,10 +117,17 @@ func New(d Deps) (*Server, error) {
 		s.txVersion = d.Transactions.VersionOf
 		s.txDoc = d.Transactions.Doc
 	}
-	validator, err := newValidator(d.Spec)
-	if err != nil {
-		return nil, err
-	}
+	// The validator is built once the contract is loaded, in the
+	// background: requests that take no input are served meanwhile.
+	s.ready = make(chan struct{})
+	go func() {
+		defer close(s.ready)
+		spec, err := d.Spec.Wait(context.Background())
+		if err == nil {
+			s.validator, err = newValidator(spec)
+		}
+		s.validatorErr = err
+	}()
 
 	r := chi.NewRouter()
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
@@ -128,13 +153,63 @@ func New(d Deps) (*Server, error) {
 	v3.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, methodNotAllowed(r.Method, r.URL.Path))
 	})
-	v3.Use(d.Auth, noteUser, s.limitBody, validator.middleware(s.log))
+	v3.Use(d.Auth, noteUser, s.limitBody, s.validate)
 	s.routes(v3)
 	s.v3 = v3
 	r.Mount("/v3", v3)
 	r.Handle(v2Prefix+"/*", http.HandlerFunc(s.serveV2))
 	s.mux = r
 	return s, nil
+}
+
+// Ready waits until requests are validated against the contract (it is
+// loaded and the validator built), or ctx ends. It returns why the
+// contract could not be loaded, if so.
+func (s *Server) Ready(ctx context.Context) error {
+	select {
+	case <-s.ready:
+		return s.validatorErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// validate checks every request against the contract before its handler
+// runs. A request to an operation that takes no input has nothing to
+// check, and is served at once, even before the contract is loaded
+// (start-up); every other one waits for the validator, as long as the
+// client does.
+func (s *Server) validate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if contract.TakesNoInput(r.Method, r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if err := s.Ready(r.Context()); err != nil {
+			writeError(w, r, s.log, contractError(err))
+			return
+		}
+		s.validator.check(w, r, next, s.log)
+	})
+}
+
+// spec waits for the contract, as long as ctx lasts.
+func (s *Server) spec(ctx context.Context) (*openapi3.T, error) {
+	spec, err := s.d.Spec.Wait(ctx)
+	if err != nil {
+		return nil, contractError(err)
+	}
+	return spec, nil
+}
+
+// contractError is the answer to a request that needed the contract and
+// could not have it: the client left while it was loading, or it could
+// not be loaded (a broken build).
+func contractError(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return apierror.New(http.StatusServiceUnavailable, "the API contract is still loading: %v", err)
+	}
+	return apierror.New(http.StatusInternalServerError, "the API contract could not be loaded: %v", err)
 }
 
 // ServeHTTP implements http.Handler.

@@ -16,8 +16,8 @@ import (
 	"dataplane/internal/apierror"
 )
 
-// validator checks every request against api/openapi.yaml before its
-// handler runs.
+// validator checks requests against api/openapi.yaml before their
+// handler runs (Server.validate).
 type validator struct {
 	spec   *openapi3.T
 	router routers.Router
@@ -49,57 +49,55 @@ func newValidator(spec *openapi3.T) (*validator, error) {
 	}, nil
 }
 
-func (v *validator) middleware(log *slog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			route, params, err := v.router.FindRoute(r)
-			// The legacy router returns fresh RouteErrors: compare reasons.
-			var re *routers.RouteError
-			if errors.As(err, &re) {
-				switch re.Reason {
-				case routers.ErrPathNotFound.Error():
-					err = routers.ErrPathNotFound
-				case routers.ErrMethodNotAllowed.Error():
-					err = routers.ErrMethodNotAllowed
-				}
-			}
-			switch {
-			case errors.Is(err, routers.ErrPathNotFound):
-				apierror.Write(w, http.StatusNotFound, fmt.Sprintf("path %s was not found", r.URL.Path))
-				return
-			case errors.Is(err, routers.ErrMethodNotAllowed):
-				w.Header().Set("Allow", v.allowed(r))
-				apierror.Write(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path))
-				return
-			case err != nil:
-				apierror.Write(w, http.StatusBadRequest, err.Error())
-				return
-			}
-			// Credentials were checked before (internal/auth): the
-			// validator's own check of the security requirements only
-			// calls a no-op, but reads the whole body into memory first,
-			// and keeps it there for the handler.
-			route = withoutSecurity(route)
-			opts := v.opts
-			if r.ContentLength != 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
-				// A text body (a whole configuration, up to
-				// max_body_size) has no schema beyond being a string:
-				// the validator would only hold another copy of it. Its
-				// handler checks it; an empty one is still refused here.
-				o := *v.opts
-				o.ExcludeRequestBody = true
-				opts = &o
-			}
-			in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts}
-			if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
-				status, msg := requestErrorStatus(err)
-				log.Debug("request does not match the contract", "method", r.Method, "path", r.URL.Path, "status", status, "error", msg)
-				apierror.Write(w, status, msg)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
+// check validates r and runs next when it matches the contract; else it
+// answers with the contract's status for what does not match.
+func (v *validator) check(w http.ResponseWriter, r *http.Request, next http.Handler, log *slog.Logger) {
+	route, params, err := v.router.FindRoute(r)
+	// The legacy router returns fresh RouteErrors: compare reasons.
+	var re *routers.RouteError
+	if errors.As(err, &re) {
+		switch re.Reason {
+		case routers.ErrPathNotFound.Error():
+			err = routers.ErrPathNotFound
+		case routers.ErrMethodNotAllowed.Error():
+			err = routers.ErrMethodNotAllowed
+		}
 	}
+	switch {
+	case errors.Is(err, routers.ErrPathNotFound):
+		apierror.Write(w, http.StatusNotFound, fmt.Sprintf("path %s was not found", r.URL.Path))
+		return
+	case errors.Is(err, routers.ErrMethodNotAllowed):
+		w.Header().Set("Allow", v.allowed(r))
+		apierror.Write(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed on %s", r.Method, r.URL.Path))
+		return
+	case err != nil:
+		apierror.Write(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// Credentials were checked before (internal/auth): the
+	// validator's own check of the security requirements only
+	// calls a no-op, but reads the whole body into memory first,
+	// and keeps it there for the handler.
+	route = withoutSecurity(route)
+	opts := v.opts
+	if r.ContentLength != 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+		// A text body (a whole configuration, up to
+		// max_body_size) has no schema beyond being a string:
+		// the validator would only hold another copy of it. Its
+		// handler checks it; an empty one is still refused here.
+		o := *v.opts
+		o.ExcludeRequestBody = true
+		opts = &o
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts}
+	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
+		status, msg := requestErrorStatus(err)
+		log.Debug("request does not match the contract", "method", r.Method, "path", r.URL.Path, "status", status, "error", msg)
+		apierror.Write(w, status, msg)
+		return
+	}
+	next.ServeHTTP(w, r)
 }
 
 // noSecurity is an empty list of security requirements: none to check.

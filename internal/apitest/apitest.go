@@ -22,7 +22,6 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
-	"dataplane/api"
 	"dataplane/internal/app"
 	"dataplane/internal/haproxytest"
 	"dataplane/internal/settings"
@@ -96,17 +95,7 @@ func startWith(t testing.TB, in *haproxytest.Instance, st *settings.Settings, op
 		cancel()
 		t.Fatalf("build dataplane: %v", err)
 	}
-	spec, err := api.Load(ctx)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	router, err := legacy.NewRouter(spec)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	e := &Env{T: t, HAProxy: in, Settings: st, App: a, spec: spec, router: router, cancel: cancel}
+	e := &Env{T: t, HAProxy: in, Settings: st, App: a, cancel: cancel}
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()
 	e.Server = httptest.NewServer(a.Handler)
@@ -115,6 +104,23 @@ func startWith(t testing.TB, in *haproxytest.Instance, st *settings.Settings, op
 		cancel()
 		<-done
 	})
+	// Tests start from a program done starting: the contract loaded and
+	// the running HAProxy found, as before either happened in the
+	// background.
+	rctx, rcancel := context.WithTimeout(ctx, time.Minute)
+	defer rcancel()
+	if err := a.Ready(rctx); err != nil {
+		t.Fatalf("dataplane not ready: %v", err)
+	}
+	spec, err := a.Spec(rctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	router, err := legacy.NewRouter(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.spec, e.router = spec, router
 	return e
 }
 

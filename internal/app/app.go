@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"dataplane/api"
 	dpapi "dataplane/internal/api"
 	"dataplane/internal/apply"
@@ -47,17 +49,31 @@ type App struct {
 	Metrics      *metrics.Metrics // the /metrics registry
 
 	finder *reload.Finder // the running HAProxy, for the check and the custom strategy
+	// running is closed when Run starts: the contract loads from then on.
+	running chan struct{}
+	// found is closed once Run's first look for the running HAProxy
+	// (finder.Find) is over: how it was started is recorded then.
+	found chan struct{}
 	// Keeper notices when HAProxy is gone and starts it again.
 	Keeper *reload.Keeper
+
+	contract *api.Contract // loaded in the background once Run starts
+	server   *dpapi.Server
 }
 
-// New builds the program. Nothing runs until Run.
+// New builds the program from the document and the settings: what the
+// first answer needs. What takes longer does not hold it up: once Run
+// starts, the contract loads in the background (requests that take input
+// wait for it) and Run looks for the running HAProxy (Ready waits for
+// both).
 func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Build) (*App, error) {
-	a := &App{Settings: st, Log: log}
-	spec, err := api.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
+	a := &App{Settings: st, Log: log, running: make(chan struct{}), found: make(chan struct{})}
+	// Loading the contract would compete with reading the document for
+	// the CPU (and the garbage collector): it starts with Run.
+	a.contract = api.Background(func(ctx context.Context) (*openapi3.T, error) {
+		<-a.running
+		return api.Load(ctx)
+	})
 	if err := os.MkdirAll(st.API.Transaction.TransactionDir, 0o700); err != nil {
 		return nil, fmt.Errorf("transaction_dir: %w", err)
 	}
@@ -75,6 +91,10 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		BackupsDir:    st.API.Transaction.BackupsDir,
 		RejectedDir:   filepath.Join(st.API.Transaction.TransactionDir, "rejected"),
 		StateFile:     filepath.Join(st.API.Transaction.TransactionDir, "applied.json"),
+		// The typed views are built once the contract is loaded (Run):
+		// both only help later requests, and the first answer needs
+		// neither.
+		WarmLater: true,
 		Preflight: func(running, next *config.Document) error {
 			if err := preflight.Check(next, cfgDir); err != nil {
 				return err
@@ -111,9 +131,10 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	checker.MasterWorker = strat.Name() == settings.StrategyMaster || doc.MasterWorker() ||
 		len(doc.SectionsOf(config.KindProgram)) > 0
 	// The check repeats the running HAProxy's flags (-W, its -f files,
-	// -L, -C), read from its command line.
+	// -L, -C), read from its command line; a check before Run's first look
+	// for HAProxy is over waits for it.
 	checker.ConfigFile = st.HAProxy.ConfigFile
-	checker.Running = a.finder.Find
+	checker.Running = a.invocation
 	// Runtime first: changes HAProxy can take live go through its socket.
 	pipeline.SetApplier(&apply.Runtime{Client: a.runtimeClient, Log: log})
 	// Server states (maint, drain, weights) survive reloads when the
@@ -139,9 +160,6 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	}
 	pipeline.SetReloader(a.Reloads, strat)
 	a.Keeper = a.newKeeper()
-	// How HAProxy was started, recorded now: if its master dies before
-	// the keeper's first look, this is how it is started again.
-	a.finder.Find(ctx)
 	pipeline.SetKeeper(a.Keeper)
 	a.Transactions, err = transaction.NewManager(pipeline, transaction.ManagerOptions{
 		Dir:     st.API.Transaction.TransactionDir,
@@ -154,7 +172,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 
 	m := a.wireMetrics(build)
 	srv, err := dpapi.New(dpapi.Deps{
-		Spec:         spec,
+		Spec:         a.contract,
 		Pipeline:     pipeline,
 		Runtime:      a.Stats,
 		Master:       a.Master,
@@ -174,6 +192,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		return nil, err
 	}
 	a.Handler = srv
+	a.server = srv
 	// After a reload: follow a moved stats socket, then apply again the
 	// runtime changes made while it was due.
 	pipeline.SetAfterReload(func() {
@@ -185,9 +204,26 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	return a, nil
 }
 
-// Run runs the background work (the reload scheduler, signal handling)
-// until ctx ends.
+// Run runs the background work (the reload scheduler, signal handling,
+// the keeper's watch) until ctx ends. Run it once the handler serves: it
+// first loads the contract and looks for the running HAProxy (its master
+// CLI, pid file, stats socket, /proc), and builds the typed views of the
+// document once the contract is loaded, without holding up the first
+// answers.
 func (a *App) Run(ctx context.Context) {
+	close(a.running)
+	go func() {
+		// How HAProxy was started, recorded before the keeper's first
+		// look and before any check: if its master dies, this is how it
+		// is started again.
+		a.finder.Find(ctx)
+		close(a.found)
+	}()
+	go func() {
+		if a.server.Ready(ctx) == nil {
+			a.Pipeline.Live().Warm()
+		}
+	}()
 	go a.handleSignals(ctx)
 	if a.Pipeline.NeedsReload() {
 		// The file changed after HAProxy last applied it (a crash between
@@ -204,8 +240,47 @@ func (a *App) Run(ctx context.Context) {
 			a.Log.Warn("HAProxy is not running; starting it", "why", a.Keeper.Status().Reason, "reload_id", id)
 		}
 	}
-	go a.Keeper.Watch(ctx, keeperInterval, func() bool { _, busy := a.Reloads.Busy(); return busy }, start)
+	go func() {
+		// The watch declares HAProxy gone only once it was seen.
+		select {
+		case <-a.found:
+		case <-ctx.Done():
+			return
+		}
+		a.Keeper.Watch(ctx, keeperInterval, func() bool { _, busy := a.Reloads.Busy(); return busy }, start)
+	}()
 	a.Reloads.Run(ctx)
+}
+
+// Ready waits until the start-up work that the first answers do not wait
+// for is over: the contract is loaded (every request is validated without
+// waiting) and Run's first look for HAProxy is over. It returns why the
+// contract could not be loaded, if so.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.server.Ready(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-a.found:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Spec waits for the contract and returns it.
+func (a *App) Spec(ctx context.Context) (*openapi3.T, error) { return a.contract.Wait(ctx) }
+
+// invocation is how the running HAProxy was started, for the check: after
+// Run's first look for it, so that a check never runs without the flags
+// that first look finds.
+func (a *App) invocation(ctx context.Context) (reload.Invocation, bool) {
+	select {
+	case <-a.found:
+	case <-ctx.Done():
+		return reload.Invocation{}, false
+	}
+	return a.finder.Find(ctx)
 }
 
 // keeperInterval is how often the keeper looks for HAProxy: two looks

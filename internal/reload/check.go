@@ -125,14 +125,21 @@ func (c *Checker) Check(ctx context.Context, path, displayName string) (CheckRes
 	if timeout == 0 {
 		timeout = checkTimeout(path)
 	}
+	// The flags first: Running may wait (for the first look for HAProxy,
+	// at start-up), and that wait is not the check's. A check is never
+	// run without the flags because the wait was cut short.
 	parent := ctx
+	args := c.args(ctx, path)
+	if err := ctx.Err(); err != nil {
+		return CheckResult{}, fmt.Errorf("haproxy -c %s: %w", displayName, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	bin := c.Bin
 	if bin == "" {
 		bin = "haproxy"
 	}
-	cmd := exec.CommandContext(ctx, bin, c.args(ctx, path)...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = c.Dir
 	cmd.Env = cleanEnv(os.Environ())
 	stdout, stderr := headBuffer{max: maxCheckOutput}, headBuffer{max: maxCheckOutput}

@@ -2,11 +2,13 @@ package reload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCheckerOutputBounded: a file that draws a warning per line is
@@ -64,5 +66,49 @@ func TestHeadBuffer(t *testing.T) {
 				t.Fatalf("text() = %q, %d; want %q, %d", got, lost, c.want, c.lost)
 			}
 		})
+	}
+}
+
+// TestCheckWaitsForTheFlags: a check whose Running is still waiting (for
+// the first look for HAProxy, at start-up) when its context ends does not
+// run haproxy -c without the flags; one whose Running answers in time
+// runs with them, its wait not counted in its own time limit.
+func TestCheckWaitsForTheFlags(t *testing.T) {
+	dir := t.TempDir()
+	ran := filepath.Join(dir, "ran")
+	bin := filepath.Join(dir, "haproxy")
+	script := "#!/bin/sh\necho \"$@\" >> " + ran + "\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	found := make(chan struct{})
+	c := &Checker{Bin: bin, Dir: dir, ConfigFile: cfg, Timeout: 50 * time.Millisecond,
+		Running: func(ctx context.Context) (Invocation, bool) {
+			select {
+			case <-found:
+				return Invocation{MasterWorker: true, LocalPeer: "p1", Files: []string{cfg}}, true
+			case <-ctx.Done():
+				return Invocation{}, false
+			}
+		}}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.Check(ctx, filepath.Join(dir, "next.cfg"), "haproxy.cfg"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("check cut short while waiting for the flags: %v, want the context's error", err)
+	}
+	if b, err := os.ReadFile(ran); err == nil {
+		t.Fatalf("haproxy -c ran without the flags: %s", b)
+	}
+	go func() { time.Sleep(100 * time.Millisecond); close(found) }() // longer than Timeout
+	if _, err := c.Check(context.Background(), filepath.Join(dir, "next.cfg"), "haproxy.cfg"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(ran)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "-c -W -L p1 -f " + filepath.Join(dir, "next.cfg") + "\n"; string(b) != want {
+		t.Fatalf("haproxy %s, want haproxy %s", b, want)
 	}
 }

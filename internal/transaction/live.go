@@ -51,7 +51,7 @@ type fileStamp struct {
 }
 
 // OpenLive loads the live file, after removing temporary files a crash
-// left beside it.
+// left beside it. Its typed views are not built yet (Warm).
 func OpenLive(path string, log *slog.Logger) (*Live, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -71,9 +71,13 @@ func OpenLive(path string, log *slog.Logger) (*Live, error) {
 	l.state.Store(st)
 	l.gen.Store(1)
 	l.issued.Store(st.doc.Version())
-	go warm(st.doc)
 	return l, nil
 }
+
+// Warm builds the typed views of the live document (see warm), so that the
+// first GET of 10,000 backends finds them ready. A document published
+// later is warmed as it is published.
+func (l *Live) Warm() { warm(l.state.Load().doc) }
 
 // warm builds the typed views of a freshly loaded document in the
 // background, so the first GET of 10,000 backends finds them ready.

@@ -56,6 +56,10 @@ type Options struct {
 	// StateFile remembers the highest version issued and the configuration
 	// HAProxy was last seen to run, across restarts ("" = memory only).
 	StateFile string
+	// WarmLater leaves the typed views of the document first loaded to be
+	// built by the caller (Live.Warm), when it has more urgent work;
+	// otherwise Open builds them in the background at once.
+	WarmLater bool
 	// Preflight, when set, checks a document `haproxy -c` accepted against
 	// the host and against what HAProxy runs (see internal/preflight):
 	// what it refuses never reaches the live file.
@@ -153,6 +157,9 @@ func Open(opts Options) (*Pipeline, error) {
 	live, err := OpenLive(opts.ConfigFile, opts.Logger)
 	if err != nil {
 		return nil, err
+	}
+	if !opts.WarmLater {
+		go live.Warm()
 	}
 	return NewPipeline(live, opts), nil
 }

@@ -60,9 +60,11 @@ func (s *Server) replaceRuntimeServer(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	var body rtserver.Server
-	if err := decodeBody(r, &body); err != nil {
-		return nil, err
+	body, ok := prevalidated[rtserver.Server](r)
+	if !ok {
+		if err := decodeBody(r, &body); err != nil {
+			return nil, err
+		}
 	}
 	ch := rtserver.Change{
 		AdminState:       body.AdminState,

@@ -22,6 +22,10 @@ type validator struct {
 	spec   *openapi3.T
 	router routers.Router
 	opts   *openapi3filter.Options
+	// paramsOnly validates all but the body (the fast path).
+	paramsOnly *openapi3filter.Options
+	// fast are the scanners of fastBodies, by operation.
+	fast map[*openapi3.Operation]fastBody
 }
 
 func newValidator(spec *openapi3.T) (*validator, error) {
@@ -31,9 +35,10 @@ func newValidator(spec *openapi3.T) (*validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openapi router: %w", err)
 	}
-	return &validator{
+	v := &validator{
 		spec:   spec,
 		router: router,
+		fast:   map[*openapi3.Operation]fastBody{},
 		opts: &openapi3filter.Options{
 			MultiError:         true,
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
@@ -46,7 +51,18 @@ func newValidator(spec *openapi3.T) (*validator, error) {
 				openapi3.DisableReadOnlyValidation(),
 			},
 		},
-	}, nil
+	}
+	o := *v.opts
+	o.ExcludeRequestBody = true
+	v.paramsOnly = &o
+	for _, item := range spec.Paths.Map() {
+		for _, op := range item.Operations() {
+			if f, ok := fastBodies[op.OperationID]; ok {
+				v.fast[op] = f
+			}
+		}
+	}
+	return v, nil
 }
 
 // check validates r and runs next when it matches the contract; else it
@@ -79,6 +95,20 @@ func (v *validator) check(w http.ResponseWriter, r *http.Request, next http.Hand
 	// validator's own check of the security requirements only
 	// calls a no-op, but reads the whole body into memory first,
 	// and keeps it there for the handler.
+	if fast := v.fast[route.Operation]; fast != nil {
+		if b, ok := readSmallBody(r); ok {
+			if body, ok := fast(b); ok {
+				// The body is valid: the rest of the request is checked
+				// as always. Any refusal is left to the general path,
+				// which says all that is wrong.
+				in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: withoutSecurity(route), Options: v.paramsOnly}
+				if openapi3filter.ValidateRequest(r.Context(), in) == nil {
+					next.ServeHTTP(w, withPrevalidated(r, body))
+					return
+				}
+			}
+		}
+	}
 	route = withoutSecurity(route)
 	opts := v.opts
 	if r.ContentLength != 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {

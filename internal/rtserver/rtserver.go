@@ -217,16 +217,14 @@ func update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (
 			return runtime.ServerState{}, fail(i, err)
 		}
 	}
-	states, err := c.SetServerAndShow(ctx, be, srv, steps[last].change)
+	st, found, err := c.SetServerAndShow(ctx, be, srv, steps[last].change)
 	if err != nil {
 		return runtime.ServerState{}, fail(last, err)
 	}
-	for _, s := range states {
-		if s.Name == srv {
-			return s, nil
-		}
+	if !found {
+		return runtime.ServerState{}, fmt.Errorf("server %s/%s: %w", be, srv, runtime.ErrNotFound)
 	}
-	return runtime.ServerState{}, fmt.Errorf("server %s/%s: %w", be, srv, runtime.ErrNotFound)
+	return st, nil
 }
 
 // steps orders the changes so that traffic stays safe: maint or drain

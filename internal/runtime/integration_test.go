@@ -389,14 +389,14 @@ func TestIntegrationSetServerAndShow(t *testing.T) {
 		name    string
 		be, srv string
 		set     ServerSetting
-		want    func([]ServerState) bool
+		want    func(ServerState) bool
 		kind    error // of the *CommandError, when the change is refused
 	}{
-		{"weight", "be_app", "s1", ServerWeight(42), func(st []ServerState) bool {
-			return len(st) == 3 && st[0].Name == "s1" && st[0].UWeight == 42
+		{"weight", "be_app", "s1", ServerWeight(42), func(st ServerState) bool {
+			return st.Name == "s1" && st.BackendName == "be_app" && st.UWeight == 42
 		}, nil},
-		{"address", "be_app", "s1", ServerAddr("127.0.0.9", 0), func(st []ServerState) bool {
-			return len(st) == 3 && st[0].Addr == "127.0.0.9"
+		{"address", "be_app", "s2", ServerAddr("127.0.0.9", 0), func(st ServerState) bool {
+			return st.Name == "s2" && st.Addr == "127.0.0.9"
 		}, nil},
 		{"static algorithm", "be_src", "a", ServerWeight(3), nil, ErrUnsupported},
 		{"unknown server", "be_app", "nope", ServerAdminState("drain"), nil, ErrNotFound},
@@ -404,23 +404,23 @@ func TestIntegrationSetServerAndShow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			states, err := l.c.SetServerAndShow(testCtx(t), tt.be, tt.srv, tt.set)
+			st, found, err := l.c.SetServerAndShow(testCtx(t), tt.be, tt.srv, tt.set)
 			if tt.kind != nil {
 				var ce *CommandError
-				if !errors.As(err, &ce) || !errors.Is(err, tt.kind) || states != nil {
-					t.Fatalf("%+v, %v; want a *CommandError of kind %v and no state", states, err, tt.kind)
+				if !errors.As(err, &ce) || !errors.Is(err, tt.kind) || found || st != (ServerState{}) {
+					t.Fatalf("%+v, %v, %v; want a *CommandError of kind %v and no state", st, found, err, tt.kind)
 				}
 				return
 			}
-			if err != nil || !tt.want(states) {
-				t.Fatalf("%+v, %v", states, err)
+			if err != nil || !found || !tt.want(st) {
+				t.Fatalf("%+v, %v, %v", st, found, err)
 			}
 		})
 	}
-	if _, err := l.c.SetServerAndShow(testCtx(t), "be_app", "s1", ServerWeight(999)); !errors.Is(err, ErrInvalidArgument) {
+	if _, _, err := l.c.SetServerAndShow(testCtx(t), "be_app", "s1", ServerWeight(999)); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("weight 999: %v, want ErrInvalidArgument", err)
 	}
-	if _, err := l.c.SetServerAndShow(testCtx(t), "be_app", "s1", ServerSetting{}); !errors.Is(err, ErrInvalidArgument) {
+	if _, _, err := l.c.SetServerAndShow(testCtx(t), "be_app", "s1", ServerSetting{}); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("empty setting: %v, want ErrInvalidArgument", err)
 	}
 }

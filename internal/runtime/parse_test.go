@@ -143,6 +143,41 @@ func TestParseServersState(t *testing.T) {
 	}
 }
 
+// TestParseServerState: the row of one server, parsed alone, is the row
+// the whole parse gives; a server without a row is not found, and only
+// its own row must be well formed.
+func TestParseServerState(t *testing.T) {
+	reply := fixture(t, "show_servers_state.txt")
+	all, err := parseServersState(reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range all {
+		if want.BackendName != "be_app" {
+			continue // the fixture holds two backends; a reply, one
+		}
+		got, found, err := parseServerState(reply, want.Name)
+		if err != nil || !found || got != want {
+			t.Errorf("%s: %+v, %v, %v; want %+v", want.Name, got, found, err, want)
+		}
+	}
+	for _, name := range []string{"nope", "s", "s10", "be_app", "10.0.0.7", ""} {
+		if got, found, err := parseServerState(reply, name); err != nil || found {
+			t.Errorf("%q: %+v, %v, %v; want not found", name, got, found, err)
+		}
+	}
+	hdr := "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n"
+	row := "3 be 2 s2 127.0.0.1 2 0 1 1 1 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n"
+	if s, found, err := parseServerState(hdr+"3 be 1 s1 127.0.0.1 2\n"+row, "s2"); err != nil || !found || s.ID != 2 || s.Port != 80 {
+		t.Errorf("s2 after a short row: %+v, %v, %v", s, found, err)
+	}
+	for _, bad := range []string{"2\n# be_id\n", "1\n", hdr + "3 be 1 s2 127.0.0.1 2\n", hdr + "x be 1 s2 127.0.0.1 2 0 1 1 1 1 0 2 0 0 0 0 - 80 - 0 0 - - 0\n"} {
+		if _, _, err := parseServerState(bad, "s2"); err == nil {
+			t.Errorf("parseServerState(%q) accepted", bad)
+		}
+	}
+}
+
 func TestParseProc(t *testing.T) {
 	tests := []struct {
 		file string

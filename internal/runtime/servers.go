@@ -101,32 +101,33 @@ func (c *Client) SetServer(ctx context.Context, be, srv string, s ServerSetting)
 
 // SetServerAndShow applies s to be/srv and reads `show servers state be`
 // on the same command line: one round trip, and the state read is the one
-// the change left on the same worker. A refused change is the error, and
-// then no state is returned.
-func (c *Client) SetServerAndShow(ctx context.Context, be, srv string, s ServerSetting) ([]ServerState, error) {
+// the change left on the same worker. It returns the row of srv (found is
+// false when the reply has none); only that row is parsed. A refused change
+// is the error, and then no state is returned.
+func (c *Client) SetServerAndShow(ctx context.Context, be, srv string, s ServerSetting) (st ServerState, found bool, err error) {
 	cmd, err := s.command(be, srv)
 	if err != nil {
-		return nil, err
+		return ServerState{}, false, err
 	}
 	show := "show servers state " + be
 	replies, err := c.t.batch(ctx, []string{cmd, show})
 	if err != nil {
 		c.t.obs.observe(cmd, "", err)
-		return nil, fmt.Errorf("%s %s/%s: %w", s.op, be, srv, err)
+		return ServerState{}, false, fmt.Errorf("%s %s/%s: %w", s.op, be, srv, err)
 	}
 	c.t.obs.observe(cmd, replies[0], nil)
 	c.t.obs.observe(show, replies[1], nil)
 	if !s.ok(replies[0]) {
-		return nil, fmt.Errorf("%s %s/%s: %w", s.op, be, srv, newCommandError(cmd, replies[0]))
+		return ServerState{}, false, fmt.Errorf("%s %s/%s: %w", s.op, be, srv, newCommandError(cmd, replies[0]))
 	}
 	if !isServersState(replies[1]) {
-		return nil, fmt.Errorf("%s %s/%s, then %s: %w", s.op, be, srv, show, newCommandError(show, replies[1]))
+		return ServerState{}, false, fmt.Errorf("%s %s/%s, then %s: %w", s.op, be, srv, show, newCommandError(show, replies[1]))
 	}
-	states, err := parseServersState(replies[1])
+	st, found, err = parseServerState(replies[1], srv)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", show, err)
+		return ServerState{}, false, fmt.Errorf("%s: %w", show, err)
 	}
-	return states, nil
+	return st, found, nil
 }
 
 // SetServerState sets the administrative state: "ready", "drain" or "maint".

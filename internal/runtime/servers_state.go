@@ -116,50 +116,118 @@ func isServersState(reply string) bool { return strings.HasPrefix(reply, "1\n# b
 // parseServersState parses format version 1, locating columns by header
 // name so that columns appended by later versions are ignored.
 func parseServersState(reply string) ([]ServerState, error) {
-	lines := strings.Split(reply, "\n")
-	if len(lines) < 2 || lines[0] != "1" || !strings.HasPrefix(lines[1], "# ") {
-		return nil, fmt.Errorf("parse servers state: not format version 1")
+	idx, rows, err := serversStateHeader(reply)
+	if err != nil {
+		return nil, err
 	}
-	idx := columnIndex(lines[1])
 	var out []ServerState
-	for n, line := range lines[2:] {
+	for n := 3; rows != ""; n++ {
+		var line string
+		line, rows, _ = strings.Cut(rows, "\n")
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
-		row := stateRow{fields: strings.Fields(line), idx: idx}
-		s := ServerState{
-			BackendID:           row.int("be_id"),
-			BackendName:         row.str("be_name"),
-			ID:                  row.int("srv_id"),
-			Name:                row.str("srv_name"),
-			Addr:                row.str("srv_addr"),
-			OpState:             row.int("srv_op_state"),
-			AdminState:          row.int("srv_admin_state"),
-			UWeight:             row.int("srv_uweight"),
-			IWeight:             row.int("srv_iweight"),
-			TimeSinceLastChange: int64(row.int("srv_time_since_last_change")),
-			CheckStatus:         row.int("srv_check_status"),
-			CheckResult:         row.int("srv_check_result"),
-			CheckHealth:         row.int("srv_check_health"),
-			CheckState:          row.int("srv_check_state"),
-			AgentState:          row.int("srv_agent_state"),
-			BackendForcedID:     row.int("bk_f_forced_id"),
-			ForcedID:            row.int("srv_f_forced_id"),
-			FQDN:                row.str("srv_fqdn"),
-			Port:                row.int("srv_port"),
-			SRVRecord:           row.str("srvrecord"),
-			UseSSL:              row.int("srv_use_ssl"),
-			CheckPort:           row.int("srv_check_port"),
-			CheckAddr:           row.str("srv_check_addr"),
-			AgentAddr:           row.str("srv_agent_addr"),
-			AgentPort:           row.int("srv_agent_port"),
-		}
-		if row.err != nil {
-			return nil, fmt.Errorf("parse servers state line %d: %w", n+3, row.err)
+		s, err := parseServerRow(line, idx)
+		if err != nil {
+			return nil, fmt.Errorf("parse servers state line %d: %w", n, err)
 		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// parseServerState returns the row of server srv of a `show servers state
+// <backend>` reply (found is false when it has none). Only that row is
+// parsed: a backend of hundreds of servers costs a scan of its lines.
+func parseServerState(reply, srv string) (s ServerState, found bool, err error) {
+	idx, rows, err := serversStateHeader(reply)
+	if err != nil {
+		return ServerState{}, false, err
+	}
+	name, ok := idx["srv_name"]
+	if !ok {
+		return ServerState{}, false, fmt.Errorf("parse servers state: missing column srv_name")
+	}
+	for n := 3; rows != ""; n++ {
+		var line string
+		line, rows, _ = strings.Cut(rows, "\n")
+		if srv == "" || field(line, name) != srv {
+			continue
+		}
+		s, err := parseServerRow(line, idx)
+		if err != nil {
+			return ServerState{}, false, fmt.Errorf("parse servers state line %d: %w", n, err)
+		}
+		if s.Name == srv {
+			return s, true, nil
+		}
+	}
+	return ServerState{}, false, nil
+}
+
+// serversStateHeader checks the format version line and returns the column
+// index of the header line, and the rows after it.
+func serversStateHeader(reply string) (idx map[string]int, rows string, err error) {
+	version, rest, _ := strings.Cut(reply, "\n")
+	header, rows, _ := strings.Cut(rest, "\n")
+	if version != "1" || !strings.HasPrefix(header, "# ") {
+		return nil, "", fmt.Errorf("parse servers state: not format version 1")
+	}
+	return columnIndex(header), rows, nil
+}
+
+// field returns the i-th field of a row (fields are separated by ASCII
+// white space), "" past the last.
+func field(line string, i int) string {
+	const space = " \t\v\f\r"
+	for {
+		line = strings.TrimLeft(line, space)
+		if line == "" {
+			return ""
+		}
+		end := strings.IndexAny(line, space)
+		if end < 0 {
+			end = len(line)
+		}
+		if i == 0 {
+			return line[:end]
+		}
+		line = line[end:]
+		i--
+	}
+}
+
+// parseServerRow parses one row of `show servers state`.
+func parseServerRow(line string, idx map[string]int) (ServerState, error) {
+	row := stateRow{fields: strings.Fields(line), idx: idx}
+	s := ServerState{
+		BackendID:           row.int("be_id"),
+		BackendName:         row.str("be_name"),
+		ID:                  row.int("srv_id"),
+		Name:                row.str("srv_name"),
+		Addr:                row.str("srv_addr"),
+		OpState:             row.int("srv_op_state"),
+		AdminState:          row.int("srv_admin_state"),
+		UWeight:             row.int("srv_uweight"),
+		IWeight:             row.int("srv_iweight"),
+		TimeSinceLastChange: int64(row.int("srv_time_since_last_change")),
+		CheckStatus:         row.int("srv_check_status"),
+		CheckResult:         row.int("srv_check_result"),
+		CheckHealth:         row.int("srv_check_health"),
+		CheckState:          row.int("srv_check_state"),
+		AgentState:          row.int("srv_agent_state"),
+		BackendForcedID:     row.int("bk_f_forced_id"),
+		ForcedID:            row.int("srv_f_forced_id"),
+		FQDN:                row.str("srv_fqdn"),
+		Port:                row.int("srv_port"),
+		SRVRecord:           row.str("srvrecord"),
+		UseSSL:              row.int("srv_use_ssl"),
+		CheckPort:           row.int("srv_check_port"),
+		CheckAddr:           row.str("srv_check_addr"),
+		AgentAddr:           row.str("srv_agent_addr"),
+		AgentPort:           row.int("srv_agent_port"),
+	}
+	return s, row.err
 }
 
 // lastHeader is the last column header parsed: HAProxy prints the same

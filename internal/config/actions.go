@@ -86,6 +86,12 @@ type actionTable[T any] struct {
 	// keyword, if any.
 	Wrappers []actionWrapper
 	Actions  []actionSpec
+	// Enums and Ranges are the model fields whose values the spec
+	// bounds (a log level, a port): checked on writes, and a line with
+	// another value reads verbatim, so that what is read is what the
+	// schema describes.
+	Enums  map[string][]string
+	Ranges map[string][2]int64
 
 	once   sync.Once
 	byKey  map[string]*actionKey
@@ -325,6 +331,19 @@ func (t *actionTable[T]) check(m *T) error {
 		if name == "cond" || name == "cond_test" {
 			continue
 		}
+		if f.Kind() == reflect.Pointer && !f.IsNil() {
+			f = f.Elem()
+		}
+		if r, ok := t.Ranges[name]; ok && f.Kind() == reflect.Int64 {
+			if err := checkRange(name, f.Int(), r[0], r[1]); err != nil {
+				return err
+			}
+		}
+		if e, ok := t.Enums[name]; ok && f.Kind() == reflect.String && f.String() != "" {
+			if err := checkEnum(name, f.String(), e...); err != nil {
+				return err
+			}
+		}
 		if f.Kind() == reflect.Slice {
 			// Lists of structs (headers): every string of every item is
 			// one word.
@@ -536,7 +555,12 @@ func copyField(dst, src reflect.Value) bool {
 // writes its lines through the table.
 func actionList[T any](c *Collection[T], table *actionTable[T], unmodelled func(*T) *Unmodelled) *Collection[T] {
 	c.Keyword = strings.Fields(table.Keyword)[0]
-	c.Parse = func(l Line) (T, bool) { return table.parse(l) }
+	c.Parse = func(l Line) (T, bool) {
+		// A line the model holds but a write would refuse (a value out
+		// of the spec's bounds) reads verbatim.
+		m, ok := table.parse(l)
+		return m, ok && table.check(&m) == nil
+	}
 	c.Render = func(m *T, _ *Line) []string { return table.render(m) }
 	c.Check = table.check
 	return ruleList(c, unmodelled)

@@ -74,6 +74,9 @@ var HTTPChecks = actionList(&Collection[HTTPCheck]{
 var (
 	checkConnectFields = map[string]string{"Port": "port", "Addr": "addr", "SNI": "sni", "ALPN": "alpn", "Proto": "proto",
 		"CheckComment": "check_comment", "Default": "default", "SendProxy": "send_proxy", "ViaSOCKS4": "via_socks4", "SSL": "ssl", "Linger": "linger"}
+	checkStatuses = map[string][]string{"ok_status": {"L7OK", "L7OKC", "L6OK", "L4OK"},
+		"error_status": {"L7OKC", "L7RSP", "L7STS", "L6RSP", "L4CON"}, "tout_status": {"L7TOUT", "L6TOUT", "L4TOUT"}}
+	checkPort         = map[string][2]int64{"port": {1, 65535}}
 	checkExpectFields = map[string]string{"MinRecv": "min_recv", "CheckComment": "check_comment", "OKStatus": "ok_status",
 		"ErrorStatus": "error_status", "TimeoutStatus": "tout_status", "OnSuccess": "on_success", "OnError": "on_error",
 		"StatusCode": "status-code", "ExclamationMark": "exclamation_mark", "Match": "match", "Pattern": "pattern"}
@@ -82,6 +85,9 @@ var (
 var httpCheckActions = &actionTable[HTTPCheck]{
 	Keyword: "http-check",
 	Parser:  func() parser.ParserInterface { return &http.Checks{} },
+	Enums: withEnums(checkStatuses, map[string][]string{"match": {"status", "rstatus", "hdr", "fhdr", "string", "rstring"},
+		"method": {"HEAD", "PUT", "POST", "GET", "TRACE", "PATCH", "DELETE", "CONNECT", "OPTIONS"}}),
+	Ranges: checkPort,
 	Actions: []actionSpec{
 		{Type: "comment", New: func() types.Action { return &httpActions.CheckComment{} }, Fields: map[string]string{"LogMessage": "check_comment"}},
 		{Type: "connect", New: func() types.Action { return &actions.CheckConnect{} }, Fields: checkConnectFields},
@@ -144,6 +150,8 @@ var tcpCheckActions = &actionTable[TCPCheck]{
 	Keyword: "tcp-check",
 	Parser:  func() parser.ParserInterface { return &tcp.Checks{} },
 	Key:     []string{"action"},
+	Enums:   withEnums(checkStatuses, map[string][]string{"match": {"string", "rstring", "string-lf", "binary", "rbinary", "binary-lf"}}),
+	Ranges:  checkPort,
 	Actions: []actionSpec{
 		{Type: "comment", New: func() types.Action { return &tcpActions.CheckComment{} }, Fields: map[string]string{"LogMessage": "check_comment"}},
 		{Type: "connect", New: func() types.Action { return &actions.CheckConnect{} }, Fields: checkConnectFields},
@@ -156,4 +164,16 @@ var tcpCheckActions = &actionTable[TCPCheck]{
 		{Type: "set-var-fmt", New: func() types.Action { return &actions.SetVarFmtCheck{} }, Fields: map[string]string{"VarScope": "var_scope", "VarName": "var_name", "Format": "var_fmt"}, Words: []string{"var_fmt"}},
 		{Type: "unset-var", New: func() types.Action { return &actions.UnsetVarCheck{} }, Fields: map[string]string{"Scope": "var_scope", "Name": "var_name"}},
 	},
+}
+
+// withEnums returns the enums of a and b together.
+func withEnums(a, b map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
 }

@@ -74,6 +74,8 @@ var (
 	tcpSession    = actionWrapper{Key: "session", New: func() any { return &tcptypes.Session{} }}
 )
 
+var ruleLogLevels = append(append([]string{}, logLevels...), "silent")
+
 // Which tcp-request lines take an action, as config-parser reads them.
 var (
 	inCCS = []string{"connection", "content", "session"}
@@ -94,6 +96,8 @@ var tcpRequestActions = &actionTable[TCPRequestRule]{
 	Parser:   func() parser.ParserInterface { return &tcp.Requests{} },
 	Key:      []string{"type", "action"},
 	Wrappers: []actionWrapper{tcpConnection, tcpContent, tcpSession},
+	Enums:    map[string][]string{"log_level": ruleLogLevels, "resolve_protocol": {"ipv4", "ipv6"}},
+	Ranges:   map[string][2]int64{"nice_value": {-1024, 1024}},
 	Actions: []actionSpec{
 		{Type: "inspect-delay", Item: inspectDelay, Fields: map[string]string{"Timeout": "timeout"}, Durations: []string{"timeout"}},
 		{Type: "accept", In: inCCS, New: func() types.Action { return &tcpActions.Accept{} }},
@@ -179,6 +183,8 @@ var tcpResponseActions = &actionTable[TCPResponseRule]{
 	Parser:   func() parser.ParserInterface { return &tcp.Responses{} },
 	Key:      []string{"type", "action"},
 	Wrappers: []actionWrapper{tcpContent},
+	Enums:    map[string][]string{"log_level": ruleLogLevels},
+	Ranges:   map[string][2]int64{"nice_value": {-1024, 1024}},
 	Actions: []actionSpec{
 		{Type: "inspect-delay", Item: inspectDelay, Fields: map[string]string{"Timeout": "timeout"}, Durations: []string{"timeout"}},
 		{Type: "accept", In: inCnt, New: func() types.Action { return &tcpActions.Accept{} }},

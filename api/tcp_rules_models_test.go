@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -222,5 +223,55 @@ func fixKeyedRule(schema string, keys ...string) func(body map[string]any) {
 				return
 			}
 		}
+	}
+}
+
+// TestTCPRuleListsReadMatchSchemas: what the Go code reads from the tcp
+// rule and check lines of a file (golden 18, and lines it cannot model)
+// validates against the list schemas.
+func TestTCPRuleListsReadMatchSchemas(t *testing.T) {
+	doc := loadSpec(t)
+	golden, err := os.ReadFile("../internal/config/testdata/golden/18-tcp-rules.cfg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := parseDoc(t, string(golden)+`
+frontend fe_more
+    bind :81
+    tcp-request inspect-delay 5000
+    tcp-request content set-nice 5000
+    tcp-request content set-log-level loud
+    tcp-request content do-resolve(txn.ip,r1,ipv4) hdr(host)
+    quic-initial reject if { src 1.2.3.4 }
+backend be_more
+    option httpchk
+    http-check send meth get uri /
+    http-check connect port 0
+    http-check expect rstatus ^2
+    tcp-check expect string-lf %[var(check.x)]
+    tcp-check connect port 99999
+    tcp-response content set-nice -2000
+`)
+	n := 0
+	for _, c := range []config.ChildResource{config.TCPRequestRules, config.TCPResponseRules, config.QUICInitialRules, config.HTTPChecks, config.TCPChecks} {
+		info := c.Info()
+		for _, kind := range []string{config.KindFrontend, config.KindBackend, config.KindDefaults} {
+			if !info.HasParent(kind) {
+				continue
+			}
+			for _, name := range []string{"fe_tcp", "fe_more", "be_redis", "be_web", "be_more", "tcp_defaults"} {
+				list, err := c.List(d, config.Parent{Kind: kind, Name: name}, nil)
+				if err != nil {
+					continue // not a section of this kind
+				}
+				n++
+				if err := schemaOf(t, doc, info.Path).VisitJSON(toJSON(t, list)); err != nil {
+					t.Errorf("%s of %s %s read from the file: %v\n%s", info.Path, kind, name, err, mustJSON(list))
+				}
+			}
+		}
+	}
+	if n < 8 {
+		t.Fatalf("only %d lists read", n)
 	}
 }

@@ -306,6 +306,9 @@ func (t *actionTable[T]) render(m *T) []string {
 func (t *actionTable[T]) check(m *T) error {
 	spec, ok := t.spec(m)
 	kf := t.keyFields()
+	if !ok && len(kf) == 2 {
+		return t.unknownPair(m)
+	}
 	if !ok {
 		field := kf[0]
 		mv := reflect.ValueOf(m).Elem()
@@ -381,6 +384,32 @@ func (t *actionTable[T]) check(m *T) error {
 		return err
 	}
 	return t.readsBack(m)
+}
+
+// unknownPair explains why a two-field key names no action: the first
+// value is no wrapper nor unwrapped type, or the wrapper does not take the
+// action.
+func (t *actionTable[T]) unknownPair(m *T) error {
+	kf := t.keyFields()
+	mv := reflect.ValueOf(m).Elem()
+	first, second := mv.Field(t.fields[kf[0]]).String(), mv.Field(t.fields[kf[1]]).String()
+	var firsts, seconds []string
+	for _, k := range t.keys {
+		w, a, wrapped := strings.Cut(k, " ")
+		if !slices.Contains(firsts, w) {
+			firsts = append(firsts, w)
+		}
+		if wrapped && w == first {
+			seconds = append(seconds, a)
+		}
+	}
+	if len(seconds) == 0 {
+		if slices.Contains(firsts, first) {
+			return invalid(kf[1], "%s %q takes no %s", t.Keyword, first, kf[1])
+		}
+		return invalid(kf[0], "%q is not a %s %s (%s)", first, t.Keyword, kf[0], strings.Join(firsts, ", "))
+	}
+	return invalid(kf[1], "%q is not a %s %s action (%s)", second, t.Keyword, first, strings.Join(seconds, ", "))
 }
 
 // readsBack refuses a model whose line config-parser would read as

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,14 +201,11 @@ func (t *actionTable[T]) check(m *T) error {
 	mv := reflect.ValueOf(m).Elem()
 	for _, name := range allowed {
 		f := mv.Field(t.fields[name])
-		if f.Kind() != reflect.String || f.String() == "" || name == "type" || name == "cond" || name == "cond_test" {
+		if name == "type" || name == "cond" || name == "cond_test" {
 			continue
 		}
-		if err := checkText(name, f.String()); err != nil {
+		if err := checkWords(name, f, contains(spec.Words, name)); err != nil {
 			return err
-		}
-		if ws, _ := splitWords(f.String()); len(ws) != 1 && !contains(spec.Words, name) {
-			return invalid(name, "%q is several words: quote it to make it one", f.String())
 		}
 	}
 	var c Condition
@@ -214,7 +213,71 @@ func (t *actionTable[T]) check(m *T) error {
 		c.Cond = mv.Field(i).String()
 		c.CondTest = mv.Field(t.fields["cond_test"]).String()
 	}
-	return c.check()
+	if err := c.check(); err != nil {
+		return err
+	}
+	// Every field set must be written: a value the action's String leaves
+	// out (the hdr of an errorfile answer) is refused, not dropped.
+	if back, ok := t.parse(Line{Words: t.render(m)}); ok {
+		if lost := lostFields(m, &back); len(lost) > 0 {
+			return invalid(lost[0], "%s %s does not write %s with these values", t.Keyword, typ, strings.Join(lost, ", "))
+		}
+	}
+	return nil
+}
+
+// checkWords checks a string value of a model (one word unless several is
+// true), and the string fields of the structs of a list (the name and
+// format of each return_hdrs item), which are one word each.
+func checkWords(name string, f reflect.Value, several bool) error {
+	switch {
+	case f.Kind() == reflect.String && f.String() != "":
+		if err := checkText(name, f.String()); err != nil {
+			return err
+		}
+		if ws, _ := splitWords(f.String()); len(ws) != 1 && !several {
+			return invalid(name, "%q is several words: quote it to make it one", f.String())
+		}
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.Struct:
+		for i := 0; i < f.Len(); i++ {
+			e := f.Index(i)
+			for j := 0; j < e.NumField(); j++ {
+				sub, _, _ := strings.Cut(e.Type().Field(j).Tag.Get("json"), ",")
+				path := fmt.Sprintf("%s[%d].%s", name, i, sub)
+				if e.Field(j).Kind() == reflect.String && e.Field(j).String() == "" {
+					return invalid(path, "must not be empty")
+				}
+				if err := checkWords(path, e.Field(j), false); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// lostFields returns the JSON fields set in m that back (m written and
+// read again) does not have.
+func lostFields(m, back any) []string {
+	set := func(v any) map[string]bool {
+		b, _ := json.Marshal(v)
+		var out map[string]json.RawMessage
+		_ = json.Unmarshal(b, &out)
+		keys := map[string]bool{}
+		for k := range out {
+			keys[k] = true
+		}
+		return keys
+	}
+	have := set(back)
+	var lost []string
+	for k := range set(m) {
+		if !have[k] {
+			lost = append(lost, k)
+		}
+	}
+	sort.Strings(lost)
+	return lost
 }
 
 func contains(list []string, s string) bool {

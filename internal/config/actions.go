@@ -216,12 +216,17 @@ func (t *actionTable[T]) check(m *T) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	// Every field set must be written: a value the action's String leaves
-	// out (the hdr of an errorfile answer) is refused, not dropped.
-	if back, ok := t.parse(Line{Words: t.render(m)}); ok {
-		if lost := lostFields(m, &back); len(lost) > 0 {
-			return invalid(lost[0], "%s %s does not write %s with these values", t.Keyword, typ, strings.Join(lost, ", "))
-		}
+	// The line must read back, with every field set: a line config-parser
+	// cannot read (a value missing or out of its range) would come back
+	// verbatim, and a value the action's String leaves out (the hdr of an
+	// errorfile answer) would be lost.
+	words := t.render(m)
+	back, ok := t.parse(Line{Words: words})
+	if !ok {
+		return invalid("type", "%q does not read back as a %s %s rule: a value is missing or not one it takes", joinWords(words), t.Keyword, typ)
+	}
+	if lost := lostFields(m, &back); len(lost) > 0 {
+		return invalid(lost[0], "%s %s does not write %s with these values", t.Keyword, typ, strings.Join(lost, ", "))
 	}
 	return nil
 }

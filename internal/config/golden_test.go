@@ -48,6 +48,7 @@ var goldenChecked = map[string][]string{
 	"13-gui-generated.cfg": nil,
 	"14-lossy-lines.cfg":   nil,
 	"15-acls.cfg":          nil,
+	"17-http-rules.cfg":    nil,
 }
 
 func goldenFiles(t *testing.T) []string {

@@ -78,6 +78,6 @@ func init() {
 			hrr(config.HTTPRequestRule{Unmodelled: verbatim("http-request set-retries 3")}),
 		},
 		check: addItem(config.HTTPRequestRules, config.KindFrontend, "fe"),
-		fix:   fixActionRule,
+		fix:   fixActionRule("http_request_rule"),
 	})
 }

@@ -166,34 +166,40 @@ func fixFilter(body map[string]any) {
 	}
 }
 
-// fixActionRule keeps, of the fully populated rule, what a type that
+// fixActionRule returns the fix of a rule list's items with a type: it
+// keeps, of the fully populated rule, what a type that
 // TestSchemaValuesAcceptedByGo set takes: that type's fields from the
-// first variant of that type, or nothing but the type.
-func fixActionRule(body map[string]any) {
-	typ, _ := body["type"].(string)
-	if typ == "" {
-		return
-	}
-	for _, r := range ruleModels {
-		for _, v := range append([]any{r.full}, r.variants...) {
-			var b map[string]any
-			raw, _ := json.Marshal(v)
-			_ = json.Unmarshal(raw, &b)
-			if b["type"] != typ {
-				continue
-			}
-			for k := range body {
-				delete(body, k)
-			}
-			for k, x := range b {
-				body[k] = x
-			}
+// first item of that type registered for schema, or nothing but the type.
+func fixActionRule(schema string) func(body map[string]any) {
+	return func(body map[string]any) {
+		typ, _ := body["type"].(string)
+		if typ == "" {
 			return
 		}
-	}
-	for k := range body {
-		if k != "type" {
-			delete(body, k)
+		for _, r := range ruleModels {
+			if r.schema != schema {
+				continue
+			}
+			for _, v := range append([]any{r.full}, r.variants...) {
+				var b map[string]any
+				raw, _ := json.Marshal(v)
+				_ = json.Unmarshal(raw, &b)
+				if b["type"] != typ {
+					continue
+				}
+				for k := range body {
+					delete(body, k)
+				}
+				for k, x := range b {
+					body[k] = x
+				}
+				return
+			}
+		}
+		for k := range body {
+			if k != "type" {
+				delete(body, k)
+			}
 		}
 	}
 }

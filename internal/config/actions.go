@@ -397,7 +397,8 @@ func (t *actionTable[T]) check(m *T) error {
 				item := reflect.Indirect(f.Index(i))
 				for j := 0; item.Kind() == reflect.Struct && j < item.NumField(); j++ {
 					if item.Field(j).Kind() == reflect.String {
-						if err := checkOneWord(fmt.Sprintf("%s[%d]", name, i), item.Field(j).String()); err != nil {
+						sub, _, _ := strings.Cut(item.Type().Field(j).Tag.Get("json"), ",")
+						if err := checkOneWord(fmt.Sprintf("%s[%d].%s", name, i, sub), item.Field(j).String()); err != nil {
 							return err
 						}
 					}

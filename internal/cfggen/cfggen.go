@@ -1,6 +1,8 @@
 // Package cfggen writes realistic haproxy.cfg files of any size for tests
 // and benchmarks: a global and a defaults section, one routing frontend and
-// n backends of two health-checked servers each. The files pass `haproxy -c`.
+// n backends of two health-checked servers each, by default; Options adds
+// more of each resource (Realistic: the amounts of a production file).
+// The files pass `haproxy -c`.
 package cfggen
 
 import (
@@ -31,6 +33,52 @@ type Options struct {
 	// lines of the frontend (default none), each used by a `use_backend`
 	// rule below them.
 	ACLs int
+
+	// ServersPerBackend is the number of server lines of each backend
+	// (default 2), named s1, s2, ...
+	ServersPerBackend int
+	// Binds is the number of bind lines of fe_main (default 1): the first
+	// on 127.0.0.1:FrontendPort, the others on the same port of other
+	// loopback addresses (127.1.0.2, 127.1.0.3, ...), named bind_<i>.
+	Binds int
+	// BackendACLs is the number of acl lines of each backend, each used
+	// by an `http-request deny` rule below them.
+	BackendACLs int
+	// Frontends is the number of frontends beside fe_main: fe_<i>, each
+	// with its own maxconn and one bind on 127.2.0.<i+1>:FrontendPort.
+	Frontends int
+	// NamedDefaults adds a `defaults tcp_defaults` section (mode tcp) at
+	// the end of the file, where no proxy inherits from it.
+	NamedDefaults bool
+	// Balances are the balance algorithms of the backends, in turn
+	// (default roundrobin for all).
+	Balances []string
+}
+
+// Realistic returns opts with the amounts of each resource of a
+// production file where they are unset: three servers per backend, four
+// binds and 100 host ACLs (with their use_backend rules) in fe_main, two
+// more frontends, one ACL and deny rule per backend, a named defaults
+// section, two balance algorithms in turn; no health checks (see
+// NoChecks). The resource benchmarks (internal/benchguard) run on it: a
+// resource added to the API gets its lines here.
+func Realistic(opts Options) Options {
+	set := func(v *int, n int) {
+		if *v == 0 {
+			*v = n
+		}
+	}
+	set(&opts.ServersPerBackend, 3)
+	set(&opts.Binds, 4)
+	set(&opts.ACLs, 100)
+	set(&opts.BackendACLs, 1)
+	set(&opts.Frontends, 2)
+	opts.NamedDefaults = true
+	if len(opts.Balances) == 0 {
+		opts.Balances = []string{"roundrobin", "leastconn"}
+	}
+	opts.NoChecks = true
+	return opts
 }
 
 // ACLLine is the i-th ACL line Generate writes, without indentation.
@@ -65,8 +113,17 @@ func Generate(n int, opts Options) []byte {
 	if opts.Maxconn == 0 {
 		opts.Maxconn = 4096
 	}
+	if opts.ServersPerBackend <= 0 {
+		opts.ServersPerBackend = 2
+	}
+	if opts.Binds <= 0 {
+		opts.Binds = 1
+	}
+	if len(opts.Balances) == 0 {
+		opts.Balances = []string{"roundrobin"}
+	}
 	var b bytes.Buffer
-	b.Grow(512 + n*200)
+	b.Grow(512 + n*(80+60*opts.ServersPerBackend+80*opts.BackendACLs))
 	b.WriteString("# _version=1\n")
 	b.WriteString("global\n")
 	fmt.Fprintf(&b, "    maxconn %d\n", opts.Maxconn)
@@ -83,6 +140,9 @@ func Generate(n int, opts Options) []byte {
 	b.WriteString("    timeout server 30s\n\n")
 	b.WriteString("frontend fe_main\n")
 	fmt.Fprintf(&b, "    bind 127.0.0.1:%d\n", opts.FrontendPort)
+	for i := 1; i < opts.Binds; i++ {
+		fmt.Fprintf(&b, "    bind 127.1.%d.%d:%d name bind_%d\n", i/250%250, i%250+1, opts.FrontendPort, i)
+	}
 	b.WriteString("    http-request set-header X-Forwarded-Proto http\n")
 	for i := 0; i < opts.ACLs; i++ {
 		b.WriteString("    " + ACLLine(i) + "\n")
@@ -94,26 +154,49 @@ func Generate(n int, opts Options) []byte {
 	if n > 0 {
 		fmt.Fprintf(&b, "    default_backend %s\n", BackendName(0))
 	}
+	for i := 0; i < opts.Frontends; i++ {
+		fmt.Fprintf(&b, "\nfrontend fe_%d\n", i)
+		fmt.Fprintf(&b, "    bind 127.2.%d.%d:%d\n", i/250%250, i%250+1, opts.FrontendPort)
+		fmt.Fprintf(&b, "    maxconn %d\n", 1000*(i+1))
+		if n > 0 {
+			fmt.Fprintf(&b, "    default_backend %s\n", BackendName(i%n))
+		}
+	}
 	port := 0
 	for i := 0; i < n; i++ {
 		b.WriteString("\nbackend ")
 		b.WriteString(BackendName(i))
-		b.WriteString("\n    balance roundrobin\n")
+		b.WriteString("\n    balance ")
+		b.WriteString(opts.Balances[i%len(opts.Balances)])
+		b.WriteString("\n")
 		if !opts.NoChecks {
 			b.WriteString("    option httpchk GET /health\n")
+		}
+		for a := 0; a < opts.BackendACLs; a++ {
+			fmt.Fprintf(&b, "    acl blocked_%d path_beg /blocked/%d/\n", a, a)
+		}
+		for a := 0; a < opts.BackendACLs; a++ {
+			fmt.Fprintf(&b, "    http-request deny if blocked_%d\n", a)
 		}
 		check := " check"
 		if opts.NoChecks {
 			check = ""
 		}
-		for s := 1; s <= 2; s++ {
+		for s := 1; s <= opts.ServersPerBackend; s++ {
 			// Spread servers over 127.0.0.0/8 so HAProxy could start
 			// them all on loopback.
-			k := 2*i + s - 1
+			k := opts.ServersPerBackend*i + s - 1
 			fmt.Fprintf(&b, "    server s%d 127.%d.%d.%d:%d%s weight 10 inter 2s\n",
 				s, k/62500%250, k/250%250, k%250+1, opts.ServerPortBase+port, check)
 			port = (port + 1) % opts.ServerPortCount
 		}
+	}
+	if opts.NamedDefaults {
+		b.WriteString("\ndefaults tcp_defaults\n")
+		b.WriteString("    mode tcp\n")
+		b.WriteString("    timeout connect 3s\n")
+		b.WriteString("    timeout client 1m\n")
+		b.WriteString("    timeout server 1m\n")
 	}
 	return b.Bytes()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -142,6 +143,9 @@ func WriteBaseline(path string, medians map[Row]float64, comment string) error {
 	sortRows(rows)
 	for _, row := range rows {
 		fmt.Fprintf(&sb, "%s\t%s\t%d\t%.3f\n", row.Family, row.Op, row.Size, medians[row])
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
 	}
 	return os.WriteFile(path, []byte(sb.String()), 0o644)
 }

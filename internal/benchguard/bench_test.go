@@ -59,14 +59,14 @@ func envSizes() []int {
 }
 
 // rounds are the rounds of staged operations and of commits at n
-// backends: enough for a median, within ~2 minutes at 10,000 (where a
-// commit and its reload take ~5 s; a commit round is two commits per
+// backends: enough for a median, within ~2.5 minutes at 10,000 (where a
+// commit and its reload take 1 to 5 s; a commit round is two commits per
 // family).
 func rounds(n int) (staged, commits int) {
 	if n <= 1000 {
 		return 15, 3
 	}
-	return 9, 1
+	return 9, 2
 }
 
 var ran bool

@@ -4,7 +4,7 @@ BIN := bin/dataplane
 VERSION ?= 3.0.0-dev
 LDFLAGS := -X main.version=$(VERSION) -X main.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build run test vet bench bench-reload deps generate check-spec
+.PHONY: all build run test vet bench bench-table bench-check bench-baseline bench-reload deps generate check-spec
 
 all: build
 
@@ -40,10 +40,26 @@ test: deps vet
 
 # Benchmarks on generated files of 10, 1,000 and 10,000 backends, one
 # package at a time (-p 1: packages benchmarked in parallel skew each
-# other's timings on a small machine). About 5 minutes; the reload-under-load
-# run is `make bench-reload`.
+# other's timings on a small machine), then the resource table. About 10
+# minutes; the reload-under-load run is `make bench-reload`.
 bench: build
-	$(GO) test -p 1 -run '^$$' -bench . -skip 'ReloadUnderLoad' -benchmem -timeout 30m ./...
+	$(GO) test -p 1 -run '^$$' -bench . -skip 'ReloadUnderLoad|BenchmarkResources' -benchmem -timeout 30m ./...
+	$(BENCH_TABLE)
+
+# The resource table (internal/benchguard): every resource family x
+# operation at 10 and 10,000 backends on real HAProxy, medians against
+# internal/benchguard/testdata/baseline.tsv (SLOWER: >10%), and the RSS of
+# dataplane at 100,000 backends after every family ran. About 4 minutes.
+# It reports; bench-check also fails on a slower row (measured twice more
+# first) or an RSS over 400 MiB; bench-baseline rewrites the baseline from
+# this machine's run (machines differ: refresh it where you compare).
+BENCH_TABLE = $(GO) test -run '^$$' -bench BenchmarkResources -benchtime 1x -timeout 30m ./internal/benchguard
+bench-table:
+	$(BENCH_TABLE)
+bench-check:
+	BENCHGUARD_CHECK=1 $(BENCH_TABLE)
+bench-baseline:
+	BENCHGUARD_UPDATE=1 $(BENCH_TABLE)
 
 # 100 reloads per strategy under load (wrk and a Go load generator that
 # records every request, both Connection: close), quiet and with a CPU hog

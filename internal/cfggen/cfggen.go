@@ -1,6 +1,8 @@
 // Package cfggen writes realistic haproxy.cfg files of any size for tests
 // and benchmarks: a global and a defaults section, one routing frontend and
-// n backends of two health-checked servers each. The files pass `haproxy -c`.
+// n backends of two health-checked servers each, by default; Options adds
+// more of each resource (Realistic: the amounts of a production file).
+// The files pass `haproxy -c`.
 package cfggen
 
 import (
@@ -35,6 +37,60 @@ type Options struct {
 	// mix of the common actions (set-header, deny, redirect, set-var,
 	// return), each with its own condition.
 	HTTPRequestRules int
+
+	// ServersPerBackend is the number of server lines of each backend
+	// (default 2), named s1, s2, ...
+	ServersPerBackend int
+	// Binds is the number of bind lines of fe_main (default 1): the first
+	// on 127.0.0.1:FrontendPort, the others on the same port of other
+	// loopback addresses (127.1.0.2, 127.1.0.3, ...), named bind_<i>.
+	Binds int
+	// BackendACLs is the number of acl lines of each backend, each used
+	// by an `http-request deny` rule below them.
+	BackendACLs int
+	// Frontends is the number of frontends beside fe_main: fe_<i>, each
+	// with its own maxconn and one bind on 127.2.0.<i+1>:FrontendPort.
+	Frontends int
+	// NamedDefaults adds a `defaults tcp_defaults` section (mode tcp) at
+	// the end of the file, where no proxy inherits from it.
+	NamedDefaults bool
+	// Balances are the balance algorithms of the backends, in turn
+	// (default roundrobin for all).
+	Balances []string
+	// RuleLists adds two lines of every rule list HAProxy 2.6 knows: a
+	// second global log target; captures, filters, tcp-request,
+	// http-response, http-after-response and http-error rules in fe_main;
+	// stick, use-server, tcp-response and http-check lines in be_0 and
+	// tcp-check lines in be_1 (with their `option httpchk` and `option
+	// tcp-check`: use it with NoChecks, as Realistic does).
+	RuleLists bool
+}
+
+// Realistic returns opts with the amounts of each resource of a
+// production file where they are unset: three servers per backend, four
+// binds and 100 host ACLs (with their use_backend rules) in fe_main, two
+// more frontends, one ACL and deny rule per backend, a named defaults
+// section, two balance algorithms in turn; no health checks (see
+// NoChecks). The resource benchmarks (internal/benchguard) run on it: a
+// resource added to the API gets its lines here.
+func Realistic(opts Options) Options {
+	set := func(v *int, n int) {
+		if *v == 0 {
+			*v = n
+		}
+	}
+	set(&opts.ServersPerBackend, 3)
+	set(&opts.Binds, 4)
+	set(&opts.ACLs, 100)
+	set(&opts.BackendACLs, 1)
+	set(&opts.Frontends, 2)
+	opts.NamedDefaults = true
+	opts.RuleLists = true
+	if len(opts.Balances) == 0 {
+		opts.Balances = []string{"roundrobin", "leastconn"}
+	}
+	opts.NoChecks = true
+	return opts
 }
 
 // ACLLine is the i-th ACL line Generate writes, without indentation.
@@ -69,15 +125,28 @@ func Generate(n int, opts Options) []byte {
 	if opts.Maxconn == 0 {
 		opts.Maxconn = 4096
 	}
+	if opts.ServersPerBackend <= 0 {
+		opts.ServersPerBackend = 2
+	}
+	if opts.Binds <= 0 {
+		opts.Binds = 1
+	}
+	if len(opts.Balances) == 0 {
+		opts.Balances = []string{"roundrobin"}
+	}
 	var b bytes.Buffer
-	b.Grow(512 + n*200)
+	b.Grow(512 + n*(80+60*opts.ServersPerBackend+80*opts.BackendACLs))
 	b.WriteString("# _version=1\n")
 	b.WriteString("global\n")
 	fmt.Fprintf(&b, "    maxconn %d\n", opts.Maxconn)
 	if opts.StatsSocket != "" {
 		fmt.Fprintf(&b, "    stats socket %s mode 600 level admin expose-fd listeners\n", opts.StatsSocket)
 	}
-	b.WriteString("    log stdout format raw local0 info\n\n")
+	b.WriteString("    log stdout format raw local0 info\n")
+	if opts.RuleLists {
+		b.WriteString("    log 127.0.0.1:5514 local1 notice\n")
+	}
+	b.WriteString("\n")
 	b.WriteString("defaults\n")
 	b.WriteString("    mode http\n")
 	b.WriteString("    log global\n")
@@ -87,7 +156,17 @@ func Generate(n int, opts Options) []byte {
 	b.WriteString("    timeout server 30s\n\n")
 	b.WriteString("frontend fe_main\n")
 	fmt.Fprintf(&b, "    bind 127.0.0.1:%d\n", opts.FrontendPort)
+	for i := 1; i < opts.Binds; i++ {
+		fmt.Fprintf(&b, "    bind 127.1.%d.%d:%d name bind_%d\n", i/250%250, i%250+1, opts.FrontendPort, i)
+	}
+	if opts.RuleLists {
+		b.WriteString("    tcp-request inspect-delay 2s\n")
+		b.WriteString("    tcp-request content accept if { src 10.0.0.0/8 }\n")
+	}
 	b.WriteString("    http-request set-header X-Forwarded-Proto http\n")
+	if opts.RuleLists {
+		b.WriteString(frontendRuleLists)
+	}
 	for i := 0; i < opts.ACLs; i++ {
 		b.WriteString("    " + ACLLine(i) + "\n")
 	}
@@ -101,26 +180,52 @@ func Generate(n int, opts Options) []byte {
 	if n > 0 {
 		fmt.Fprintf(&b, "    default_backend %s\n", BackendName(0))
 	}
+	for i := 0; i < opts.Frontends; i++ {
+		fmt.Fprintf(&b, "\nfrontend fe_%d\n", i)
+		fmt.Fprintf(&b, "    bind 127.2.%d.%d:%d\n", i/250%250, i%250+1, opts.FrontendPort)
+		fmt.Fprintf(&b, "    maxconn %d\n", 1000*(i+1))
+		if n > 0 {
+			fmt.Fprintf(&b, "    default_backend %s\n", BackendName(i%n))
+		}
+	}
 	port := 0
 	for i := 0; i < n; i++ {
 		b.WriteString("\nbackend ")
 		b.WriteString(BackendName(i))
-		b.WriteString("\n    balance roundrobin\n")
+		b.WriteString("\n    balance ")
+		b.WriteString(opts.Balances[i%len(opts.Balances)])
+		b.WriteString("\n")
 		if !opts.NoChecks {
 			b.WriteString("    option httpchk GET /health\n")
+		}
+		for a := 0; a < opts.BackendACLs; a++ {
+			fmt.Fprintf(&b, "    acl blocked_%d path_beg /blocked/%d/\n", a, a)
+		}
+		for a := 0; a < opts.BackendACLs; a++ {
+			fmt.Fprintf(&b, "    http-request deny if blocked_%d\n", a)
+		}
+		if opts.RuleLists && i < len(backendRuleLists) {
+			b.WriteString(backendRuleLists[i])
 		}
 		check := " check"
 		if opts.NoChecks {
 			check = ""
 		}
-		for s := 1; s <= 2; s++ {
+		for s := 1; s <= opts.ServersPerBackend; s++ {
 			// Spread servers over 127.0.0.0/8 so HAProxy could start
 			// them all on loopback.
-			k := 2*i + s - 1
+			k := opts.ServersPerBackend*i + s - 1
 			fmt.Fprintf(&b, "    server s%d 127.%d.%d.%d:%d%s weight 10 inter 2s\n",
 				s, k/62500%250, k/250%250, k%250+1, opts.ServerPortBase+port, check)
 			port = (port + 1) % opts.ServerPortCount
 		}
+	}
+	if opts.NamedDefaults {
+		b.WriteString("\ndefaults tcp_defaults\n")
+		b.WriteString("    mode tcp\n")
+		b.WriteString("    timeout connect 3s\n")
+		b.WriteString("    timeout client 1m\n")
+		b.WriteString("    timeout server 1m\n")
 	}
 	return b.Bytes()
 }
@@ -139,3 +244,36 @@ func HTTPRequestRuleLine(i int) string {
 	}
 	return fmt.Sprintf("http-request return status 200 content-type text/plain string ok%d if { path /ping/%d }", i, i)
 }
+
+// frontendRuleLists are the rule list lines of fe_main (Options.RuleLists).
+const frontendRuleLists = `    http-request set-var(txn.path) path
+    declare capture request len 32
+    declare capture response len 16
+    filter trace name bench_a quiet
+    filter trace name bench_b quiet
+    log global
+    log 127.0.0.1:5515 local2 notice
+    http-response set-header X-Bench 1
+    http-response del-header Server
+    http-after-response set-header X-After 1
+    http-after-response del-header X-Powered-By
+    http-error status 503 default-errorfiles
+    http-error status 504 default-errorfiles
+`
+
+// backendRuleLists are the rule list lines of be_0 and be_1.
+var backendRuleLists = []string{`    option httpchk
+    stick-table type ip size 1k
+    stick on src
+    stick match src table be_0
+    use-server s1 if { path_beg /s1 }
+    use-server s2 if { path_beg /s2 }
+    tcp-response inspect-delay 1s
+    tcp-response content accept
+    http-check send meth GET uri /health
+    http-check expect status 200
+`, `    option tcp-check
+    tcp-check connect
+    tcp-check send PING
+    tcp-check expect string PONG
+`}

@@ -36,14 +36,49 @@ func TestGenerateShape(t *testing.T) {
 	}
 }
 
+func TestRealisticShape(t *testing.T) {
+	cfg := string(Generate(4, Realistic(Options{FrontendPort: 9000})))
+	for want, count := range map[string]int{
+		"\nbackend ":                      4,
+		"\n    server s3 ":                4,
+		"\n    server s4 ":                0,
+		"\n    balance leastconn\n":       2,
+		"\n    acl blocked_0 ":            4,
+		"\n    http-request deny if ":     4,
+		"\n    acl host_":                 100,
+		"\n    bind ":                     4 + 2,
+		" name bind_3\n":                  1,
+		"\nfrontend ":                     3,
+		"\ndefaults tcp_defaults\n":       1,
+		"\n    bind 127.2.0.2:9000\n":     1,
+		"\n    bind 127.1.0.4:9000 name ": 1,
+	} {
+		if got := strings.Count(cfg, want); got != count {
+			t.Errorf("%q %d times, want %d", want, got, count)
+		}
+	}
+	if strings.Contains(cfg, " check") {
+		t.Error("health checks in a Realistic file")
+	}
+	if !bytes.Equal(Generate(3, Options{}), Generate(3, Options{ServersPerBackend: 2, Binds: 1, Balances: []string{"roundrobin"}})) {
+		t.Error("the defaults of the new options change the default file")
+	}
+}
+
 // TestGeneratedFilesPassHAProxyCheck runs `haproxy -c` on the files the
 // benchmarks use.
 func TestGeneratedFilesPassHAProxyCheck(t *testing.T) {
 	bin := haproxytest.Binary(t)
 	dir := t.TempDir()
-	for _, n := range []int{10, 1000} {
+	for _, c := range []struct {
+		n    int
+		opts Options
+	}{{10, Options{}}, {1000, Options{}}, {10, Realistic(Options{})}, {1000, Realistic(Options{})}} {
+		n := c.n
 		path := filepath.Join(dir, "haproxy.cfg")
-		cfg := Generate(n, Options{StatsSocket: filepath.Join(dir, "stats.sock")})
+		opts := c.opts
+		opts.StatsSocket = filepath.Join(dir, "stats.sock")
+		cfg := Generate(n, opts)
 		if err := os.WriteFile(path, cfg, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -27,7 +27,7 @@ type LogTarget struct {
 var LogTargets = ruleList(&Collection[LogTarget]{
 	Name: "log target", Path: "log_targets", OpName: "LogTarget", Tag: "LogTarget", Schema: "log_target", Keyword: "log",
 	Prefixes:    [][]string{{"log"}, {"no", "log"}},
-	Parents:     []string{KindGlobal, KindFrontend, KindBackend, KindDefaults},
+	Parents:     []string{KindFrontend, KindBackend, KindDefaults, KindGlobal},
 	FullSection: "log_target_list",
 	Parse: func(l Line) (LogTarget, bool) {
 		t, ok := cpParse[types.Log](&parsers.Log{}, l)

@@ -70,6 +70,9 @@ type Instance struct {
 	ExtraArgs []string
 	// Env is added to the environment of the master process.
 	Env []string
+	// StartTimeout bounds the wait for a started HAProxy to answer
+	// (default 15 s; a file of 10,000 backends takes a few seconds).
+	StartTimeout time.Duration
 
 	t    testing.TB
 	mu   sync.Mutex
@@ -167,7 +170,11 @@ func (in *Instance) StartArgs(cfg string, args ...string) {
 	go func() { _ = cmd.Wait(); close(done) }()
 	in.t.Cleanup(in.Stop)
 
-	deadline := time.Now().Add(15 * time.Second)
+	timeout := in.StartTimeout
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
 	for {
 		select {
 		case <-done:
@@ -178,7 +185,7 @@ func (in *Instance) StartArgs(cfg string, args ...string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			in.t.Fatalf("haproxy not ready after 15s:\n%s", in.Logs())
+			in.t.Fatalf("haproxy not ready after %s:\n%s", timeout, in.Logs())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

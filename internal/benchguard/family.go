@@ -1,0 +1,163 @@
+// Package benchguard measures every resource family of the API (each
+// section kind, each child collection, global, runtime servers) with the
+// same operations, on a running dataplane, and compares the medians with a
+// committed baseline: one table, rows flagged when more than 10% slower.
+//
+// The families come from the registry of internal/config: a section kind
+// or a collection declared there is measured without bench code. Global
+// and the runtime resources, which have no registry, are declared below;
+// TestEverySpecPathHasAFamily fails when the contract gains a path no
+// family measures, so the guard cannot silently miss a resource.
+package benchguard
+
+import (
+	"sort"
+
+	"dataplane/internal/config"
+)
+
+// Operations, in the order a round runs them. create, replace and delete
+// are staged in a transaction (configuration families) or sent to the
+// runtime socket (runtime families); commit is a transaction holding one
+// new item, then one holding its removal, each committed (`haproxy -c`,
+// the file replaced, runtime apply or reload; the reload is waited for,
+// outside the time).
+const (
+	OpList    = "list"
+	OpGet     = "get"
+	OpCreate  = "create"
+	OpReplace = "replace"
+	OpDelete  = "delete"
+	OpCommit  = "commit"
+)
+
+// Ops are every operation, in table order.
+var Ops = []string{OpList, OpGet, OpCreate, OpReplace, OpDelete, OpCommit}
+
+// Family kinds.
+const (
+	kindSection    = "section"
+	kindCollection = "collection"
+	kindGlobal     = "global"
+	kindRuntime    = "runtime"
+)
+
+// Family is one kind of resource and the operations it is measured with.
+type Family struct {
+	// Name is the row label: "backends", "frontends/binds",
+	// "runtime/backends/servers".
+	Name string
+	// Ops are the operations it has, in the order of Ops.
+	Ops  []string
+	kind string
+	sec  config.SectionResource
+	coll config.ChildResource
+}
+
+// Staged says whether create, replace and delete go into a transaction
+// (else they are applied at once, through the runtime socket).
+func (f Family) Staged() bool { return f.kind != kindRuntime }
+
+// Families returns every family: the section kinds and collections of
+// the registry, global and the runtime servers, sorted by name.
+func Families() []Family {
+	var out []Family
+	for _, s := range config.SectionResources() {
+		out = append(out, Family{Name: s.Info().Path, Ops: Ops, kind: kindSection, sec: s})
+	}
+	for _, c := range config.Collections() {
+		info := c.Info()
+		// Measured under its first parent kind (the handlers are the
+		// same for every parent); its paths under the others count as
+		// covered.
+		out = append(out, Family{Name: info.Parents[0].Path + "/" + info.Path, Ops: Ops, kind: kindCollection, coll: c})
+	}
+	out = append(out,
+		Family{Name: "global", Ops: []string{OpGet, OpReplace, OpCommit}, kind: kindGlobal},
+		Family{Name: "runtime/backends/servers", Ops: []string{OpList, OpGet, OpCreate, OpReplace, OpDelete}, kind: kindRuntime},
+	)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+const (
+	configurationBase = "/services/haproxy/configuration"
+	runtimeServers    = "/services/haproxy/runtime/backends/{parent_name}/servers"
+)
+
+// SpecPaths are the paths of api/openapi.yaml the family's operations
+// reach (a collection's under every parent kind).
+func (f Family) SpecPaths() []string {
+	switch f.kind {
+	case kindSection:
+		base := configurationBase + "/" + f.sec.Info().Path
+		return []string{base, base + "/{name}"}
+	case kindCollection:
+		info := f.coll.Info()
+		key := "/{name}"
+		if info.Positional {
+			key = "/{index}"
+		}
+		var out []string
+		for _, p := range info.Parents {
+			base := configurationBase + "/" + p.Path + "/{parent_name}/" + info.Path
+			if p.Singleton {
+				base = configurationBase + "/" + p.Path + "/" + info.Path
+			}
+			out = append(out, base, base+key)
+		}
+		return out
+	case kindGlobal:
+		return []string{configurationBase + "/global"}
+	case kindRuntime:
+		return []string{runtimeServers, runtimeServers + "/{name}"}
+	}
+	return nil
+}
+
+// Unmeasured are the families the running HAProxy cannot hold, with the
+// reason: they have no rows (their operations are the generic ones every
+// other list of their shape measures).
+var Unmeasured = map[string]string{
+	"frontends/quic_initial_rules": "HAProxy 2.6 refuses every quic-initial line (a 3.1 keyword): no file it runs holds one",
+}
+
+// Measured returns the families the table measures: Families but the
+// Unmeasured ones.
+func Measured() []Family {
+	var out []Family
+	for _, f := range Families() {
+		if _, skip := Unmeasured[f.Name]; !skip {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// NotResources are the paths of the contract that are no resource
+// family, with the reason; every other path must be measured by a family.
+var NotResources = map[string]string{
+	"/":                               "discovery",
+	"/services":                       "discovery",
+	"/services/haproxy":               "discovery",
+	"/services/haproxy/configuration": "discovery",
+	"/services/haproxy/runtime":       "discovery",
+	"/services/haproxy/stats":         "discovery",
+	"/info":                           "process facts, no resource",
+	"/health":                         "probe, no resource",
+	"/specification":                  "the contract",
+	"/specification_openapiv3":        "the contract",
+	"/services/haproxy/runtime/info":  "`show info`, no resource",
+	"/services/haproxy/stats/native":  "statistics (BenchmarkMetricsScrape measures `show stat`)",
+	"/services/haproxy/configuration/version":                      "the calibration row's request",
+	"/services/haproxy/configuration/raw":                          "the whole file (BenchmarkCommitToLive, TestRawUploadMemory)",
+	"/services/haproxy/transactions":                               "every family's commit opens one",
+	"/services/haproxy/transactions/{id}":                          "every family's commit is one",
+	"/services/haproxy/transactions/{id}/diff":                     "a view of a transaction",
+	"/services/haproxy/reloads":                                    "every reloading commit makes one",
+	"/services/haproxy/reloads/{id}":                               "waited for after each commit",
+	runtimeServers + "/{name}/drain":                               "waits for sessions to end: its time is the traffic's",
+	"/services/haproxy/runtime/stick_tables":                       "runtime state, not in the file: no rows yet (the runtime storage families of issue 12 will add them)",
+	"/services/haproxy/runtime/stick_tables/{name}":                "runtime state, not in the file: no rows yet",
+	"/services/haproxy/runtime/stick_tables/{parent_name}/entries": "runtime state, not in the file: no rows yet",
+}

@@ -780,27 +780,30 @@ func eqInt(a, b *int64) bool {
 }
 
 // dynamicServerKeywords are the server keywords HAProxy 2.6 accepts on
-// `add server` (its manual marks them as usable on dynamic servers). A
+// `add server`: its manual marks them as usable on dynamic servers, and
+// 2.6.12 takes each of them (it refuses ssl-reuse, no-check, no-ssl,
+// no-check-ssl, no-agent-check and no-send-proxy-v2-ssl[-cn], and does not
+// know no-verifyhost, which the manual lists). A
 // server with any other param is added by a reload, and the runtime
 // add-server operation refuses it.
 var dynamicServerKeywords = map[string]bool{
-	"agent-addr": true, "agent-check": true, "agent-inter": true, "agent-port": true, "agent-send": true,
-	"allow-0rtt": true, "alpn": true, "addr": true, "backup": true, "ca-file": true, "check": true,
-	"check-alpn": true, "check-proto": true, "check-send-proxy": true, "check-sni": true, "check-ssl": true,
-	"check-via-socks4": true, "ciphers": true, "ciphersuites": true, "crl-file": true, "crt": true,
-	"downinter": true, "error-limit": true, "fall": true, "fastinter": true, "force-sslv3": true,
-	"force-tlsv10": true, "force-tlsv11": true, "force-tlsv12": true, "force-tlsv13": true, "id": true,
-	"inter": true, "maxconn": true, "maxqueue": true, "minconn": true, "no-agent-check": true,
-	"no-backup": true, "no-check": true, "no-check-ssl": true, "no-send-proxy": true, "no-send-proxy-v2": true,
-	"no-send-proxy-v2-ssl": true, "no-send-proxy-v2-ssl-cn": true, "no-ssl": true, "no-ssl-reuse": true,
-	"no-sslv3": true, "no-tls-tickets": true, "no-tlsv10": true, "no-tlsv11": true, "no-tlsv12": true,
-	"no-tlsv13": true, "no-verifyhost": true, "no-tfo": true, "npn": true, "observe": true, "on-error": true,
-	"on-marked-down": true, "on-marked-up": true, "pool-low-conn": true, "pool-max-conn": true,
-	"pool-purge-delay": true, "port": true, "proto": true, "proxy-v2-options": true, "rise": true,
-	"send-proxy": true, "send-proxy-v2": true, "send-proxy-v2-ssl": true, "send-proxy-v2-ssl-cn": true,
-	"slowstart": true, "sni": true, "source": true, "ssl": true, "ssl-max-ver": true, "ssl-min-ver": true,
-	"ssl-reuse": true, "tfo": true, "tls-tickets": true, "track": true, "verify": true, "verifyhost": true,
-	"weight": true, "ws": true,
+	"agent-addr": true, "agent-check": true, "agent-inter": true, "agent-port": true,
+	"agent-send": true, "allow-0rtt": true, "alpn": true, "addr": true, "backup": true,
+	"ca-file": true, "check": true, "check-alpn": true, "check-proto": true, "check-send-proxy": true,
+	"check-sni": true, "check-ssl": true, "check-via-socks4": true, "ciphers": true,
+	"ciphersuites": true, "crl-file": true, "crt": true, "downinter": true, "error-limit": true,
+	"fall": true, "fastinter": true, "force-sslv3": true, "force-tlsv10": true, "force-tlsv11": true,
+	"force-tlsv12": true, "force-tlsv13": true, "id": true, "inter": true, "maxconn": true,
+	"maxqueue": true, "minconn": true, "no-backup": true, "no-send-proxy": true,
+	"no-send-proxy-v2": true, "no-ssl-reuse": true, "no-sslv3": true, "no-tls-tickets": true,
+	"no-tlsv10": true, "no-tlsv11": true, "no-tlsv12": true, "no-tlsv13": true, "no-tfo": true,
+	"npn": true, "observe": true, "on-error": true, "on-marked-down": true, "on-marked-up": true,
+	"pool-low-conn": true, "pool-max-conn": true, "pool-purge-delay": true, "port": true,
+	"proto": true, "proxy-v2-options": true, "rise": true, "send-proxy": true, "send-proxy-v2": true,
+	"send-proxy-v2-ssl": true, "send-proxy-v2-ssl-cn": true, "slowstart": true, "sni": true,
+	"source": true, "ssl": true, "ssl-max-ver": true, "ssl-min-ver": true, "tfo": true,
+	"tls-tickets": true, "track": true, "verify": true, "verifyhost": true, "weight": true,
+	"ws": true,
 }
 
 // DynamicServerParam reports whether HAProxy 2.6 accepts the server

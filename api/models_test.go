@@ -45,6 +45,21 @@ func fullServerParams() config.ServerParams {
 		SendProxy: "disabled", SendProxyV2: "enabled", Slowstart: i64(30000), SNI: "req.hdr(host)", SSL: "enabled",
 		SSLCafile: "/etc/ssl/ca.pem", SSLCertificate: "/etc/ssl/client.pem", Track: "be_other/web1", Verify: "required",
 		Weight: i64(10), Ws: "auto",
+		Allow0rtt: true, Cc: "cubic", CheckPoolConnName: "chk", CheckReusePool: "enabled", CheckSendProxy: "enabled",
+		CheckSNIAuto: "disabled", CheckViaSocks4: "enabled", Ciphers: "ECDHE+AESGCM:!aNULL", Ciphersuites: "TLS_AES_128_GCM_SHA256",
+		ClientSigalgs: "RSA+SHA256", CrlFile: "/etc/ssl/crl.pem", Curves: "X25519:P-256", ForceSslv3: "disabled",
+		ForceTlsv10: "disabled", ForceTlsv11: "disabled", ForceTlsv12: "enabled", ForceTlsv13: "disabled", GUID: "srv-web1",
+		HashKey: "addr-port", IdlePing: i64(5000), InitState: "fully-up", Ktls: "on", LogBufsize: i64(1024),
+		LogProto: "octet-count", MaxReuse: i64(-1), Namespace: "ns1", NoSslv3: "enabled", NoTlsv10: "enabled",
+		NoTlsv11: "enabled", NoTlsv12: "disabled", NoTlsv13: "disabled", NoVerifyhost: "disabled", Npn: "http/1.1",
+		PoolConnName: "req.hdr(host)", PoolLowConn: i64(2), PoolMaxConn: i64(-1), PoolPurgeDelay: i64(5000),
+		ProxyV2Options: []string{"ssl", "cert-cn", "unique-id"}, QuicCcAlgo: "cubic", QuicCcAlgoMaxWindow: i64(4096),
+		Redir: "http://backup.example.com", Renegotiate: "disabled", SendProxyV2SSL: "enabled", SendProxyV2SSLCN: "disabled",
+		SetProxyV2TLVFmt: &config.TLVFmt{ID: "0x20", Value: "%[fc_pp_tlv(0x20)]"}, Shard: i64(1), Sigalgs: "RSA+SHA256",
+		SNIAuto: "enabled", Socks4: "127.0.0.1:1080", Source: "10.0.0.254", SSLMaxVer: "TLSv1.3", SSLMinVer: "TLSv1.2",
+		SSLReuse: "enabled", Sslv3: "disabled", Stick: "enabled", StrictMaxconn: true, TCPMd5sig: "secret",
+		TCPUt: i64(20000), Tfo: "disabled", TLSTickets: "enabled", Tlsv10: "disabled", Tlsv11: "disabled",
+		Tlsv12: "enabled", Tlsv13: "enabled", Verifyhost: "web1.example.com",
 	}
 }
 
@@ -59,6 +74,19 @@ func fullBindParams() config.BindParams {
 		Mode: "660", Namespace: "ns1", SSL: true, SSLCafile: "/etc/haproxy/ca.pem", SSLCertificate: "/etc/haproxy/certs/",
 		SSLMaxVer: "TLSv1.3", SSLMinVer: "TLSv1.2", StrictSNI: true, Tfo: true, Thread: "1-4", Transparent: true,
 		User: "haproxy", V4v6: true, V6only: true, Verify: "optional",
+		AcceptNetscalerCip: i64(1234), CaIgnoreErr: "all", CaSignFile: "/etc/haproxy/sign.pem", CaSignPass: "secret",
+		CaVerifyFile: "/etc/haproxy/verify.pem", Cc: "bbr", Ciphers: "ECDHE+AESGCM:!aNULL", Ciphersuites: "TLS_AES_256_GCM_SHA384",
+		ClientSigalgs: "ECDSA+SHA256", CrlFile: "/etc/haproxy/crl.pem", CrtIgnoreErr: "10,12", Curves: "X25519:P-256",
+		DefaultCrtList: []string{"/etc/haproxy/rsa.pem", "/etc/haproxy/ecdsa.pem"}, Ecdhe: "prime256v1", ForceSslv3: true,
+		ForceStrictSNI: "enabled", ForceTlsv10: true, ForceTlsv11: true, ForceTlsv12: true, ForceTlsv13: true,
+		GenerateCertificates: true, Gid: i64(99), GUIDPrefix: "fe-https", ID: "10", IdlePing: i64(10000), Ktls: "off",
+		Label: "public", Mss: "1400", Nbconn: i64(4), Nice: i64(-10), NoAlpn: true, NoCaNames: true, NoSslv3: true,
+		NoStrictSNI: true, NoTLSTickets: true, NoTlsv10: true, NoTlsv11: true, NoTlsv12: true, NoTlsv13: true, Npn: "http/1.1",
+		PreferClientCiphers: true, Proto: "h2", QuicCcAlgo: "bbr", QuicCcAlgoBurstSize: i64(10), QuicCcAlgoMaxWindow: i64(8192),
+		QuicForceRetry: true, QuicSocket: "listener", SeverityOutput: "string", Shards: "by-thread", Sigalgs: "RSA+SHA256",
+		Sslv3: "disabled", TCPMd5sig: "secret", TCPSs: i64(2), TCPUserTimeout: i64(30000),
+		TLSTicketKeys: "/etc/haproxy/tickets.key", TLSTickets: "enabled", Tlsv10: "disabled", Tlsv11: "disabled",
+		Tlsv12: "enabled", Tlsv13: "enabled", UID: "99",
 	}
 }
 

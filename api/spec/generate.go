@@ -123,6 +123,12 @@ func generate(fsys fs.FS, colls []config.ChildResource, sections []config.Sectio
 	if err != nil {
 		return nil, fmt.Errorf("read base: %w", err)
 	}
+	// base.yaml's own schemas may include others (runtime_api: bind_params).
+	baseText, err := includeProperties("base.yaml", string(base), string(base))
+	if err != nil {
+		return nil, err
+	}
+	base = []byte(baseText)
 	blocks := map[string]*block{
 		"paths":      {indent: 2},
 		"parameters": {indent: 4},

@@ -261,6 +261,22 @@ func TestRuntimeServerAddDelete(t *testing.T) {
 	if l.state(t, "be_dyn", "d1") != nil {
 		t.Fatal("d1 still there")
 	}
+	// TLS params go on `add server` too.
+	tls := map[string]any{"name": "t1", "address": "127.0.0.1", "port": l.app.Port, "id": 77, "maintenance": "enabled",
+		"ssl": "enabled", "verify": "none", "ciphers": "ECDHE+AESGCM", "ciphersuites": "TLS_AES_128_GCM_SHA256",
+		"ssl_min_ver": "TLSv1.2", "ssl_max_ver": "TLSv1.3", "no_tlsv10": "enabled", "tls_tickets": "disabled",
+		"ssl_reuse": "disabled", "allow_0rtt": true, "verifyhost": "app.example.com", "pool_max_conn": 10,
+		"pool_purge_delay": 1000, "proxy-v2-options": []any{"ssl"}, "ws": "h1"}
+	mustStatus(t, add("be_dyn", tls), 201, "add t1 with TLS params")
+	if st := l.state(t, "be_dyn", "t1"); st == nil || st["srv_id"] != "77" {
+		t.Fatalf("t1 after add: %v", st)
+	}
+	mustStatus(t, del("be_dyn", "t1"), 204, "delete t1")
+	// HAProxy 2.6 takes no ssl-reuse on add server: refused before asking it.
+	tls["ssl_reuse"] = "enabled"
+	if r := add("be_dyn", tls); r.Status != 400 || !strings.Contains(string(r.Body), "ssl_reuse") {
+		t.Fatalf("ssl_reuse on add server: %d %s", r.Status, r.Body)
+	}
 	// A tracked server cannot go: HAProxy refuses, and it is put back.
 	r = del("be_app", "s2")
 	mustStatus(t, r, 400, "delete a tracked server")

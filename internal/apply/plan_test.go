@@ -92,6 +92,22 @@ func TestCompute(t *testing.T) {
 		{"other server param", func(d *config.Document) (*config.Document, error) {
 			return config.Servers.At(config.KindBackend, "be").Replace(d, "s1", srv("s1", "10.0.0.1", 80, 10, func(s *config.Server) { s.Check = "enabled"; s.Maxconn = new(int64) }))
 		}, "beyond weight", nil},
+		// The params of the v3 model beyond weight, address and maintenance
+		// (TLS ones included) change by a reload.
+		{"tls params of a server", func(d *config.Document) (*config.Document, error) {
+			return config.Servers.At(config.KindBackend, "be").Replace(d, "s1", srv("s1", "10.0.0.1", 80, 10, func(s *config.Server) {
+				s.Check = "enabled"
+				s.Ciphers, s.SSLMinVer, s.NoTlsv10, s.TCPUt = "ECDHE+AESGCM", "TLSv1.2", "enabled", new(int64)
+			}))
+		}, "beyond weight", nil},
+		{"proxy v2 tlv of a server", func(d *config.Document) (*config.Document, error) {
+			return config.Servers.At(config.KindBackend, "be").Replace(d, "s2", srv("s2", "10.0.0.2", 80, 10, func(s *config.Server) {
+				s.SetProxyV2TLVFmt = &config.TLVFmt{ID: "0x20", Value: "%[str(a)]"}
+			}))
+		}, "beyond weight", nil},
+		{"new server with a param add server refuses", func(d *config.Document) (*config.Document, error) {
+			return config.Servers.At(config.KindBackend, "be").Create(d, srv("s3", "10.0.0.3", 80, 1, func(s *config.Server) { s.MaxReuse = new(int64) }))
+		}, `"max-reuse"`, nil},
 		{"backend setting", func(d *config.Document) (*config.Document, error) {
 			b, _ := d.Backend("be")
 			b.Balance = &config.Balance{Algorithm: "leastconn"}

@@ -111,7 +111,7 @@ func TestGlobalRead(t *testing.T) {
 			{"process": "1/1", "cpu_set": "0 1"}
 		],
 		"runtime_apis": [
-			{"address": "/run/haproxy/admin.sock", "mode": "660", "level": "admin", "expose_fd_listeners": true},
+			{"address": "/run/haproxy/admin.sock", "mode": "660", "level": "admin", "expose_fd_listeners": true, "severity_output": "number"},
 			{"address": "ipv4@127.0.0.1:9999", "name": "api2", "level": "operator"}
 		],
 		"performance_options": {"maxconn": 4096, "spread_checks": 4, "busy_polling": true},

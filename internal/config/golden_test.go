@@ -216,14 +216,14 @@ func TestGoldenReads(t *testing.T) {
 
 	v3 := load("07-haproxy3-params.cfg")
 	app1, _ := Servers.At(KindBackend, "be_app").Get(v3, "app1")
-	expect("07 app1 (init-state, guid unknown to the model)", asJSON(app1),
-		`{"name":"app1","address":"10.3.0.11","port":8080,"check":"enabled","inter":3000,"weight":20}`)
+	expect("07 app1 (params of HAProxy 3: init-state, guid)", asJSON(app1),
+		`{"name":"app1","address":"10.3.0.11","port":8080,"check":"enabled","inter":3000,"weight":20,"guid":"be-app-app1","init-state":"up"}`)
 	app2, _ := Servers.At(KindBackend, "be_app").Get(v3, "app2")
-	expect("07 app2", asJSON(app2), `{"name":"app2","address":"10.3.0.12","port":8080,"check":"enabled","weight":20}`)
+	expect("07 app2", asJSON(app2), `{"name":"app2","address":"10.3.0.12","port":8080,"check":"enabled","weight":20,"guid":"be-app-app2","init-state":"fully-down"}`)
 	binds, _ = Binds.At(KindFrontend, "fe_https").List(v3)
 	expect("07 fe_https binds", asJSON(binds),
 		`[{"name":":443","address":"","port":443,"alpn":"h2,http/1.1","ssl":true,"ssl_certificate":"@web/example.com.pem"},`+
-			`{"name":"quic4@:443","address":"quic4@","port":443,"alpn":"h3","ssl":true,"ssl_certificate":"@web/example.com.pem"}]`)
+			`{"name":"quic4@:443","address":"quic4@","port":443,"alpn":"h3","ssl":true,"ssl_certificate":"@web/example.com.pem","quic-cc-algo":"cubic"}]`)
 
 	env := load("08-conditionals-env.cfg")
 	servers, _ = Servers.At(KindBackend, "be_app").List(env)

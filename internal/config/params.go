@@ -36,8 +36,28 @@ type paramUnit struct {
 	words []string
 }
 
-func serverArity(word, next string) paramArity { return arity(false, word, next) }
-func bindArity(word, next string) paramArity   { return arity(true, word, next) }
+// The params the models own have the arity of their table entry, whether
+// or not config-parser knows them (it does not know the newer ones).
+
+func serverArity(word, next string) paramArity {
+	if sp, ok := serverSlotOf(word); ok {
+		if sp.kind == kindToggle || sp.kind == kindFlag {
+			return arityWord
+		}
+		return arityValue
+	}
+	return arity(false, word, next)
+}
+
+func bindArity(word, next string) paramArity {
+	if bp, ok := bindSlots[word]; ok && bp.second == "" {
+		if bp.flag != nil || bp.on != "" {
+			return arityWord
+		}
+		return arityValue
+	}
+	return arity(true, word, next)
+}
 
 func arity(bind bool, word, next string) paramArity {
 	k := arityKey{bind, word}

@@ -129,6 +129,17 @@ func replyIs(text string) func(string) bool {
 	return func(reply string) bool { return strings.TrimSpace(reply) == text }
 }
 
+// replyEndsWith accepts a reply whose last line is text: HAProxy prints
+// its warnings before the success line (`add server` with no-tlsv10 and
+// ssl-min-ver: "no-sslv3/no-tlsv1x are ignored ...", then "New server
+// registered.").
+func replyEndsWith(text string) func(string) bool {
+	return func(reply string) bool {
+		lines := strings.Split(strings.TrimSpace(reply), "\n")
+		return strings.TrimSpace(lines[len(lines)-1]) == text
+	}
+}
+
 // replyHasPrefix accepts a reply starting with any of prefixes.
 func replyHasPrefix(prefixes ...string) func(string) bool {
 	return func(reply string) bool {

@@ -132,3 +132,21 @@ func TestCommandErrorMessage(t *testing.T) {
 		t.Fatalf("Error() = %q, want %q", err.Error(), want)
 	}
 }
+
+// TestAddServerWarnings: HAProxy prints its warnings before the success
+// line of `add server`; the server is added.
+func TestAddServerWarnings(t *testing.T) {
+	for reply, ok := range map[string]bool{
+		"New server registered.\n\n": true,
+		"no-sslv3/no-tlsv1x are ignored for this server. Use only 'ssl-min-ver' and 'ssl-max-ver' to fix.\nNew server registered.\n\n": true,
+		"New server registered.\nbut then something else\n\n":                                                                          false,
+	} {
+		f := newFakeSocket(t, replyOnLine, reply)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := New(f.Path).AddServer(ctx, "be", "s", "127.0.0.1", 80, []string{"no-tlsv10", "ssl-min-ver", "TLSv1.2"})
+		cancel()
+		if (err == nil) != ok {
+			t.Errorf("reply %q: err = %v", reply, err)
+		}
+	}
+}

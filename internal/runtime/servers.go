@@ -220,7 +220,7 @@ func (c *Client) AddServer(ctx context.Context, be, srv, addr string, port int, 
 	if len(params) > 0 {
 		cmd += " " + strings.Join(params, " ")
 	}
-	if _, err := c.do(ctx, cmd, replyIs(replyServerAdded)); err != nil {
+	if _, err := c.do(ctx, cmd, replyEndsWith(replyServerAdded)); err != nil {
 		return fmt.Errorf("add server %s/%s: %w", be, srv, err)
 	}
 	return nil

@@ -36,16 +36,17 @@ var (
 	entryKey = regexp.MustCompile(`^  ([A-Za-z]+(?: [0-9]{3})?):(?: +(.*))?$`)
 )
 
-// parseFragment reads a fragment: top-level keys at column 0, each either
-// `key: value` or `key:` followed by lines indented by two or more.
-// Comment lines at column 0 and blank lines between keys are skipped.
-func parseFragment(file, text string) (*fragment, error) {
-	f := &fragment{file: file, notes: map[string]string{}, responses: map[string]string{}, used: map[string]bool{}}
-	type entry struct {
-		line       int
-		key, value string
-		body       []string
-	}
+// entry is one top-level key of a fragment or part file.
+type entry struct {
+	line       int
+	key, value string
+	body       []string
+}
+
+// splitEntries reads top-level keys at column 0, each either `key: value`
+// or `key:` followed by lines indented by two or more. Comment lines at
+// column 0 and blank lines between keys are skipped.
+func splitEntries(file, text string) ([]*entry, error) {
 	var entries []*entry
 	for i, l := range strings.Split(text, "\n") {
 		switch {
@@ -67,14 +68,26 @@ func parseFragment(file, text string) (*fragment, error) {
 			entries = append(entries, &entry{line: i + 1, key: m[1], value: m[2]})
 		}
 	}
+	for _, e := range entries {
+		for len(e.body) > 0 && strings.TrimSpace(e.body[len(e.body)-1]) == "" {
+			e.body = e.body[:len(e.body)-1]
+		}
+	}
+	return entries, nil
+}
+
+// parseFragment reads a fragment (see splitEntries for the layout).
+func parseFragment(file, text string) (*fragment, error) {
+	f := &fragment{file: file, notes: map[string]string{}, responses: map[string]string{}, used: map[string]bool{}}
+	entries, err := splitEntries(file, text)
+	if err != nil {
+		return nil, err
+	}
 	scalar := map[string]*string{"noun": &f.noun, "nouns": &f.nouns, "article": &f.article, "key_parameter": &f.keyParameter}
 	blocks := map[string]*string{"schemas": &f.schemas, "parameters": &f.parameters}
 	texts := map[string]map[string]string{"notes": f.notes, "responses": f.responses}
 	seen := map[string]bool{}
 	for _, e := range entries {
-		for len(e.body) > 0 && strings.TrimSpace(e.body[len(e.body)-1]) == "" {
-			e.body = e.body[:len(e.body)-1]
-		}
 		where := fmt.Sprintf("%s:%d: %s", file, e.line, e.key)
 		if seen[e.key] {
 			return nil, fmt.Errorf("%s: given twice", where)
@@ -212,4 +225,38 @@ func indent(text string, n int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// part is a file of api/spec/parts: hand-written path items, parameters
+// and schemas of one area (storage, runtime maps, ...), kept out of
+// base.yaml so that areas grow without touching each other's text.
+type part struct {
+	file                       string
+	paths, parameters, schemas string
+}
+
+// parsePart reads a part: keys paths, parameters and schemas, each a block
+// indented by 2 (paths as under `paths:`, the others as under
+// `components.parameters` and `components.schemas`).
+func parsePart(file, text string) (*part, error) {
+	entries, err := splitEntries(file, text)
+	if err != nil {
+		return nil, err
+	}
+	p := &part{file: file}
+	blocks := map[string]*string{"paths": &p.paths, "parameters": &p.parameters, "schemas": &p.schemas}
+	for _, e := range entries {
+		where := fmt.Sprintf("%s:%d: %s", file, e.line, e.key)
+		b := blocks[e.key]
+		switch {
+		case b == nil:
+			return nil, fmt.Errorf("%s: unknown key (want paths, parameters or schemas)", where)
+		case *b != "":
+			return nil, fmt.Errorf("%s: given twice", where)
+		case e.value != "" || len(e.body) == 0:
+			return nil, fmt.Errorf("%s: want a block of YAML indented by 2 below the key", where)
+		}
+		*b = strings.Join(e.body, "\n")
+	}
+	return p, nil
 }

@@ -33,7 +33,7 @@ import (
 	"dataplane/internal/config"
 )
 
-//go:embed base.yaml collections/*.yaml templates/*.tmpl
+//go:embed base.yaml collections/*.yaml parts/*.yaml templates/*.tmpl
 var sources embed.FS
 
 // header starts the generated file.
@@ -174,6 +174,35 @@ func generate(fsys fs.FS, colls []config.ChildResource, sections []config.Sectio
 		blocks["schemas"].text.WriteString(indent(schemas, 2) + "\n")
 		if f.parameters != "" {
 			blocks["parameters"].text.WriteString(indent(f.parameters, 2) + "\n")
+		}
+	}
+
+	// Hand-written areas after the collections, in file name order.
+	partFiles, err := fs.Glob(fsys, "parts/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("list parts: %w", err)
+	}
+	sort.Strings(partFiles)
+	for _, file := range partFiles {
+		text, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", file, err)
+		}
+		pt, err := parsePart(file, string(text))
+		if err != nil {
+			return nil, err
+		}
+		for name, b := range map[string]string{"paths": pt.paths, "parameters": pt.parameters, "schemas": pt.schemas} {
+			if b == "" {
+				continue
+			}
+			if name != "paths" {
+				if b, err = includeProperties(file, b, string(base)); err != nil {
+					return nil, err
+				}
+			}
+			// Part blocks sit at 2 in the file; paths go at 2, components at 4.
+			blocks[name].text.WriteString(indent(b, blocks[name].indent-2) + "\n")
 		}
 	}
 

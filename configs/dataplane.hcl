@@ -22,6 +22,14 @@ dataplaneapi {
     backups_number        = 0
     max_open_transactions = 20
   }
+
+  # Directories of the storage API (maps, certificates, other files).
+  # Empty: maps/, ssl/ and general/ inside transaction_dir.
+  resources {
+    maps_dir            = ""
+    ssl_certs_dir       = ""
+    general_storage_dir = ""
+  }
 }
 
 haproxy {

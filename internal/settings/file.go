@@ -36,6 +36,12 @@ type (
 		Users          []*fileUser      `hcl:"user,block"`
 		Userlist       *fileUserlist    `hcl:"userlist,block"`
 		Transaction    *fileTransaction `hcl:"transaction,block"`
+		Resources      *fileResources   `hcl:"resources,block"`
+	}
+	fileResources struct {
+		MapsDir           *hcl.Attribute `hcl:"maps_dir,optional"`
+		SSLCertsDir       *hcl.Attribute `hcl:"ssl_certs_dir,optional"`
+		GeneralStorageDir *hcl.Attribute `hcl:"general_storage_dir,optional"`
 	}
 	fileUser struct {
 		Name      string         `hcl:"name,label"`
@@ -153,6 +159,11 @@ func (d *fileDecoder) decode(root *fileRoot, s *Settings) {
 			setAttr(d, t.BackupsNumber, "backups_number", &s.API.Transaction.BackupsNumber)
 			d.path(t.BackupsDir, "backups_dir", &s.API.Transaction.BackupsDir)
 			setAttr(d, t.MaxOpenTransactions, "max_open_transactions", &s.API.Transaction.MaxOpenTransactions)
+		}
+		if r := a.Resources; r != nil {
+			d.path(r.MapsDir, "maps_dir", &s.API.Resources.MapsDir)
+			d.path(r.SSLCertsDir, "ssl_certs_dir", &s.API.Resources.SSLCertsDir)
+			d.path(r.GeneralStorageDir, "general_storage_dir", &s.API.Resources.GeneralStorageDir)
 		}
 	}
 	if h := root.HAProxy; h != nil {

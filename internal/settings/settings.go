@@ -11,7 +11,7 @@
 // variable, which HAProxy sets for programs it starts in master-worker mode.
 //
 // Relative paths in the file (config_file, userlist_file, transaction_dir,
-// backups_dir, pid_file, master_log, master_runtime) are resolved against the directory of
+// backups_dir, maps_dir, ssl_certs_dir, general_storage_dir, pid_file, master_log, master_runtime) are resolved against the directory of
 // the file; relative paths given by flags are resolved against the working
 // directory. "~" is never expanded.
 //
@@ -52,6 +52,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -72,6 +73,7 @@ type API struct {
 	Users          []User        // repeatable `user "<name>" { password = "...", insecure = bool }`
 	Userlist       Userlist      // the `userlist` block
 	Transaction    Transaction   // the `transaction` block
+	Resources      Resources     // the `resources` block
 	MaxBodySize    int64         // `max_body_size` in bytes, default 64 MiB, > 0
 	ShowSystemInfo bool          // `show_system_info`, default false
 	ReadTimeout    time.Duration // `read_timeout` such as "30s", default 30s, > 0
@@ -99,6 +101,25 @@ type Transaction struct {
 	BackupsNumber       int    // `backups_number`, default 0 (no backups), >= 0
 	BackupsDir          string // `backups_dir`, default ""
 	MaxOpenTransactions int    // `max_open_transactions`, default 20, >= 1
+}
+
+// Resources names the directories of the storage API (the `resources`
+// block). An empty directory is a subdirectory of the transaction
+// directory (see ResourceDir), so a default set-up keeps its files beside
+// its transactions, in a directory dataplane owns.
+type Resources struct {
+	MapsDir           string // `maps_dir`, default "<transaction_dir>/maps"
+	SSLCertsDir       string // `ssl_certs_dir`, default "<transaction_dir>/ssl"
+	GeneralStorageDir string // `general_storage_dir`, default "<transaction_dir>/general"
+}
+
+// ResourceDir returns dir, or sub of the transaction directory when dir is
+// empty.
+func (s *Settings) ResourceDir(dir, sub string) string {
+	if dir != "" {
+		return dir
+	}
+	return filepath.Join(s.API.Transaction.TransactionDir, sub)
 }
 
 // HAProxy describes the managed HAProxy (the `haproxy` block).

@@ -255,8 +255,8 @@ func (t *actionTable[T]) parse(l Line) (T, bool) {
 		mv.Field(t.fields[f]).SetString(spec.values[i])
 	}
 	av := reflect.ValueOf(a).Elem()
-	for cpField, model := range t.allFields(spec.actionSpec, av) {
-		if !spec.copyField(model, mv.Field(t.fields[model]), av.FieldByName(cpField)) {
+	for _, p := range t.allFields(spec.actionSpec, av) {
+		if !spec.copyField(p.model, mv.Field(t.fields[p.model]), p.value(av)) {
 			return m, false
 		}
 	}
@@ -266,18 +266,46 @@ func (t *actionTable[T]) parse(l Line) (T, bool) {
 	return m, true
 }
 
+// fieldPair is one field the table copies between a config-parser action
+// and the model: the action's field, found by index (looked up by name
+// once per action, not once per line read), and the model's JSON name.
+type fieldPair struct {
+	cp    []int // nil when the action type has no such field
+	model string
+}
+
+// value returns the action's field, or the zero Value when it has none.
+func (p fieldPair) value(av reflect.Value) reflect.Value {
+	if p.cp == nil {
+		return reflect.Value{}
+	}
+	f, err := av.FieldByIndexErr(p.cp)
+	if err != nil {
+		return reflect.Value{}
+	}
+	return f
+}
+
 // allFields is the action's field map plus its condition.
-func (t *actionTable[T]) allFields(spec *actionSpec, av reflect.Value) map[string]string {
+func (t *actionTable[T]) allFields(spec *actionSpec, av reflect.Value) []fieldPair {
 	// Built once per action: this runs for every line read.
-	if all, ok := spec.all.Load().(map[string]string); ok {
+	if all, ok := spec.all.Load().([]fieldPair); ok {
 		return all
 	}
-	out := make(map[string]string, len(spec.Fields)+2)
+	names := make(map[string]string, len(spec.Fields)+2)
 	for k, v := range spec.Fields {
-		out[k] = v
+		names[k] = v
 	}
 	if av.FieldByName("Cond").IsValid() {
-		out["Cond"], out["CondTest"] = "cond", "cond_test"
+		names["Cond"], names["CondTest"] = "cond", "cond_test"
+	}
+	out := make([]fieldPair, 0, len(names))
+	for cp, model := range names {
+		p := fieldPair{model: model}
+		if f, ok := av.Type().FieldByName(cp); ok {
+			p.cp = f.Index
+		}
+		out = append(out, p)
 	}
 	spec.all.Store(out)
 	return out
@@ -293,8 +321,8 @@ func (t *actionTable[T]) render(m *T) []string {
 	a := spec.new()
 	av := reflect.ValueOf(a).Elem()
 	mv := reflect.ValueOf(m).Elem()
-	for cpField, model := range t.allFields(spec.actionSpec, av) {
-		spec.copyField(model, av.FieldByName(cpField), mv.Field(t.fields[model]))
+	for _, p := range t.allFields(spec.actionSpec, av) {
+		spec.copyField(p.model, p.value(av), mv.Field(t.fields[p.model]))
 	}
 	if spec.FromModel != nil {
 		spec.FromModel(mv, a.(types.Action))
@@ -337,11 +365,12 @@ func (t *actionTable[T]) inBounds(m *T) error {
 		return nil
 	}
 	mv := reflect.ValueOf(m).Elem()
-	all, ok := spec.all.Load().(map[string]string)
+	all, ok := spec.all.Load().([]fieldPair)
 	if !ok {
 		all = t.allFields(spec.actionSpec, reflect.ValueOf(spec.new()).Elem())
 	}
-	for _, name := range all {
+	for _, p := range all {
+		name := p.model
 		f := mv.Field(t.fields[name])
 		if f.Kind() == reflect.Pointer && !f.IsNil() {
 			f = f.Elem()
@@ -372,14 +401,15 @@ func (t *actionTable[T]) check(m *T) error {
 	typ := strings.TrimSpace(t.keyOf(m))
 	av := reflect.ValueOf(spec.new()).Elem()
 	allowed := slices.Clone(kf)
-	for _, f := range t.allFields(spec.actionSpec, av) {
-		allowed = append(allowed, f)
+	for _, p := range t.allFields(spec.actionSpec, av) {
+		allowed = append(allowed, p.model)
 	}
 	if err := onlyFields(m, t.Keyword+" "+typ, allowed...); err != nil {
 		return err
 	}
 	mv := reflect.ValueOf(m).Elem()
-	for cpField, name := range t.allFields(spec.actionSpec, av) {
+	for _, p := range t.allFields(spec.actionSpec, av) {
+		name := p.model
 		f := mv.Field(t.fields[name])
 		if name == "cond" || name == "cond_test" {
 			continue
@@ -413,7 +443,7 @@ func (t *actionTable[T]) check(m *T) error {
 			return err
 		}
 		// A string the action holds as a number must be one.
-		if k := av.FieldByName(cpField).Kind(); k == reflect.Int64 || k == reflect.Int {
+		if k := p.value(av).Kind(); k == reflect.Int64 || k == reflect.Int {
 			if _, err := strconv.ParseInt(f.String(), 10, 64); err != nil {
 				return invalid(name, "%q must be an integer", f.String())
 			}

@@ -77,8 +77,19 @@ backend be_tx
 # frontends and backends both inherit: this one is last, inherited by none.
 defaults d_tx
     mode http
-`, port), apitest.Options{})
-	parents := map[string]string{config.KindFrontend: "fe_tx", config.KindBackend: "be_tx", config.KindDefaults: "d_tx", config.KindGlobal: ""}
+
+peers p_tx
+    peer remote 127.0.0.1:1
+
+log-forward lf_tx
+    dgram-bind 127.0.0.1:%d
+    log 127.0.0.1:1 local0
+
+fcgi-app app_tx
+    docroot /var/www
+`, port, freeUDPPort(t)), apitest.Options{})
+	parents := map[string]string{config.KindFrontend: "fe_tx", config.KindBackend: "be_tx", config.KindDefaults: "d_tx", config.KindGlobal: "",
+		config.KindPeers: "p_tx", config.KindLogForward: "lf_tx", config.KindFCGIApp: "app_tx"}
 	before := e.ReadConfig()
 	tx := begin(t, e)
 	q := "?transaction_id=" + tx.ID
@@ -99,6 +110,7 @@ defaults d_tx
 		for _, p := range info.Parents {
 			name, ok := parents[p.Kind]
 			if !ok {
+				t.Errorf("%s of %s: no section of that kind in this test's file", info.Path, p.Kind)
 				continue
 			}
 			list := strings.TrimPrefix(dpapi.CollectionPath(p, info), "/services/haproxy/configuration")

@@ -23,11 +23,11 @@ type LogTarget struct {
 }
 
 // LogTargets are the `log` and `no log` lines of the global section,
-// frontends, backends and defaults sections, in order.
+// frontends, backends, defaults, peers and log-forward sections, in order.
 var LogTargets = ruleList(&Collection[LogTarget]{
 	Name: "log target", Path: "log_targets", OpName: "LogTarget", Tag: "LogTarget", Schema: "log_target", Keyword: "log",
 	Prefixes:    [][]string{{"log"}, {"no", "log"}},
-	Parents:     []string{KindFrontend, KindBackend, KindDefaults, KindGlobal},
+	Parents:     []string{KindFrontend, KindBackend, KindDefaults, KindGlobal, KindPeers, KindLogForward},
 	FullSection: "log_target_list",
 	Parse: func(l Line) (LogTarget, bool) {
 		t, ok := cpParse[types.Log](&parsers.Log{}, l)

@@ -29,7 +29,7 @@ var parentKinds = map[string]ParentKind{
 	KindBackend:    {KindBackend, "backends", "Backend", false},
 	KindDefaults:   {KindDefaults, "defaults", "Defaults", false},
 	KindFCGIApp:    {KindFCGIApp, "fcgi_apps", "FCGIApp", false},
-	KindPeers:      {KindPeers, "peers", "PeerSection", false},
+	KindPeers:      {KindPeers, "peers", "Peer", false},
 	KindRing:       {KindRing, "rings", "Ring", false},
 	KindLogForward: {KindLogForward, "log_forwards", "LogForward", false},
 	KindGlobal:     {KindGlobal, "global", "Global", true},

@@ -31,7 +31,7 @@ peers mypeers
 
 	path := "/log_forwards/lf/log_targets"
 	var list []map[string]any
-	r.e.Get(cfgBase + path).JSON(t, &list)
+	r.e.Get(cfgBase+path).JSON(t, &list)
 	if len(list) != 1 || list[0]["address"] != fmt.Sprintf("127.0.0.1:%d", discard) {
 		t.Fatalf("log-forward targets: %v", list)
 	}
@@ -60,7 +60,7 @@ peers mypeers
 	// Peers: insert, read back, delete; each reload succeeds.
 	ppath := "/peers/mypeers/log_targets"
 	r.send(t, "POST", ppath+"/0", map[string]any{"address": addr, "facility": "daemon", "level": "err"}, 201)
-	r.e.Get(cfgBase + ppath).JSON(t, &list)
+	r.e.Get(cfgBase+ppath).JSON(t, &list)
 	if len(list) != 1 || list[0]["facility"] != "daemon" || list[0]["level"] != "err" {
 		t.Fatalf("peers targets: %v", list)
 	}

@@ -119,13 +119,16 @@ func collectionOps(positional bool) []collectionOp {
 
 func collectionPaths(info config.CollectionInfo, p config.ParentKind) (list, item string) {
 	list = configPath + p.Path + "/{parent_name}/" + info.Path
-	if p.Singleton {
+	switch {
+	case info.QueryParent != "":
+		list = configPath + info.Path
+	case p.Singleton:
 		list = configPath + p.Path + "/" + info.Path
 	}
 	if info.Positional {
 		return list, list + "/{index}"
 	}
-	return list, list + "/{name}"
+	return list, list + "/{" + info.KeyName() + "}"
 }
 
 func refs(ps openapi3.Parameters) []string {
@@ -234,13 +237,20 @@ func checkCollectionParams(t *testing.T, where string, op *openapi3.Operation, o
 		}
 	}
 	wantPath := []string{"parent_name"}
-	if p.Singleton {
+	wantQuery := []string{"transaction_id"}
+	switch {
+	case info.QueryParent != "":
+		wantPath = nil
+		wantQuery = append(wantQuery, info.QueryParent)
+	case p.Singleton:
 		wantPath = nil
 	}
 	if o.item {
+		if !info.Positional {
+			keyParam = info.KeyName()
+		}
 		wantPath = append(wantPath, keyParam)
 	}
-	wantQuery := []string{"transaction_id"}
 	if o.method != "GET" {
 		wantQuery = append(wantQuery, "version", "force_reload")
 	}

@@ -33,7 +33,7 @@ import (
 	"dataplane/internal/config"
 )
 
-//go:embed base.yaml collections/*.yaml parts/*.yaml templates/*.tmpl
+//go:embed base.yaml collections/*.yaml sections/*.yaml parts/*.yaml templates/*.tmpl
 var sources embed.FS
 
 // header starts the generated file.
@@ -47,6 +47,8 @@ func Generate() ([]byte, error) {
 	return generate(sources, config.Collections(), config.SectionResources())
 }
 
+const configurationBase = "/services/haproxy/configuration"
+
 // sectionNouns name the parent kinds in descriptions ("the servers of a
 // backend"): the noun, then the noun with its article.
 var sectionNouns = map[string][2]string{
@@ -58,6 +60,9 @@ var sectionNouns = map[string][2]string{
 	config.KindRing:       {"ring", "a ring"},
 	config.KindLogForward: {"log-forward", "a log-forward"},
 	config.KindGlobal:     {"global section", "a global section"},
+	config.KindUserlist:   {"userlist", "a userlist"},
+	config.KindResolvers:  {"resolvers section", "a resolvers section"},
+	config.KindMailers:    {"mailers section", "a mailers section"},
 }
 
 // SectionNoun returns how descriptions name a parent kind: "defaults
@@ -78,6 +83,10 @@ type pathData struct {
 	Noun, Nouns, ANoun string
 	// KeyParameter is the path parameter component of a keyed item.
 	KeyParameter string
+	// ListPath is the path of the list; ParentParam the parameter
+	// component naming the parent ("parent_name", "query_userlist"; ""
+	// for the global section).
+	ListPath, ParentParam string
 
 	f *fragment
 }
@@ -174,6 +183,37 @@ func generate(fsys fs.FS, colls []config.ChildResource, sections []config.Sectio
 		blocks["schemas"].text.WriteString(indent(schemas, 2) + "\n")
 		if f.parameters != "" {
 			blocks["parameters"].text.WriteString(indent(f.parameters, 2) + "\n")
+		}
+	}
+
+	// Query parameters naming the parent of collections addressed as
+	// /users?userlist=<name>.
+	queryParents := map[string]string{}
+	for _, c := range colls {
+		if info := c.Info(); info.QueryParent != "" {
+			noun, _, _ := SectionNoun(info.Parents[0].Kind)
+			queryParents[info.QueryParent] = noun
+		}
+	}
+	for _, q := range sortedKeys(queryParents) {
+		fmt.Fprintf(&blocks["parameters"].text, `    query_%s:
+      name: %s
+      in: query
+      required: true
+      description: The name of the %s the items belong to.
+      schema:
+        type: string
+`, q, q, queryParents[q])
+	}
+
+	// Section kinds whose path items come from the section template.
+	for _, sec := range sections {
+		info := sec.Info()
+		if !info.Templated {
+			continue
+		}
+		if err := renderSection(fsys, tmpl, info, colls, blocks, string(base)); err != nil {
+			return nil, err
 		}
 	}
 
@@ -275,11 +315,22 @@ func newPathData(info config.CollectionInfo, p config.ParentKind, f *fragment) (
 	if !ok {
 		return nil, fmt.Errorf("collection %s: parent kind %q has no name for descriptions in api/spec sectionNouns", info.Path, p.Kind)
 	}
-	return &pathData{
+	d := &pathData{
 		C: info, P: p, Section: n[0], ASection: n[1],
 		Noun: f.noun, Nouns: f.nouns, ANoun: f.article + " " + f.noun,
 		KeyParameter: f.keyParameter, f: f,
-	}, nil
+	}
+	switch {
+	case info.QueryParent != "":
+		d.ListPath = configurationBase + "/" + info.Path
+		d.ParentParam = "query_" + info.QueryParent
+	case p.Singleton:
+		d.ListPath = configurationBase + "/" + p.Path + "/" + info.Path
+	default:
+		d.ListPath = configurationBase + "/" + p.Path + "/{parent_name}/" + info.Path
+		d.ParentParam = "parent_name"
+	}
+	return d, nil
 }
 
 // render appends the output of template name, without its leading
@@ -409,4 +460,99 @@ func schemaProperties(base, name string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// sectionData is what the section template sees for one section kind.
+type sectionData struct {
+	S config.SectionInfo
+	// Noun, ANoun and Nouns name the sections: "userlist", "a userlist",
+	// "userlists".
+	Noun, ANoun, Nouns string
+	// Full: the kind holds collections, so its reads and writes take
+	// full_section.
+	Full bool
+	f    *fragment
+}
+
+// Notes returns the fragment's paragraphs for op's description, indented.
+func (d *sectionData) Notes(op string) string { return d.f.note(op) }
+
+// Resp returns the description of a response: the fragment's, else def.
+func (d *sectionData) Resp(op, code, def string) string { return d.f.response(op, code, def) }
+
+// renderSection adds the path items of a templated section kind and the
+// schemas of its fragment (api/spec/sections/<Path>.yaml), with the
+// full_section properties of its collections in place of its
+// `# @generated full_section <kind>` line.
+func renderSection(fsys fs.FS, tmpl *template.Template, info config.SectionInfo, colls []config.ChildResource, blocks map[string]*block, base string) error {
+	file := "sections/" + info.Path + ".yaml"
+	text, err := fs.ReadFile(fsys, file)
+	if err != nil {
+		return fmt.Errorf("section kind %s needs its fragment api/spec/%s: %w", info.Kind, file, err)
+	}
+	f, err := parseFragment(file, string(text))
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{info.Schema, info.ListSchema()} {
+		if !defines(f.schemas, name) {
+			return fmt.Errorf("%s: schemas has no `%s:` (the kind's section and list schemas are %s and %s)", file, name, info.Schema, info.ListSchema())
+		}
+	}
+	noun, aNoun, ok := SectionNoun(info.Kind)
+	if !ok {
+		return fmt.Errorf("section kind %s has no name for descriptions in api/spec sectionNouns", info.Kind)
+	}
+	d := &sectionData{S: info, Noun: noun, ANoun: aNoun, Nouns: noun + "s", f: f}
+	if f.nouns != "" {
+		d.Nouns = f.nouns
+	}
+	for _, c := range colls {
+		if c.Info().HasParent(info.Kind) {
+			d.Full = true
+		}
+	}
+	var b bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&b, "section", d); err != nil {
+		return fmt.Errorf("section %s: %w", info.Path, err)
+	}
+	blocks["paths"].text.WriteString(strings.TrimPrefix(b.String(), "\n") + "\n")
+	if unused := f.unused(); len(unused) > 0 {
+		sort.Strings(unused)
+		return fmt.Errorf("%s: %s: no such operation or response in the section template", file, strings.Join(unused, ", "))
+	}
+	schemas, err := includeProperties(file, f.schemas, base)
+	if err != nil {
+		return err
+	}
+	var out strings.Builder
+	for _, l := range strings.Split(indent(schemas, 2), "\n") {
+		m := marker.FindStringSubmatch(l)
+		if m == nil {
+			out.WriteString(l + "\n")
+			continue
+		}
+		kind, isFull := strings.CutPrefix(m[2], "full_section ")
+		if !isFull || kind != info.Kind || len(m[1]) != 8 {
+			return fmt.Errorf("%s: only `      # @generated full_section %s` (indented by 6 in the fragment) may be used here, got %q", file, info.Kind, strings.TrimSpace(l))
+		}
+		if bl := blocks[m[2]]; bl != nil {
+			bl.used = true
+			out.WriteString(bl.text.String())
+		}
+	}
+	blocks["schemas"].text.WriteString(strings.TrimSuffix(out.String(), "\n") + "\n")
+	if f.parameters != "" {
+		blocks["parameters"].text.WriteString(indent(f.parameters, 2) + "\n")
+	}
+	return nil
 }

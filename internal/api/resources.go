@@ -28,7 +28,9 @@ func (s *Server) routeResources(r chi.Router) {
 		r.Get(base, s.wrap(s.listSections(sec)))
 		r.Post(base, s.wrap(s.createSection(sec)))
 		r.Get(base+"/{name}", s.wrap(s.getSection(sec)))
-		r.Put(base+"/{name}", s.wrap(s.replaceSection(sec)))
+		if !sec.Info().NoReplace {
+			r.Put(base+"/{name}", s.wrap(s.replaceSection(sec)))
+		}
 		r.Delete(base+"/{name}", s.wrap(s.deleteSection(sec)))
 	}
 	for _, c := range config.Collections() {
@@ -44,17 +46,21 @@ func (s *Server) routeResources(r chi.Router) {
 				r.Delete(base+"/{index}", s.wrap(s.deleteChild(c, p)))
 				continue
 			}
+			item := base + "/{" + info.KeyName() + "}"
 			r.Post(base, s.wrap(s.createChild(c, p)))
-			r.Get(base+"/{name}", s.wrap(s.getChild(c, p)))
-			r.Put(base+"/{name}", s.wrap(s.replaceChild(c, p)))
-			r.Delete(base+"/{name}", s.wrap(s.deleteChild(c, p)))
+			r.Get(item, s.wrap(s.getChild(c, p)))
+			r.Put(item, s.wrap(s.replaceChild(c, p)))
+			r.Delete(item, s.wrap(s.deleteChild(c, p)))
 		}
 	}
 }
 
 // CollectionPath is the path of a collection's list under one parent kind.
 func CollectionPath(p config.ParentKind, info config.CollectionInfo) string {
-	if p.Singleton {
+	if p.Singleton || info.QueryParent != "" {
+		if info.QueryParent != "" {
+			return configurationBase + "/" + info.Path
+		}
 		return configurationBase + "/" + p.Path + "/" + info.Path
 	}
 	return configurationBase + "/" + p.Path + "/{parent_name}/" + info.Path
@@ -268,11 +274,17 @@ func (s *Server) read(r *http.Request, f func(*config.Document) (any, error)) (*
 }
 
 // childTarget is the parent and the item a request on one item addresses:
-// {parent_name}, and {index} or {name}.
+// {parent_name} (or the query parameter naming it), and {index} or
+// {name}.
 func childTarget(r *http.Request, c config.ChildResource, p config.ParentKind) (config.Parent, config.Key, error) {
+	info := c.Info()
 	parent := config.Parent{Kind: p.Kind, Name: pathParam(r, "parent_name")}
-	if !c.Info().Positional {
-		return parent, config.Key{Name: pathParam(r, "name")}, nil
+	if info.QueryParent != "" {
+		// Required by the spec: the validator answers 400 without it.
+		parent.Name = r.URL.Query().Get(info.QueryParent)
+	}
+	if !info.Positional {
+		return parent, config.Key{Name: pathParam(r, info.KeyName())}, nil
 	}
 	i, err := strconv.Atoi(pathParam(r, "index"))
 	if err != nil {

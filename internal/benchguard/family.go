@@ -63,7 +63,11 @@ func (f Family) Staged() bool { return f.kind != kindRuntime }
 func Families() []Family {
 	var out []Family
 	for _, s := range config.SectionResources() {
-		out = append(out, Family{Name: s.Info().Path, Ops: Ops, kind: kindSection, sec: s})
+		ops := Ops
+		if s.Info().NoReplace {
+			ops = []string{OpList, OpGet, OpCreate, OpDelete, OpCommit}
+		}
+		out = append(out, Family{Name: s.Info().Path, Ops: ops, kind: kindSection, sec: s})
 	}
 	for _, c := range config.Collections() {
 		info := c.Info()
@@ -94,14 +98,17 @@ func (f Family) SpecPaths() []string {
 		return []string{base, base + "/{name}"}
 	case kindCollection:
 		info := f.coll.Info()
-		key := "/{name}"
+		key := "/{" + info.KeyName() + "}"
 		if info.Positional {
 			key = "/{index}"
 		}
 		var out []string
 		for _, p := range info.Parents {
 			base := configurationBase + "/" + p.Path + "/{parent_name}/" + info.Path
-			if p.Singleton {
+			switch {
+			case info.QueryParent != "":
+				base = configurationBase + "/" + info.Path
+			case p.Singleton:
 				base = configurationBase + "/" + p.Path + "/" + info.Path
 			}
 			out = append(out, base, base+key)

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 
 	"dataplane/internal/config"
 )
@@ -36,6 +38,9 @@ func inTx(path, tx string) string {
 	if tx == "" {
 		return path
 	}
+	if strings.Contains(path, "?") {
+		return path + "&transaction_id=" + tx
+	}
 	return path + "?transaction_id=" + tx
 }
 
@@ -48,7 +53,7 @@ func prepare(ctx context.Context, c *Client, d *config.Document, f Family) (targ
 		if len(names) == 0 {
 			return nil, fmt.Errorf("%s: the configuration has none", f.Name)
 		}
-		return newItemTarget(ctx, c, configurationBase+"/"+f.sec.Info().Path, false, names)
+		return newItemTarget(ctx, c, configurationBase+"/"+f.sec.Info().Path, "", false, names)
 	case kindCollection:
 		return prepareCollection(ctx, c, d, f)
 	case kindGlobal:
@@ -103,12 +108,17 @@ func prepareCollection(ctx context.Context, c *Client, d *config.Document, f Fam
 		return nil, fmt.Errorf("%s: %w", f.Name, err)
 	}
 	list := configurationBase + "/" + pk.Path + "/" + p.Name + "/" + info.Path
+	query := ""
+	if info.QueryParent != "" {
+		list = configurationBase + "/" + info.Path
+		query = "?" + info.QueryParent + "=" + url.QueryEscape(p.Name)
+	}
 	if info.Positional {
 		keys := make([]string, most)
 		for i := range keys {
 			keys[i] = strconv.Itoa(i)
 		}
-		return newItemTarget(ctx, c, list, true, keys)
+		return newItemTarget(ctx, c, list, query, true, keys)
 	}
 	all, err := f.coll.ListAll(d, p)
 	if err != nil {
@@ -119,13 +129,14 @@ func prepareCollection(ctx context.Context, c *Client, d *config.Document, f Fam
 		keys = append(keys, k.String())
 	}
 	sort.Strings(keys)
-	return newItemTarget(ctx, c, list, false, keys)
+	return newItemTarget(ctx, c, list, query, false, keys)
 }
 
 // itemTarget serves sections and collections: copies of the middle item
 // are created, replaced with the body of another item and deleted.
 type itemTarget struct {
 	list       string
+	query      string // "?userlist=<name>" for items addressed so, else ""
 	positional bool
 	mid        string // key (or index) of the item read and copied
 	keyField   string // keyed: the JSON property that holds the key
@@ -133,9 +144,9 @@ type itemTarget struct {
 	other      map[string]any
 }
 
-func newItemTarget(ctx context.Context, c *Client, list string, positional bool, keys []string) (*itemTarget, error) {
-	t := &itemTarget{list: list, positional: positional, mid: keys[len(keys)/2]}
-	if err := c.getJSON(ctx, list+"/"+t.mid, &t.orig); err != nil {
+func newItemTarget(ctx context.Context, c *Client, list, query string, positional bool, keys []string) (*itemTarget, error) {
+	t := &itemTarget{list: list, query: query, positional: positional, mid: keys[len(keys)/2]}
+	if err := c.getJSON(ctx, t.path("/"+t.mid), &t.orig); err != nil {
 		return nil, err
 	}
 	if !positional {
@@ -156,7 +167,7 @@ func newItemTarget(ctx context.Context, c *Client, list string, positional bool,
 	for j := 1; j < len(keys) && j <= 20; j++ {
 		k := keys[(len(keys)/2+j)%len(keys)]
 		var m map[string]any
-		if err := c.getJSON(ctx, t.list+"/"+k, &m); err != nil {
+		if err := c.getJSON(ctx, t.path("/"+k), &m); err != nil {
 			return nil, err
 		}
 		if !positional {
@@ -169,6 +180,10 @@ func newItemTarget(ctx context.Context, c *Client, list string, positional bool,
 	}
 	return t, nil
 }
+
+// path is the list's path with suffix ("/<key>"), and the query naming
+// the parent when there is one.
+func (t *itemTarget) path(suffix string) string { return t.list + suffix + t.query }
 
 // key is the key of the item round i creates.
 func (t *itemTarget) key(i int) string {
@@ -197,19 +212,19 @@ func (t *itemTarget) body(m map[string]any, i int) []byte {
 func (t *itemTarget) request(op string, i int, tx string) request {
 	switch op {
 	case OpList:
-		return request{http.MethodGet, t.list, nil}
+		return request{http.MethodGet, t.path(""), nil}
 	case OpGet:
-		return request{http.MethodGet, t.list + "/" + t.mid, nil}
+		return request{http.MethodGet, t.path("/" + t.mid), nil}
 	case OpCreate:
-		path := t.list
+		path := t.path("")
 		if t.positional {
-			path += "/" + t.mid
+			path = t.path("/" + t.mid)
 		}
 		return request{http.MethodPost, inTx(path, tx), t.body(t.orig, i)}
 	case OpReplace:
-		return request{http.MethodPut, inTx(t.list+"/"+t.key(i), tx), t.body(t.other, i)}
+		return request{http.MethodPut, inTx(t.path("/"+t.key(i)), tx), t.body(t.other, i)}
 	case OpDelete:
-		return request{http.MethodDelete, inTx(t.list+"/"+t.key(i), tx), nil}
+		return request{http.MethodDelete, inTx(t.path("/"+t.key(i)), tx), nil}
 	}
 	panic("no operation " + op)
 }

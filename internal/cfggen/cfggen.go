@@ -64,6 +64,10 @@ type Options struct {
 	// tcp-check lines in be_1 (with their `option httpchk` and `option
 	// tcp-check`: use it with NoChecks, as Realistic does).
 	RuleLists bool
+	// Userlists is the number of userlist sections (ul_<i>), each with
+	// two groups and UsersPerUserlist users (u_<j>, $5$ hashes).
+	Userlists        int
+	UsersPerUserlist int
 }
 
 // Realistic returns opts with the amounts of each resource of a
@@ -89,9 +93,14 @@ func Realistic(opts Options) Options {
 	if len(opts.Balances) == 0 {
 		opts.Balances = []string{"roundrobin", "leastconn"}
 	}
+	set(&opts.Userlists, 2)
+	set(&opts.UsersPerUserlist, 3)
 	opts.NoChecks = true
 	return opts
 }
+
+// userHash is the $5$ hash of "bench" every generated user has.
+const userHash = "$5$bench$Gw88RSIvfimRDM53ezdeM4M5rhqaurVN78tzSVx1K0D"
 
 // ACLLine is the i-th ACL line Generate writes, without indentation.
 func ACLLine(i int) string {
@@ -226,6 +235,18 @@ func Generate(n int, opts Options) []byte {
 		b.WriteString("    timeout connect 3s\n")
 		b.WriteString("    timeout client 1m\n")
 		b.WriteString("    timeout server 1m\n")
+	}
+	for i := 0; i < opts.Userlists; i++ {
+		fmt.Fprintf(&b, "\nuserlist ul_%d\n", i)
+		b.WriteString("    group admins users u_0\n")
+		b.WriteString("    group readers\n")
+		for j := 0; j < opts.UsersPerUserlist; j++ {
+			groups := "readers"
+			if j == 0 {
+				groups = "admins,readers"
+			}
+			fmt.Fprintf(&b, "    user u_%d password %s groups %s\n", j, userHash, groups)
+		}
 	}
 	return b.Bytes()
 }

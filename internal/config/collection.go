@@ -34,6 +34,10 @@ type Collection[T any] struct {
 	// operations are plural (getBackendSwitchingRules), as the Data Plane
 	// API names the lists that live on one parent kind only.
 	PluralListOps bool
+	// OpPlural and QueryParent: see CollectionInfo.
+	OpPlural    string
+	QueryParent string
+	PathKey     string
 	// FullSection is the parent model's property that holds the items
 	// with full_section=true.
 	FullSection string
@@ -86,6 +90,8 @@ func (c *Collection[T]) validate() error {
 		return fmt.Errorf("collection %s: keyed collections need Key and SetKey", c.Path)
 	case len(c.Parents) == 0 || c.FullSection == "":
 		return fmt.Errorf("collection %s: Parents and FullSection are required", c.Path)
+	case c.QueryParent != "" && len(c.Parents) != 1:
+		return fmt.Errorf("collection %s: a collection addressed with ?%s= has one parent kind", c.Path, c.QueryParent)
 	}
 	for _, k := range c.Parents {
 		if _, ok := parentKinds[k]; !ok {
@@ -100,6 +106,7 @@ func (c *Collection[T]) Info() CollectionInfo {
 	info := CollectionInfo{
 		Name: c.Name, Path: c.Path, OpName: c.OpName, Tag: c.Tag, Schema: c.Schema, Keyword: c.Keyword,
 		Positional: c.Positional, FullSection: c.FullSection, PluralListOps: c.PluralListOps,
+		OpPlural: c.OpPlural, QueryParent: c.QueryParent, PathKey: c.PathKey,
 	}
 	for _, k := range c.Parents {
 		info.Parents = append(info.Parents, parentKinds[k])

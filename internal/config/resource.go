@@ -33,6 +33,9 @@ var parentKinds = map[string]ParentKind{
 	KindRing:       {KindRing, "rings", "Ring", false},
 	KindLogForward: {KindLogForward, "log_forwards", "LogForward", false},
 	KindGlobal:     {KindGlobal, "global", "Global", true},
+	KindUserlist:   {KindUserlist, "userlists", "Userlist", false},
+	KindResolvers:  {KindResolvers, "resolvers", "Resolver", false},
+	KindMailers:    {KindMailers, "mailers_section", "MailersSection", false},
 }
 
 // ParentKindOf returns the API naming of a section kind.
@@ -63,6 +66,26 @@ type CollectionInfo struct {
 	// PluralListOps: operationIds without the parent kind, plural for the
 	// list operations (see OpID).
 	PluralListOps bool
+	// OpPlural, when set, is the plural operationId infix of the list
+	// operations with PluralListOps: "PeerEntries" (default OpName+"s").
+	OpPlural string
+	// QueryParent, when set, is the query parameter naming the parent
+	// section: the items live at /services/haproxy/configuration/<Path>
+	// (users?userlist=..., nameservers?resolver=...), as the Data Plane
+	// API addresses the children of userlists, resolvers, peers and
+	// mailers sections. Such a collection has one parent kind.
+	QueryParent string
+	// PathKey is the path parameter of a keyed item when it is not
+	// {name}: users are /users/{username}.
+	PathKey string
+}
+
+// KeyName is the path parameter of one keyed item: "name", "username".
+func (i CollectionInfo) KeyName() string {
+	if i.PathKey != "" {
+		return i.PathKey
+	}
+	return "name"
 }
 
 // OpID is the Data Plane API v3 operationId of one operation of the
@@ -74,11 +97,15 @@ func (i CollectionInfo) OpID(prefix string, p ParentKind) string {
 	if !i.PluralListOps {
 		return prefix + i.OpName + p.OpName
 	}
+	plural := i.OpPlural
+	if plural == "" {
+		plural = i.OpName + "s"
+	}
 	switch prefix {
 	case "getAll":
-		return "get" + i.OpName + "s"
+		return "get" + plural
 	case "replaceAll":
-		return "replace" + i.OpName + "s"
+		return "replace" + plural
 	}
 	return prefix + i.OpName
 }
@@ -190,7 +217,33 @@ type SectionInfo struct {
 	OpName string // operationId suffix: "Backend"
 	Tag    string
 	Schema string // the spec's schema of one section: "backend"
+	// OpIDs are the operationIds that do not follow the usual naming
+	// (see OpID), by operation: {"create": "createPeer"}.
+	OpIDs map[string]string
+	// NoReplace: the kind has no PUT (the Data Plane API replaces
+	// neither userlists nor peers sections: their content is children).
+	NoReplace bool
+	// Templated: the spec's path items of the kind come from
+	// api/spec/templates/section.yaml.tmpl and its schemas from
+	// api/spec/sections/<Path>.yaml; the first kinds (frontends,
+	// backends, defaults) are written out in api/spec/base.yaml.
+	Templated bool
 }
+
+// OpID is the operationId of one operation on the kind: op is list,
+// create, get, replace or delete (getBackends, createBackend, ...).
+func (i SectionInfo) OpID(op string) string {
+	if id, ok := i.OpIDs[op]; ok {
+		return id
+	}
+	if op == "list" {
+		return "get" + i.OpName + "s"
+	}
+	return op + i.OpName
+}
+
+// ListSchema is the spec's schema of a list of sections: "backends".
+func (i SectionInfo) ListSchema() string { return i.Schema + "s" }
 
 // SectionResource is a section kind with its model type erased, for code
 // that serves every kind the same way.
@@ -212,6 +265,11 @@ var sectionResources []SectionResource
 
 // registerSection adds a section kind to the registry.
 func registerSection[T any](sm *sectionModel[T]) *sectionModel[T] {
+	if sm.from == nil {
+		// Kinds without `from` (userlists, rings...): every model reads
+		// "" and a write goes nowhere.
+		sm.from = func(*T) *string { return new(string) }
+	}
 	sectionResources = append(sectionResources, sm)
 	return sm
 }

@@ -68,6 +68,12 @@ type Options struct {
 	// two groups and UsersPerUserlist users (u_<j>, $5$ hashes).
 	Userlists        int
 	UsersPerUserlist int
+	// LogSections adds two rings (with two servers each), two
+	// log-forward sections (two dgram-binds, a bind and two log targets
+	// each, on 127.3.<i>.x) and two peers sections (the local peer
+	// dp_local, named by `localpeer`, two remote ones and two tables each)
+	// at the end of the file.
+	LogSections bool
 }
 
 // Realistic returns opts with the amounts of each resource of a
@@ -95,6 +101,7 @@ func Realistic(opts Options) Options {
 	}
 	set(&opts.Userlists, 2)
 	set(&opts.UsersPerUserlist, 3)
+	opts.LogSections = true
 	opts.NoChecks = true
 	return opts
 }
@@ -152,6 +159,10 @@ func Generate(n int, opts Options) []byte {
 		fmt.Fprintf(&b, "    stats socket %s mode 600 level admin expose-fd listeners\n", opts.StatsSocket)
 	}
 	b.WriteString("    log stdout format raw local0 info\n")
+	if opts.LogSections {
+		// The local peer of the peers sections, whatever the host's name.
+		b.WriteString("    localpeer dp_local\n")
+	}
 	if opts.RuleLists {
 		b.WriteString("    log 127.0.0.1:5514 local1 notice\n")
 	}
@@ -235,6 +246,39 @@ func Generate(n int, opts Options) []byte {
 		b.WriteString("    timeout connect 3s\n")
 		b.WriteString("    timeout client 1m\n")
 		b.WriteString("    timeout server 1m\n")
+	}
+	if opts.LogSections {
+		for i := 0; i < 2; i++ {
+			fmt.Fprintf(&b, "\nring r_%d\n", i)
+			fmt.Fprintf(&b, "    description ring number %d\n", i)
+			b.WriteString("    format rfc3164\n")
+			fmt.Fprintf(&b, "    maxlen %d\n", 1200+i)
+			b.WriteString("    size 32764\n")
+			b.WriteString("    timeout connect 5s\n")
+			b.WriteString("    timeout server 10s\n")
+			for j := 1; j <= 2; j++ {
+				fmt.Fprintf(&b, "    server s%d 127.3.%d.%d:%d\n", j, i, j, opts.FrontendPort)
+			}
+		}
+		for i := 0; i < 2; i++ {
+			fmt.Fprintf(&b, "\nlog-forward lf_%d\n", i)
+			fmt.Fprintf(&b, "    maxconn %d\n", 10+i)
+			fmt.Fprintf(&b, "    bind 127.3.%d.10:%d\n", i, opts.FrontendPort)
+			for j := 1; j <= 2; j++ {
+				fmt.Fprintf(&b, "    dgram-bind 127.3.%d.%d:%d\n", i, 10+j, opts.FrontendPort)
+			}
+			b.WriteString("    log 127.0.0.1:5514 local0\n")
+			fmt.Fprintf(&b, "    log ring@r_%d local1 notice\n", i)
+		}
+		for i := 0; i < 2; i++ {
+			fmt.Fprintf(&b, "\npeers p_%d\n", i)
+			fmt.Fprintf(&b, "    peer dp_local 127.4.%d.100:%d\n", i, opts.FrontendPort)
+			for j := 1; j <= 2; j++ {
+				fmt.Fprintf(&b, "    peer remote_%d 127.4.%d.%d:%d\n", j, i, j, opts.FrontendPort)
+			}
+			b.WriteString("    table t_a type ip size 1k expire 30s store gpc0\n")
+			b.WriteString("    table t_b type string len 32 size 10k\n")
+		}
 	}
 	for i := 0; i < opts.Userlists; i++ {
 		fmt.Fprintf(&b, "\nuserlist ul_%d\n", i)

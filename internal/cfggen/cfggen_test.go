@@ -46,10 +46,13 @@ func TestRealisticShape(t *testing.T) {
 		"\n    acl blocked_0 ":            4,
 		"\n    http-request deny if ":     4,
 		"\n    acl host_":                 100,
-		"\n    bind ":                     4 + 2,
+		"\n    bind ":                     4 + 2 + 2, // fe_main, fe_<i>, log-forwards
 		" name bind_3\n":                  1,
 		"\nfrontend ":                     3,
 		"\ndefaults tcp_defaults\n":       1,
+		"\nring r_1\n":                    1,
+		"\n    dgram-bind ":               4,
+		"\n    table t_b ":                2,
 		"\n    bind 127.2.0.2:9000\n":     1,
 		"\n    bind 127.1.0.4:9000 name ": 1,
 	} {

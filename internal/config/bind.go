@@ -548,11 +548,11 @@ func checkBindName(v string) error {
 	return nil
 }
 
-// Binds are the `bind` lines of frontends, keyed by name: the `name`
+// Binds are the `bind` lines of frontends, peers and log-forward sections, keyed by name: the `name`
 // param, else the address token as written.
 var Binds = Register(&Collection[Bind]{
 	Name: "bind", Path: "binds", OpName: "Bind", Tag: "Bind", Schema: "bind", Keyword: "bind",
-	Parents:     []string{KindFrontend},
+	Parents:     []string{KindFrontend, KindPeers, KindLogForward},
 	FullSection: "binds",
 	Parse: func(l Line) (Bind, bool) {
 		if len(l.Words) < 2 {

@@ -734,7 +734,7 @@ func checkServer(s *Server) error {
 // Servers are the `server` lines of backends, keyed by name.
 var Servers = Register(&Collection[Server]{
 	Name: "server", Path: "servers", OpName: "Server", Tag: "Server", Schema: "server", Keyword: "server",
-	Parents:     []string{KindBackend},
+	Parents:     []string{KindBackend, KindRing, KindPeers},
 	FullSection: "servers",
 	Parse: func(l Line) (Server, bool) {
 		if len(l.Words) < 3 {

@@ -1,0 +1,311 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/haproxytech/config-parser/v5/parsers"
+	"github.com/haproxytech/config-parser/v5/types"
+)
+
+// Ring is a `ring` section, the Data Plane API v3 `ring` model: a buffer
+// of log lines, forwarded to its `server` lines (syslog over TCP).
+type Ring struct {
+	Name           string `json:"name"`
+	Description    string `json:"description,omitempty"`
+	Format         string `json:"format,omitempty"`
+	Maxlen         *int64 `json:"maxlen,omitempty"`
+	Size           *int64 `json:"size,omitempty"`
+	TimeoutConnect *int64 `json:"timeout_connect,omitempty"`
+	TimeoutServer  *int64 `json:"timeout_server,omitempty"`
+}
+
+var ringModel = registerSection(&sectionModel[Ring]{
+	info: SectionInfo{Kind: KindRing, Path: "rings", OpName: "Ring", Tag: "Ring", Schema: "ring", Templated: true},
+	fields: fieldSet[Ring]{
+		textField("description", []string{"description"}, func(m *Ring) *string { return &m.Description }),
+		wordField("format", []string{"format"}, logFormats, func(m *Ring) *string { return &m.Format }),
+		intField("maxlen", []string{"maxlen"}, 1, 1<<31-1, func(m *Ring) **int64 { return &m.Maxlen }),
+		intField("size", []string{"size"}, 0, 1<<62, func(m *Ring) **int64 { return &m.Size }),
+		timeoutField("timeout_connect", "connect", func(m *Ring) **int64 { return &m.TimeoutConnect }),
+		timeoutField("timeout_server", "server", func(m *Ring) **int64 { return &m.TimeoutServer }),
+	},
+	name:  func(m *Ring) *string { return &m.Name },
+	cache: func(s *Section) *atomic.Value { return &s.model },
+})
+
+// LogForward is a `log-forward` section, the v3 `log_forward` model: a
+// syslog relay from its binds and dgram-binds to its log targets.
+type LogForward struct {
+	Name             string `json:"name"`
+	AssumeRFC6587NTF bool   `json:"assume-rfc6587-ntf,omitempty"`
+	Backlog          *int64 `json:"backlog,omitempty"`
+	DontParseLog     bool   `json:"dont-parse-log,omitempty"`
+	Maxconn          *int64 `json:"maxconn,omitempty"`
+	TimeoutClient    *int64 `json:"timeout_client,omitempty"`
+}
+
+var logForwardModel = registerSection(&sectionModel[LogForward]{
+	info: SectionInfo{Kind: KindLogForward, Path: "log_forwards", OpName: "LogForward", Tag: "LogForward", Schema: "log_forward", Templated: true},
+	fields: fieldSet[LogForward]{
+		flagField("assume-rfc6587-ntf", []string{"option", "assume-rfc6587-ntf"}, func(m *LogForward) *bool { return &m.AssumeRFC6587NTF }),
+		intField("backlog", []string{"backlog"}, 0, 1<<31-1, func(m *LogForward) **int64 { return &m.Backlog }),
+		flagField("dont-parse-log", []string{"option", "dont-parse-log"}, func(m *LogForward) *bool { return &m.DontParseLog }),
+		intField("maxconn", []string{"maxconn"}, 0, 1<<31-1, func(m *LogForward) **int64 { return &m.Maxconn }),
+		timeoutField("timeout_client", "client", func(m *LogForward) **int64 { return &m.TimeoutClient }),
+	},
+	name:  func(m *LogForward) *string { return &m.Name },
+	cache: func(s *Section) *atomic.Value { return &s.model },
+})
+
+// PeerSection is a `peers` section, the v3 `peer_section` model. Its
+// peers, binds, servers and tables are collections.
+type PeerSection struct {
+	Name     string `json:"name"`
+	Disabled bool   `json:"disabled,omitempty"`
+	Enabled  bool   `json:"enabled,omitempty"`
+	Shards   *int64 `json:"shards,omitempty"`
+}
+
+var peerSectionModel = registerSection(&sectionModel[PeerSection]{
+	info: SectionInfo{Kind: KindPeers, Path: "peer_section", OpName: "PeerSection", Tag: "PeerSection", Schema: "peer_section",
+		Templated: true, NoReplace: true,
+		OpIDs: map[string]string{"create": "createPeer", "delete": "deletePeer"}},
+	fields: fieldSet[PeerSection]{
+		flagField("disabled", []string{"disabled"}, func(m *PeerSection) *bool { return &m.Disabled }),
+		flagField("enabled", []string{"enabled"}, func(m *PeerSection) *bool { return &m.Enabled }),
+		intField("shards", []string{"shards"}, 1, 1<<31-1, func(m *PeerSection) **int64 { return &m.Shards }),
+	},
+	name:  func(m *PeerSection) *string { return &m.Name },
+	cache: func(s *Section) *atomic.Value { return &s.model },
+})
+
+// PeerEntry is a `peer` line: `peer <name> <address>:<port> [shard <n>]`.
+type PeerEntry struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Port    *int64 `json:"port"`
+	Shard   *int64 `json:"shard,omitempty"`
+}
+
+// PeerEntries are the `peer` lines of peers sections, addressed as the
+// Data Plane API does: /peer_entries?peer_section=<name>.
+var PeerEntries = Register(&Collection[PeerEntry]{
+	Name: "peer entry", Path: "peer_entries", OpName: "PeerEntry", Tag: "PeerEntry", Schema: "peer_entry", Keyword: "peer",
+	Parents: []string{KindPeers}, FullSection: "peer_entries",
+	PluralListOps: true, OpPlural: "PeerEntries", QueryParent: "peer_section",
+	Parse: func(l Line) (PeerEntry, bool) {
+		p, ok := cpParse[types.Peer](&parsers.Peer{}, l)
+		if !ok {
+			return PeerEntry{}, false
+		}
+		m := PeerEntry{Name: p.Name, Address: p.IP, Port: &p.Port}
+		if p.Shard != "" {
+			n, err := strconv.ParseInt(p.Shard, 10, 64)
+			if err != nil {
+				return PeerEntry{}, false
+			}
+			m.Shard = &n
+		}
+		return m, equalWords(renderPeerEntry(&m), l.Words)
+	},
+	Render: func(m *PeerEntry, _ *Line) []string { return renderPeerEntry(m) },
+	Check: func(m *PeerEntry) error {
+		if err := CheckName("name", m.Name); err != nil {
+			return err
+		}
+		if err := checkWord("address", m.Address); err != nil {
+			return err
+		}
+		if m.Port == nil {
+			return invalid("port", "is required")
+		}
+		if err := checkRange("port", *m.Port, 1, 65535); err != nil {
+			return err
+		}
+		if m.Shard != nil {
+			return checkRange("shard", *m.Shard, 0, 1<<31-1)
+		}
+		return nil
+	},
+	Key:    func(m *PeerEntry) string { return m.Name },
+	SetKey: func(m *PeerEntry, n string) { m.Name = n },
+})
+
+func renderPeerEntry(m *PeerEntry) []string {
+	port := int64(0)
+	if m.Port != nil {
+		port = *m.Port
+	}
+	addr := m.Address + ":" + strconv.FormatInt(port, 10)
+	if strings.Contains(m.Address, ":") && !strings.HasPrefix(m.Address, "[") && !strings.Contains(m.Address, "@") {
+		addr = "[" + m.Address + "]:" + strconv.FormatInt(port, 10)
+	}
+	w := []string{"peer", m.Name, addr}
+	if m.Shard != nil {
+		w = append(w, "shard", strconv.FormatInt(*m.Shard, 10))
+	}
+	return w
+}
+
+// Table is a `table` line of a peers section: `table <name> type <type>
+// [len <n>] size <size> [expire <time>] [nopurge] [store <data>]
+// [write-to <table>]`.
+type Table struct {
+	Name    string `json:"name"`
+	Type    string `json:"type,omitempty"`
+	TypeLen *int64 `json:"type_len,omitempty"`
+	Size    string `json:"size,omitempty"`
+	Expire  string `json:"expire,omitempty"`
+	NoPurge bool   `json:"no_purge,omitempty"`
+	Store   string `json:"store,omitempty"`
+	WriteTo string `json:"write_to,omitempty"`
+}
+
+// Tables are the `table` lines of peers sections.
+var Tables = Register(&Collection[Table]{
+	Name: "table", Path: "tables", OpName: "Table", Tag: "Table", Schema: "table", Keyword: "table",
+	Parents: []string{KindPeers}, FullSection: "tables", PluralListOps: true,
+	Parse: func(l Line) (Table, bool) {
+		t, ok := cpParse[types.Table](&parsers.Table{}, l)
+		if !ok {
+			return Table{}, false
+		}
+		m := Table{Name: t.Name, Type: t.Type, Size: t.Size, Expire: t.Expire, NoPurge: t.NoPurge, Store: t.Store, WriteTo: t.WriteTo}
+		if t.TypeLen != 0 {
+			n := t.TypeLen
+			m.TypeLen = &n
+		}
+		return m, equalWords(renderTable(&m), l.Words)
+	},
+	Render: func(m *Table, _ *Line) []string { return renderTable(m) },
+	Check: func(m *Table) error {
+		if err := CheckName("name", m.Name); err != nil {
+			return err
+		}
+		if err := checkEnum("type", m.Type, "ip", "ipv6", "integer", "string", "binary"); err != nil {
+			return err
+		}
+		if m.Size == "" {
+			return invalid("size", "is required")
+		}
+		for field, v := range map[string]string{"size": m.Size, "expire": m.Expire, "store": m.Store, "write_to": m.WriteTo} {
+			if v != "" {
+				if err := checkWord(field, v); err != nil {
+					return err
+				}
+			}
+		}
+		if m.TypeLen != nil {
+			return checkRange("type_len", *m.TypeLen, 1, 1<<16)
+		}
+		return nil
+	},
+	Key:    func(m *Table) string { return m.Name },
+	SetKey: func(m *Table, n string) { m.Name = n },
+})
+
+func renderTable(m *Table) []string {
+	w := []string{"table", m.Name, "type", m.Type}
+	if m.TypeLen != nil {
+		w = append(w, "len", strconv.FormatInt(*m.TypeLen, 10))
+	}
+	w = append(w, "size", m.Size)
+	if m.Expire != "" {
+		w = append(w, "expire", m.Expire)
+	}
+	if m.NoPurge {
+		w = append(w, "nopurge")
+	}
+	if m.Store != "" {
+		w = append(w, "store", m.Store)
+	}
+	if m.WriteTo != "" {
+		w = append(w, "write-to", m.WriteTo)
+	}
+	return w
+}
+
+// DgramBind is a `dgram-bind` line of a log-forward section:
+// `dgram-bind <address>:<port> [interface <if>] [namespace <ns>]
+// [transparent]`, named after its address token.
+type DgramBind struct {
+	Name         string `json:"name"`
+	Address      string `json:"address,omitempty"`
+	Port         *int64 `json:"port,omitempty"`
+	PortRangeEnd *int64 `json:"port-range-end,omitempty"`
+	Interface    string `json:"interface,omitempty"`
+	Namespace    string `json:"namespace,omitempty"`
+	Transparent  bool   `json:"transparent,omitempty"`
+}
+
+// DgramBinds are the `dgram-bind` lines of log-forward sections.
+var DgramBinds = Register(&Collection[DgramBind]{
+	Name: "dgram bind", Path: "dgram_binds", OpName: "DgramBind", Tag: "DgramBind", Schema: "dgram_bind", Keyword: "dgram-bind",
+	Parents: []string{KindLogForward}, FullSection: "dgram_binds", PluralListOps: true,
+	Parse: func(l Line) (DgramBind, bool) {
+		if len(l.Words) < 2 {
+			return DgramBind{}, false
+		}
+		m := DgramBind{Name: l.Words[1]}
+		m.Address, m.Port, m.PortRangeEnd = splitAddress(l.Words[1])
+		for i := 2; i < len(l.Words); i++ {
+			switch w := l.Words[i]; {
+			case w == "transparent":
+				m.Transparent = true
+			case (w == "interface" || w == "namespace") && i+1 < len(l.Words):
+				i++
+				if w == "interface" {
+					m.Interface = l.Words[i]
+				} else {
+					m.Namespace = l.Words[i]
+				}
+			default:
+				return DgramBind{}, false
+			}
+		}
+		return m, equalWords(renderDgramBind(&m), l.Words)
+	},
+	Render: func(m *DgramBind, _ *Line) []string { return renderDgramBind(m) },
+	Check: func(m *DgramBind) error {
+		if m.Address == "" && m.Port == nil {
+			return invalid("address", "an address or a port is required")
+		}
+		if err := checkWord("name", m.Name); err != nil {
+			return err
+		}
+		if m.Name != joinAddress(m.Address, m.Port, m.PortRangeEnd) {
+			return invalid("name", "%q: a dgram-bind is named after its address (%s)", m.Name, joinAddress(m.Address, m.Port, m.PortRangeEnd))
+		}
+		for field, v := range map[string]string{"interface": m.Interface, "namespace": m.Namespace} {
+			if v != "" {
+				if err := checkWord(field, v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	},
+	Normalize: func(m *DgramBind) {
+		if m.Name == "" {
+			m.Name = joinAddress(m.Address, m.Port, m.PortRangeEnd)
+		}
+	},
+	Key:    func(m *DgramBind) string { return m.Name },
+	SetKey: func(m *DgramBind, n string) { m.Name = n },
+})
+
+func renderDgramBind(m *DgramBind) []string {
+	w := []string{"dgram-bind", joinAddress(m.Address, m.Port, m.PortRangeEnd)}
+	if m.Interface != "" {
+		w = append(w, "interface", m.Interface)
+	}
+	if m.Namespace != "" {
+		w = append(w, "namespace", m.Namespace)
+	}
+	if m.Transparent {
+		w = append(w, "transparent")
+	}
+	return w
+}

@@ -135,7 +135,7 @@ var Table = []Setting{
 		Usage: "the TCP keep-alive period of accepted connections", Field: dur(func(s *Settings) *time.Duration { return &s.API.KeepAlive })},
 	{Name: "max_header_size", Block: "dataplaneapi", Long: "max-header-size", Arg: "size", Kind: KindSize, Default: "1MiB",
 		Usage: "the largest request header", Field: num64(func(s *Settings) *int64 { return &s.API.MaxHeaderSize })},
-	{Name: "max_body_size", Block: "dataplaneapi", Long: "max-body-size", Arg: "bytes", Kind: KindSize, Default: "64MiB",
+	{Name: "max_body_size", Block: "dataplaneapi", Long: "max-body-size", Arg: "size", Kind: KindSize, Default: "64MiB",
 		Usage: "the largest request body", Field: num64(func(s *Settings) *int64 { return &s.API.MaxBodySize })},
 	{Name: "show_system_info", Block: "dataplaneapi", Short: "i", Long: "show-system-info", Kind: KindBool,
 		Usage: "show system info on /v3/info", NotBuilt: alwaysInfo},
@@ -387,4 +387,23 @@ func parseSize(raw string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q: a number of bytes, or one with a unit such as \"512KiB\" or \"1MiB\", is required", raw)
 	}
 	return n * unit, nil
+}
+
+// Markdown is the README's table of settings, made from Table.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| flags | environment | file | default | meaning |\n|---|---|---|---|---|\n")
+	for _, st := range Table {
+		flags := "`" + st.Flags() + "`"
+		meaning := st.Usage
+		if st.NotBuilt != "" {
+			meaning = "*accepted, not built* (" + st.NotBuilt + "): " + meaning
+		}
+		def := ""
+		if st.Default != "" {
+			def = "`" + st.Default + "`"
+		}
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s | %s |\n", flags, st.Env(), st.FileKey(), def, strings.ReplaceAll(meaning, "|", `\|`))
+	}
+	return b.String()
 }

@@ -265,3 +265,37 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+var update = flag.Bool("update", false, "rewrite the settings table in README.md")
+
+// The README's table of settings sits between these lines.
+const (
+	readmeBegin = "<!-- settings table: generated from internal/settings.Table; go test ./internal/settings -run TestREADMETable -update -->\n"
+	readmeEnd   = "<!-- end of settings table -->\n"
+)
+
+// TestREADMETable checks that the README's table of settings is Markdown()
+// (-update rewrites it).
+func TestREADMETable(t *testing.T) {
+	path := filepath.Join("..", "..", "README.md")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	i, j := strings.Index(text, readmeBegin), strings.Index(text, readmeEnd)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the lines around the settings table:\n%s%s", readmeBegin, readmeEnd)
+	}
+	want := text[:i+len(readmeBegin)] + Markdown() + text[j:]
+	if want == text {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README.md's settings table is not Markdown(): go test ./internal/settings -run TestREADMETable -update")
+}

@@ -63,7 +63,9 @@ func TestStartupForms(t *testing.T) {
 			name: "HCL file",
 			args: func(f formSetup) []string {
 				hcl := filepath.Join(f.in.Dir, "dataplaneapi.hcl")
-				text := fmt.Sprintf(`dataplaneapi {
+				text := fmt.Sprintf(`name = "famous_condor"
+
+dataplaneapi {
   host = "127.0.0.1"
   port = %d
   user "admin" {

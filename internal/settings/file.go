@@ -113,8 +113,13 @@ func (d *fileDecoder) block(body hcl.Body, path string, s *Settings) {
 	for _, c := range children {
 		schema.Blocks = append(schema.Blocks, hcl.BlockHeaderSchema{Type: c})
 	}
-	if path == "dataplaneapi" {
+	switch path {
+	case "dataplaneapi":
 		schema.Blocks = append(schema.Blocks, hcl.BlockHeaderSchema{Type: "user", LabelNames: []string{"name"}})
+	case "":
+		for _, name := range anchorFileOnly {
+			schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: name})
+		}
 	}
 	content, diags := body.Content(schema)
 	d.probs.addDiags(d.name, diags)
@@ -141,6 +146,12 @@ func (d *fileDecoder) block(body hcl.Body, path string, s *Settings) {
 		s.API.Users = d.users(byType["user"])
 	}
 }
+
+// anchorFileOnly are the top-level attributes the Data Plane API writes in
+// its files (instance name, file format version, cluster mode and status):
+// accepted so that its files load, and ignored, as dataplane has no
+// cluster mode to use them in.
+var anchorFileOnly = []string{"name", "config_version", "mode", "status"}
 
 // join appends a block name to a dotted block path.
 func join(path, name string) string {

@@ -299,3 +299,42 @@ func TestREADMETable(t *testing.T) {
 	}
 	t.Errorf("README.md's settings table is not Markdown(): go test ./internal/settings -run TestREADMETable -update")
 }
+
+// TestAnchorFile loads a file as the Data Plane API writes them: its
+// top-level attributes are accepted, unbuilt settings are kept aside.
+func TestAnchorFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "dataplaneapi.hcl")
+	text := `config_version = 2
+name = "famous_condor"
+mode = "single"
+dataplaneapi {
+  host = "0.0.0.0"
+  port = 8080
+  user "admin" {
+    insecure = true
+    password = "adminpwd"
+  }
+  resources {
+    maps_dir = "/etc/haproxy/maps"
+    spoe_dir = "/etc/haproxy/spoe"
+  }
+}
+haproxy {
+  config_file = "/etc/haproxy/haproxy.cfg"
+  haproxy_bin = "/usr/local/sbin/haproxy"
+  reload {
+    reload_cmd  = "kill -SIGUSR2 1"
+    restart_cmd = "kill -SIGUSR2 1"
+  }
+}
+`
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := mustLoad(t, []string{"-f", path}, env(nil))
+	if s.API.Port != 8080 || s.API.Resources.MapsDir != "/etc/haproxy/maps" || s.HAProxy.Reload.ReloadCmd != "kill -SIGUSR2 1" ||
+		!reflect.DeepEqual(s.NotBuilt, map[string]string{"spoe_dir": "/etc/haproxy/spoe"}) {
+		t.Errorf("got %+v", s)
+	}
+}

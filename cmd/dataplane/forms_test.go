@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,7 +56,7 @@ func TestStartupForms(t *testing.T) {
 				return []string{"--host", "127.0.0.1", "--port", strconv.Itoa(f.port), "--haproxy-bin", "haproxy",
 					"--config-file", f.in.ConfigPath, "--reload-delay", "0", "--reload-cmd", f.reload, "--restart-cmd", f.restart,
 					"--userlist", "dataplaneapi", "--transaction-dir", f.tx, "--pid-file", f.pidFile, "--log-level", "verbose",
-					"--log-to", "stdout", "--graceful-timeout", "5s"}
+					"--log-to", "stdout", "--graceful-timeout", "5s", "--max-header-size", "4KiB"}
 			},
 			from: `from="flag --reload-cmd"`,
 		},
@@ -106,6 +107,8 @@ haproxy {
 					"DATAPLANEAPI_USERLIST=dataplaneapi",
 					"DATAPLANEAPI_TRANSACTION_DIR=" + f.tx,
 					"DATAPLANEAPI_LOG_FORMAT=JSON",
+					"DATAPLANEAPI_LOG_TO=file",
+					"DATAPLANEAPI_LOG_FILE=" + filepath.Join(f.in.Dir, "dataplane.log"),
 				}
 			},
 			from: `"from":"env DATAPLANEAPI_RELOAD_CMD"`,
@@ -180,10 +183,30 @@ frontend fe
 			if n, failed := in.Reloads(); n-r0 != 1 || failed != 0 {
 				t.Fatalf("the master counts %d reloads (%d failed), want 1", n-r0, failed)
 			}
-			if !logLine(logs.String(), "reload_cmd", form.from) {
-				t.Errorf("the log does not say reload_cmd came %s:\n%s", form.from, logs)
+			logText := logs.String()
+			if form.name == "environment" {
+				b, _ := os.ReadFile(filepath.Join(in.Dir, "dataplane.log"))
+				logText = string(b) // log_to file
+			}
+			if !logLine(logText, "reload_cmd", form.from) {
+				t.Errorf("the log does not say reload_cmd came %s:\n%s", form.from, logText)
+			}
+			if strings.Contains(logText, "adminpwd") {
+				t.Errorf("the log shows a password:\n%s", logText)
 			}
 			if form.name == "long flags" {
+				// Go's server allows 4096 bytes over MaxHeaderBytes.
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/info", nil)
+				req.SetBasicAuth("admin", "adminpwd")
+				req.Header.Set("X-Big", strings.Repeat("a", 16<<10))
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+					t.Errorf("a 16 KiB header with --max-header-size 4KiB: %d", resp.StatusCode)
+				}
 				pid, _ := os.ReadFile(f.pidFile)
 				if strings.TrimSpace(string(pid)) != strconv.Itoa(cmd.Process.Pid) {
 					t.Errorf("pid_file holds %q, dataplane is %d", pid, cmd.Process.Pid)

@@ -33,7 +33,8 @@
 // In HCL a quoted string is a template: "${NAME}" is a reference to a variable
 // NAME, not literal text. Load evaluates expressions with exactly one
 // variable, env, an object holding the environment variables that the file
-// itself names (and only those: nothing else is looked up). So the user
+// itself names (and only those: the settings' own DATAPLANEAPI_ variables
+// are read separately, see above). So the user
 // chooses explicitly:
 //
 //	password = env.ADMIN_PASSWORD      # read now from the environment
@@ -102,7 +103,7 @@ type API struct {
 	// GracefulTimeout is `graceful_timeout`: how long requests in
 	// progress may finish on shutdown, default 15s, > 0.
 	GracefulTimeout time.Duration
-	KeepAlive       time.Duration // `keep_alive`: TCP keep-alive period, default 3m, >= 0 (0: the system's)
+	KeepAlive       time.Duration // `keep_alive`: TCP keep-alive period, default 3m, >= 0 (0: Go's 15s)
 	MaxHeaderSize   int64         // `max_header_size` in bytes, default 1 MiB, > 0
 	PIDFile         string        // `pid_file`: dataplane writes its PID there, default ""
 }

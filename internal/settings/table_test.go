@@ -147,6 +147,9 @@ func TestEverySettingHasEveryForm(t *testing.T) {
 			for _, src := range s.Sources() {
 				if src.Setting.Name == st.Name {
 					got = &src
+				} else if def := src.Setting.Value(Defaults()); src.Value != def {
+					// Two settings sharing a field would show here.
+					t.Errorf("%s by %s changed %s too: %q, default %q", st.Name, f.name, src.Setting.Name, src.Value, def)
 				}
 			}
 			switch {

@@ -56,7 +56,7 @@ func TestStartupForms(t *testing.T) {
 				return []string{"--host", "127.0.0.1", "--port", strconv.Itoa(f.port), "--haproxy-bin", "haproxy",
 					"--config-file", f.in.ConfigPath, "--reload-delay", "0", "--reload-cmd", f.reload, "--restart-cmd", f.restart,
 					"--userlist", "dataplaneapi", "--transaction-dir", f.tx, "--pid-file", f.pidFile, "--log-level", "verbose",
-					"--log-to", "stdout", "--graceful-timeout", "5s", "--max-header-size", "4KiB"}
+					"--log-to", "stdout", "--graceful-timeout", "5s", "--max-header-size", "4KiB", "--listen-limit", "64"}
 			},
 			from: `from="flag --reload-cmd"`,
 		},

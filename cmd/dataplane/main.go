@@ -248,6 +248,7 @@ func serve(ctx context.Context, st *settings.Settings, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	ln = limitListen(ln, st.API.ListenLimit)
 	removePID, err := writePIDFile(st.API.PIDFile)
 	if err != nil {
 		_ = ln.Close()

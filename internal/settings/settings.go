@@ -105,6 +105,7 @@ type API struct {
 	GracefulTimeout time.Duration
 	KeepAlive       time.Duration // `keep_alive`: TCP keep-alive period, default 3m, >= 0 (0: Go's 15s)
 	MaxHeaderSize   int64         // `max_header_size` in bytes, default 1 MiB, > 0
+	ListenLimit     int           // `listen_limit`: the most connections open at once, default 0 (no limit), >= 0
 	PIDFile         string        // `pid_file`: dataplane writes its PID there, default ""
 }
 

@@ -54,6 +54,7 @@ func validate(s *Settings, origins map[string]origin) []problem {
 		bad("keep_alive", "Invalid value: keep_alive must not be negative, got %s", s.API.KeepAlive)
 	}
 	rangeCheck("max_header_size", s.API.MaxHeaderSize, 1, maxInt64)
+	rangeCheck("listen_limit", int64(s.API.ListenLimit), 0, maxInt64)
 	nonEmpty("transaction_dir", s.API.Transaction.TransactionDir)
 	rangeCheck("backups_number", int64(s.API.Transaction.BackupsNumber), 0, maxInt64)
 	rangeCheck("max_open_transactions", int64(s.API.Transaction.MaxOpenTransactions), 1, maxInt64)

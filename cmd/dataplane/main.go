@@ -8,11 +8,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,6 +22,7 @@ import (
 
 	api "dataplane/internal/api"
 	"dataplane/internal/app"
+	"dataplane/internal/reload"
 	"dataplane/internal/settings"
 )
 
@@ -48,6 +51,11 @@ func run(args []string) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
+	if errors.Is(err, settings.ErrVersion) {
+		b := buildInfo()
+		fmt.Printf("dataplane %s (built %s, %s)\n", b.Version, b.BuildDate.UTC().Format(time.RFC3339), goruntime.Version())
+		return 0
+	}
 	if err != nil && !fromMaster {
 		fmt.Fprintf(os.Stderr, "dataplane: configuration problems:\n%v\n", err)
 		return 2
@@ -56,7 +64,15 @@ func run(args []string) int {
 	if st != nil {
 		logSettings = st.Log
 	}
-	log := newLogger(logSettings)
+	log, closeLog, err := newLogger(logSettings)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dataplane: %v\n", err)
+		if !fromMaster {
+			return 2
+		}
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	defer closeLog()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if fromMaster {
@@ -144,14 +160,68 @@ func serveDegraded(ctx context.Context, addr, problem string, log *slog.Logger) 
 // oneLine joins a multi-line message (settings problems) into one.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func newLogger(l settings.Log) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(l.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if l.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+// levelTrace is below debug: the Data Plane API's trace level.
+const levelTrace = slog.LevelDebug - 4
+
+// logLevels maps log_level to slog's levels ("verbose" is debug).
+var logLevels = map[string]slog.Level{
+	"trace": levelTrace, "debug": slog.LevelDebug, "verbose": slog.LevelDebug,
+	"info": slog.LevelInfo, "warning": slog.LevelWarn, "warn": slog.LevelWarn, "error": slog.LevelError,
+}
+
+// newLogger builds the logger the settings ask for, and the function that
+// closes its file (log_to "file").
+func newLogger(l settings.Log) (*slog.Logger, func(), error) {
+	opts := &slog.HandlerOptions{Level: logLevels[l.Level]}
+	var out io.Writer = os.Stderr
+	closeLog := func() {}
+	switch l.To {
+	case "stdout":
+		out = os.Stdout
+	case "file":
+		f, err := os.OpenFile(l.File, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return slog.New(slog.NewTextHandler(os.Stderr, opts)), closeLog, fmt.Errorf("open log_file: %w", err)
+		}
+		out, closeLog = f, func() { _ = f.Close() }
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	if strings.EqualFold(l.Format, "json") {
+		return slog.New(slog.NewJSONHandler(out, opts)), closeLog, nil
+	}
+	return slog.New(slog.NewTextHandler(out, opts)), closeLog, nil
+}
+
+// logSources says where each effective setting came from: at info level
+// those given by the file, the environment or a flag, at debug level the
+// defaults; a warning for each given setting that does nothing yet. No
+// password is among them (users come only from the file).
+func logSources(st *settings.Settings, log *slog.Logger) {
+	if st.File != "" {
+		log.Info("settings file", "path", st.File)
+	}
+	for _, src := range st.Sources() {
+		attrs := []any{"setting", src.Setting.Name, "value", src.Value, "from", src.From}
+		switch {
+		case src.Setting.NotBuilt != "":
+			log.Warn("setting accepted but not built: it has no effect", append(attrs, "why", src.Setting.NotBuilt)...)
+		case src.From == "default":
+			log.Debug("setting", attrs...)
+		default:
+			log.Info("setting", attrs...)
+		}
+	}
+}
+
+// writePIDFile writes dataplane's PID to path (pid_file) atomically, and
+// returns the function that removes it.
+func writePIDFile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	if err := reload.WriteFileAtomic(path, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+		return nil, fmt.Errorf("write pid_file: %w", err)
+	}
+	return func() { _ = os.Remove(path) }, nil
 }
 
 func buildInfo() app.Build {
@@ -167,21 +237,31 @@ func buildInfo() app.Build {
 }
 
 func serve(ctx context.Context, st *settings.Settings, log *slog.Logger) error {
+	logSources(st, log)
 	a, err := app.New(ctx, st, log, buildInfo())
 	if err != nil {
 		return err
 	}
 	addr := net.JoinHostPort(st.API.Host, strconv.Itoa(st.API.Port))
-	ln, err := net.Listen("tcp", addr)
+	lc := net.ListenConfig{KeepAlive: st.API.KeepAlive}
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	ln = limitListen(ln, st.API.ListenLimit)
+	removePID, err := writePIDFile(st.API.PIDFile)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer removePID()
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       st.API.ReadTimeout,
 		WriteTimeout:      st.API.WriteTimeout,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       st.API.CleanupTimeout,
+		MaxHeaderBytes:    int(min(st.API.MaxHeaderSize, 1<<30)),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	// Background work outlives ctx a little: it stops after the HTTP
@@ -210,7 +290,7 @@ func serve(ctx context.Context, st *settings.Settings, log *slog.Logger) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutCtx, cancel := context.WithTimeout(context.Background(), st.API.GracefulTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)

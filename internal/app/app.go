@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -459,9 +460,12 @@ func (a *App) pidFile(doc *config.Document) string {
 	return doc.PIDFile(filepath.Dir(a.Settings.HAProxy.ConfigFile))
 }
 
-// newStrategy picks how HAProxy is reloaded: the configured strategy, else
-// the master CLI when it is known, else the reload command, else a
-// standalone reload when the configuration allows one.
+// newStrategy picks how HAProxy is reloaded: the reload command whenever
+// one is set (an explicit command always wins: the user said how HAProxy
+// is reloaded on this machine, a systemd unit or a container's signal,
+// and the master CLI would bypass it), else the configured strategy, else
+// the master CLI when it is known, else a standalone reload when the
+// configuration allows one.
 func (a *App) newStrategy(doc *config.Document) (reload.Strategy, error) {
 	st := a.Settings
 	r := st.HAProxy.Reload
@@ -469,12 +473,17 @@ func (a *App) newStrategy(doc *config.Document) (reload.Strategy, error) {
 	pidFile := a.pidFile(doc)
 	timeout := r.ReloadTimeout
 	name := r.ReloadStrategy
+	if strings.TrimSpace(r.ReloadCmd) != "" {
+		if name != settings.StrategyDefault && name != settings.StrategyCustom {
+			a.Log.Warn("reload_cmd is set: it reloads HAProxy, not the reload_strategy given",
+				"reload_strategy", name, "reload_cmd", r.ReloadCmd)
+		}
+		name = settings.StrategyCustom
+	}
 	if name == settings.StrategyDefault {
 		switch {
 		case a.Master != nil:
 			name = settings.StrategyMaster
-		case r.ReloadCmd != "":
-			name = settings.StrategyCustom
 		case pidFile != "" && a.Stats != nil:
 			name = settings.StrategyStandalone
 		default:

@@ -4,85 +4,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/gocty"
-)
-
-// The file's schema. gohcl reports unknown and duplicate blocks and unknown
-// attributes; attributes are kept as *hcl.Attribute so that they can be
-// evaluated one by one, defaults kept when absent, and positions recorded.
-type (
-	fileRoot struct {
-		API     *fileAPI     `hcl:"dataplaneapi,block"`
-		HAProxy *fileHAProxy `hcl:"haproxy,block"`
-		Log     *fileLog     `hcl:"log,block"`
-		Metrics *fileMetrics `hcl:"metrics,block"`
-	}
-	fileAPI struct {
-		Host           *hcl.Attribute   `hcl:"host,optional"`
-		Port           *hcl.Attribute   `hcl:"port,optional"`
-		MaxBodySize    *hcl.Attribute   `hcl:"max_body_size,optional"`
-		ShowSystemInfo *hcl.Attribute   `hcl:"show_system_info,optional"`
-		ReadTimeout    *hcl.Attribute   `hcl:"read_timeout,optional"`
-		WriteTimeout   *hcl.Attribute   `hcl:"write_timeout,optional"`
-		Users          []*fileUser      `hcl:"user,block"`
-		Userlist       *fileUserlist    `hcl:"userlist,block"`
-		Transaction    *fileTransaction `hcl:"transaction,block"`
-		Resources      *fileResources   `hcl:"resources,block"`
-	}
-	fileResources struct {
-		MapsDir           *hcl.Attribute `hcl:"maps_dir,optional"`
-		SSLCertsDir       *hcl.Attribute `hcl:"ssl_certs_dir,optional"`
-		GeneralStorageDir *hcl.Attribute `hcl:"general_storage_dir,optional"`
-	}
-	fileUser struct {
-		Name      string         `hcl:"name,label"`
-		NameRange hcl.Range      `hcl:"name,label_range"`
-		DefRange  hcl.Range      `hcl:",def_range"`
-		Password  *hcl.Attribute `hcl:"password,optional"`
-		Insecure  *hcl.Attribute `hcl:"insecure,optional"`
-	}
-	fileUserlist struct {
-		Userlist     *hcl.Attribute `hcl:"userlist,optional"`
-		UserlistFile *hcl.Attribute `hcl:"userlist_file,optional"`
-	}
-	fileTransaction struct {
-		TransactionDir      *hcl.Attribute `hcl:"transaction_dir,optional"`
-		BackupsNumber       *hcl.Attribute `hcl:"backups_number,optional"`
-		BackupsDir          *hcl.Attribute `hcl:"backups_dir,optional"`
-		MaxOpenTransactions *hcl.Attribute `hcl:"max_open_transactions,optional"`
-	}
-	fileHAProxy struct {
-		ConfigFile    *hcl.Attribute `hcl:"config_file,optional"`
-		HAProxyBin    *hcl.Attribute `hcl:"haproxy_bin,optional"`
-		MasterRuntime *hcl.Attribute `hcl:"master_runtime,optional"`
-		Reload        *fileReload    `hcl:"reload,block"`
-	}
-	fileReload struct {
-		ReloadDelay     *hcl.Attribute `hcl:"reload_delay,optional"`
-		ReloadTimeout   *hcl.Attribute `hcl:"reload_timeout,optional"`
-		ReloadCmd       *hcl.Attribute `hcl:"reload_cmd,optional"`
-		RestartCmd      *hcl.Attribute `hcl:"restart_cmd,optional"`
-		RestartWhenDown *hcl.Attribute `hcl:"restart_when_down,optional"`
-		ReloadStrategy  *hcl.Attribute `hcl:"reload_strategy,optional"`
-		PIDFile         *hcl.Attribute `hcl:"pid_file,optional"`
-		MasterLog       *hcl.Attribute `hcl:"master_log,optional"`
-	}
-	fileLog struct {
-		Level  *hcl.Attribute `hcl:"log_level,optional"`
-		Format *hcl.Attribute `hcl:"log_format,optional"`
-	}
-	fileMetrics struct {
-		Auth *hcl.Attribute `hcl:"auth,optional"`
-	}
 )
 
 // loadFile reads the HCL file at path into s, recording in origins where each
@@ -115,9 +46,6 @@ func loadFile(path string, s *Settings, origins map[string]origin, getenv func(s
 		return probs
 	}
 
-	var root fileRoot
-	probs.addDiags(path, gohcl.DecodeBody(f.Body, nil, &root))
-
 	d := &fileDecoder{
 		ctx:     &hcl.EvalContext{Variables: map[string]cty.Value{"env": envObject(f.Body, getenv)}},
 		getenv:  getenv,
@@ -125,7 +53,7 @@ func loadFile(path string, s *Settings, origins map[string]origin, getenv func(s
 		origins: origins,
 		name:    path,
 	}
-	d.decode(&root, s)
+	d.block(f.Body, "", s)
 	probs.add(d.probs...)
 	return probs
 }
@@ -138,56 +66,6 @@ type fileDecoder struct {
 	name    string // file name as given, for messages
 	origins map[string]origin
 	probs   problems
-}
-
-// decode copies every attribute present in root into s.
-func (d *fileDecoder) decode(root *fileRoot, s *Settings) {
-	if a := root.API; a != nil {
-		setAttr(d, a.Host, "host", &s.API.Host)
-		setAttr(d, a.Port, "port", &s.API.Port)
-		setAttr(d, a.MaxBodySize, "max_body_size", &s.API.MaxBodySize)
-		setAttr(d, a.ShowSystemInfo, "show_system_info", &s.API.ShowSystemInfo)
-		d.duration(a.ReadTimeout, "read_timeout", &s.API.ReadTimeout)
-		d.duration(a.WriteTimeout, "write_timeout", &s.API.WriteTimeout)
-		s.API.Users = d.users(a.Users)
-		if u := a.Userlist; u != nil {
-			setAttr(d, u.Userlist, "userlist", &s.API.Userlist.Userlist)
-			d.path(u.UserlistFile, "userlist_file", &s.API.Userlist.UserlistFile)
-		}
-		if t := a.Transaction; t != nil {
-			d.path(t.TransactionDir, "transaction_dir", &s.API.Transaction.TransactionDir)
-			setAttr(d, t.BackupsNumber, "backups_number", &s.API.Transaction.BackupsNumber)
-			d.path(t.BackupsDir, "backups_dir", &s.API.Transaction.BackupsDir)
-			setAttr(d, t.MaxOpenTransactions, "max_open_transactions", &s.API.Transaction.MaxOpenTransactions)
-		}
-		if r := a.Resources; r != nil {
-			d.path(r.MapsDir, "maps_dir", &s.API.Resources.MapsDir)
-			d.path(r.SSLCertsDir, "ssl_certs_dir", &s.API.Resources.SSLCertsDir)
-			d.path(r.GeneralStorageDir, "general_storage_dir", &s.API.Resources.GeneralStorageDir)
-		}
-	}
-	if h := root.HAProxy; h != nil {
-		d.path(h.ConfigFile, "config_file", &s.HAProxy.ConfigFile)
-		setAttr(d, h.HAProxyBin, "haproxy_bin", &s.HAProxy.HAProxyBin)
-		d.path(h.MasterRuntime, "master_runtime", &s.HAProxy.MasterRuntime)
-		if r := h.Reload; r != nil {
-			setAttr(d, r.ReloadDelay, "reload_delay", &s.HAProxy.Reload.ReloadDelay)
-			d.duration(r.ReloadTimeout, "reload_timeout", &s.HAProxy.Reload.ReloadTimeout)
-			setAttr(d, r.ReloadCmd, "reload_cmd", &s.HAProxy.Reload.ReloadCmd)
-			setAttr(d, r.RestartCmd, "restart_cmd", &s.HAProxy.Reload.RestartCmd)
-			setAttr(d, r.RestartWhenDown, "restart_when_down", &s.HAProxy.Reload.RestartWhenDown)
-			setAttr(d, r.ReloadStrategy, "reload_strategy", &s.HAProxy.Reload.ReloadStrategy)
-			d.path(r.PIDFile, "pid_file", &s.HAProxy.Reload.PIDFile)
-			d.path(r.MasterLog, "master_log", &s.HAProxy.Reload.MasterLog)
-		}
-	}
-	if l := root.Log; l != nil {
-		setAttr(d, l.Level, "log_level", &s.Log.Level)
-		setAttr(d, l.Format, "log_format", &s.Log.Format)
-	}
-	if m := root.Metrics; m != nil {
-		setAttr(d, m.Auth, "auth", &s.Metrics.Auth)
-	}
 }
 
 // eval evaluates a into target (a pointer to a Go value gocty understands).
@@ -219,48 +97,153 @@ func (d *fileDecoder) eval(a *hcl.Attribute, target any) bool {
 	return true
 }
 
-// setAttr evaluates a into *target and records its origin under key. It
-// reports whether *target was set.
-func setAttr[T any](d *fileDecoder, a *hcl.Attribute, key string, target *T) bool {
-	var v T
-	if !d.eval(a, &v) {
-		return false
+// block decodes the body of the block at path ("" for the file itself,
+// "dataplaneapi.transaction", ...) into s: the attributes and child blocks
+// that Table declares there, and the user blocks of dataplaneapi.
+func (d *fileDecoder) block(body hcl.Body, path string, s *Settings) {
+	schema := &hcl.BodySchema{}
+	var here []Setting
+	for _, st := range Table {
+		if st.Block == path {
+			here = append(here, st)
+			schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: st.AttrName()})
+		}
 	}
-	*target = v
-	d.origins[key] = origin{rng: a.Expr.Range()}
-	return true
-}
-
-// path evaluates a path attribute, resolving a relative one against the
-// file's directory.
-func (d *fileDecoder) path(a *hcl.Attribute, key string, target *string) {
-	if setAttr(d, a, key, target) {
-		*target = resolvePath(d.dir, *target)
+	children := childBlocks(path)
+	for _, c := range children {
+		schema.Blocks = append(schema.Blocks, hcl.BlockHeaderSchema{Type: c})
 	}
-}
-
-// duration evaluates a duration attribute such as "30s".
-func (d *fileDecoder) duration(a *hcl.Attribute, key string, target *time.Duration) {
-	var s string
-	if !d.eval(a, &s) {
+	switch path {
+	case "dataplaneapi":
+		schema.Blocks = append(schema.Blocks, hcl.BlockHeaderSchema{Type: "user", LabelNames: []string{"name"}})
+	case "":
+		for _, name := range anchorFileOnly {
+			schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: name})
+		}
+	}
+	content, diags := body.Content(schema)
+	d.probs.addDiags(d.name, diags)
+	if content == nil {
 		return
 	}
+	for _, st := range here {
+		if a := content.Attributes[st.AttrName()]; a != nil {
+			d.set(st, a, s)
+		}
+	}
+	byType := content.Blocks.ByType()
+	for _, c := range children {
+		blocks := byType[c]
+		for _, dup := range blocks[min(1, len(blocks)):] {
+			d.probs.addf(origin{rng: dup.DefRange}, "Duplicate %s block: Only one %s block is allowed. Another was defined at %s.",
+				c, c, blocks[0].DefRange.String())
+		}
+		if len(blocks) > 0 {
+			d.block(blocks[0].Body, join(path, c), s)
+		}
+	}
+	if path == "dataplaneapi" {
+		s.API.Users = d.users(byType["user"])
+	}
+}
+
+// anchorFileOnly are the top-level attributes the Data Plane API writes in
+// its files (instance name, file format version, cluster mode and status):
+// accepted so that its files load, and ignored, as dataplane has no
+// cluster mode to use them in.
+var anchorFileOnly = []string{"name", "config_version", "mode", "status"}
+
+// join appends a block name to a dotted block path.
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// childBlocks lists the blocks Table has directly inside path, in the order
+// of their first setting.
+func childBlocks(path string) []string {
+	var out []string
+	for _, st := range Table {
+		rest, ok := strings.CutPrefix(st.Block, path)
+		if path != "" {
+			if !ok || !strings.HasPrefix(rest, ".") {
+				continue
+			}
+			rest = rest[1:]
+		}
+		if rest == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, ".")
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// set evaluates the attribute of st into its field (or, for an unbuilt
+// setting, into Settings.NotBuilt) and records where it came from.
+func (d *fileDecoder) set(st Setting, a *hcl.Attribute, s *Settings) {
+	target := st.target(s)
 	at := origin{rng: a.Expr.Range()}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		d.probs.addf(at, "Invalid duration: %s: %q is not a duration such as \"30s\" or \"5m\"", key, s)
-		return
+	switch st.Kind {
+	case KindDuration:
+		var text string
+		if !d.eval(a, &text) {
+			return
+		}
+		v, err := time.ParseDuration(text)
+		if err != nil {
+			d.probs.addf(at, "Invalid duration: %s: %q is not a duration such as \"30s\" or \"5m\"", a.Name, text)
+			return
+		}
+		*target.(*time.Duration) = v
+	case KindSize:
+		// A number of bytes, or a string with a unit.
+		v, diags := a.Expr.Value(d.ctx)
+		if !diags.HasErrors() && !v.IsNull() && v.Type() == cty.String {
+			n, err := parseSize(v.AsString())
+			if err != nil {
+				d.probs.addf(at, "Invalid size: %s: %v", a.Name, err)
+				return
+			}
+			*target.(*int64) = n
+			break
+		}
+		if !d.eval(a, target) {
+			return
+		}
+	case KindPath:
+		p := target.(*string)
+		if !d.eval(a, p) {
+			return
+		}
+		*p = resolvePath(d.dir, *p)
+	default:
+		if !d.eval(a, target) {
+			return
+		}
 	}
-	*target = v
-	d.origins[key] = at
+	st.keep(s, target)
+	d.origins[st.Name] = at
 }
 
 // users evaluates the `user` blocks, checking that each has a unique,
 // non-empty name and a non-empty password.
-func (d *fileDecoder) users(blocks []*fileUser) []User {
+func (d *fileDecoder) users(blocks hcl.Blocks) []User {
 	var users []User
 	first := map[string]hcl.Range{}
-	for _, b := range blocks {
+	userSchema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "password"}, {Name: "insecure"}}}
+	for _, blk := range blocks {
+		content, diags := blk.Body.Content(userSchema)
+		d.probs.addDiags(d.name, diags)
+		b := fileUser{Name: blk.Labels[0], NameRange: blk.LabelRanges[0], DefRange: blk.DefRange}
+		if content != nil {
+			b.Password, b.Insecure = content.Attributes["password"], content.Attributes["insecure"]
+		}
 		u := User{Name: b.Name}
 		switch prev, dup := first[b.Name]; {
 		case b.Name == "":
@@ -300,6 +283,15 @@ func (d *fileDecoder) evalPassword(a *hcl.Attribute, target *string) bool {
 	d.ctx.Variables = vars
 	defer func() { d.ctx = parent }()
 	return d.eval(a, target)
+}
+
+// fileUser is a user block as read.
+type fileUser struct {
+	Name      string
+	NameRange hcl.Range
+	DefRange  hcl.Range
+	Password  *hcl.Attribute
+	Insecure  *hcl.Attribute
 }
 
 // resolvePath makes a non-empty relative p relative to dir.

@@ -13,7 +13,35 @@ import (
 // after merging can point at the attribute or flag that set it.
 type origin struct {
 	flag string    // flag name as registered ("port", "d"); "" when not set by a flag
+	env  string    // environment variable; "" when not set by one
 	rng  hcl.Range // value range in the file; zero when not set by the file
+}
+
+// String says where a value came from, for the start-up log: "flag
+// --port", "env DATAPLANEAPI_PORT", "file /etc/dataplane.hcl:3" or
+// "default".
+func (o origin) String() string {
+	switch {
+	case o.flag != "":
+		return "flag " + dashed(o.flag)
+	case o.env != "":
+		return "env " + o.env
+	case o.rng.Filename != "":
+		return fmt.Sprintf("file %s:%d", o.rng.Filename, o.rng.Start.Line)
+	}
+	return "default"
+}
+
+// rank orders problems by source: flags, then the environment, then the
+// file.
+func (o origin) rank() int {
+	switch {
+	case o.flag != "":
+		return 0
+	case o.env != "":
+		return 1
+	}
+	return 2
 }
 
 // flagOrigin is the origin of a value given by the named flag.
@@ -39,6 +67,8 @@ func (p problem) String() string {
 	switch {
 	case p.at.flag != "":
 		return fmt.Sprintf("flag %s: %s", dashed(p.at.flag), p.msg)
+	case p.at.env != "":
+		return fmt.Sprintf("environment %s: %s", p.at.env, p.msg)
 	case p.at.rng.Filename != "" && p.at.rng.Start.Line > 0:
 		return fmt.Sprintf("%s:%d:%d: %s", p.at.rng.Filename, p.at.rng.Start.Line, p.at.rng.Start.Column, p.msg)
 	case p.at.rng.Filename != "":
@@ -86,10 +116,10 @@ func (ps *problems) addDiags(filename string, diags hcl.Diagnostics) {
 func (ps problems) lines() []string {
 	sorted := slices.Clone(ps)
 	slices.SortStableFunc(sorted, func(a, b problem) int {
-		if c := cmp.Compare(boolInt(a.at.flag == ""), boolInt(b.at.flag == "")); c != 0 {
+		if c := cmp.Compare(a.at.rank(), b.at.rank()); c != 0 {
 			return c
 		}
-		if a.at.flag != "" {
+		if a.at.rank() < 2 {
 			return 0
 		}
 		return cmp.Or(
@@ -107,11 +137,4 @@ func (ps problems) lines() []string {
 		}
 	}
 	return out
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

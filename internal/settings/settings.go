@@ -1,26 +1,40 @@
-// Package settings loads dataplane's own configuration: an HCL file, overridden
-// by command-line flags.
+// Package settings loads dataplane's own configuration from its defaults,
+// an HCL file, the environment and the command line.
+//
+// # One table
+//
+// Every setting is declared once, in Table: its name, its flags (the
+// HAProxy Data Plane API's where it has them), its file attribute and
+// block, its environment variable (DATAPLANEAPI_<NAME>), its default and
+// what it does. The file's schema, the flags, the environment, the help
+// text (Usage) and the README's table come from it. Settings the Data
+// Plane API has and dataplane does not do yet are declared with NotBuilt:
+// accepted, checked for their type, kept in Settings.NotBuilt, and
+// reported (Settings.Sources) so that the caller warns.
 //
 // # Sources and precedence
 //
 // Load starts from the defaults (see Defaults), applies the HCL file named by
-// -f when that flag is given (no file is read otherwise), then applies the
-// flags that were actually given on the command line. Every block and
-// attribute of the file is optional. When haproxy.master_runtime is still
-// empty afterwards it is taken from the HAPROXY_MASTER_CLI environment
-// variable, which HAProxy sets for programs it starts in master-worker mode.
+// -f when that flag is given (no file is read otherwise), then the
+// environment variables that are set and not empty, then the flags that
+// were actually given on the command line: flag > environment > file >
+// default. Every block and attribute of the file is optional. When
+// haproxy.master_runtime is still empty afterwards it is taken from the
+// HAPROXY_MASTER_CLI environment variable, which HAProxy sets for programs
+// it starts in master-worker mode. Settings.Sources says where each
+// effective value came from.
 //
-// Relative paths in the file (config_file, userlist_file, transaction_dir,
-// backups_dir, maps_dir, ssl_certs_dir, general_storage_dir, pid_file, master_log, master_runtime) are resolved against the directory of
-// the file; relative paths given by flags are resolved against the working
-// directory. "~" is never expanded.
+// Relative paths in the file are resolved against the directory of the
+// file; relative paths given by flags or the environment are resolved
+// against the working directory. "~" is never expanded.
 //
 // # Environment variables and passwords
 //
 // In HCL a quoted string is a template: "${NAME}" is a reference to a variable
 // NAME, not literal text. Load evaluates expressions with exactly one
 // variable, env, an object holding the environment variables that the file
-// itself names (and only those: nothing else is looked up). So the user
+// itself names (and only those: the settings' own DATAPLANEAPI_ variables
+// are read separately, see above). So the user
 // chooses explicitly:
 //
 //	password = env.ADMIN_PASSWORD      # read now from the environment
@@ -64,20 +78,35 @@ type Settings struct {
 	Log     Log     // the `log` block
 	Metrics Metrics // the `metrics` block
 	File    string  // absolute path of the HCL file that was loaded ("" when none)
+	// NotBuilt holds the settings that were given and do nothing yet
+	// (Setting.NotBuilt), by name, as text; nil when none was given.
+	NotBuilt map[string]string
+
+	// from records where each value that is not a default came from.
+	from map[string]origin
 }
 
 // API configures the HTTP API itself (the `dataplaneapi` block).
 type API struct {
-	Host           string        // `host`, default "127.0.0.1"
-	Port           int           // `port`, default 5555, 1..65535
-	Users          []User        // repeatable `user "<name>" { password = "...", insecure = bool }`
-	Userlist       Userlist      // the `userlist` block
-	Transaction    Transaction   // the `transaction` block
-	Resources      Resources     // the `resources` block
-	MaxBodySize    int64         // `max_body_size` in bytes, default 64 MiB, > 0
-	ShowSystemInfo bool          // `show_system_info`, default false
-	ReadTimeout    time.Duration // `read_timeout` such as "30s", default 30s, > 0
-	WriteTimeout   time.Duration // `write_timeout`, default 5m (force_reload requests wait for a reload), > 0
+	Host         string        // `host`, default "127.0.0.1"
+	Port         int           // `port`, default 5555, 1..65535
+	Users        []User        // repeatable `user "<name>" { password = "...", insecure = bool }`
+	Userlist     Userlist      // the `userlist` block
+	Transaction  Transaction   // the `transaction` block
+	Resources    Resources     // the `resources` block
+	MaxBodySize  int64         // `max_body_size` in bytes, default 64 MiB, > 0
+	ReadTimeout  time.Duration // `read_timeout` such as "30s", default 30s, > 0
+	WriteTimeout time.Duration // `write_timeout`, default 5m (force_reload requests wait for a reload), > 0
+	// CleanupTimeout is `cleanup_timeout`: how long an idle keep-alive
+	// connection stays open, default 2m, > 0.
+	CleanupTimeout time.Duration
+	// GracefulTimeout is `graceful_timeout`: how long requests in
+	// progress may finish on shutdown, default 15s, > 0.
+	GracefulTimeout time.Duration
+	KeepAlive       time.Duration // `keep_alive`: TCP keep-alive period, default 3m, >= 0 (0: Go's 15s)
+	MaxHeaderSize   int64         // `max_header_size` in bytes, default 1 MiB, > 0
+	ListenLimit     int           // `listen_limit`: the most connections open at once, default 0 (no limit), >= 0
+	PIDFile         string        // `pid_file`: dataplane writes its PID there, default ""
 }
 
 // User is one `user "<name>"` block: an API user defined in dataplane's own
@@ -165,8 +194,12 @@ type Reload struct {
 
 // Log configures dataplane's own logging (the `log` block).
 type Log struct {
-	Level  string // `log_level`: debug, info, warn or error; default info
-	Format string // `log_format`: text or json; default text
+	// Level is `log_level`: trace, debug, verbose (= debug), info,
+	// warning (or warn) or error; default info.
+	Level  string
+	Format string // `log_format`: text or json (any case); default text
+	To     string // `log_to`: stdout, stderr or file; default stderr
+	File   string // `log_file`: the file for log_to "file"
 }
 
 // Metrics configures the /metrics endpoint (the `metrics` block).
@@ -186,16 +219,20 @@ func Defaults() *Settings {
 				TransactionDir:      "/tmp/dataplane",
 				MaxOpenTransactions: 20,
 			},
-			MaxBodySize:  64 << 20,
-			ReadTimeout:  30 * time.Second,
-			WriteTimeout: 5 * time.Minute,
+			MaxBodySize:     64 << 20,
+			ReadTimeout:     30 * time.Second,
+			WriteTimeout:    5 * time.Minute,
+			CleanupTimeout:  2 * time.Minute,
+			GracefulTimeout: 15 * time.Second,
+			KeepAlive:       3 * time.Minute,
+			MaxHeaderSize:   1 << 20,
 		},
 		HAProxy: HAProxy{
 			ConfigFile: "/etc/haproxy/haproxy.cfg",
 			HAProxyBin: "haproxy",
 			Reload:     Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second, RestartWhenDown: true},
 		},
-		Log:     Log{Level: "info", Format: "text"},
+		Log:     Log{Level: "info", Format: "text", To: "stderr", File: "/var/log/dataplaneapi/dataplaneapi.log"},
 		Metrics: Metrics{Auth: true},
 	}
 }
@@ -217,14 +254,15 @@ func (e *LoadError) Error() string {
 
 // Load builds the settings from args (the command line without the program
 // name, e.g. os.Args[1:]) and getenv (normally os.Getenv; nil means
-// os.Getenv). getenv is consulted only for HAPROXY_MASTER_CLI and for the
-// env.NAME references the file contains.
+// os.Getenv). getenv is consulted only for the settings' variables
+// (DATAPLANEAPI_*), HAPROXY_MASTER_CLI and the env.NAME references the file
+// contains.
 //
-// -h or --help prints the usage to standard error and returns an error
-// wrapping flag.ErrHelp. Any other problem yields a *LoadError listing all of
-// them.
+// -h or --help prints the usage to standard output and returns an error
+// wrapping flag.ErrHelp; -v or --version returns ErrVersion. Any other
+// problem yields a *LoadError listing all of them.
 func Load(args []string, getenv func(string) string) (*Settings, error) {
-	return load(args, getenv, os.Stderr)
+	return load(args, getenv, os.Stdout)
 }
 
 // load is Load with the usage output as a parameter, for tests.
@@ -245,17 +283,47 @@ func load(args []string, getenv func(string) string, usage io.Writer) (*Settings
 	if fl.file.value != "" {
 		probs.add(loadFile(fl.file.value, s, origins, getenv)...)
 	}
+	probs.add(applyEnv(s, origins, getenv)...)
 	probs.add(fl.apply(s, origins)...)
 
 	if s.HAProxy.MasterRuntime == "" {
 		s.HAProxy.MasterRuntime = masterCLISocket(getenv("HAPROXY_MASTER_CLI"))
+		if s.HAProxy.MasterRuntime != "" {
+			origins["master_runtime"] = origin{env: "HAPROXY_MASTER_CLI"}
+		}
 	}
 	probs.add(validate(s, origins)...)
+	s.from = origins
 
 	if len(probs) > 0 {
 		return nil, &LoadError{Problems: probs.lines(), Partial: s}
 	}
 	return s, nil
+}
+
+// Source is where one effective setting came from.
+type Source struct {
+	Setting Setting
+	Value   string // the effective value, as text
+	From    string // "default", "file <path>:<line>", "env <NAME>" or "flag <--name>"
+}
+
+// Sources lists every setting of Table with its effective value and where
+// it came from, in Table's order. There is no password among them: users
+// come only from the file.
+func (s *Settings) Sources() []Source {
+	out := make([]Source, 0, len(Table))
+	for _, st := range Table {
+		from := "default"
+		if o, ok := s.from[st.Name]; ok {
+			from = o.String()
+		}
+		if st.Field == nil && from == "default" {
+			continue // an unbuilt setting nobody gave
+		}
+		out = append(out, Source{Setting: st, Value: st.Value(s), From: from})
+	}
+	return out
 }
 
 // masterCLISocket extracts the master CLI socket path from the value of

@@ -44,6 +44,7 @@ func mustLoad(t *testing.T, args []string, getenv func(string) string) *Settings
 	if err != nil {
 		t.Fatalf("load(%q): unexpected error:\n%v", args, err)
 	}
+	got.from = nil // where values came from: TestPrecedence
 	return got
 }
 
@@ -60,14 +61,19 @@ func TestDefaults(t *testing.T) {
 		{"userlist", s.API.Userlist, Userlist{Userlist: "controller"}},
 		{"transaction", s.API.Transaction, Transaction{TransactionDir: "/tmp/dataplane", MaxOpenTransactions: 20}},
 		{"max_body_size", s.API.MaxBodySize, int64(64 << 20)},
-		{"show_system_info", s.API.ShowSystemInfo, false},
+		{"cleanup_timeout", s.API.CleanupTimeout, 2 * time.Minute},
+		{"graceful_timeout", s.API.GracefulTimeout, 15 * time.Second},
+		{"keep_alive", s.API.KeepAlive, 3 * time.Minute},
+		{"max_header_size", s.API.MaxHeaderSize, int64(1 << 20)},
+		{"pid_file", s.API.PIDFile, ""},
+		{"not built", s.NotBuilt, map[string]string(nil)},
 		{"read_timeout", s.API.ReadTimeout, 30 * time.Second},
 		{"write_timeout", s.API.WriteTimeout, 5 * time.Minute},
 		{"config_file", s.HAProxy.ConfigFile, "/etc/haproxy/haproxy.cfg"},
 		{"haproxy_bin", s.HAProxy.HAProxyBin, "haproxy"},
 		{"master_runtime", s.HAProxy.MasterRuntime, ""},
 		{"reload", s.HAProxy.Reload, Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second, RestartWhenDown: true}},
-		{"log", s.Log, Log{Level: "info", Format: "text"}},
+		{"log", s.Log, Log{Level: "info", Format: "text", To: "stderr", File: "/var/log/dataplaneapi/dataplaneapi.log"}},
 		{"metrics", s.Metrics, Metrics{Auth: true}},
 		{"file", s.File, ""},
 	}
@@ -102,33 +108,17 @@ func TestLoadFile(t *testing.T) {
 			name: "the documented example",
 			args: []string{"-f", "testdata/example.hcl"},
 			want: func(t *testing.T) *Settings {
-				return &Settings{
-					API: API{
-						Host:         "127.0.0.1",
-						Port:         5555,
-						Users:        []User{{Name: "admin", Password: "adminpwd", Insecure: true}},
-						Userlist:     Userlist{Userlist: "controller"},
-						Transaction:  Transaction{TransactionDir: "/tmp/dataplane", MaxOpenTransactions: 20},
-						MaxBodySize:  64 << 20,
-						ReadTimeout:  30 * time.Second,
-						WriteTimeout: 5 * time.Minute,
-					},
-					HAProxy: HAProxy{
-						ConfigFile: "/etc/haproxy/haproxy.cfg",
-						HAProxyBin: "haproxy",
-						Reload:     Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second, RestartWhenDown: true},
-					},
-					Log:     Log{Level: "info", Format: "text"},
-					Metrics: Metrics{Auth: true},
-					File:    abs(t, "testdata/example.hcl"),
-				}
+				return defaultsWith(func(s *Settings) {
+					s.API.Users = []User{{Name: "admin", Password: "adminpwd", Insecure: true}}
+					s.File = abs(t, "testdata/example.hcl")
+				})
 			},
 		},
 		{
 			name: "every attribute set",
 			args: []string{"--f", "testdata/full.hcl"},
 			want: func(t *testing.T) *Settings {
-				return &Settings{
+				want := &Settings{
 					API: API{
 						Host: "0.0.0.0",
 						Port: 8080,
@@ -143,10 +133,9 @@ func TestLoadFile(t *testing.T) {
 							BackupsDir:          "/var/lib/dataplane/backups",
 							MaxOpenTransactions: 5,
 						},
-						MaxBodySize:    1 << 20,
-						ShowSystemInfo: true,
-						ReadTimeout:    10 * time.Second,
-						WriteTimeout:   150 * time.Second,
+						MaxBodySize:  1 << 20,
+						ReadTimeout:  10 * time.Second,
+						WriteTimeout: 150 * time.Second,
 					},
 					HAProxy: HAProxy{
 						ConfigFile:    "/srv/haproxy.cfg",
@@ -162,10 +151,15 @@ func TestLoadFile(t *testing.T) {
 							PIDFile: "/run/haproxy.pid",
 						},
 					},
-					Log:     Log{Level: "debug", Format: "json"},
-					Metrics: Metrics{Auth: false},
-					File:    abs(t, "testdata/full.hcl"),
+					Log:      Log{Level: "debug", Format: "json"},
+					Metrics:  Metrics{Auth: false},
+					File:     abs(t, "testdata/full.hcl"),
+					NotBuilt: map[string]string{"show_system_info": "true"},
 				}
+				d := Defaults().API
+				want.API.CleanupTimeout, want.API.GracefulTimeout, want.API.KeepAlive, want.API.MaxHeaderSize = d.CleanupTimeout, d.GracefulTimeout, d.KeepAlive, d.MaxHeaderSize
+				want.Log.To, want.Log.File = "stderr", Defaults().Log.File
+				return want
 			},
 		},
 		{
@@ -246,8 +240,12 @@ func TestEnvLookups(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			var asked []string
+			var asked, settings []string
 			getenv := func(k string) string {
+				if strings.HasPrefix(k, EnvPrefix) {
+					settings = append(settings, k)
+					return ""
+				}
 				asked = append(asked, k)
 				return "value"
 			}
@@ -256,6 +254,13 @@ func TestEnvLookups(t *testing.T) {
 			asked = slices.Compact(asked)
 			if !slices.Equal(asked, tt.want) {
 				t.Errorf("getenv asked for %q, want %q", asked, tt.want)
+			}
+			var want []string
+			for _, st := range Table {
+				want = append(want, st.Env())
+			}
+			if !slices.Equal(settings, want) {
+				t.Errorf("getenv asked for the settings' variables %q, want each of Table once: %q", settings, want)
 			}
 		})
 	}
@@ -419,7 +424,7 @@ func TestLoadErrors(t *testing.T) {
 			want: []string{
 				`testdata/bad_unknown.hcl:2:3: Unsupported argument: An argument named "prot" is not expected here. Did you mean "port"?`,
 				`testdata/bad_unknown.hcl:3:3: Unsupported block type: Blocks of type "usr" are not expected here. Did you mean "user"?`,
-				`testdata/bad_unknown.hcl:9:5: Unsupported argument: An argument named "reload_retention" is not expected here.`,
+				`testdata/bad_unknown.hcl:9:5: Unsupported argument: An argument named "reload_retentio" is not expected here. Did you mean "reload_retention"?`,
 				`testdata/bad_unknown.hcl:12:1: Unsupported block type: Blocks of type "logging" are not expected here.`,
 			},
 		},
@@ -451,7 +456,7 @@ func TestLoadErrors(t *testing.T) {
 				`testdata/bad_values.hcl:15:23: Invalid value: reload_delay must be at least 0, got -5`,
 				`testdata/bad_values.hcl:16:23: Invalid value: reload_strategy "custom" requires reload_cmd`,
 				`testdata/bad_values.hcl:17:23: Invalid value: reload_timeout must be positive, got -3s`,
-				`testdata/bad_values.hcl:21:16: Invalid value: log_level must be one of "debug", "info", "warn" or "error", got "verbose"`,
+				`testdata/bad_values.hcl:21:16: Invalid value: log_level must be one of "trace", "debug", "verbose", "info", "warning", "warn" or "error", got "loud"`,
 				`testdata/bad_values.hcl:22:16: Invalid value: log_format must be one of "text" or "json", got "xml"`,
 			},
 		},
@@ -470,7 +475,7 @@ func TestLoadErrors(t *testing.T) {
 				`testdata/bad_values.hcl:13:17: Invalid value: config_file must not be empty`,
 				`testdata/bad_values.hcl:15:23: Invalid value: reload_delay must be at least 0, got -5`,
 				`testdata/bad_values.hcl:17:23: Invalid value: reload_timeout must be positive, got -3s`,
-				`testdata/bad_values.hcl:21:16: Invalid value: log_level must be one of "debug", "info", "warn" or "error", got "verbose"`,
+				`testdata/bad_values.hcl:21:16: Invalid value: log_level must be one of "trace", "debug", "verbose", "info", "warning", "warn" or "error", got "loud"`,
 			},
 		},
 		{
@@ -553,13 +558,13 @@ func TestLoadErrors(t *testing.T) {
 		},
 		{
 			name: "bad flag values, all listed",
-			args: []string{"--port", "99999", "-d", "-1", "--log-level", "trace", "--reload-strategy", "custom", "--host", "::", "--reload-timeout", "0s"},
+			args: []string{"--port", "99999", "-d", "-1", "--log-level", "loud", "--reload-strategy", "custom", "--host", "::", "--reload-timeout", "0s"},
 			want: []string{
 				`flag --port: Invalid value: port must be between 1 and 65535, got 99999`,
 				`flag -d: Invalid value: reload_delay must be at least 0, got -1`,
 				`flag --reload-timeout: Invalid value: reload_timeout must be positive, got 0s`,
 				`flag --reload-strategy: Invalid value: reload_strategy "custom" requires reload_cmd`,
-				`flag --log-level: Invalid value: log_level must be one of "debug", "info", "warn" or "error", got "trace"`,
+				`flag --log-level: Invalid value: log_level must be one of "trace", "debug", "verbose", "info", "warning", "warn" or "error", got "loud"`,
 			},
 		},
 		{

@@ -9,8 +9,9 @@ import (
 
 // Accepted values of the enumerated settings.
 var (
-	logLevels        = []string{"debug", "info", "warn", "error"}
+	logLevels        = []string{"trace", "debug", "verbose", "info", "warning", "warn", "error"}
 	logFormats       = []string{"text", "json"}
+	logTargets       = []string{"stdout", "stderr", "file"}
 	reloadStrategies = []string{StrategyDefault, StrategyMaster, StrategyStandalone, StrategyCustom}
 )
 
@@ -47,6 +48,13 @@ func validate(s *Settings, origins map[string]origin) []problem {
 	rangeCheck("max_body_size", s.API.MaxBodySize, 1, maxInt64)
 	positive("read_timeout", s.API.ReadTimeout)
 	positive("write_timeout", s.API.WriteTimeout)
+	positive("cleanup_timeout", s.API.CleanupTimeout)
+	positive("graceful_timeout", s.API.GracefulTimeout)
+	if s.API.KeepAlive < 0 {
+		bad("keep_alive", "Invalid value: keep_alive must not be negative, got %s", s.API.KeepAlive)
+	}
+	rangeCheck("max_header_size", s.API.MaxHeaderSize, 1, maxInt64)
+	rangeCheck("listen_limit", int64(s.API.ListenLimit), 0, maxInt64)
 	nonEmpty("transaction_dir", s.API.Transaction.TransactionDir)
 	rangeCheck("backups_number", int64(s.API.Transaction.BackupsNumber), 0, maxInt64)
 	rangeCheck("max_open_transactions", int64(s.API.Transaction.MaxOpenTransactions), 1, maxInt64)
@@ -62,7 +70,11 @@ func validate(s *Settings, origins map[string]origin) []problem {
 	}
 
 	oneOf("log_level", s.Log.Level, logLevels)
-	oneOf("log_format", s.Log.Format, logFormats)
+	oneOf("log_format", strings.ToLower(s.Log.Format), logFormats)
+	oneOf("log_to", s.Log.To, logTargets)
+	if s.Log.To == "file" && s.Log.File == "" {
+		bad("log_file", "Invalid value: log_to \"file\" requires log_file")
+	}
 	return probs
 }
 

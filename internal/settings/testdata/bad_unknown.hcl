@@ -6,7 +6,7 @@ dataplaneapi {
 }
 haproxy {
   reload {
-    reload_retention = 100
+    reload_retentio = 100
   }
 }
 logging {

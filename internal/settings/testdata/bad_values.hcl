@@ -18,6 +18,6 @@ haproxy {
   }
 }
 log {
-  log_level  = "verbose"
+  log_level  = "loud"
   log_format = "xml"
 }

@@ -275,6 +275,15 @@ var DgramBinds = Register(&Collection[DgramBind]{
 		if err := checkWord("name", m.Name); err != nil {
 			return err
 		}
+		// The address token must read back as the same address and
+		// ports (an address holding ':' or '-' could shift the port).
+		tok := joinAddress(m.Address, m.Port, m.PortRangeEnd)
+		if a, p, e := splitAddress(tok); a != m.Address || !eqInt(p, m.Port) || !eqInt(e, m.PortRangeEnd) {
+			return invalid("address", "%q with its ports is written %q, which reads back as another address", m.Address, tok)
+		}
+		if err := checkWord("address", tok); err != nil {
+			return err
+		}
 		if m.Name != joinAddress(m.Address, m.Port, m.PortRangeEnd) {
 			return invalid("name", "%q: a dgram-bind is named after its address (%s)", m.Name, joinAddress(m.Address, m.Port, m.PortRangeEnd))
 		}

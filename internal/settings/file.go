@@ -14,6 +14,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/gocty"
+
+	"dataplane/internal/role"
 )
 
 // The file's schema. gohcl reports unknown and duplicate blocks and unknown
@@ -49,6 +51,7 @@ type (
 		DefRange  hcl.Range      `hcl:",def_range"`
 		Password  *hcl.Attribute `hcl:"password,optional"`
 		Insecure  *hcl.Attribute `hcl:"insecure,optional"`
+		Role      *hcl.Attribute `hcl:"role,optional"`
 	}
 	fileUserlist struct {
 		Userlist     *hcl.Attribute `hcl:"userlist,optional"`
@@ -277,6 +280,11 @@ func (d *fileDecoder) users(blocks []*fileUser) []User {
 			d.probs.addf(origin{rng: b.Password.Expr.Range()}, "Invalid password: the password of user %q is empty (an unset environment variable?)", b.Name)
 		}
 		d.eval(b.Insecure, &u.Insecure)
+		if d.eval(b.Role, &u.Role) {
+			if _, err := role.Parse(u.Role); err != nil {
+				d.probs.addf(origin{rng: b.Role.Expr.Range()}, "Invalid role: user %q: %v", b.Name, err)
+			}
+		}
 		users = append(users, u)
 	}
 	return users

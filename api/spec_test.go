@@ -242,7 +242,7 @@ func checkCollectionParams(t *testing.T, where string, op *openapi3.Operation, o
 	}
 	wantQuery := []string{"transaction_id"}
 	if o.method != "GET" {
-		wantQuery = append(wantQuery, "version", "force_reload")
+		wantQuery = append(wantQuery, "version", "force_reload", "dry_run")
 	}
 	if o.prefix == "getAll" {
 		wantQuery = append(wantQuery, info.Filters...)

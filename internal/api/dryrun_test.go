@@ -164,3 +164,55 @@ func TestDryRunRefused(t *testing.T) {
 		t.Fatalf("transaction %s after a dry run", still.Status)
 	}
 }
+
+// TestDryRunWrites: dry_run=true on the writes (a collection's create,
+// replace and delete, a section's delete, the raw file) answers 200 with
+// the plan, each as the commit would go, and changes nothing; inside a
+// transaction it is refused.
+func TestDryRunWrites(t *testing.T) {
+	l := startRuntimeLab(t)
+	e := l.e
+	base := "/services/haproxy/configuration"
+	before := snapshot(t, l)
+	v := fmt.Sprintf("?version=%d&dry_run=true", before.version)
+	plan := func(method, path string, body any) planJSON {
+		t.Helper()
+		r := e.Do(apitest.Request{Method: method, Path: path + v, Body: body})
+		mustStatus(t, r, 200, "dry run of "+method+" "+path)
+		var p planJSON
+		r.JSON(t, &p)
+		if !p.DryRun || !p.Valid || p.Version != before.version+1 {
+			t.Fatalf("%s %s: plan %+v", method, path, p)
+		}
+		if after := snapshot(t, l); after != before {
+			t.Fatalf("the dry run of %s %s changed something:\nbefore %+v\nafter  %+v", method, path, before, after)
+		}
+		return p
+	}
+
+	p := plan("POST", base+"/backends/be_app/servers", map[string]any{"name": "s3", "address": "127.0.0.1", "port": l.app.Port})
+	want := []string{fmt.Sprintf("add server be_app/s3 127.0.0.1:%d", l.app.Port), "set server be_app/s3 state ready"}
+	if !slices.Equal(p.Apply, want) {
+		t.Errorf("create server: apply %q, want %q", p.Apply, want)
+	}
+	p = plan("PUT", base+"/backends/be_app/servers/s1", map[string]any{"name": "s1", "address": "127.0.0.1", "port": l.app.Port, "weight": 9})
+	if !slices.Equal(p.Apply, []string{"set server be_app/s1 weight 9"}) {
+		t.Errorf("replace server: apply %q", p.Apply)
+	}
+	p = plan("DELETE", base+"/backends/be_src", nil)
+	if len(p.Apply) != 1 || p.Apply[0] != "reload: backend be_src was removed" || !strings.Contains(p.Diff, "-backend be_src") {
+		t.Errorf("delete backend: apply %q, diff:\n%s", p.Apply, p.Diff)
+	}
+	raw := strings.Replace(before.file, "balance source", "balance roundrobin", 1)
+	p = plan("POST", base+"/raw", raw)
+	if len(p.Apply) != 1 || !strings.Contains(p.Apply[0], "backend be_src changed beyond its servers: balance changed") {
+		t.Errorf("raw: apply %q", p.Apply)
+	}
+
+	tx := begin(t, e)
+	r := e.Do(apitest.Request{Method: "DELETE", Path: base + "/backends/be_src?dry_run=true&transaction_id=" + tx.ID})
+	mustStatus(t, r, 400, "dry run inside a transaction")
+	if !strings.Contains(string(r.Body), "dry-run the commit") {
+		t.Errorf("400 message: %s", r.Body)
+	}
+}

@@ -252,7 +252,7 @@ func checkCollectionParams(t *testing.T, where string, op *openapi3.Operation, o
 		wantPath = append(wantPath, keyParam)
 	}
 	if o.method != "GET" {
-		wantQuery = append(wantQuery, "version", "force_reload")
+		wantQuery = append(wantQuery, "version", "force_reload", "dry_run")
 	}
 	if o.prefix == "getAll" {
 		wantQuery = append(wantQuery, info.Filters...)

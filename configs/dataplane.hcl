@@ -10,6 +10,9 @@ dataplaneapi {
   user "admin" {
     password = "adminpwd"
     insecure = true
+    # role: "read-only" (GETs), "operator" (GETs and runtime operations)
+    # or "admin" (everything, the default).
+    role = "admin"
   }
 
   userlist {

@@ -11,14 +11,16 @@ import (
 	"dataplane/internal/transaction"
 )
 
-// writeTarget reads version, transaction_id and force_reload, with the Data
-// Plane API's rules: one of version and transaction_id, not both, and no
-// force_reload inside a transaction.
+// writeTarget reads version, transaction_id, force_reload and dry_run,
+// with the Data Plane API's rules: one of version and transaction_id, not
+// both, and no force_reload inside a transaction; and ours: no dry_run
+// inside a transaction (a staged change does nothing yet: the dry run of
+// the commit says what it would do).
 func writeTarget(r *http.Request) (txID string, base transaction.Base, opts transaction.CommitOptions, err error) {
 	q := r.URL.Query()
 	txID = q.Get("transaction_id")
 	version, hasVersion := queryInt(r, "version")
-	force := queryBool(r, "force_reload")
+	force, dry := queryBool(r, "force_reload"), queryBool(r, "dry_run")
 	switch {
 	case txID == "" && !hasVersion:
 		err = badRequest("version or transaction not specified")
@@ -26,8 +28,10 @@ func writeTarget(r *http.Request) (txID string, base transaction.Base, opts tran
 		err = badRequest("both version and transaction specified, specify only one")
 	case txID != "" && force:
 		err = badRequest("both force_reload and transaction specified, specify only one")
+	case txID != "" && dry:
+		err = badRequest("dry_run is for a change outside a transaction: stage the change, then dry-run the commit (PUT /services/haproxy/transactions/{id}?dry_run=true)")
 	}
-	return txID, transaction.Base{Version: version}, transaction.CommitOptions{ForceReload: force}, err
+	return txID, transaction.Base{Version: version}, transaction.CommitOptions{ForceReload: force && !dry, DryRun: dry}, err
 }
 
 // pathParam returns a path parameter, unescaped. chi routes on RawPath
@@ -66,6 +70,9 @@ func (s *Server) write(r *http.Request, applied int, edit transaction.EditFunc, 
 		}
 	} else if res, err = s.d.Pipeline.Edit(r.Context(), base, edit, opts); err != nil {
 		return nil, err
+	}
+	if res.Plan != nil {
+		return planResponse(res), nil
 	}
 	status, header := answer(res, applied)
 	var out any

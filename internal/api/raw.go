@@ -107,17 +107,21 @@ func (s *Server) postRaw(r *http.Request) (*response, error) {
 	if !skipVersion && !hasVersion {
 		return nil, badRequest("version or skip_version must be given")
 	}
-	force, skipReload := queryBool(r, "force_reload"), queryBool(r, "skip_reload")
+	force, skipReload, dry := queryBool(r, "force_reload"), queryBool(r, "skip_reload"), queryBool(r, "dry_run")
 	if force && skipReload {
 		return nil, badRequest("force_reload and skip_reload exclude each other")
 	}
 	res, err := s.d.Pipeline.ReplaceUpload(r.Context(), version, skipVersion, up, transaction.CommitOptions{
 		SkipReload:  skipReload,
-		ForceReload: force,
+		ForceReload: force && !dry,
 		KeepVersion: skipVersion,
+		DryRun:      dry,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if res.Plan != nil {
+		return planResponse(res), nil
 	}
 	// 201 once written, whatever else happened (skip_reload, applied
 	// through the runtime socket, reloaded, or no change at all); 202 with

@@ -21,6 +21,7 @@ import (
 	"dataplane/internal/apierror"
 	"dataplane/internal/config"
 	"dataplane/internal/reload"
+	"dataplane/internal/role"
 	"dataplane/internal/rtserver"
 	"dataplane/internal/runtime"
 	"dataplane/internal/transaction"
@@ -39,7 +40,11 @@ type Deps struct {
 	// Transactions serves explicit transactions; nil disables them.
 	Transactions *transaction.Manager
 	// Auth wraps every /v3 handler (and /metrics unless MetricsNoAuth).
-	Auth        func(http.Handler) http.Handler
+	Auth func(http.Handler) http.Handler
+	// RoleOf is the role of the user Auth authenticated (auth.RoleFrom),
+	// checked against each operation's action (Server.authorize); nil
+	// checks none (tests whose Auth lets every request through).
+	RoleOf      func(context.Context) role.Role
 	Logger      *slog.Logger
 	MaxBodySize int64
 	Build       BuildInfo
@@ -153,7 +158,7 @@ func New(d Deps) (*Server, error) {
 	v3.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, methodNotAllowed(r.Method, r.URL.Path))
 	})
-	v3.Use(d.Auth, noteUser, s.limitBody, s.validate)
+	v3.Use(d.Auth, noteUser, s.authorize, s.limitBody, s.validate)
 	s.routes(v3)
 	s.v3 = v3
 	r.Mount("/v3", v3)

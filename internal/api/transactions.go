@@ -83,10 +83,13 @@ func (s *Server) commitTransaction(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	force := queryBool(r, "force_reload")
-	t, res, err := m.Commit(r.Context(), pathParam(r, "id"), transaction.CommitOptions{ForceReload: force})
+	force, dry := queryBool(r, "force_reload"), queryBool(r, "dry_run")
+	t, res, err := m.Commit(r.Context(), pathParam(r, "id"), transaction.CommitOptions{ForceReload: force && !dry, DryRun: dry})
 	if err != nil {
 		return nil, err
+	}
+	if res.Plan != nil {
+		return planResponse(res), nil
 	}
 	status, header := answer(res, http.StatusOK)
 	resp := jsonResponse(status, txBody(t))

@@ -27,6 +27,7 @@ import (
 	"dataplane/internal/metrics"
 	"dataplane/internal/preflight"
 	"dataplane/internal/reload"
+	"dataplane/internal/role"
 	"dataplane/internal/runtime"
 	"dataplane/internal/settings"
 	"dataplane/internal/transaction"
@@ -180,6 +181,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		Reloads:      a.Reloads,
 		Transactions: a.Transactions,
 		Auth:         users.Middleware,
+		RoleOf:       auth.RoleFrom,
 		Logger:       log,
 		MaxBodySize:  st.API.MaxBodySize,
 		Build:        build,
@@ -376,7 +378,14 @@ func (a *App) ResolveSockets() {
 func loadUsers(st *settings.Settings, live *config.Document) ([]auth.User, error) {
 	var out []auth.User
 	for _, u := range st.API.Users {
-		out = append(out, auth.User{Name: u.Name, Password: u.Password, Insecure: u.Insecure})
+		r := role.Admin // no role: what every user could do before roles
+		if u.Role != "" {
+			var err error
+			if r, err = role.Parse(u.Role); err != nil {
+				return nil, fmt.Errorf("user %q: %w", u.Name, err)
+			}
+		}
+		out = append(out, auth.User{Name: u.Name, Password: u.Password, Insecure: u.Insecure, Role: r})
 	}
 	if len(out) > 0 {
 		return out, nil
@@ -398,7 +407,13 @@ func loadUsers(st *settings.Settings, live *config.Document) ([]auth.User, error
 		return nil, err
 	}
 	for _, e := range entries {
-		out = append(out, auth.User{Name: e.Name, Password: e.Password, Insecure: e.Insecure})
+		// The role is the highest of the groups named after one; a user
+		// in none is an admin, as every user was before roles.
+		r, ok := role.FromGroups(e.Groups)
+		if !ok {
+			r = role.Admin
+		}
+		out = append(out, auth.User{Name: e.Name, Password: e.Password, Insecure: e.Insecure, Role: r})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no API users: add a user block to the dataplaneapi section of the HCL file "+

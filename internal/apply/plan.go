@@ -6,6 +6,7 @@ package apply
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -56,10 +57,16 @@ func (o Op) String() string {
 // Plan is how to go from the running document to the next one.
 type Plan struct {
 	// Reload is set when some difference cannot be applied live; Reason
-	// says which.
+	// says which (every one found, "; " between them).
 	Reload bool
 	Reason string
-	Ops    []Op
+	// Ops are the runtime operations that make HAProxy run the next
+	// document; none when it needs a reload.
+	Ops []Op
+	// Deferred are the operations of the differences that could go live
+	// but go with the reload another difference needs (a dry run says
+	// so).
+	Deferred []Op
 }
 
 func needsReload(format string, args ...any) Plan {
@@ -70,7 +77,15 @@ func needsReload(format string, args ...any) Plan {
 // are the same object (copy-on-write documents share untouched sections)
 // cost nothing; a 10,000-backend file with one changed server costs one
 // section comparison.
-func Compute(running, next *config.Document) Plan {
+func Compute(running, next *config.Document) Plan { return compute(running, next, false) }
+
+// Explain is Compute, which stops at the first reason for a reload, made
+// to go on: the plan names every reason, and the operations of the
+// differences that could have gone live (Deferred). Same decision, same
+// operations; a dry run shows it.
+func Explain(running, next *config.Document) Plan { return compute(running, next, true) }
+
+func compute(running, next *config.Document, all bool) Plan {
 	if running == next {
 		return Plan{}
 	}
@@ -79,18 +94,27 @@ func Compute(running, next *config.Document) Plan {
 	for _, s := range running.Sections() {
 		old[key{s.Kind, running.APIName(s)}] = s
 	}
+	// Every difference is looked at, so that the plan names all the
+	// reasons for a reload, and what could have gone live without them.
 	var plan Plan
+	var reasons []string
+	reload := func(format string, args ...any) { reasons = append(reasons, fmt.Sprintf(format, args...)) }
 	seen := map[key]bool{}
 	for _, s := range next.Sections() {
+		if len(reasons) > 0 && !all {
+			break
+		}
 		k := key{s.Kind, next.APIName(s)}
 		seen[k] = true
 		o, ok := old[k]
 		if !ok {
-			return needsReload("%s is new", s)
+			reload("%s is new", s)
+			continue
 		}
 		// The defaults section a proxy inherits from is part of it.
 		if o.From != s.From {
-			return needsReload("%s now inherits from %q instead of %q", s, s.From, o.From)
+			reload("%s now inherits from %q instead of %q", s, s.From, o.From)
+			continue
 		}
 		// The same text (a file posted again) is the same section,
 		// without splitting both into words, which both would keep.
@@ -104,24 +128,63 @@ func Compute(running, next *config.Document) Plan {
 		case config.KindFrontend:
 			p = planFrontend(o, s)
 		default:
-			p = needsReload("%s changed", s)
+			p = needsReload("%s changed%s", s, keywordsChanged(o.Lines(), s.Lines(), nil))
 		}
 		if p.Reload {
-			return p
+			reasons = append(reasons, p.Reason)
+			continue
 		}
 		plan.Ops = append(plan.Ops, p.Ops...)
 	}
+	var removed []string
 	for k := range old {
-		if !seen[k] {
-			return needsReload("%s %s was removed", k.kind, k.name)
+		if (all || len(reasons) == 0) && !seen[k] {
+			removed = append(removed, fmt.Sprintf("%s %s was removed", k.kind, k.name))
 		}
 	}
+	sort.Strings(removed)
+	reasons = append(reasons, removed...)
 	// Section order matters to HAProxy (implicit defaults): a change in it
 	// is not a runtime matter.
-	if !sameOrder(running, next) {
-		return needsReload("sections were reordered")
+	if len(reasons) == 0 && !sameOrder(running, next) {
+		reload("sections were reordered")
+	}
+	if len(reasons) > 0 {
+		return Plan{Reload: true, Reason: strings.Join(reasons, "; "), Deferred: plan.Ops}
 	}
 	return plan
+}
+
+// keywordsChanged names the keywords whose lines differ between a and b
+// (": bind changed"), or "" when only their order does.
+func keywordsChanged(a, b []config.Line, skip func(config.Line) bool) string {
+	group := func(ls []config.Line) map[string][]string {
+		m := map[string][]string{}
+		for _, l := range ls {
+			if len(l.Words) == 0 || (skip != nil && skip(l)) {
+				continue
+			}
+			m[l.Words[0]] = append(m[l.Words[0]], strings.Join(l.Words, " "))
+		}
+		return m
+	}
+	ga, gb := group(a), group(b)
+	var kws []string
+	for k, la := range ga {
+		if !slices.Equal(la, gb[k]) {
+			kws = append(kws, k)
+		}
+	}
+	for k := range gb {
+		if _, ok := ga[k]; !ok {
+			kws = append(kws, k)
+		}
+	}
+	if len(kws) == 0 {
+		return ""
+	}
+	sort.Strings(kws)
+	return ": " + strings.Join(kws, ", ") + " changed"
 }
 
 func sameOrder(a, b *config.Document) bool {
@@ -175,7 +238,7 @@ func isServerLine(l config.Line) bool { return l.Keyword("server") }
 func planFrontend(o, s *config.Section) Plan {
 	isMaxconn := func(l config.Line) bool { return l.Keyword("maxconn") }
 	if !linesEqual(o.Lines(), s.Lines(), isMaxconn) {
-		return needsReload("frontend %s changed beyond maxconn", s.Name)
+		return needsReload("frontend %s changed beyond maxconn%s", s.Name, keywordsChanged(o.Lines(), s.Lines(), isMaxconn))
 	}
 	ol, ook := o.Last("maxconn")
 	nl, nok := s.Last("maxconn")
@@ -198,7 +261,7 @@ func planFrontend(o, s *config.Section) Plan {
 // serverEntry), default-server lines included.
 func planBackend(running, next *config.Document, o, s *config.Section) Plan {
 	if !linesEqual(o.Lines(), s.Lines(), isServerLine) {
-		return needsReload("backend %s changed beyond its servers", s.Name)
+		return needsReload("backend %s changed beyond its servers%s", s.Name, keywordsChanged(o.Lines(), s.Lines(), isServerLine))
 	}
 	oldDef, _ := running.DefaultsOf(o)
 	newDef, _ := next.DefaultsOf(s)

@@ -28,20 +28,13 @@ type Runtime struct {
 // runtime command failed: the caller then reloads, which makes HAProxy
 // match the file whatever was already applied.
 func (r *Runtime) Apply(ctx context.Context, running, next *config.Document) (bool, error) {
-	plan := Compute(running, next)
+	plan, c := r.plan(running, next, false)
 	log := r.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if plan.Reload {
 		log.Debug("change needs a reload", "reason", plan.Reason)
-		return false, nil
-	}
-	c := (*runtime.Client)(nil)
-	if r.Client != nil {
-		c = r.Client()
-	}
-	if c == nil && len(plan.Ops) > 0 {
 		return false, nil
 	}
 	for _, op := range plan.Ops {
@@ -58,6 +51,114 @@ func (r *Runtime) Apply(ctx context.Context, running, next *config.Document) (bo
 		return false, err
 	}
 	return true, nil
+}
+
+// plan is the plan Apply follows, and the client it sends it with: a
+// reload when the runtime socket is missing and the plan has operations.
+// explain makes the plan name every reason and the deferred operations
+// (Explain), for a dry run; the decision is the same.
+func (r *Runtime) plan(running, next *config.Document, explain bool) (Plan, *runtime.Client) {
+	plan := Compute(running, next)
+	if explain {
+		plan = Explain(running, next)
+	}
+	var c *runtime.Client
+	if r.Client != nil {
+		c = r.Client()
+	}
+	if !plan.Reload && c == nil && len(plan.Ops) > 0 {
+		return Plan{Reload: true, Reason: "no runtime socket to send the changes through", Deferred: plan.Ops}, nil
+	}
+	return plan, c
+}
+
+// Preview says what Apply would do, without doing it: the command lines
+// it would send, each checked as it would be, in order; or why it would
+// reload (reload), with the command lines of the differences that could
+// have gone live (deferred). It runs Apply's own plan and steps against a
+// socket that only writes the commands down.
+func (r *Runtime) Preview(ctx context.Context, running, next *config.Document) (commands []string, reload string, deferred []string, err error) {
+	plan, _ := r.plan(running, next, true)
+	ops := plan.Ops
+	if plan.Reload {
+		ops = plan.Deferred
+	}
+	rec := &recorder{}
+	for _, op := range ops {
+		if err := r.run(ctx, rec, op); err != nil {
+			return nil, "", nil, fmt.Errorf("runtime %s: %w", op, err)
+		}
+	}
+	if plan.Reload {
+		return nil, plan.Reason, rec.commands, nil
+	}
+	return rec.commands, "", nil, nil
+}
+
+// socket is what run needs of the runtime client; a dry run gives it a
+// recorder instead.
+type socket interface {
+	SetServerWeight(ctx context.Context, be, srv string, weight int) error
+	SetServerAddr(ctx context.Context, be, srv, addr string, port int) error
+	SetServerState(ctx context.Context, be, srv, state string) error
+	SetFrontendMaxconn(ctx context.Context, fe string, n int) error
+	AddServer(ctx context.Context, be, srv, addr string, port int, params []string) error
+	EnableHealth(ctx context.Context, be, srv string) error
+	EnableAgent(ctx context.Context, be, srv string) error
+	ServerSessions(ctx context.Context, be, srv string) (cur, queued int64, err error)
+	DelServer(ctx context.Context, be, srv string) error
+}
+
+// recorder is a socket that writes down the command lines it is given,
+// built and checked by the runtime client's own functions, and answers
+// each with success (a server to delete has no session left).
+type recorder struct{ commands []string }
+
+func (w *recorder) note(cmd string, err error) error {
+	if err == nil {
+		w.commands = append(w.commands, cmd)
+	}
+	return err
+}
+
+func (w *recorder) set(be, srv string, s runtime.ServerSetting) error {
+	return w.note(s.Command(be, srv))
+}
+
+func (w *recorder) SetServerWeight(_ context.Context, be, srv string, weight int) error {
+	return w.set(be, srv, runtime.ServerWeight(weight))
+}
+
+func (w *recorder) SetServerAddr(_ context.Context, be, srv, addr string, port int) error {
+	return w.set(be, srv, runtime.ServerAddr(addr, port))
+}
+
+func (w *recorder) SetServerState(_ context.Context, be, srv, state string) error {
+	return w.set(be, srv, runtime.ServerAdminState(state))
+}
+
+func (w *recorder) SetFrontendMaxconn(_ context.Context, fe string, n int) error {
+	return w.note(runtime.FrontendMaxconnCommand(fe, n))
+}
+
+func (w *recorder) AddServer(_ context.Context, be, srv, addr string, port int, params []string) error {
+	return w.note(runtime.AddServerCommand(be, srv, addr, port, params))
+}
+
+func (w *recorder) EnableHealth(_ context.Context, be, srv string) error {
+	return w.note(runtime.ServerCommand("enable health", be, srv))
+}
+
+func (w *recorder) EnableAgent(_ context.Context, be, srv string) error {
+	return w.note(runtime.ServerCommand("enable agent", be, srv))
+}
+
+func (w *recorder) ServerSessions(context.Context, string, string) (int64, int64, error) {
+	return 0, 0, nil
+}
+
+func (w *recorder) DelServer(_ context.Context, be, srv string) error {
+	return w.note(runtime.ServerCommand("del server", be, srv))
 }
 
 // ErrNotApplied marks runtime commands HAProxy accepted whose effect is
@@ -161,7 +262,7 @@ func verifyFrontendMaxconn(ctx context.Context, c *runtime.Client, op Op) error 
 	return fmt.Errorf("frontend %s is not in show stat after %s: %w", op.Backend, op, ErrNotApplied)
 }
 
-func (r *Runtime) run(ctx context.Context, c *runtime.Client, op Op) error {
+func (r *Runtime) run(ctx context.Context, c socket, op Op) error {
 	switch op.Kind {
 	case OpSetWeight:
 		return c.SetServerWeight(ctx, op.Backend, op.Server, op.Weight)

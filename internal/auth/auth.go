@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"dataplane/internal/role"
 )
 
 // User is one configured account, as read from the dataplaneapi section of
@@ -36,6 +38,9 @@ type User struct {
 	Name     string
 	Password string // a crypt(3)/bcrypt hash, or the plain password when Insecure
 	Insecure bool
+	// Role is what the user may do once authenticated (RoleFrom); the
+	// zero value may do nothing.
+	Role role.Role
 }
 
 // Options tunes an Authenticator. The zero value is ready to use.
@@ -67,6 +72,7 @@ const (
 // concurrent use; it never changes after New except for its cache.
 type Authenticator struct {
 	users  map[string]*credential
+	roles  map[string]role.Role
 	names  []string    // sorted, for Users
 	dummy  *credential // checked for unknown user names, result discarded
 	cache  *cache      // nil when disabled
@@ -113,6 +119,7 @@ func New(users []User, opts Options) (*Authenticator, error) {
 
 	a := &Authenticator{
 		users:     make(map[string]*credential, len(users)),
+		roles:     make(map[string]role.Role, len(users)),
 		ttl:       opts.CacheTTL,
 		now:       opts.Now,
 		logger:    opts.Logger,
@@ -154,6 +161,7 @@ func New(users []User, opts Options) (*Authenticator, error) {
 			continue
 		}
 		a.users[u.Name] = c
+		a.roles[u.Name] = u.Role
 		a.names = append(a.names, u.Name)
 		// The dummy is the costliest user's own verifier, so that a request
 		// for an unknown name takes as long as one for the slowest real

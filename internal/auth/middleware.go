@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"dataplane/internal/apierror"
+	"dataplane/internal/role"
 )
 
 // challenge is sent with every 401 so that browsers and curl --anyauth know
@@ -19,11 +20,25 @@ const challenge = `Basic realm="dataplane"`
 
 type userKey struct{}
 
+// identity is who Middleware authenticated.
+type identity struct {
+	name string
+	role role.Role
+}
+
 // UserFrom returns the name of the user that Middleware authenticated for
 // the request carrying ctx, or "" when there is none.
 func UserFrom(ctx context.Context) string {
-	name, _ := ctx.Value(userKey{}).(string)
-	return name
+	id, _ := ctx.Value(userKey{}).(identity)
+	return id.name
+}
+
+// RoleFrom returns the role of the user that Middleware authenticated for
+// the request carrying ctx, or 0 (no role: nothing allowed) when there is
+// none.
+func RoleFrom(ctx context.Context) role.Role {
+	id, _ := ctx.Value(userKey{}).(identity)
+	return id.role
 }
 
 // Middleware requires valid HTTP basic credentials on every request. Without
@@ -76,7 +91,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			return
 		}
 		a.guard.succeeded(client)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, identity{name: user, role: a.roles[user]})))
 	})
 }
 

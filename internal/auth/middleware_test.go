@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"dataplane/internal/apierror"
+	"dataplane/internal/role"
 )
 
 func TestMiddleware(t *testing.T) {
@@ -18,9 +19,10 @@ func TestMiddleware(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a := mustNew(t, []User{
-		{Name: "admin", Password: v.hash},
-		{Name: "ops", Password: "ops pw", Insecure: true},
+		{Name: "admin", Password: v.hash, Role: role.Admin},
+		{Name: "ops", Password: "ops pw", Insecure: true, Role: role.Operator},
 	}, Options{Logger: logger})
+	wantRole := map[string]role.Role{"admin": role.Admin, "ops": role.Operator}
 
 	basic := func(user, pw string) string {
 		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))
@@ -49,9 +51,11 @@ func TestMiddleware(t *testing.T) {
 			logs.Reset()
 			var called bool
 			var gotUser string
+			var gotRole role.Role
 			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				called = true
 				gotUser = UserFrom(r.Context())
+				gotRole = RoleFrom(r.Context())
 				w.WriteHeader(http.StatusNoContent)
 			})
 			req := httptest.NewRequest(http.MethodGet, "/v3/services/haproxy/configuration/backends", nil)
@@ -67,6 +71,9 @@ func TestMiddleware(t *testing.T) {
 				}
 				if gotUser != tt.wantUser {
 					t.Fatalf("UserFrom = %q, want %q", gotUser, tt.wantUser)
+				}
+				if gotRole != wantRole[tt.wantUser] {
+					t.Fatalf("RoleFrom = %v, want %v", gotRole, wantRole[tt.wantUser])
 				}
 				return
 			}
@@ -101,8 +108,12 @@ func TestMiddleware(t *testing.T) {
 }
 
 func TestUserFromWithoutMiddleware(t *testing.T) {
-	if got := UserFrom(httptest.NewRequest(http.MethodGet, "/", nil).Context()); got != "" {
+	ctx := httptest.NewRequest(http.MethodGet, "/", nil).Context()
+	if got := UserFrom(ctx); got != "" {
 		t.Fatalf("UserFrom = %q, want empty", got)
+	}
+	if got := RoleFrom(ctx); got != 0 || got.May(role.Read) {
+		t.Fatalf("RoleFrom = %v, want no role, which may do nothing", got)
 	}
 }
 

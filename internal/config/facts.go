@@ -2,15 +2,16 @@ package config
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
 // UserEntry is one `user` line of a userlist section.
 type UserEntry struct {
 	Name     string
-	Password string // hash, or plain text when Insecure
-	Insecure bool   // insecure-password
-	Groups   []string
+	Password string   // hash, or plain text when Insecure
+	Insecure bool     // insecure-password
+	Groups   []string // from the user's `groups` and the `group ... users` lines naming it
 }
 
 // Userlist returns the users of `userlist <name>`.
@@ -40,6 +41,24 @@ func (d *Document) Userlist(name string) ([]UserEntry, error) {
 			}
 		}
 		out = append(out, u)
+	}
+	// A user is also in every `group <name> users <a>,<b>` that lists it.
+	for _, l := range s.Find("group") {
+		if len(l.Words) < 2 {
+			continue
+		}
+		for i := 2; i+1 < len(l.Words); i++ {
+			if l.Words[i] != "users" {
+				continue
+			}
+			for _, name := range strings.Split(l.Words[i+1], ",") {
+				for j := range out {
+					if out[j].Name == name && !slices.Contains(out[j].Groups, l.Words[1]) {
+						out[j].Groups = append(out[j].Groups, l.Words[1])
+					}
+				}
+			}
+		}
 	}
 	return out, nil
 }

@@ -87,6 +87,10 @@ func (s ServerSetting) command(be, srv string) (string, error) {
 	return "set server " + be + "/" + srv + s.args, nil
 }
 
+// Command is the command line that applies s to be/srv, checked as
+// SetServer checks it (a dry run shows it).
+func (s ServerSetting) Command(be, srv string) (string, error) { return s.command(be, srv) }
+
 // SetServer applies s to be/srv.
 func (c *Client) SetServer(ctx context.Context, be, srv string, s ServerSetting) error {
 	cmd, err := s.command(be, srv)
@@ -156,13 +160,23 @@ func (c *Client) SetServerCheckPort(ctx context.Context, be, srv string, port in
 // setServer runs "<verb> be/srv" whose success reply is an empty line. op
 // names the operation in errors.
 func (c *Client) setServer(ctx context.Context, op, verb, be, srv string) error {
-	if err := checkNames("backend", be, "server", srv); err != nil {
+	cmd, err := ServerCommand(verb, be, srv)
+	if err != nil {
 		return fmt.Errorf("%s %s/%s: %w", op, be, srv, err)
 	}
-	if _, err := c.do(ctx, verb+" "+be+"/"+srv, emptyReply); err != nil {
+	if _, err := c.do(ctx, cmd, emptyReply); err != nil {
 		return fmt.Errorf("%s %s/%s: %w", op, be, srv, err)
 	}
 	return nil
+}
+
+// ServerCommand is the command line "<verb> be/srv" (enable health,
+// disable agent, ...), with the names checked.
+func ServerCommand(verb, be, srv string) (string, error) {
+	if err := checkNames("backend", be, "server", srv); err != nil {
+		return "", err
+	}
+	return verb + " " + be + "/" + srv, nil
 }
 
 // EnableHealth starts health checks; ErrUnsupported if none are configured.
@@ -196,6 +210,18 @@ func (c *Client) SetServerAddr(ctx context.Context, be, srv, addr string, port i
 // A duplicate name is ErrExists; a backend with a static algorithm or a
 // parameter not allowed for dynamic servers is ErrUnsupported.
 func (c *Client) AddServer(ctx context.Context, be, srv, addr string, port int, params []string) error {
+	cmd, err := AddServerCommand(be, srv, addr, port, params)
+	if err != nil {
+		return err
+	}
+	if _, err := c.do(ctx, cmd, replyEndsWith(replyServerAdded)); err != nil {
+		return fmt.Errorf("add server %s/%s: %w", be, srv, err)
+	}
+	return nil
+}
+
+// AddServerCommand is the command line of AddServer, checked.
+func AddServerCommand(be, srv, addr string, port int, params []string) (string, error) {
 	ip, err := checkIP(addr)
 	if err == nil {
 		err = checkRange("port", port, 1, 65535)
@@ -209,7 +235,7 @@ func (c *Client) AddServer(ctx context.Context, be, srv, addr string, port int, 
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("add server %s/%s: %w", be, srv, err)
+		return "", fmt.Errorf("add server %s/%s: %w", be, srv, err)
 	}
 	if strings.Contains(ip, ":") {
 		// HAProxy splits host and port at the last ':'; brackets make an
@@ -220,20 +246,18 @@ func (c *Client) AddServer(ctx context.Context, be, srv, addr string, port int, 
 	if len(params) > 0 {
 		cmd += " " + strings.Join(params, " ")
 	}
-	if _, err := c.do(ctx, cmd, replyEndsWith(replyServerAdded)); err != nil {
-		return fmt.Errorf("add server %s/%s: %w", be, srv, err)
-	}
-	return nil
+	return cmd, nil
 }
 
 // DelServer removes a server, which must be in maintenance (ErrUnsupported
 // otherwise, or when another server tracks it). HAProxy also deletes servers
 // from the configuration file this way, until the next reload.
 func (c *Client) DelServer(ctx context.Context, be, srv string) error {
-	if err := checkNames("backend", be, "server", srv); err != nil {
+	cmd, err := ServerCommand("del server", be, srv)
+	if err != nil {
 		return fmt.Errorf("del server %s/%s: %w", be, srv, err)
 	}
-	if _, err := c.do(ctx, "del server "+be+"/"+srv, replyIs(replyServerDeleted)); err != nil {
+	if _, err := c.do(ctx, cmd, replyIs(replyServerDeleted)); err != nil {
 		return fmt.Errorf("del server %s/%s: %w", be, srv, err)
 	}
 	return nil
@@ -242,15 +266,24 @@ func (c *Client) DelServer(ctx context.Context, be, srv string) error {
 // SetFrontendMaxconn sets a frontend's maxconn (the "slim" column of show
 // stat). An unknown frontend is ErrNotFound.
 func (c *Client) SetFrontendMaxconn(ctx context.Context, fe string, n int) error {
+	cmd, err := FrontendMaxconnCommand(fe, n)
+	if err != nil {
+		return err
+	}
+	if _, err := c.do(ctx, cmd, emptyReply); err != nil {
+		return fmt.Errorf("set maxconn frontend %s: %w", fe, err)
+	}
+	return nil
+}
+
+// FrontendMaxconnCommand is the command line of SetFrontendMaxconn, checked.
+func FrontendMaxconnCommand(fe string, n int) (string, error) {
 	err := checkNames("frontend", fe)
 	if err == nil {
 		err = checkRange("maxconn", n, 0, math.MaxInt32)
 	}
 	if err != nil {
-		return fmt.Errorf("set maxconn frontend %s: %w", fe, err)
+		return "", fmt.Errorf("set maxconn frontend %s: %w", fe, err)
 	}
-	if _, err := c.do(ctx, "set maxconn frontend "+fe+" "+strconv.Itoa(n), emptyReply); err != nil {
-		return fmt.Errorf("set maxconn frontend %s: %w", fe, err)
-	}
-	return nil
+	return "set maxconn frontend " + fe + " " + strconv.Itoa(n), nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/gocty"
+
+	"dataplane/internal/role"
 )
 
 // loadFile reads the HCL file at path into s, recording in origins where each
@@ -236,13 +238,13 @@ func (d *fileDecoder) set(st Setting, a *hcl.Attribute, s *Settings) {
 func (d *fileDecoder) users(blocks hcl.Blocks) []User {
 	var users []User
 	first := map[string]hcl.Range{}
-	userSchema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "password"}, {Name: "insecure"}}}
+	userSchema := &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "password"}, {Name: "insecure"}, {Name: "role"}}}
 	for _, blk := range blocks {
 		content, diags := blk.Body.Content(userSchema)
 		d.probs.addDiags(d.name, diags)
 		b := fileUser{Name: blk.Labels[0], NameRange: blk.LabelRanges[0], DefRange: blk.DefRange}
 		if content != nil {
-			b.Password, b.Insecure = content.Attributes["password"], content.Attributes["insecure"]
+			b.Password, b.Insecure, b.Role = content.Attributes["password"], content.Attributes["insecure"], content.Attributes["role"]
 		}
 		u := User{Name: b.Name}
 		switch prev, dup := first[b.Name]; {
@@ -260,6 +262,11 @@ func (d *fileDecoder) users(blocks hcl.Blocks) []User {
 			d.probs.addf(origin{rng: b.Password.Expr.Range()}, "Invalid password: the password of user %q is empty (an unset environment variable?)", b.Name)
 		}
 		d.eval(b.Insecure, &u.Insecure)
+		if b.Role != nil && d.eval(b.Role, &u.Role) {
+			if _, err := role.Parse(u.Role); err != nil {
+				d.probs.addf(origin{rng: b.Role.Expr.Range()}, "Invalid role: user %q: %v", b.Name, err)
+			}
+		}
 		users = append(users, u)
 	}
 	return users
@@ -292,6 +299,7 @@ type fileUser struct {
 	DefRange  hcl.Range
 	Password  *hcl.Attribute
 	Insecure  *hcl.Attribute
+	Role      *hcl.Attribute
 }
 
 // resolvePath makes a non-empty relative p relative to dir.

@@ -90,7 +90,7 @@ type Settings struct {
 type API struct {
 	Host         string        // `host`, default "127.0.0.1"
 	Port         int           // `port`, default 5555, 1..65535
-	Users        []User        // repeatable `user "<name>" { password = "...", insecure = bool }`
+	Users        []User        // repeatable `user "<name>" { password = "...", insecure = bool, role = "..." }`
 	Userlist     Userlist      // the `userlist` block
 	Transaction  Transaction   // the `transaction` block
 	Resources    Resources     // the `resources` block
@@ -115,6 +115,9 @@ type User struct {
 	Name     string // the block label, unique and non-empty
 	Password string // `password`, required: a crypt(3) hash, or plain text when Insecure
 	Insecure bool   // `insecure`: Password is plain text
+	// Role is `role`: "read-only", "operator" or "admin"; "" (absent) is
+	// admin, what every user could do before roles.
+	Role string
 }
 
 // Userlist names the HAProxy userlist the API users may come from (the

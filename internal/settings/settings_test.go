@@ -124,7 +124,7 @@ func TestLoadFile(t *testing.T) {
 						Port: 8080,
 						Users: []User{
 							{Name: "admin", Password: "$6$salt$hash"},
-							{Name: "ops", Password: "plain", Insecure: true},
+							{Name: "ops", Password: "plain", Insecure: true, Role: "operator"},
 						},
 						Userlist: Userlist{Userlist: "api", UserlistFile: "/etc/haproxy/users.cfg"},
 						Transaction: Transaction{
@@ -494,6 +494,7 @@ func TestLoadErrors(t *testing.T) {
 				`testdata/bad_users.hcl:13:8: Invalid user name: the user name must not be empty`,
 				`testdata/bad_users.hcl:14:16: Invalid password: the password of user "" is empty (an unset environment variable?)`,
 				`testdata/bad_users.hcl:16:8: Missing name for user: All user blocks must have 1 labels (name).`,
+				`testdata/bad_users.hcl:21:16: Invalid role: user "root": unknown role "root": one of read-only, operator, admin`,
 			},
 		},
 		{

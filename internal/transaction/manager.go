@@ -432,6 +432,9 @@ func (m *Manager) Commit(ctx context.Context, id string, opts CommitOptions) (Tr
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.committing = false
+	if opts.DryRun && err == nil {
+		return t.meta, res, nil // still in progress, as it was
+	}
 	t.meta.Updated = m.now().UTC()
 	var ve *VersionError
 	switch {

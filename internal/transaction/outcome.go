@@ -48,4 +48,6 @@ type Result struct {
 	// Notes say what the client should know about how the change was
 	// applied (a runtime apply that fell back to a reload, and why).
 	Notes []string
+	// Plan is what the change would do, for a dry run (nothing was done).
+	Plan *DryRun
 }

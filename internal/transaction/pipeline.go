@@ -73,6 +73,9 @@ type CommitOptions struct {
 	// KeepVersion keeps the new document's own `# _version` (raw POST with
 	// skip_version) instead of setting the current version + 1.
 	KeepVersion bool
+	// DryRun goes through the commit up to what it would do, and does
+	// none of it: Result.Plan says what (see DryRun).
+	DryRun bool
 }
 
 // Base is what a change is based on.
@@ -97,6 +100,11 @@ type Applier interface {
 	// Apply makes HAProxy run next instead of running. It returns false
 	// when next needs a reload, and an error when a runtime command failed.
 	Apply(ctx context.Context, running, next *config.Document) (bool, error)
+	// Preview says what Apply would do, from the same plan: the runtime
+	// commands it would send, or why it would reload instead (reload) and
+	// the commands of the differences that ride along with it (deferred).
+	// An error is a command Apply would fail to build, so it would reload.
+	Preview(ctx context.Context, running, next *config.Document) (commands []string, reload string, deferred []string, err error)
 }
 
 // Pipeline is the one path every change takes to the live file and to
@@ -317,10 +325,17 @@ func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opt
 	}
 	if next == live {
 		res := Result{Outcome: Unchanged, Doc: live, Version: live.Version()}
+		if opts.DryRun {
+			res.Plan = &DryRun{Version: live.Version(), Valid: true, Apply: []string{"nothing: the change leaves the configuration as it is"}}
+			return res, nil
+		}
 		if opts.ForceReload && p.sched != nil {
 			res.Outcome, res.ReloadID = ReloadScheduled, p.sched.RequestNow()
 		}
 		return res, nil
+	}
+	if opts.DryRun {
+		return p.dryRunLocked(ctx, live, next, opts)
 	}
 	rebase := edit
 	if whole {
@@ -350,23 +365,11 @@ func (p *Pipeline) waitReloadLocked(ctx context.Context) error {
 // and applies it. p.mu must be held.
 func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document, opts CommitOptions, rebase EditFunc) (_ Result, err error) {
 	defer p.observeCommit(&err)
-	// Versions only go up, even past one a rollback left behind; a body's
-	// own version (skip_version) is kept only when it is new.
-	v := p.live.NextVersion()
-	if !opts.KeepVersion || next.Version() < v {
-		next = next.WithVersion(v)
-	}
-	path := p.live.Path()
-	tmp, sum, err := stageDoc(path, path, next)
+	next, tmp, sum, check, err := p.stageLocked(ctx, next, opts)
 	if err != nil {
-		return Result{}, err
-	}
-	check, err := p.opts.Checker.Check(ctx, tmp, path)
-	if err == nil && p.opts.Preflight != nil {
-		err = p.opts.Preflight(p.running, next)
-	}
-	if err != nil {
-		os.Remove(tmp)
+		if tmp != "" {
+			os.Remove(tmp)
+		}
 		return Result{}, fmt.Errorf("commit version %d: %w", next.Version(), err)
 	}
 	if err := p.backup(live); err != nil {
@@ -386,7 +389,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 	// through the socket, no reload at all. A failed runtime command falls
 	// back to a reload, which makes HAProxy match the file.
 	down := p.keeper != nil && p.keeper.Status().Down
-	if p.applier != nil && !p.sched.Pending() && !p.dirty && p.running != nil && !down {
+	if p.runtimeBlockedLocked() == "" {
 		ok, err := p.applier.Apply(ctx, p.running, next)
 		switch {
 		case err != nil:
@@ -418,6 +421,117 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 	p.waiting = append(p.waiting, waitingChange{id: res.ReloadID, base: live, doc: next, rebase: rebase})
 	return res, nil
 }
+
+// stageLocked gives next its version, writes it to a temporary file
+// beside the live one (tmp, "" when it could not) and checks it:
+// `haproxy -c`, then the preflight. p.mu must be held.
+func (p *Pipeline) stageLocked(ctx context.Context, next *config.Document, opts CommitOptions) (_ *config.Document, tmp string, sum [32]byte, check reload.CheckResult, err error) {
+	// Versions only go up, even past one a rollback left behind; a body's
+	// own version (skip_version) is kept only when it is new.
+	v := p.live.NextVersion()
+	if !opts.KeepVersion || next.Version() < v {
+		next = next.WithVersion(v)
+	}
+	path := p.live.Path()
+	tmp, sum, err = stageDoc(path, path, next)
+	if err != nil {
+		return next, "", sum, check, err
+	}
+	check, err = p.opts.Checker.Check(ctx, tmp, path)
+	if err == nil && p.opts.Preflight != nil {
+		err = p.opts.Preflight(p.running, next)
+	}
+	return next, tmp, sum, check, err
+}
+
+// runtimeBlockedLocked says why a commit cannot try the runtime path
+// now, "" when it can. p.mu must be held; p.sched is set.
+func (p *Pipeline) runtimeBlockedLocked() string {
+	switch {
+	case p.applier == nil:
+		return "runtime changes are off"
+	case p.sched.Pending():
+		return "a reload is already pending, which takes the change along"
+	case p.dirty:
+		return "HAProxy may not run the live file (a runtime change failed half-way, or a reload was not verified)"
+	case p.running == nil:
+		return "what HAProxy runs is not known"
+	case p.keeper != nil && p.keeper.Status().Down:
+		return fmt.Sprintf("HAProxy is not running (%s): the reload starts it", p.keeper.Status().Reason)
+	}
+	return ""
+}
+
+// DryRun is what a commit would do, found by going through it up to the
+// point where it would write the file: the same version, check, and
+// runtime-or-reload decision and plan as the commit itself.
+type DryRun struct {
+	Version  int64  // the version the change would get
+	Diff     string // unified diff of the live file and the new one
+	Valid    bool   // haproxy -c (and the preflight) accept the new file
+	Messages string // their messages: why not, or warnings
+	// Apply is what applying would do, in order: each runtime command,
+	// or "reload: <why>", or what else ("write the file only: ...").
+	Apply []string
+	// Deferred are the runtime commands of differences that could go
+	// live on their own but go with the reload Apply says is needed.
+	Deferred []string
+}
+
+// dryRunLocked answers a dry run of next: nothing is written, reloaded,
+// sent or counted. p.mu must be held.
+func (p *Pipeline) dryRunLocked(ctx context.Context, live, next *config.Document, opts CommitOptions) (Result, error) {
+	next, tmp, _, check, err := p.stageLocked(ctx, next, opts)
+	if tmp != "" {
+		os.Remove(tmp)
+	}
+	var verr *reload.ValidationError
+	if err != nil && !errors.As(err, &verr) && !errors.Is(err, reload.ErrValidation) {
+		return Result{}, fmt.Errorf("dry run of version %d: %w", next.Version(), err)
+	}
+	name := "haproxy.cfg"
+	plan := &DryRun{
+		Version:  next.Version(),
+		Diff:     UnifiedDiff(fmt.Sprintf("%s (live, version %d)", name, live.Version()), fmt.Sprintf("%s (version %d)", name, next.Version()), live.Render(), next.Render()),
+		Valid:    err == nil,
+		Messages: check.Warnings,
+	}
+	res := Result{Outcome: Unchanged, Doc: live, Version: live.Version(), Plan: plan}
+	switch {
+	case err != nil:
+		plan.Messages = err.Error()
+		if verr != nil {
+			plan.Messages = verr.Messages
+		}
+		plan.Apply = []string{"nothing: the new file is refused, the commit would answer 400"}
+	case opts.SkipReload:
+		plan.Apply = []string{"write the file only (skip_reload): HAProxy goes on running version " + itoa64(live.Version())}
+	case p.sched == nil:
+		plan.Apply = []string{"write the file only: no reload strategy is configured"}
+	default:
+		why := p.runtimeBlockedLocked()
+		var cmds, deferred []string
+		if why == "" {
+			var perr error
+			cmds, why, deferred, perr = p.applier.Preview(ctx, p.running, next)
+			if perr != nil {
+				why = fmt.Sprintf("the runtime change would fail (%v)", perr)
+			}
+		}
+		switch {
+		case why != "":
+			plan.Apply = []string{"reload: " + why}
+			plan.Deferred = deferred
+		case len(cmds) == 0:
+			plan.Apply = []string{"nothing to send: HAProxy already runs what the new file says"}
+		default:
+			plan.Apply = cmds
+		}
+	}
+	return res, nil
+}
+
+func itoa64(v int64) string { return fmt.Sprint(v) }
 
 // finish waits for the reload when the caller asked for it.
 func (p *Pipeline) finish(ctx context.Context, res Result, opts CommitOptions) (Result, error) {

@@ -16,4 +16,8 @@ dataplaneapi {
   user {
     password = "x"
   }
+  user "root" {
+    password = "r"
+    role     = "root"
+  }
 }

@@ -12,6 +12,7 @@ dataplaneapi {
   user "ops" {
     password = "plain"
     insecure = true
+    role     = "operator"
   }
   userlist {
     userlist      = "api"

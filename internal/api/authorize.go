@@ -1,0 +1,64 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"dataplane/internal/apierror"
+	"dataplane/internal/auth"
+	"dataplane/internal/role"
+)
+
+// authorize lets a request through when the user's role may perform the
+// action of the operation it routes to (role.Of, from the method and the
+// route's pattern), and answers 403 naming the role it needs otherwise.
+// It is the one place roles are enforced: every /v3 route (and every /v2
+// request, served by its /v3 operation) passes here, after authentication
+// and before anything reads the body. An operation without a declared
+// action is an admin's only.
+func (s *Server) authorize(next http.Handler) http.Handler {
+	if s.d.RoleOf == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		who := s.d.RoleOf(r.Context())
+		if who == role.Admin || (who.May(role.Read) && (r.Method == http.MethodGet || r.Method == http.MethodHead)) {
+			next.ServeHTTP(w, r) // the common cases, without a route lookup
+			return
+		}
+		pattern, ok := s.routePattern(r)
+		if !ok {
+			next.ServeHTTP(w, r) // no such route: the 404 or 405 follows
+			return
+		}
+		action, declared := role.Of(r.Method, pattern)
+		if who.May(action) && declared {
+			next.ServeHTTP(w, r)
+			return
+		}
+		need := action.Needs()
+		if !declared {
+			need = role.Admin
+		}
+		writeError(w, r, s.log, apierror.New(http.StatusForbidden,
+			"user %q has role %s; %s %s needs role %s", auth.UserFrom(r.Context()), who, r.Method, pattern, need))
+	})
+}
+
+// routePattern is the pattern of the /v3 route r goes to (without /v3),
+// found the way the router will find it.
+func (s *Server) routePattern(r *http.Request) (string, bool) {
+	path := r.URL.RawPath
+	if path == "" {
+		path = r.URL.Path
+	}
+	if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePath != "" {
+		path = rctx.RoutePath // under the /v3 mount, or a translated /v2 request
+	}
+	m := chi.NewRouteContext()
+	if !s.v3.Match(m, r.Method, path) {
+		return "", false
+	}
+	return m.RoutePattern(), true
+}

@@ -125,7 +125,15 @@ var PeerEntries = Register(&Collection[PeerEntry]{
 			return err
 		}
 		if m.Shard != nil {
-			return checkRange("shard", *m.Shard, 0, 1<<31-1)
+			if err := checkRange("shard", *m.Shard, 0, 1<<31-1); err != nil {
+				return err
+			}
+		}
+		// The written address must read back as sent (an address with
+		// ':' is bracketed, and config-parser splits at the last ':').
+		words := renderPeerEntry(m)
+		if p, ok := cpParse[types.Peer](&parsers.Peer{}, Line{Words: words}); !ok || p.IP != m.Address || p.Port != *m.Port {
+			return invalid("address", "%q is written %q, which does not read back as that address", m.Address, words[2])
 		}
 		return nil
 	},

@@ -140,7 +140,8 @@ frontend fe
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	notAfter := time.Now().Add(90 * 24 * time.Hour).Truncate(time.Second)
 	one := makeCert(t, "one.test", 1001, nil, notAfter)
-	two := makeCert(t, "two.test", 2002, nil, notAfter)
+	soon := time.Now().Add(10 * 24 * time.Hour).Truncate(time.Second)
+	two := makeCert(t, "two.test", 2002, nil, soon)
 
 	body, ct := multipartBody(t, "site.pem", one.bundle())
 	r := e.Do(apitest.Request{Method: "POST", Path: storageCerts, Body: body, ContentType: ct})
@@ -176,6 +177,12 @@ frontend fe
 	}
 	if b, _ := os.ReadFile(path); !bytes.Equal(b, two.bundle()) {
 		t.Fatalf("the stored file is not the new certificate")
+	}
+	// /metrics: the not-after time of the certificate now serving.
+	if _, fams := scrapeMetrics(t, e, true); metricValue(fams, "dataplane_ssl_certificate_not_after_timestamp_seconds",
+		map[string]string{"file": path}) != float64(soon.Unix()) {
+		t.Fatalf("the expiry metric of %s is %v, want %d", path,
+			metricValue(fams, "dataplane_ssl_certificate_not_after_timestamp_seconds", map[string]string{"file": path}), soon.Unix())
 	}
 
 	// Broken replacements: refused, the old one serves, the file stays.

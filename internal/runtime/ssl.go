@@ -341,7 +341,7 @@ func (c *Client) ReplaceSSLCert(ctx context.Context, name, payload string) error
 		}
 		return fmt.Errorf("replace ssl cert %s: %w", name, err)
 	}
-	return nil
+	return err
 }
 
 // ShowCrtLists lists the crt-list files HAProxy holds.
@@ -495,5 +495,5 @@ func (c *Client) ReplaceSSLFile(ctx context.Context, kind SSLFileKind, name, pay
 		_, _ = c.Execute(actx, "abort ssl "+string(kind)+" "+name)
 		return fmt.Errorf("%s ssl %s %s: %w", verb, kind, name, err)
 	}
-	return nil
+	return err
 }

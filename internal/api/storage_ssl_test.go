@@ -362,3 +362,142 @@ func listDir(t testing.TB, dir string) string {
 	})
 	return strings.Join(out, " ")
 }
+
+// servedSerialSNI is servedSerial with a server name.
+func servedSerialSNI(t testing.TB, addr, sni string) string {
+	t.Helper()
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, &tls.Config{InsecureSkipVerify: true, ServerName: sni})
+	if err != nil {
+		t.Fatalf("tls dial %s (%s): %v", addr, sni, err)
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+}
+
+// TestStorageCrtListsAndGeneralFiles: a stored crt-list, bound through the
+// API, picks certificates by SNI; runtime crt-list entries add and remove
+// a certificate added at runtime; stored entries are listed, added and
+// deleted; files in use are not deleted; a general file the configuration
+// serves is replaced and reloaded.
+func TestStorageCrtListsAndGeneralFiles(t *testing.T) {
+	in := haproxytest.New(t)
+	port, httpPort := haproxytest.FreePort(t), haproxytest.FreePort(t)
+	e := apitest.Start(t, in, in.Global()+`
+frontend fe
+    bind 127.0.0.1:`+fmt.Sprint(httpPort)+`
+    http-request return status 200 content-type text/plain string ok
+`, apitest.Options{})
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	exp := time.Now().Add(24 * time.Hour)
+	a, b, c := makeCert(t, "a.test", 1, nil, exp), makeCert(t, "b.test", 2, nil, exp), makeCert(t, "c.test", 3, nil, exp)
+	paths := map[string]string{}
+	for name, cert := range map[string]testCert{"a.pem": a, "b.pem": b} {
+		body, ct := multipartBody(t, name, cert.bundle())
+		r := e.Do(apitest.Request{Method: "POST", Path: storageCerts, Body: body, ContentType: ct})
+		mustStatus(t, r, 201, "upload "+name)
+		var m map[string]any
+		r.JSON(t, &m)
+		paths[name] = m["file"].(string)
+	}
+	lists := "/services/haproxy/storage/ssl_crt_lists"
+	list := paths["a.pem"] + "\n" + paths["b.pem"] + " [alpn h2,http/1.1] b.test\n"
+	r := e.Do(apitest.Request{Method: "POST", Path: lists + "?name=sites.txt", Body: list})
+	mustStatus(t, r, 201, "upload a crt-list")
+	var lf map[string]any
+	r.JSON(t, &lf)
+	listPath := lf["file"].(string)
+	var entries []map[string]any
+	e.Get(lists+"/sites.txt/entries").JSON(t, &entries)
+	if len(entries) != 2 || entries[1]["ssl_bind_config"] != "alpn h2,http/1.1" || fmt.Sprint(entries[1]["sni_filter"]) != "[b.test]" || entries[1]["line_number"] != float64(2) {
+		t.Fatalf("stored entries: %v", entries)
+	}
+	r = e.Get(lists + "/sites.txt")
+	if r.Status != 200 || string(r.Body) != list {
+		t.Fatalf("the stored crt-list: %d %q", r.Status, r.Body)
+	}
+
+	r = e.Do(apitest.Request{Method: "POST", Path: fmt.Sprintf("/services/haproxy/configuration/frontends/fe/binds?version=%d&force_reload=true", version(t, e)),
+		Body: map[string]any{"name": "tls", "address": "127.0.0.1", "port": port, "ssl": true, "crt_list": listPath}})
+	mustStatus(t, r, 201, "a bind with the crt-list")
+	if got := servedSerialSNI(t, addr, "b.test"); got != "2" {
+		t.Fatalf("SNI b.test: serial %s, want 2", got)
+	}
+	if got := servedSerialSNI(t, addr, "a.test"); got != "1" {
+		t.Fatalf("SNI a.test: serial %s, want 1", got)
+	}
+	r = e.Do(apitest.Request{Method: "DELETE", Path: lists + "/sites.txt"})
+	mustStatus(t, r, 409, "delete a crt-list in use")
+	r = e.Do(apitest.Request{Method: "DELETE", Path: storageCerts + "/b.pem"})
+	mustStatus(t, r, 409, "delete a certificate a crt-list in use names")
+
+	// Runtime: a certificate added in memory, then listed in the crt-list.
+	body, ct := multipartBody(t, "c.pem", c.bundle())
+	r = e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/runtime/ssl_certs", Body: body, ContentType: ct})
+	mustStatus(t, r, 201, "a runtime certificate")
+	var rc map[string]any
+	r.JSON(t, &rc)
+	cPath, _ := rc["file"].(string)
+	if rc["serial"] != "03" || cPath == "" {
+		t.Fatalf("the runtime certificate: %v", rc)
+	}
+	rt := "/services/haproxy/runtime/ssl_crt_lists/entries?name=sites.txt"
+	r = e.Do(apitest.Request{Method: "POST", Path: rt, Body: map[string]any{"file": cPath, "sni_filter": []string{"c.test"}}})
+	mustStatus(t, r, 201, "a runtime crt-list entry")
+	if got := servedSerialSNI(t, addr, "c.test"); got != "3" {
+		t.Fatalf("SNI c.test after the runtime entry: serial %s, want 3", got)
+	}
+	e.Get(rt).JSON(t, &entries)
+	if len(entries) != 3 || entries[2]["file"] != cPath || fmt.Sprint(entries[2]["sni_filter"]) != "[c.test]" {
+		t.Fatalf("runtime entries: %v", entries)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: rt, Body: map[string]any{"file": cPath + " show info"}}), 422, "a file with a space")
+	mustStatus(t, e.Do(apitest.Request{Method: "DELETE", Path: rt + "&cert_file=" + cPath}), 204, "delete the runtime entry")
+	if got := servedSerialSNI(t, addr, "c.test"); got != "1" {
+		t.Fatalf("SNI c.test after the delete: serial %s, want the default 1", got)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "DELETE", Path: "/services/haproxy/runtime/ssl_certs/c.pem"}), 204, "delete the unused runtime certificate")
+	mustStatus(t, e.Get("/services/haproxy/runtime/ssl_certs/c.pem"), 404, "a deleted runtime certificate")
+
+	// Stored entries: add, then delete by line.
+	r = e.Do(apitest.Request{Method: "POST", Path: lists + "/sites.txt/entries?force_reload=true", Body: map[string]any{"file": paths["a.pem"], "sni_filter": []string{"x.test"}}})
+	mustStatus(t, r, 201, "a stored entry (reloaded)")
+	if got := servedSerialSNI(t, addr, "x.test"); got != "1" {
+		t.Fatalf("SNI x.test: %s", got)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: lists + "/sites.txt/entries", Body: map[string]any{"file": "a.pem", "ssl_bind_config": "alpn h2] x"}}), 422, "a bracket in the options")
+	mustStatus(t, e.Do(apitest.Request{Method: "DELETE", Path: lists + "/sites.txt/entries?certificate=" + paths["b.pem"] + "&line_number=1"}), 404, "the wrong line")
+	mustStatus(t, e.Do(apitest.Request{Method: "DELETE", Path: lists + "/sites.txt/entries?certificate=" + paths["a.pem"] + "&line_number=3&force_reload=true"}), 204, "delete a stored entry")
+	if r := e.Get(lists + "/sites.txt"); string(r.Body) != list {
+		t.Fatalf("after add and delete the crt-list is %q", r.Body)
+	}
+
+	// General files: a file HAProxy serves, replaced with a reload.
+	gen := "/services/haproxy/storage/general"
+	body, ct = multipartBody(t, "hello.txt", []byte("hello"))
+	r = e.Do(apitest.Request{Method: "POST", Path: gen, Body: body, ContentType: ct})
+	mustStatus(t, r, 201, "a general file")
+	var gf map[string]any
+	r.JSON(t, &gf)
+	gPath := gf["file"].(string)
+	if gf["id"] != "hello.txt" || gf["size"] != float64(5) {
+		t.Fatalf("general file: %v", gf)
+	}
+	cfg := strings.Replace(string(e.ReadConfig()), "string ok", "file "+gPath, 1)
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: "/services/haproxy/configuration/raw?skip_version=true&force_reload=true", Body: cfg}), 201, "serve the general file")
+	url := fmt.Sprintf("http://127.0.0.1:%d/", httpPort)
+	if _, got, _ := haproxytest.HTTPGet(t.Context(), url); got != "hello" {
+		t.Fatalf("served %q", got)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: gen + "/hello.txt?force_reload=true", Body: "bonjour"}), 204, "replace a general file in use")
+	if _, got, _ := haproxytest.HTTPGet(t.Context(), url); got != "bonjour" {
+		t.Fatalf("served %q after the replacement", got)
+	}
+	if r := e.Get(gen + "/hello.txt"); string(r.Body) != "bonjour" || r.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Fatalf("the general file: %q %s", r.Body, r.Header.Get("Content-Type"))
+	}
+	r = e.Do(apitest.Request{Method: "DELETE", Path: gen + "/hello.txt"})
+	mustStatus(t, r, 409, "delete a general file in use")
+	if !strings.Contains(string(r.Body), "http-request return") {
+		t.Fatalf("the refusal does not name the line: %s", r.Body)
+	}
+}

@@ -238,6 +238,7 @@ func (s *Server) routes(r chi.Router) {
 	r.Get("/services/haproxy/runtime/info", s.wrap(s.getRuntimeInfo))
 	s.routeRuntimeServers(r)
 	s.routeRuntimeSSL(r)
+	s.routeRuntimeSSLFiles(r)
 	s.routeStorage(r)
 
 	r.Get("/services/haproxy/configuration/version", s.wrap(s.getVersion))

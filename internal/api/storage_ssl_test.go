@@ -56,8 +56,8 @@ func makeCert(t testing.TB, cn string, serial int64, parent *testCert, notAfter 
 		NotAfter:              notAfter,
 		DNSNames:              []string{cn},
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IsCA:                  parent == nil,
 		BasicConstraintsValid: true,
 	}

@@ -215,3 +215,35 @@ func algorithm(c *x509.Certificate) string {
 	}
 	return c.PublicKeyAlgorithm.String()
 }
+
+// ParseCRL reads a PEM file of certificate revocation lists ("X509 CRL"
+// blocks only) and returns them re-encoded, as a CLI payload.
+func ParseCRL(data []byte) ([]byte, error) {
+	var clean bytes.Buffer
+	rest, n := data, 0
+	for {
+		block, r := pem.Decode(rest)
+		if block == nil {
+			if strings.TrimSpace(string(rest)) != "" {
+				return nil, fmt.Errorf("%w: text that is not a PEM block at byte %d", ErrBadPEM, len(data)-len(rest))
+			}
+			break
+		}
+		if i := bytes.Index(rest, []byte("-----BEGIN")); len(bytes.TrimSpace(rest[:i])) > 0 {
+			return nil, fmt.Errorf("%w: text before the %s block", ErrBadPEM, block.Type)
+		}
+		rest = r
+		if block.Type != "X509 CRL" || len(block.Headers) > 0 {
+			return nil, fmt.Errorf("%w: unexpected %q block in a CRL file", ErrBadPEM, block.Type)
+		}
+		if _, err := x509.ParseRevocationList(block.Bytes); err != nil {
+			return nil, fmt.Errorf("%w: CRL %d: %v", ErrBadPEM, n+1, err)
+		}
+		n++
+		_ = pem.Encode(&clean, &pem.Block{Type: block.Type, Bytes: block.Bytes})
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%w: no CRL", ErrBadPEM)
+	}
+	return clean.Bytes(), nil
+}

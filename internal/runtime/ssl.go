@@ -320,7 +320,7 @@ func (c *Client) DelSSLCert(ctx context.Context, name string) error {
 	if err := checkSSLName("certificate", name); err != nil {
 		return err
 	}
-	_, err := c.doSSL(ctx, "del ssl cert "+name, contains("deleted!"))
+	_, err := c.doSSL(ctx, "del ssl cert "+name, deletedReply)
 	return err
 }
 
@@ -419,7 +419,7 @@ func (c *Client) DelCrtListEntry(ctx context.Context, list, file string, line in
 	if line > 0 {
 		spec += ":" + strconv.Itoa(line)
 	}
-	_, err := c.doSSL(ctx, "del ssl crt-list "+list+" "+spec, contains("deleted"))
+	_, err := c.doSSL(ctx, "del ssl crt-list "+list+" "+spec, deletedReply)
 	return err
 }
 
@@ -470,7 +470,7 @@ func (c *Client) DelSSLFile(ctx context.Context, kind SSLFileKind, name string) 
 	if err := checkSSLName(string(kind), name); err != nil {
 		return err
 	}
-	_, err := c.doSSL(ctx, "del ssl "+string(kind)+" "+name, contains("deleted"))
+	_, err := c.doSSL(ctx, "del ssl "+string(kind)+" "+name, deletedReply)
 	return err
 }
 
@@ -485,7 +485,8 @@ func (c *Client) ReplaceSSLFile(ctx context.Context, kind SSLFileKind, name, pay
 	if add {
 		verb = "add"
 	}
-	_, err := c.doPayload(ctx, verb+" ssl "+string(kind)+" "+name, payload, contains("Transaction "))
+	// HAProxy 2.6 writes "transaction created for CA ...", lower case.
+	_, err := c.doPayload(ctx, verb+" ssl "+string(kind)+" "+name, payload, contains("ransaction "))
 	if err == nil {
 		_, err = c.doSSL(ctx, "commit ssl "+string(kind)+" "+name, contains("Success!"))
 	}
@@ -496,4 +497,123 @@ func (c *Client) ReplaceSSLFile(ctx context.Context, kind SSLFileKind, name, pay
 		return fmt.Errorf("%s ssl %s %s: %w", verb, kind, name, err)
 	}
 	return err
+}
+
+// SSLFileInfo is `show ssl ca-file|crl-file <name>`: its status and each
+// certificate (CA file) or revocation list (CRL file) in it.
+type SSLFileInfo struct {
+	Filename string
+	Status   string
+	// Certs are the CA file's certificates, in order.
+	Certs []SSLCertInfo
+	// CRLs are the CRL file's lists, in order.
+	CRLs []CRLInfo
+}
+
+// CRLInfo is one revocation list of `show ssl crl-file`.
+type CRLInfo struct {
+	Version, SignatureAlgorithm, Issuer string
+	LastUpdate, NextUpdate              *time.Time
+	Revoked                             []RevokedCert
+}
+
+// RevokedCert is one revoked serial of a CRL.
+type RevokedCert struct {
+	Serial string
+	Date   *time.Time
+}
+
+// ShowSSLFileInfo reads one CA or CRL file (ErrNotFound when HAProxy holds
+// none of that name); index > 0 reads only that certificate or list.
+func (c *Client) ShowSSLFileInfo(ctx context.Context, kind SSLFileKind, name string, index int) (SSLFileInfo, error) {
+	if err := checkSSLName(string(kind), name); err != nil {
+		return SSLFileInfo{}, err
+	}
+	arg := name
+	if index > 0 {
+		arg += ":" + strconv.Itoa(index)
+	}
+	reply, err := c.doSSL(ctx, "show ssl "+string(kind)+" "+arg, contains("Filename:"))
+	if err != nil {
+		return SSLFileInfo{}, err
+	}
+	return parseSSLFileInfo(reply), nil
+}
+
+// parseSSLFileInfo splits the reply at its "Certificate #N:" or
+// "Certificate Revocation List #N:" lines.
+func parseSSLFileInfo(reply string) SSLFileInfo {
+	var out SSLFileInfo
+	var block []string
+	crl := false
+	flush := func() {
+		if block == nil {
+			return
+		}
+		if crl {
+			out.CRLs = append(out.CRLs, parseCRLInfo(block))
+		} else {
+			out.Certs = append(out.Certs, parseCertInfo(strings.Join(block, "\n")))
+		}
+		block = nil
+	}
+	for _, line := range strings.Split(reply, "\n") {
+		t := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(t, "Filename:") && block == nil:
+			out.Filename = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(t, "Filename:")), "*")
+		case strings.HasPrefix(t, "Status:") && block == nil:
+			out.Status = strings.TrimSpace(strings.TrimPrefix(t, "Status:"))
+		case strings.HasPrefix(t, "Certificate Revocation List #"):
+			flush()
+			crl, block = true, []string{}
+		case strings.HasPrefix(t, "Certificate #"):
+			flush()
+			crl, block = false, []string{}
+		case block != nil && t != "":
+			block = append(block, t)
+		}
+	}
+	flush()
+	return out
+}
+
+func parseCRLInfo(lines []string) CRLInfo {
+	var in CRLInfo
+	var cur *RevokedCert
+	for _, l := range lines {
+		k, v, _ := strings.Cut(l, ":")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case strings.HasPrefix(l, "Version"):
+			in.Version = strings.TrimSpace(strings.TrimPrefix(l, "Version"))
+		case k == "Signature Algorithm":
+			in.SignatureAlgorithm = v
+		case k == "Issuer":
+			in.Issuer = v
+		case k == "Last Update":
+			in.LastUpdate = certTime(v)
+		case k == "Next Update":
+			in.NextUpdate = certTime(v)
+		case k == "Serial Number":
+			in.Revoked = append(in.Revoked, RevokedCert{Serial: v})
+			cur = &in.Revoked[len(in.Revoked)-1]
+		case k == "Revocation Date" && cur != nil:
+			cur.Date = certTime(v)
+		}
+	}
+	return in
+}
+
+// AddCAFileEntries appends certificates to a CA file and commits; HAProxy
+// 2.6 has no `add ssl ca-file` (ErrUnsupported then: the caller sets the
+// whole file instead).
+func (c *Client) AddCAFileEntries(ctx context.Context, name, payload string) error {
+	return c.ReplaceSSLFile(ctx, CAFile, name, payload, true)
+}
+
+// deletedReply accepts HAProxy's "... deleted!" success, not its refusal
+// "Can't remove ...: ... in use, can't be deleted!".
+func deletedReply(reply string) bool {
+	return strings.Contains(reply, "deleted") && !strings.Contains(reply, "Can't") && !strings.Contains(reply, "can't")
 }

@@ -71,6 +71,20 @@ Chain Subject: /CN=ca
 	}
 }
 
+func TestDeletedReply(t *testing.T) {
+	for reply, ok := range map[string]bool{
+		"Certificate '/a.pem' deleted!\n":                                                true,
+		"CA file '/ca.pem' deleted!\n":                                                   true,
+		"Entry '/a.pem' deleted in crtlist '/l.txt'!\n":                                  true,
+		"Can't remove the CA file: CA file '/ca.pem' in use, can't be deleted!\n":        false,
+		"Can't remove the certificate: certificate '/a.pem' in use, can't be deleted!\n": false,
+	} {
+		if deletedReply(reply) != ok {
+			t.Errorf("deletedReply(%q) = %v", reply, !ok)
+		}
+	}
+}
+
 func TestSSLReplyKinds(t *testing.T) {
 	for reply, kind := range map[string]error{
 		"Can't remove the certificate: certificate '/a.pem' in use, can't be deleted!\n":                 ErrInUse,

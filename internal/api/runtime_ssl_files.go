@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -264,9 +265,8 @@ func (s *Server) addCAEntry(r *http.Request) (*response, error) {
 	return jsonResponse(http.StatusCreated, m), nil
 }
 
-func containsUnknown(reply string) bool {
-	return len(reply) >= 15 && reply[:15] == "Unknown command"
-}
+// containsUnknown reports HAProxy's answer to a command it does not have.
+func containsUnknown(reply string) bool { return strings.HasPrefix(reply, "Unknown command") }
 
 // storedCAFile is the clean PEM of a CA file kept in the certificate
 // storage, for HAProxy versions without `add ssl ca-file`.

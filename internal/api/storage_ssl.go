@@ -363,10 +363,8 @@ func (s *Server) reference(path string) (string, bool) {
 	}
 	dir := filepath.Dir(path)
 	names := func(w string) bool {
-		for _, p := range []string{s.resolve(w, "")} {
-			if p == path || p == dir {
-				return true
-			}
+		if p := s.resolve(w, ""); p == path || p == dir {
+			return true
 		}
 		for _, b := range bases {
 			if p := s.resolve(w, b); p == path || p == dir {
@@ -626,39 +624,46 @@ func (s *Server) getStoredCrtListEntries(r *http.Request) (*response, error) {
 }
 
 // editCrtList rewrites a stored crt-list with edit applied to its lines,
-// under the storage lock, then reloads when the configuration names it.
+// under the storage lock, then reloads when the configuration names it
+// (after the lock: a reload waited for must not hold up swaps).
 func (s *Server) editCrtList(r *http.Request, status int, edit func(lines []string) ([]string, any, error)) (*response, error) {
 	st, err := store(s.d.CrtListStore, "crt-list")
 	if err != nil {
 		return nil, err
 	}
-	s.sslMu.Lock()
-	defer s.sslMu.Unlock()
-	e, err := storedName(r, st)
+	var path string
+	var body any
+	err = func() error {
+		s.sslMu.Lock()
+		defer s.sslMu.Unlock()
+		e, err := storedName(r, st)
+		if err != nil {
+			return err
+		}
+		data, err := st.Read(e.Name)
+		if err != nil {
+			return err
+		}
+		text := strings.TrimRight(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+		var lines []string
+		if text != "" {
+			lines = strings.Split(text, "\n")
+		}
+		if lines, body, err = edit(lines); err != nil {
+			return err
+		}
+		out := []byte(strings.Join(lines, "\n"))
+		if len(lines) > 0 {
+			out = append(out, '\n')
+		}
+		path = e.Path
+		_, err = st.Write(e.Name, out, false)
+		return storeError(err)
+	}()
 	if err != nil {
 		return nil, err
 	}
-	data, err := st.Read(e.Name)
-	if err != nil {
-		return nil, err
-	}
-	text := strings.TrimRight(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
-	var lines []string
-	if text != "" {
-		lines = strings.Split(text, "\n")
-	}
-	lines, body, err := edit(lines)
-	if err != nil {
-		return nil, err
-	}
-	out := []byte(strings.Join(lines, "\n"))
-	if len(lines) > 0 {
-		out = append(out, '\n')
-	}
-	if _, err := st.Write(e.Name, out, false); err != nil {
-		return nil, storeError(err)
-	}
-	return s.reloadIfReferenced(r, e.Path, status, body)
+	return s.reloadIfReferenced(r, path, status, body)
 }
 
 func (s *Server) addStoredCrtListEntry(r *http.Request) (*response, error) {

@@ -259,7 +259,9 @@ frontend fe
 	if got := servedSerial(t, addr); got != "11" {
 		t.Fatalf("HAProxy serves %s after a failed commit, want 11", got)
 	}
-	// The API's runtime PUT: the same refusal, as a 400.
+	// The API's runtime PUT: a mismatched key is refused before the
+	// socket (400), a good certificate swapped (200).
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: "/services/haproxy/runtime/ssl_certs/site.pem", Body: bad}), 400, "a runtime swap with a mismatched key")
 	r := e.Do(apitest.Request{Method: "PUT", Path: "/services/haproxy/runtime/ssl_certs/site.pem", Body: two.bundle()})
 	mustStatus(t, r, 200, "a runtime swap")
 	if got := servedSerial(t, addr); got != "22" {

@@ -379,7 +379,7 @@ func (s *Server) reference(path string) (string, bool) {
 				continue
 			}
 			for _, w := range l.Words[1:] {
-				if names(w) {
+				if names(strings.Trim(w, `"'`)) {
 					return fmt.Sprintf("%s: %s", strings.TrimSpace(sec.Header()), strings.Join(l.Words, " ")), true
 				}
 			}

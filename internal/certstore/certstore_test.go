@@ -212,6 +212,34 @@ func TestStore(t *testing.T) {
 	}
 }
 
+// TestOpenRemovesStaleTemporaryFiles: a write a crash cut short leaves a
+// hidden temporary file; the next Open removes it once it is old, and
+// leaves everything else.
+func TestOpenRemovesStaleTemporaryFiles(t *testing.T) {
+	dir := t.TempDir()
+	old := time.Now().Add(-2 * time.Hour)
+	for _, name := range []string{".a.pem.tmp123", ".b.pem.tmp456", ".keep", "c.pem"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if name != ".b.pem.tmp456" {
+			_ = os.Chtimes(p, old, old)
+		}
+	}
+	if _, err := Open(dir, 0); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	des, _ := os.ReadDir(dir)
+	for _, de := range des {
+		left = append(left, de.Name())
+	}
+	if strings.Join(left, ",") != ".b.pem.tmp456,.keep,c.pem" {
+		t.Fatalf("left: %v", left)
+	}
+}
+
 func TestCrtList(t *testing.T) {
 	data := []byte("# certificates\n/ssl/a.pem [alpn h2 ssl-min-ver TLSv1.2] a.test !b.a.test\n\n/ssl/b.pem\n/ssl/c.pem *.c.test\n")
 	entries, err := ParseCrtList(data)

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"dataplane/internal/fault"
 )
@@ -82,7 +83,27 @@ func Open(dir string, maxSize int64) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("storage directory %s: %w", abs, err)
 	}
-	return &Store{dir: abs, maxSize: maxSize}, nil
+	s := &Store{dir: abs, maxSize: maxSize}
+	s.removeStale(time.Hour)
+	return s, nil
+}
+
+// removeStale removes the temporary files of writes that a crash cut
+// short (hidden, ".<name>.tmp<random>") and older than age: a write in
+// progress is never that old.
+func (s *Store) removeStale(age time.Duration) {
+	des, err := os.ReadDir(s.dir)
+	if err != nil {
+		return
+	}
+	for _, de := range des {
+		if !de.Type().IsRegular() || !strings.HasPrefix(de.Name(), ".") || !strings.Contains(de.Name(), ".tmp") {
+			continue
+		}
+		if info, err := de.Info(); err == nil && time.Since(info.ModTime()) > age {
+			_ = os.Remove(filepath.Join(s.dir, de.Name()))
+		}
+	}
 }
 
 // Dir is the store's absolute directory.

@@ -15,7 +15,7 @@ type CertExpiry struct {
 
 // certCollector exports, at scrape time, the not-after time of every
 // certificate its source lists, one series per file: an alert compares
-// it with time() (deploy/prometheus).
+// it with time() (deploy/cert-alerts.yml).
 type certCollector struct {
 	source  func(ctx context.Context) []CertExpiry
 	timeout time.Duration

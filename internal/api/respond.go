@@ -80,7 +80,9 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 				s.log.Debug("response cut short", "method", r.Method, "path", r.URL.Path, "error", err)
 			}
 		case resp.text != nil:
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			if resp.header.Get("Content-Type") == "" {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			}
 			w.WriteHeader(resp.status)
 			_, _ = w.Write(resp.text)
 		case resp.body != nil:

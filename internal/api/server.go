@@ -19,6 +19,7 @@ import (
 
 	contract "dataplane/api"
 	"dataplane/internal/apierror"
+	"dataplane/internal/certstore"
 	"dataplane/internal/config"
 	"dataplane/internal/reload"
 	"dataplane/internal/role"
@@ -53,6 +54,10 @@ type Deps struct {
 	// started again (the keeper), for /health and /info.
 	HAProxyStatus func() reload.KeeperStatus
 	MetricsNoAuth bool
+	// SSLStore, CrtListStore and GeneralStore are the storage
+	// directories of certificates, crt-lists and general files; nil
+	// answers 503.
+	SSLStore, CrtListStore, GeneralStore *certstore.Store
 	// Observe, when set, is called after every request (metrics).
 	Observe func(route string, status int, took time.Duration)
 }
@@ -86,6 +91,10 @@ type Server struct {
 	// document costs up to 3.5 times its file (a file of many small
 	// sections). Commits take turns under the commit lock.
 	validating chan struct{}
+	// sslMu serializes the changes of TLS files: HAProxy holds one
+	// certificate transaction at a time, and a stored file is checked,
+	// swapped and written as one step.
+	sslMu sync.Mutex
 	// journal keeps runtime changes a pending reload would undo.
 	journal rtserver.Journal
 	started time.Time
@@ -233,6 +242,9 @@ func (s *Server) routes(r chi.Router) {
 	r.Get("/specification_openapiv3", s.getSpecification)
 	r.Get("/services/haproxy/runtime/info", s.wrap(s.getRuntimeInfo))
 	s.routeRuntimeServers(r)
+	s.routeRuntimeSSL(r)
+	s.routeRuntimeSSLFiles(r)
+	s.routeStorage(r)
 
 	r.Get("/services/haproxy/configuration/version", s.wrap(s.getVersion))
 	r.Get("/services/haproxy/configuration/raw", s.wrap(s.getRaw))

@@ -111,11 +111,13 @@ func (v *validator) check(w http.ResponseWriter, r *http.Request, next http.Hand
 	}
 	route = withoutSecurity(route)
 	opts := v.opts
-	if r.ContentLength != 0 && strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+	if ct := r.Header.Get("Content-Type"); r.ContentLength != 0 && (strings.HasPrefix(ct, "text/plain") || strings.HasPrefix(ct, "multipart/form-data")) {
 		// A text body (a whole configuration, up to
 		// max_body_size) has no schema beyond being a string:
 		// the validator would only hold another copy of it. Its
 		// handler checks it; an empty one is still refused here.
+		// So is a multipart upload (a file of the storage), which
+		// its handler reads part by part, bounded.
 		o := *v.opts
 		o.ExcludeRequestBody = true
 		opts = &o

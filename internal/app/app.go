@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"dataplane/internal/certstore"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,6 +50,9 @@ type App struct {
 	Transactions *transaction.Manager
 	Handler      http.Handler
 	Metrics      *metrics.Metrics // the /metrics registry
+	// SSLStore is the certificate storage (its certificates' expiry is
+	// exported on /metrics).
+	SSLStore *certstore.Store
 
 	finder *reload.Finder // the running HAProxy, for the check and the custom strategy
 	// running is closed when Run starts: the contract loads from then on.
@@ -172,8 +176,16 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		return nil, err
 	}
 
+	stores, err := openStores(st)
+	if err != nil {
+		return nil, err
+	}
+	a.SSLStore = stores.ssl
 	m := a.wireMetrics(build)
 	srv, err := dpapi.New(dpapi.Deps{
+		SSLStore:     stores.ssl,
+		CrtListStore: stores.crtLists,
+		GeneralStore: stores.general,
 		Spec:         a.contract,
 		Pipeline:     pipeline,
 		Runtime:      a.Stats,

@@ -179,4 +179,23 @@ var NotResources = map[string]string{
 	"/services/haproxy/runtime/stick_tables":                       "runtime state, not in the file: no rows yet (the runtime storage families of issue 12 will add them)",
 	"/services/haproxy/runtime/stick_tables/{name}":                "runtime state, not in the file: no rows yet",
 	"/services/haproxy/runtime/stick_tables/{parent_name}/entries": "runtime state, not in the file: no rows yet",
+	// TLS files: files beside the configuration, not items of it (no
+	// version, no transaction); the live swap is BenchmarkCertificateSwap.
+	"/services/haproxy/storage/ssl_certificates":                    "stored files, not in the file: BenchmarkCertificateSwap measures the swap",
+	"/services/haproxy/storage/ssl_certificates/{name}":             "stored files, not in the file: BenchmarkCertificateSwap measures the swap",
+	"/services/haproxy/storage/ssl_crt_lists":                       "stored files, not in the file",
+	"/services/haproxy/storage/ssl_crt_lists/{name}":                "stored files, not in the file",
+	"/services/haproxy/storage/ssl_crt_lists/{name}/entries":        "lines of a stored file, not in the file",
+	"/services/haproxy/storage/general":                             "stored files, not in the file",
+	"/services/haproxy/storage/general/{name}":                      "stored files, not in the file",
+	"/services/haproxy/runtime/ssl_certs":                           "runtime TLS state, not in the file",
+	"/services/haproxy/runtime/ssl_certs/{name}":                    "runtime TLS state, not in the file: BenchmarkCertificateSwap measures a swap",
+	"/services/haproxy/runtime/ssl_crt_lists":                       "runtime TLS state, not in the file",
+	"/services/haproxy/runtime/ssl_crt_lists/entries":               "runtime TLS state, not in the file",
+	"/services/haproxy/runtime/ssl_ca_files":                        "runtime TLS state, not in the file",
+	"/services/haproxy/runtime/ssl_ca_files/{name}":                 "runtime TLS state, not in the file",
+	"/services/haproxy/runtime/ssl_ca_files/{name}/entries":         "runtime TLS state, not in the file",
+	"/services/haproxy/runtime/ssl_ca_files/{name}/entries/{index}": "runtime TLS state, not in the file",
+	"/services/haproxy/runtime/ssl_crl_files":                       "runtime TLS state, not in the file",
+	"/services/haproxy/runtime/ssl_crl_files/{name}":                "runtime TLS state, not in the file",
 }

@@ -5,6 +5,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -32,6 +33,10 @@ type Options struct {
 	OpenTransactions func() int
 	// ConfigVersion returns the live configuration version.
 	ConfigVersion func() (int64, error)
+	// Certificates lists the certificates whose expiry is exported
+	// (dataplane_ssl_certificate_not_after_timestamp_seconds), at scrape
+	// time, within HAProxyTimeout.
+	Certificates func(ctx context.Context) []CertExpiry
 	// Version is the dataplane version, for dataplane_build_info.
 	Version string
 	Logger  *slog.Logger
@@ -127,6 +132,9 @@ func New(opts Options) *Metrics {
 		timeout = 5 * time.Second
 	}
 	m.reg.MustRegister(newHAProxyCollector(opts.HAProxy, timeout, opts.Logger))
+	if opts.Certificates != nil {
+		m.reg.MustRegister(newCertCollector(opts.Certificates, timeout))
+	}
 	return m
 }
 

@@ -323,6 +323,13 @@ func (t *transport) dialCLI(ctx context.Context, path string) (*cliConn, error) 
 // one of the pool's slots meanwhile (a Session's own, inside one), so
 // these count against the bound on connections too.
 func (t *transport) oneShot(ctx context.Context, cmd, path string, read func(*bufio.Reader) error) error {
+	return t.oneShotText(ctx, cmd, cmd, path, read)
+}
+
+// oneShotText is oneShot sending text, which may hold a payload after the
+// command line; label names it in errors (a payload, such as a private
+// key, is never quoted).
+func (t *transport) oneShotText(ctx context.Context, cmd, text, path string, read func(*bufio.Reader) error) error {
 	if t.pool != nil && t.held == nil {
 		idle, err := t.pool.take(ctx)
 		if err != nil {
@@ -345,7 +352,7 @@ func (t *transport) oneShot(ctx context.Context, cmd, path string, read func(*bu
 		// cancelled.
 		stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 		defer stop()
-		if _, err := io.WriteString(conn, t.prefix+cmd+"\n"); err != nil {
+		if _, err := io.WriteString(conn, t.prefix+text+"\n"); err != nil {
 			return fmt.Errorf("send: %w", err)
 		}
 		if t.halfClose {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -209,5 +210,19 @@ func BenchmarkGetHTTPRequestRules(b *testing.B) {
 				serve(b, srv, path)
 			}
 		})
+	}
+}
+
+// BenchmarkGetOneUser is GET .../users/u_50?userlist=ul_50 with 10,000
+// backends and 100 userlists of 100 users each (issue 11: <= 0.5 ms).
+func BenchmarkGetOneUser(b *testing.B) {
+	srv, _ := benchServerWith(b, 10000, cfggen.Options{Userlists: 100, UsersPerUserlist: 100})
+	path := "/v3/services/haproxy/configuration/users/u_50?userlist=ul_50"
+	if body := serve(b, srv, path).Body.String(); !strings.Contains(body, `"username":"u_50"`) {
+		b.Fatalf("GET %s: %s", path, body)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, srv, path)
 	}
 }

@@ -149,7 +149,9 @@ func fullBackendOptions() config.BackendOptions {
 
 // fullItems are fully populated items of every collection, by item schema.
 func fullItems() map[string]any {
-	items := map[string]any{"server": fullServer(), "bind": fullBind(), "acl": fullACL()}
+	items := map[string]any{"server": fullServer(), "bind": fullBind(), "acl": fullACL(),
+		"server_template": config.ServerTemplate{Prefix: "web", NumOrRange: "1-3", FQDN: "app.example.com", Port: i64(8080),
+			ID: i64(1), ServerParams: fullServerParams()}}
 	for _, r := range ruleModels {
 		items[r.schema] = r.full
 	}

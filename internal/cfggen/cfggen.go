@@ -227,6 +227,11 @@ func Generate(n int, opts Options) []byte {
 		if opts.RuleLists && i < len(backendRuleLists) {
 			b.WriteString(backendRuleLists[i])
 		}
+		if opts.RuleLists && i == 2 {
+			// Servers named by DNS, filled in at run time (none now).
+			b.WriteString("    server-template tpl 2 app.example.com:8080 init-addr none weight 5\n")
+			b.WriteString("    server-template web 1-3 web.example.com:80 init-addr none\n")
+		}
 		check := " check"
 		if opts.NoChecks {
 			check = ""

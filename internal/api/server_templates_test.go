@@ -23,7 +23,7 @@ func TestServerTemplatesOnHAProxy(t *testing.T) {
 		}
 	}
 	var tpl map[string]any
-	r.e.Get(cfgBase + path + "/tpl").JSON(t, &tpl)
+	r.e.Get(cfgBase+path+"/tpl").JSON(t, &tpl)
 	if tpl["num_or_range"] != "1-3" || tpl["fqdn"] != "app.invalid" || tpl["weight"] != float64(7) {
 		t.Fatalf("template: %v", tpl)
 	}

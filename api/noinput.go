@@ -14,9 +14,11 @@ var noInput = map[string]bool{
 	"GET /v3/services/haproxy/configuration":        true,
 	"GET /v3/services/haproxy/reloads":              true,
 	"GET /v3/services/haproxy/runtime":              true,
+	"GET /v3/services/haproxy/runtime/acls":         true,
 	"GET /v3/services/haproxy/runtime/info":         true,
 	"GET /v3/services/haproxy/runtime/stick_tables": true,
 	"GET /v3/services/haproxy/stats":                true,
+	"GET /v3/services/haproxy/storage/maps":         true,
 	"GET /v3/specification":                         true,
 	"GET /v3/specification_openapiv3":               true,
 }

@@ -20,9 +20,11 @@ import (
 	contract "dataplane/api"
 	"dataplane/internal/apierror"
 	"dataplane/internal/config"
+	"dataplane/internal/patfile"
 	"dataplane/internal/reload"
 	"dataplane/internal/rtserver"
 	"dataplane/internal/runtime"
+	"dataplane/internal/storage"
 	"dataplane/internal/transaction"
 )
 
@@ -36,6 +38,11 @@ type Deps struct {
 	Runtime  *runtime.Client // stats socket (level admin); may be nil
 	Master   *runtime.Master // master CLI; may be nil
 	Reloads  *reload.Scheduler
+	// Patterns changes runtime map and ACL files and their backing files;
+	// nil disables those changes.
+	Patterns *patfile.Files
+	// Maps is the storage of map files; nil disables /storage/maps.
+	Maps *storage.Store
 	// Transactions serves explicit transactions; nil disables them.
 	Transactions *transaction.Manager
 	// Auth wraps every /v3 handler (and /metrics unless MetricsNoAuth).

@@ -1,10 +1,14 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +17,7 @@ import (
 
 	"dataplane/internal/apitest"
 	"dataplane/internal/haproxytest"
+	"dataplane/internal/settings"
 )
 
 // mapsDir makes the map storage directory of the apitest environment of
@@ -282,3 +287,215 @@ frontend fe
 	}
 	mustStatus(t, e.Do(apitest.Request{Method: "DELETE", Path: base + "/blocked.acl/entries/" + adminID}), 404, "delete again")
 }
+
+// TestPatternRefusals: keys, values and names that could inject a second
+// command, a config line or a path are refused with a 4xx, and neither
+// HAProxy nor the files change.
+func TestPatternRefusals(t *testing.T) {
+	in := haproxytest.New(t)
+	port := haproxytest.FreePort(t)
+	dir := mapsDir(t, in)
+	file := filepath.Join(dir, "hosts.map")
+	acl := filepath.Join(dir, "blocked.acl")
+	writeFile(t, file, "a.example be_a\n")
+	writeFile(t, acl, "/old\n")
+	e := apitest.Start(t, in, in.Global()+fmt.Sprintf(hostsConfig, port, file)+fmt.Sprintf(`
+frontend fe2
+    bind 127.0.0.1:%d
+    http-request deny if { path_beg -f %s }
+    http-request return status 200 content-type text/plain string ok
+`, haproxytest.FreePort(t), acl), apitest.Options{Settings: func(st *settingsT) { st.API.MaxBodySize = 4096 }})
+	maps, acls := "/services/haproxy/runtime/maps/hosts.map", "/services/haproxy/runtime/acls/blocked.acl"
+	state := func() string {
+		return in.Stats("show map "+file) + in.Stats("show acl "+acl) + readFile(t, file) + readFile(t, acl) + fmt.Sprint(dirNames(t, dir))
+	}
+	before := state()
+	for _, c := range []struct {
+		what   string
+		method string
+		path   string
+		body   any
+	}{
+		{"key with a newline", "POST", maps + "/entries", map[string]any{"key": "x\nadd map " + file + " y be_b", "value": "be_b"}},
+		{"key with a space", "POST", maps + "/entries", map[string]any{"key": "x y", "value": "be_b"}},
+		{"key with ;", "POST", maps + "/entries", map[string]any{"key": "x;clear map " + file, "value": "be_b"}},
+		{"key with a quote", "POST", maps + "/entries", map[string]any{"key": `x"`, "value": "be_b"}},
+		{"key with a backslash", "POST", maps + "/entries", map[string]any{"key": `x\`, "value": "be_b"}},
+		{"key starting with #", "POST", maps + "/entries", map[string]any{"key": "#x", "value": "be_b"}},
+		{"empty key", "POST", maps + "/entries", map[string]any{"key": "", "value": "be_b"}},
+		{"value with a newline", "POST", maps + "/entries", map[string]any{"key": "x", "value": "be_b\nclear map " + file}},
+		{"value with ;", "POST", maps + "/entries", map[string]any{"key": "x", "value": "be_b;clear map " + file}},
+		{"value with a tab", "POST", maps + "/entries", map[string]any{"key": "x", "value": "be\tb"}},
+		{"value with a leading blank", "POST", maps + "/entries", map[string]any{"key": "x", "value": " be_b"}},
+		{"value asking for a payload", "POST", maps + "/entries", map[string]any{"key": "x", "value": "be_b <<"}},
+		{"empty value", "POST", maps + "/entries", map[string]any{"key": "x", "value": ""}},
+		{"set with a newline", "PUT", maps + "/entries/a.example", map[string]any{"value": "be_b\nclear map " + file}},
+		{"set of another key", "PUT", maps + "/entries/a.example", map[string]any{"key": "b.example", "value": "be_b"}},
+		{"payload with one bad entry", "PUT", maps, []map[string]any{{"key": "ok.example", "value": "be_b"}, {"key": "x y", "value": "be_b"}}},
+		{"entry id with a newline", "DELETE", maps + "/entries/a.example%0Aclear", nil},
+		{"acl pattern with a space", "POST", acls + "/entries", map[string]any{"value": "/a b"}},
+		{"acl pattern with a newline", "POST", acls + "/entries", map[string]any{"value": "/a\nclear acl " + acl}},
+		{"acl payload with one bad pattern", "PUT", acls + "/entries", []map[string]any{{"value": "/fine"}, {"value": "/a;b"}}},
+	} {
+		r := e.Do(apitest.Request{Method: c.method, Path: c.path, Body: c.body})
+		t.Logf("%s: %d %s", c.what, r.Status, bytes.TrimSpace(r.Body))
+		if r.Status < 400 || r.Status > 499 {
+			t.Errorf("%s: status %d, want 4xx: %s", c.what, r.Status, r.Body)
+		}
+	}
+	// Storage: names that leave the directory or hide, bodies over the
+	// bound.
+	for _, c := range []struct {
+		what, name string
+		body       string
+	}{
+		{"traversal", "../x.map", "k v\n"},
+		{"absolute", "/etc/x.map", "k v\n"},
+		{"hidden", ".x.map", "k v\n"},
+		{"dot dot", "..", "k v\n"},
+		{"a blank", "a b.map", "k v\n"},
+		{"oversize", "big.map", strings.Repeat("k v\n", 2000)},
+	} {
+		for _, multi := range []bool{false, true} {
+			req := apitest.Request{Method: "POST", Path: "/services/haproxy/storage/maps", Body: c.body,
+				Header: http.Header{"Content-Disposition": {mime.FormatMediaType("attachment", map[string]string{"filename": c.name})}}}
+			if multi {
+				req.Body, req.ContentType = multipartFile(t, c.name, c.body)
+				req.Header = nil
+			}
+			r := e.Do(req)
+			t.Logf("storage %s (multipart %v): %d %s", c.what, multi, r.Status, bytes.TrimSpace(r.Body))
+			if r.Status < 400 || r.Status > 499 {
+				t.Errorf("storage %s (multipart %v): status %d, want 4xx: %s", c.what, multi, r.Status, r.Body)
+			}
+		}
+	}
+	for _, p := range []string{"..%2Fhosts.map", ".hosts.map", "%2E%2E"} {
+		if r := e.Get("/services/haproxy/storage/maps/" + p); r.Status < 400 || r.Status > 499 {
+			t.Errorf("GET storage %s: status %d, want 4xx", p, r.Status)
+		}
+		if r := e.Do(apitest.Request{Method: "DELETE", Path: "/services/haproxy/storage/maps/" + p}); r.Status < 400 || r.Status > 499 {
+			t.Errorf("DELETE storage %s: status %d, want 4xx", p, r.Status)
+		}
+	}
+	if after := state(); after != before {
+		t.Fatalf("refused requests changed something:\nbefore %q\nafter  %q", before, after)
+	}
+	if _, err := os.Stat(filepath.Join(in.Dir, "transactions", "x.map")); err == nil {
+		t.Fatal("a traversal name was written outside the maps directory")
+	}
+}
+
+// TestStorageMaps: upload (multipart and plain), list, download, replace
+// and delete map files; a file the configuration uses cannot be deleted,
+// and replacing it reloads HAProxy, which then uses the new content.
+func TestStorageMaps(t *testing.T) {
+	in := haproxytest.New(t)
+	port := haproxytest.FreePort(t)
+	dir := mapsDir(t, in)
+	file := filepath.Join(dir, "hosts.map")
+	writeFile(t, file, "a.example be_a\n")
+	e := apitest.Start(t, in, in.Global()+fmt.Sprintf(hostsConfig, port, file), apitest.Options{})
+	base := "/services/haproxy/storage/maps"
+
+	body, ct := multipartFile(t, "extra.map", "x.example be_b\n")
+	var m map[string]any
+	r := e.Do(apitest.Request{Method: "POST", Path: base, Body: body, ContentType: ct})
+	mustStatus(t, r, 201, "multipart upload")
+	r.JSON(t, &m)
+	if m["storage_name"] != "extra.map" || m["file"] != filepath.Join(dir, "extra.map") || m["size"] != float64(15) {
+		t.Fatalf("uploaded: %v", m)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base, Body: "y.example be_a\n",
+		Header: http.Header{"Content-Disposition": {`attachment; filename="plain.map"`}}}), 201, "plain upload")
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base, Body: body, ContentType: ct}), 409, "the same name again")
+	if got := readFile(t, filepath.Join(dir, "plain.map")); got != "y.example be_a\n" {
+		t.Fatalf("plain.map holds %q", got)
+	}
+	var list []map[string]any
+	e.Get(base).JSON(t, &list)
+	if len(list) != 3 || list[0]["storage_name"] != "extra.map" || list[1]["storage_name"] != "hosts.map" {
+		t.Fatalf("list: %v", list)
+	}
+	if r := e.Get(base + "/extra.map"); r.Status != 200 || string(r.Body) != "x.example be_b\n" {
+		t.Fatalf("download: %d %q", r.Status, r.Body)
+	}
+	mustStatus(t, e.Get(base+"/nope.map"), 404, "a missing file")
+
+	// A file nothing uses: replaced with no reload, deleted.
+	reloads, _ := in.Reloads()
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: base + "/extra.map", Body: "z.example be_a\n"}), 204, "replace an unused file")
+	if got := readFile(t, filepath.Join(dir, "extra.map")); got != "z.example be_a\n" {
+		t.Fatalf("extra.map holds %q", got)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "DELETE", Path: base + "/extra.map"}), 204, "delete an unused file")
+	mustStatus(t, e.Do(apitest.Request{Method: "DELETE", Path: base + "/extra.map"}), 404, "delete again")
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: base + "/extra.map", Body: "z.example be_a\n"}), 404, "replace a missing file")
+	if now, _ := in.Reloads(); now != reloads {
+		t.Fatal("a change of unused files reloaded HAProxy")
+	}
+
+	// The file the configuration uses: not deleted (409 naming the line);
+	// replaced, it takes a reload, after which traffic follows it.
+	r = e.Do(apitest.Request{Method: "DELETE", Path: base + "/hosts.map"})
+	mustStatus(t, r, 409, "delete a file in use")
+	if !strings.Contains(string(r.Body), "use_backend") || !strings.Contains(string(r.Body), "line ") {
+		t.Fatalf("the refusal does not name the line: %s", r.Body)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("the file in use is gone: %v", err)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: base + "/hosts.map?force_reload=true", Body: "a.example be_b\n"}), 204, "replace a file in use")
+	if now, _ := in.Reloads(); now != reloads+1 {
+		t.Fatalf("reloads: %d then %d, want one more", reloads, now)
+	}
+	haproxytest.WaitFor(t, 10*time.Second, "a.example follows the new file", func() bool {
+		_, body := hostGet(t, port, "a.example", "/")
+		return body == "b"
+	})
+	r = e.Do(apitest.Request{Method: "PUT", Path: base + "/hosts.map", Body: "a.example be_a\n"})
+	mustStatus(t, r, 202, "replace with a scheduled reload")
+	if r.Header.Get("Reload-ID") == "" {
+		t.Fatal("202 without Reload-ID")
+	}
+	haproxytest.WaitFor(t, 10*time.Second, "a.example follows the file again", func() bool {
+		_, body := hostGet(t, port, "a.example", "/")
+		return body == "a"
+	})
+}
+
+// multipartFile is a multipart/form-data body with the file in the part
+// file_upload, named as given (not cleaned: the server must refuse what
+// is not a plain name).
+func multipartFile(t *testing.T, name, content string) ([]byte, string) {
+	t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": "file_upload", "filename": name}))
+	h.Set("Content-Type", "application/octet-stream")
+	p, err := w.CreatePart(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = p.Write([]byte(content))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes(), w.FormDataContentType()
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+type settingsT = settings.Settings

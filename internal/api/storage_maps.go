@@ -99,13 +99,12 @@ func (s *Server) createStorageMap(r *http.Request) (*response, error) {
 
 // uploadedFile returns the name and content of an upload.
 func uploadedFile(r *http.Request) (string, io.Reader, error) {
-	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "multipart/form-data" {
 		mr, err := r.MultipartReader()
 		if err != nil {
 			return "", nil, badRequest("multipart body: %v", err)
 		}
-		_ = params
 		for {
 			p, err := mr.NextPart()
 			if err == io.EOF {
@@ -115,10 +114,14 @@ func uploadedFile(r *http.Request) (string, io.Reader, error) {
 				return "", nil, badRequest("multipart body: %v", err)
 			}
 			if p.FormName() == "file_upload" {
-				if p.FileName() == "" {
+				// The file name as sent: Part.FileName would drop a
+				// directory ("../x.map" read as "x.map"), which must be
+				// refused, not quietly taken for another name.
+				_, dp, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+				if err != nil || dp["filename"] == "" {
 					return "", nil, badRequest("multipart body: the file_upload part has no file name")
 				}
-				return p.FileName(), p, nil
+				return dp["filename"], p, nil
 			}
 		}
 	}

@@ -151,13 +151,13 @@ func TestRuntimeMapTrafficAndReload(t *testing.T) {
 		t.Fatalf("file after set:\n%s", got)
 	}
 	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: base + "/hosts.map/entries/zz.example", Body: map[string]any{"value": "be_b"}}), 404, "set of a missing key")
-	e.Get(base + "/hosts.map/entries/a.example").JSON(t, &entry)
+	e.Get(base+"/hosts.map/entries/a.example").JSON(t, &entry)
 	if entry["value"] != "be_b" {
 		t.Fatalf("entry: %v", entry)
 	}
 	mustStatus(t, e.Get(base+"/hosts.map/entries/zz.example"), 404, "a missing key")
 	var entries []map[string]any
-	e.Get(base + "/hosts.map/entries?filter=b.ex").JSON(t, &entries)
+	e.Get(base+"/hosts.map/entries?filter=b.ex").JSON(t, &entries)
 	if len(entries) != 1 || entries[0]["key"] != "b.example" || !strings.HasPrefix(entries[0]["id"].(string), "0x") {
 		t.Fatalf("filtered entries: %v", entries)
 	}
@@ -172,7 +172,7 @@ func TestRuntimeMapTrafficAndReload(t *testing.T) {
 		return body == "b"
 	})
 	routedTo(t, port, "a.example", "b", "after the reload")
-	e.Get(base + "/hosts.map/entries").JSON(t, &entries)
+	e.Get(base+"/hosts.map/entries").JSON(t, &entries)
 	if len(entries) != 2 {
 		t.Fatalf("entries after the reload: %v", entries)
 	}
@@ -260,7 +260,7 @@ frontend fe
 
 	// By id: the id changed with the worker; find it again.
 	var entries []map[string]any
-	e.Get(base + "/blocked.acl/entries").JSON(t, &entries)
+	e.Get(base+"/blocked.acl/entries").JSON(t, &entries)
 	var adminID string
 	for _, en := range entries {
 		if en["value"] == "/admin" {
@@ -270,7 +270,7 @@ frontend fe
 	if len(entries) != 2 || adminID == "" {
 		t.Fatalf("entries after the reload: %v", entries)
 	}
-	e.Get(base + "/blocked.acl/entries/" + adminID).JSON(t, &entry)
+	e.Get(base+"/blocked.acl/entries/"+adminID).JSON(t, &entry)
 	if entry["value"] != "/admin" {
 		t.Fatalf("entry by id: %v", entry)
 	}

@@ -181,7 +181,7 @@ func (s *Server) listPatternEntries(kind runtime.PatternKind) handlerFunc {
 		var maps []mapEntry
 		var acls []aclEntry
 		skipped, taken := int64(0), int64(0)
-		err = c.ScanPatterns(r.Context(), kind, t.File.Ref(), func(e runtime.PatternEntry) error {
+		err = s.patterns().Scan(r.Context(), c, t, func(e runtime.PatternEntry) error {
 			if filter != "" && !strings.Contains(e.Key, filter) && !strings.Contains(e.Value, filter) {
 				return nil
 			}

@@ -17,6 +17,7 @@ import (
 
 	"dataplane/internal/apitest"
 	"dataplane/internal/haproxytest"
+	"dataplane/internal/patfile"
 	"dataplane/internal/settings"
 )
 
@@ -499,3 +500,56 @@ func dirNames(t *testing.T, dir string) []string {
 }
 
 type settingsT = settings.Settings
+
+func mkdirWrite(t testing.TB, dir, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBigMapReadsSeeChanges: reads of a big map come from a snapshot
+// (patfile.SnapshotMinEntries), which never hides a change made through
+// the API, and shows a change made by hand on the socket within
+// patfile.SnapshotMaxAge.
+func TestBigMapReadsSeeChanges(t *testing.T) {
+	in := haproxytest.New(t)
+	port := haproxytest.FreePort(t)
+	dir := mapsDir(t, in)
+	var text strings.Builder
+	for i := range patfile.SnapshotMinEntries + 10 {
+		fmt.Fprintf(&text, "host-%d.example be_a\n", i)
+	}
+	file := filepath.Join(dir, "hosts.map")
+	writeFile(t, file, text.String())
+	e := apitest.Start(t, in, in.Global()+fmt.Sprintf(hostsConfig, port, file), apitest.Options{})
+	entries := "/services/haproxy/runtime/maps/hosts.map/entries"
+	filtered := func(filter string) []map[string]any {
+		var out []map[string]any
+		e.Get(entries+"?filter="+filter).JSON(t, &out)
+		return out
+	}
+	if got := filtered("host-77.example"); len(got) != 1 || got[0]["value"] != "be_a" {
+		t.Fatalf("filtered: %v", got)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: entries, Body: map[string]any{"key": "new.example", "value": "be_b"}}), 201, "add")
+	if got := filtered("new.example"); len(got) != 1 {
+		t.Fatalf("the added entry is not listed: %v", got)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: entries + "/host-77.example", Body: map[string]any{"value": "be_b"}}), 200, "set")
+	if got := filtered("host-77.example"); len(got) != 1 || got[0]["value"] != "be_b" {
+		t.Fatalf("the set value is not listed: %v", got)
+	}
+	// By hand on the socket: same count, so only the snapshot's age
+	// bounds how long it goes unseen.
+	if out := in.Stats("set map " + file + " host-78.example be_b"); strings.TrimSpace(out) != "" {
+		t.Fatalf("set map by hand: %q", out)
+	}
+	haproxytest.WaitFor(t, patfile.SnapshotMaxAge+5*time.Second, "the change by hand is listed", func() bool {
+		got := filtered("host-78.example")
+		return len(got) == 1 && got[0]["value"] == "be_b"
+	})
+}

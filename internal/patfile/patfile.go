@@ -44,10 +44,16 @@ type Files struct {
 	gate  sync.RWMutex // changes hold it shared, a reload alone
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
+	// Snapshots of big files (snapshot.go), and what makes them stale.
+	snaps   map[string]*snapshot
+	epochs  map[string]uint64
+	reloads uint64
 }
 
 // New returns an empty set of file locks.
-func New() *Files { return &Files{locks: map[string]*sync.Mutex{}} }
+func New() *Files {
+	return &Files{locks: map[string]*sync.Mutex{}, snaps: map[string]*snapshot{}, epochs: map[string]uint64{}}
+}
 
 // lock holds the reload gate (shared) and the lock of path; the returned
 // function releases both.
@@ -61,7 +67,11 @@ func (f *Files) lock(path string) func() {
 	}
 	f.mu.Unlock()
 	l.Lock()
+	// A change may be made: snapshots taken from now until it is done
+	// are not kept, and the one there is dropped.
+	f.touch(path)
 	return func() {
+		f.touch(path)
 		l.Unlock()
 		f.gate.RUnlock()
 	}
@@ -83,6 +93,12 @@ type guarded struct {
 func (g *guarded) Reload(ctx context.Context) (string, error) {
 	g.files.gate.Lock()
 	defer g.files.gate.Unlock()
+	defer func() {
+		g.files.mu.Lock()
+		g.files.reloads++
+		clear(g.files.snaps)
+		g.files.mu.Unlock()
+	}()
 	out, err := g.Strategy.Reload(ctx)
 	if g.after != nil {
 		g.after()

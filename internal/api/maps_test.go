@@ -553,3 +553,72 @@ func TestBigMapReadsSeeChanges(t *testing.T) {
 		return len(got) == 1 && got[0]["value"] == "be_b"
 	})
 }
+
+// TestMapChangesDuringReloads: entries added while reloads run are all in
+// the HAProxy that runs after them, and in the file: a reload waits for
+// the changes in flight and holds the next ones until it is over.
+func TestMapChangesDuringReloads(t *testing.T) {
+	in := haproxytest.New(t)
+	port := haproxytest.FreePort(t)
+	file := filepath.Join(mapsDir(t, in), "hosts.map")
+	writeFile(t, file, "a.example be_a\n")
+	e := apitest.Start(t, in, in.Global()+fmt.Sprintf(hostsConfig, port, file), apitest.Options{})
+	entries := "/services/haproxy/runtime/maps/hosts.map/entries"
+
+	// Two clients add entries without pause for as long as the reloads
+	// run; each keeps the keys it was answered 201 for.
+	stop := make(chan struct{})
+	type result struct{ added, failed []string }
+	results := make(chan result)
+	for w := range 2 {
+		go func() {
+			var res result
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					results <- res
+					return
+				default:
+				}
+				key := fmt.Sprintf("w%d-%d.example", w, i)
+				r := e.Do(apitest.Request{Method: "POST", Path: entries, Body: map[string]any{"key": key, "value": "be_b"}})
+				if r.Status == 201 {
+					res.added = append(res.added, key)
+				} else {
+					res.failed = append(res.failed, fmt.Sprintf("%s: %d %s", key, r.Status, r.Body))
+				}
+			}
+		}()
+	}
+	for i := range 3 {
+		reloadByAPI(t, e, in, fmt.Sprintf("be_r%d", i))
+	}
+	close(stop)
+	var added []string
+	for range 2 {
+		res := <-results
+		if len(res.failed) != 0 {
+			t.Errorf("adds refused: %v", res.failed)
+		}
+		added = append(added, res.added...)
+	}
+	if len(added) < 20 {
+		t.Fatalf("only %d adds during the reloads", len(added))
+	}
+	haproxytest.WaitFor(t, 10*time.Second, "the last worker alone serves", func() bool {
+		return strings.Count(in.Master("show proc"), "worker") <= 2 // the header line and one worker
+	})
+	shown := in.Stats("show map " + file)
+	text := readFile(t, file)
+	lost := 0
+	for _, key := range added {
+		if !strings.Contains(shown, " "+key+" be_b\n") {
+			lost++
+			t.Errorf("%s is not in the HAProxy that runs after the reloads", key)
+		}
+		if !strings.Contains(text, "\n"+key+" be_b\n") {
+			t.Errorf("%s is not in the file", key)
+		}
+	}
+	t.Logf("%d entries added during 3 reloads, %d lost", len(added), lost)
+}

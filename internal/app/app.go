@@ -172,6 +172,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	if err != nil {
 		return nil, err
 	}
+	maps.SetFileLock(patterns.LockFile)
 	a.Keeper = a.newKeeper()
 	pipeline.SetKeeper(a.Keeper)
 	a.Transactions, err = transaction.NewManager(pipeline, transaction.ManagerOptions{

@@ -77,6 +77,11 @@ func (f *Files) lock(path string) func() {
 	}
 }
 
+// LockFile holds the lock of path as a change does, for a writer of the
+// whole file (the storage replacing it): no runtime change is appended to
+// a file that is being replaced. The returned function releases it.
+func (f *Files) LockFile(path string) func() { return f.lock(path) }
+
 // Guard returns a reload strategy that runs s while no pattern change is
 // in flight, then calls after (which must drop the runtime connections
 // kept to the old worker) before the changes go on.

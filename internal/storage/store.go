@@ -53,7 +53,15 @@ type Store struct {
 	dir     string
 	maxSize int64
 	mu      sync.Mutex // serializes changes (create-if-absent must not race)
+	// lockFile, when set, is held around the replacement of a file, once
+	// its new content is on the disk: other writers of the same file
+	// (runtime map changes appending to it) do not interleave with it.
+	lockFile func(path string) (unlock func())
 }
+
+// SetFileLock makes the store hold lock(path) while it puts a new content
+// of path in place (not while the content arrives). Call it before use.
+func (s *Store) SetFileLock(lock func(path string) (unlock func())) { s.lockFile = lock }
 
 // New returns the store of dir, created 0700 when missing. maxSize bounds
 // the content of a file (0: no bound).
@@ -220,6 +228,9 @@ func (s *Store) write(name string, r io.Reader, allow func(exists bool) error) (
 	}
 	if err := f.Close(); err != nil {
 		return File{}, fmt.Errorf("write %s: %w", name, err)
+	}
+	if s.lockFile != nil {
+		defer s.lockFile(p)()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -294,10 +294,9 @@ func (c *Client) AddPatternAndLookup(ctx context.Context, kind PatternKind, ref,
 	if !emptyReply(replies[0]) {
 		return PatternLookup{}, fmt.Errorf("%s: %w", cmd, classifyPatternReply(cmd, replies[0]))
 	}
-	l, ok := parseLookup(replies[1])
-	if !ok {
-		return PatternLookup{}, fmt.Errorf("%s: %w", get, classifyPatternReply(get, replies[1]))
-	}
+	// The add was made: a lookup HAProxy does not answer as expected
+	// only tells nothing more.
+	l, _ := parseLookup(replies[1])
 	return l, nil
 }
 

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"strconv"
@@ -182,22 +181,23 @@ func (c *Client) ScanPatterns(ctx context.Context, kind PatternKind, ref string,
 	if err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
-	sc := bufio.NewScanner(strings.NewReader(reply))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	// The lines are cut from the reply, not copied: a map of 100,000
+	// entries is one string and 100,000 small structs pointing into it.
 	first := true
-	for sc.Scan() {
-		line := sc.Text()
+	for rest := reply; rest != ""; {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
 		if first && line != "" && !strings.HasPrefix(line, "0x") {
 			return fmt.Errorf("%s: %w", cmd, classifyPatternReply(cmd, reply))
 		}
 		first = false
-		id, rest, ok := strings.Cut(line, " ")
+		id, entry, ok := strings.Cut(line, " ")
 		if !ok || !strings.HasPrefix(id, "0x") {
 			continue
 		}
-		e := PatternEntry{ID: id, Key: rest}
+		e := PatternEntry{ID: id, Key: entry}
 		if kind == KindMap {
-			e.Key, e.Value, _ = strings.Cut(rest, " ")
+			e.Key, e.Value, _ = strings.Cut(entry, " ")
 		}
 		if err := fn(e); err != nil {
 			return err

@@ -230,7 +230,9 @@ func (s *Server) addPatternEntry(kind runtime.PatternKind) handlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		e, err := s.patterns().Add(r.Context(), c, t, key, value)
+		// ACL operations take no force_sync: always synced.
+		sync := kind == runtime.KindACL || queryBool(r, "force_sync")
+		e, err := s.patterns().Add(r.Context(), c, t, key, value, sync)
 		if err != nil {
 			return nil, err
 		}
@@ -403,7 +405,8 @@ func (s *Server) addPayload(r *http.Request, kind runtime.PatternKind, name stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.patterns().AddMany(r.Context(), c, t, entries); err != nil {
+	sync := kind == runtime.KindACL || queryBool(r, "force_sync")
+	if err := s.patterns().AddMany(r.Context(), c, t, entries, sync); err != nil {
 		return nil, err
 	}
 	return jsonResponse(http.StatusCreated, body), nil

@@ -17,11 +17,11 @@ import (
 // comments.
 
 // appendLines adds lines at the end of path, after a newline if its last
-// line has none, in one write, then fsyncs it. An append is not a rename:
+// line has none, in one write, then fsyncs it when sync is set. An append is not a rename:
 // a crash in the write can leave part of the last line, which HAProxy
 // reads as an entry of its own; the write is a single small one, and the
 // runtime change it follows is the one the client was answered for.
-func appendLines(path string, lines []string) error {
+func appendLines(path string, lines []string, sync bool) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
 	if err != nil {
 		return fmt.Errorf("append to %s: %w", path, err)
@@ -46,8 +46,24 @@ func appendLines(path string, lines []string) error {
 	if _, err := f.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("append to %s: %w", path, err)
 	}
+	if !sync {
+		return nil
+	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("append to %s: %w", path, err)
+	}
+	return nil
+}
+
+// syncFile fsyncs path.
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	return nil
 }

@@ -12,9 +12,9 @@ func TestFileEdits(t *testing.T) {
 		edit           func(path string) error
 	}{
 		{"append after a last line without newline", "a x", "a x\nb y\n",
-			func(p string) error { return appendLines(p, []string{"b y"}) }},
+			func(p string) error { return appendLines(p, []string{"b y"}, true) }},
 		{"append to an empty file", "", "b y\nc z\n",
-			func(p string) error { return appendLines(p, []string{"b y", "c z"}) }},
+			func(p string) error { return appendLines(p, []string{"b y", "c z"}, false) }},
 		{"set keeps comments, blanks and other keys", "# head\n\na x\n  # indented\nb y\na w\n", "# head\n\na v\n  # indented\nb y\na v\n",
 			func(p string) error {
 				return rewrite(p, func(k, l string) (string, bool) {
@@ -48,5 +48,40 @@ func TestFileEdits(t *testing.T) {
 				t.Fatalf("temporary files left: %v", entries)
 			}
 		})
+	}
+}
+
+// TestSyncLater: an append without force_sync is recorded and fsynced by
+// Sync (run before every reload and within SyncDelay); a file gone
+// meanwhile is dropped, not retried for ever.
+func TestSyncLater(t *testing.T) {
+	f := New()
+	p := filepath.Join(t.TempDir(), "f.map")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.appendLines(p, []string{"a x"}, false); err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	pending := f.unsynced[p]
+	f.mu.Unlock()
+	if !pending {
+		t.Fatal("an append without sync is not recorded")
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.appendLines(p, []string{"b y"}, false); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(p)
+	if err := f.Sync(); err == nil {
+		t.Fatal("the sync of a file gone did not fail")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.unsynced) != 0 {
+		t.Fatalf("left to sync: %v", f.unsynced)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"dataplane/internal/fault"
 	"dataplane/internal/reload"
@@ -48,11 +50,57 @@ type Files struct {
 	snaps   map[string]*snapshot
 	epochs  map[string]uint64
 	reloads uint64
+	// unsynced are the files appended to without fsync (force_sync
+	// false), fsynced within SyncDelay and before every reload.
+	unsynced map[string]bool
+	flushing bool
+}
+
+// SyncDelay bounds how long an add made without force_sync waits for
+// its fsync. HAProxy reads the file from the page cache: a reload sees
+// the entry at once; the delay only matters if the machine crashes.
+const SyncDelay = time.Second
+
+// markUnsynced records an append left without fsync and makes sure a
+// sync comes within SyncDelay.
+func (f *Files) markUnsynced(path string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unsynced[path] = true
+	if !f.flushing {
+		f.flushing = true
+		time.AfterFunc(SyncDelay, func() { _ = f.Sync() })
+	}
+}
+
+// Sync fsyncs every file appended to without it. It returns the first
+// failure; the files that failed stay to be synced again.
+func (f *Files) Sync() error {
+	f.mu.Lock()
+	paths := make([]string, 0, len(f.unsynced))
+	for p := range f.unsynced {
+		paths = append(paths, p)
+	}
+	clear(f.unsynced)
+	f.flushing = false
+	f.mu.Unlock()
+	var first error
+	for _, p := range paths {
+		if err := syncFile(p); err != nil {
+			if first == nil {
+				first = err
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				f.markUnsynced(p) // a file gone has nothing left to sync
+			}
+		}
+	}
+	return first
 }
 
 // New returns an empty set of file locks.
 func New() *Files {
-	return &Files{locks: map[string]*sync.Mutex{}, snaps: map[string]*snapshot{}, epochs: map[string]uint64{}}
+	return &Files{locks: map[string]*sync.Mutex{}, snaps: map[string]*snapshot{}, epochs: map[string]uint64{}, unsynced: map[string]bool{}}
 }
 
 // lock holds the reload gate (shared) and the lock of path; the returned
@@ -104,6 +152,8 @@ func (g *guarded) Reload(ctx context.Context) (string, error) {
 		clear(g.files.snaps)
 		g.files.mu.Unlock()
 	}()
+	// Durability first: what HAProxy is about to read is on the disk.
+	_ = g.files.Sync()
 	out, err := g.Strategy.Reload(ctx)
 	if g.after != nil {
 		g.after()
@@ -192,8 +242,9 @@ func scanFor(ctx context.Context, c *runtime.Client, t Target, match func(runtim
 }
 
 // Add adds one entry (value "" for an ACL) to HAProxy, checks that it
-// holds it, and appends it to the file. A key already there is ErrExists.
-func (f *Files) Add(ctx context.Context, c *runtime.Client, t Target, key, value string) (Entry, error) {
+// holds it, and appends it to the file, fsynced before it returns when
+// sync is set, else within SyncDelay. A key already there is ErrExists.
+func (f *Files) Add(ctx context.Context, c *runtime.Client, t Target, key, value string, sync bool) (Entry, error) {
 	if err := checkEntry(t.Kind, key, value); err != nil {
 		return Entry{}, err
 	}
@@ -216,7 +267,7 @@ func (f *Files) Add(ctx context.Context, c *runtime.Client, t Target, key, value
 	if l.Found && l.Key == key && t.Kind == runtime.KindMap && l.Value != value {
 		return Entry{}, fmt.Errorf("add %s %s %s: HAProxy holds the value %q, not %q", t.Kind, path, key, l.Value, value)
 	}
-	if err := appendLines(path, []string{line(t.Kind, key, value)}); err != nil {
+	if err := f.appendLines(path, []string{line(t.Kind, key, value)}, sync); err != nil {
 		// Take it back from HAProxy: the answer says the change failed.
 		if derr := c.DelPattern(ctx, t.Kind, t.ref(), key, false); derr != nil {
 			return Entry{}, fmt.Errorf("%w; and HAProxy keeps the entry until the next reload: %v", err, derr)
@@ -229,7 +280,7 @@ func (f *Files) Add(ctx context.Context, c *runtime.Client, t Target, key, value
 // AddMany adds entries in order to HAProxy and appends them to the file.
 // When HAProxy refuses one, those before it stay added (in HAProxy and
 // in the file) and the error names the refused one.
-func (f *Files) AddMany(ctx context.Context, c *runtime.Client, t Target, entries []Entry) error {
+func (f *Files) AddMany(ctx context.Context, c *runtime.Client, t Target, entries []Entry, sync bool) error {
 	pes := make([]runtime.PatternEntry, 0, len(entries))
 	for _, e := range entries {
 		if err := checkEntry(t.Kind, e.Key, e.Value); err != nil {
@@ -256,7 +307,17 @@ func (f *Files) AddMany(ctx context.Context, c *runtime.Client, t Target, entrie
 	for _, e := range entries {
 		lines = append(lines, line(t.Kind, e.Key, e.Value))
 	}
-	return appendLines(path, lines)
+	return f.appendLines(path, lines, sync)
+}
+
+func (f *Files) appendLines(path string, lines []string, sync bool) error {
+	if err := appendLines(path, lines, sync); err != nil {
+		return err
+	}
+	if !sync {
+		f.markUnsynced(path)
+	}
+	return nil
 }
 
 // Set gives every entry of key the value (maps), checks it, and rewrites

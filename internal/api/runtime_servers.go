@@ -223,4 +223,6 @@ func (s *Server) routeRuntimeServers(r chi.Router) {
 	r.Get("/services/haproxy/stats", s.wrap(s.discovery("/services/haproxy/stats")))
 	r.Get("/services/haproxy/stats/native", s.wrap(s.getNativeStats))
 	s.routeStickTables(r)
+	s.routePatterns(r)
+	s.routeStorageMaps(r)
 }

@@ -21,10 +21,12 @@ import (
 	"dataplane/internal/apierror"
 	"dataplane/internal/certstore"
 	"dataplane/internal/config"
+	"dataplane/internal/patfile"
 	"dataplane/internal/reload"
 	"dataplane/internal/role"
 	"dataplane/internal/rtserver"
 	"dataplane/internal/runtime"
+	"dataplane/internal/storage"
 	"dataplane/internal/transaction"
 )
 
@@ -38,6 +40,11 @@ type Deps struct {
 	Runtime  *runtime.Client // stats socket (level admin); may be nil
 	Master   *runtime.Master // master CLI; may be nil
 	Reloads  *reload.Scheduler
+	// Patterns changes runtime map and ACL files and their backing files;
+	// nil disables those changes.
+	Patterns *patfile.Files
+	// Maps is the storage of map files; nil disables /storage/maps.
+	Maps *storage.Store
 	// Transactions serves explicit transactions; nil disables them.
 	Transactions *transaction.Manager
 	// Auth wraps every /v3 handler (and /metrics unless MetricsNoAuth).

@@ -26,11 +26,13 @@ import (
 	"dataplane/internal/auth"
 	"dataplane/internal/config"
 	"dataplane/internal/metrics"
+	"dataplane/internal/patfile"
 	"dataplane/internal/preflight"
 	"dataplane/internal/reload"
 	"dataplane/internal/role"
 	"dataplane/internal/runtime"
 	"dataplane/internal/settings"
+	"dataplane/internal/storage"
 	"dataplane/internal/transaction"
 )
 
@@ -164,7 +166,19 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	if err != nil {
 		return nil, err
 	}
-	pipeline.SetReloader(a.Reloads, strat)
+	// Runtime map and ACL changes are written to their files; a reload
+	// waits for those in flight and holds the next until it is over.
+	patterns := patfile.New()
+	pipeline.SetReloader(a.Reloads, patterns.Guard(strat, func() {
+		if c := a.runtimeClient(); c != nil {
+			c.CloseIdleConnections()
+		}
+	}))
+	maps, err := storage.New(st.ResourceDir(st.API.Resources.MapsDir, "maps"), st.API.MaxBodySize)
+	if err != nil {
+		return nil, err
+	}
+	maps.SetFileLock(patterns.LockFile)
 	a.Keeper = a.newKeeper()
 	pipeline.SetKeeper(a.Keeper)
 	a.Transactions, err = transaction.NewManager(pipeline, transaction.ManagerOptions{
@@ -196,6 +210,8 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		RoleOf:       auth.RoleFrom,
 		Logger:       log,
 		MaxBodySize:  st.API.MaxBodySize,
+		Patterns:     patterns,
+		Maps:         maps,
 		Build:        build,
 		// /metrics: dataplane's own metrics and HAProxy's `show stat`.
 		Metrics:       m.Handler(),

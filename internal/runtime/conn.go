@@ -87,7 +87,11 @@ func pooled(cmd string) bool {
 	switch commandVerb(cmd) {
 	case "set server", "set weight", "set maxconn", "get weight", "add server", "del server",
 		"enable health", "disable health", "enable agent", "disable agent",
-		"show servers", "show backend":
+		"show servers", "show backend",
+		// Pattern files: an entry is one line that starts with its
+		// address, a key or value holds no newline (CheckPatternKey).
+		"show map", "show acl", "get map", "get acl", "add map", "add acl",
+		"set map", "del map", "del acl", "clear map", "clear acl":
 		return true
 	}
 	return false

@@ -72,7 +72,7 @@ type Options struct {
 	// log-forward sections (two dgram-binds, a bind and two log targets
 	// each, on 127.3.<i>.x) and two peers sections (the local peer
 	// dp_local, named by `localpeer`, two remote ones and two tables each)
-	// at the end of the file.
+	// and two fcgi-apps at the end of the file.
 	LogSections bool
 }
 
@@ -283,6 +283,16 @@ func Generate(n int, opts Options) []byte {
 			}
 			b.WriteString("    table t_a type ip size 1k expire 30s store gpc0\n")
 			b.WriteString("    table t_b type string len 32 size 10k\n")
+		}
+	}
+	if opts.LogSections {
+		for i := 0; i < 2; i++ {
+			fmt.Fprintf(&b, "\nfcgi-app php_%d\n", i)
+			fmt.Fprintf(&b, "    docroot /var/www/site%d\n", i)
+			b.WriteString("    index index.php\n")
+			b.WriteString("    option keep-conn\n")
+			b.WriteString("    pass-header Authorization\n")
+			b.WriteString("    set-param SCRIPT_FILENAME /var/www%[path]\n")
 		}
 	}
 	for i := 0; i < opts.Userlists; i++ {

@@ -22,7 +22,7 @@ func TestFCGIAppsOnHAProxy(t *testing.T) {
 	}
 	r.send(t, "POST", "/fcgi_apps", app, 201)
 	var got map[string]any
-	r.e.Get(cfgBase + "/fcgi_apps/php").JSON(t, &got)
+	r.e.Get(cfgBase+"/fcgi_apps/php").JSON(t, &got)
 	want, _ := json.Marshal(app)
 	have, _ := json.Marshal(got)
 	if string(want) != string(have) {
@@ -31,13 +31,13 @@ func TestFCGIAppsOnHAProxy(t *testing.T) {
 	// ACLs of the fcgi-app, and its full_section.
 	r.send(t, "POST", "/fcgi_apps/php/acls/0", map[string]any{"acl_name": "is_api", "criterion": "path_beg", "value": "/api"}, 201)
 	var full map[string]any
-	r.e.Get(cfgBase + "/fcgi_apps/php?full_section=true").JSON(t, &full)
+	r.e.Get(cfgBase+"/fcgi_apps/php?full_section=true").JSON(t, &full)
 	if l, ok := full["acl_list"].([]any); !ok || len(l) != 1 {
 		t.Fatalf("full_section: %v", full)
 	}
 	r.send(t, "PUT", "/fcgi_apps/php", map[string]any{"name": "php", "docroot": "/srv"}, 200)
 	got = nil
-	r.e.Get(cfgBase + "/fcgi_apps/php").JSON(t, &got)
+	r.e.Get(cfgBase+"/fcgi_apps/php").JSON(t, &got)
 	if len(got) != 2 || got["docroot"] != "/srv" {
 		t.Fatalf("after the replace: %v\n%s", got, r.e.ReadConfig())
 	}

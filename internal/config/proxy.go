@@ -22,60 +22,67 @@ type ProxyCommon struct {
 	Tcpka                string      `json:"tcpka,omitempty"`
 	Enabled              bool        `json:"enabled,omitempty"`
 	Disabled             bool        `json:"disabled,omitempty"`
+	Abortonclose         string      `json:"abortonclose,omitempty"`
+	HTTPBufferRequest    string      `json:"http-buffer-request,omitempty"`
+	*CommonMore
 }
 
 // FrontendOptions are the client-side fields (frontend, defaults).
 type FrontendOptions struct {
-	DefaultBackend    string `json:"default_backend,omitempty"`
-	Maxconn           *int64 `json:"maxconn,omitempty"`
-	Backlog           *int64 `json:"backlog,omitempty"`
-	ClientTimeout     *int64 `json:"client_timeout,omitempty"`
-	ClientFinTimeout  *int64 `json:"client_fin_timeout,omitempty"`
-	Httplog           bool   `json:"httplog,omitempty"`
-	Clflog            bool   `json:"clflog,omitempty"`
-	Tcplog            bool   `json:"tcplog,omitempty"`
-	LogFormat         string `json:"log_format,omitempty"`
-	LogFormatSd       string `json:"log_format_sd,omitempty"`
-	ErrorLogFormat    string `json:"error_log_format,omitempty"`
-	Dontlognull       string `json:"dontlognull,omitempty"`
-	Logasap           string `json:"logasap,omitempty"`
-	MonitorURI        string `json:"monitor_uri,omitempty"`
-	UniqueIDFormat    string `json:"unique_id_format,omitempty"`
-	UniqueIDHeader    string `json:"unique_id_header,omitempty"`
-	Clitcpka          string `json:"clitcpka,omitempty"`
-	ClitcpkaIdle      *int64 `json:"clitcpka_idle,omitempty"`
-	ClitcpkaIntvl     *int64 `json:"clitcpka_intvl,omitempty"`
-	ClitcpkaCnt       *int64 `json:"clitcpka_cnt,omitempty"`
-	HTTPBufferRequest string `json:"http-buffer-request,omitempty"`
+	DefaultBackend      string `json:"default_backend,omitempty"`
+	Maxconn             *int64 `json:"maxconn,omitempty"`
+	Backlog             *int64 `json:"backlog,omitempty"`
+	ClientTimeout       *int64 `json:"client_timeout,omitempty"`
+	ClientFinTimeout    *int64 `json:"client_fin_timeout,omitempty"`
+	Httplog             bool   `json:"httplog,omitempty"`
+	Clflog              bool   `json:"clflog,omitempty"`
+	Tcplog              bool   `json:"tcplog,omitempty"`
+	LogFormat           string `json:"log_format,omitempty"`
+	LogFormatSd         string `json:"log_format_sd,omitempty"`
+	ErrorLogFormat      string `json:"error_log_format,omitempty"`
+	Dontlognull         string `json:"dontlognull,omitempty"`
+	Logasap             string `json:"logasap,omitempty"`
+	MonitorURI          string `json:"monitor_uri,omitempty"`
+	UniqueIDFormat      string `json:"unique_id_format,omitempty"`
+	UniqueIDHeader      string `json:"unique_id_header,omitempty"`
+	Clitcpka            string `json:"clitcpka,omitempty"`
+	ClitcpkaIdle        *int64 `json:"clitcpka_idle,omitempty"`
+	ClitcpkaIntvl       *int64 `json:"clitcpka_intvl,omitempty"`
+	ClitcpkaCnt         *int64 `json:"clitcpka_cnt,omitempty"`
+	IdleCloseOnResponse string `json:"idle_close_on_response,omitempty"`
+	*FrontendMore
 }
 
 // BackendOptions are the server-side fields (backend, defaults).
 type BackendOptions struct {
-	Balance                 *Balance       `json:"balance,omitempty"`
-	DefaultServer           *ServerParams  `json:"default_server,omitempty"`
-	AdvCheck                string         `json:"adv_check,omitempty"`
-	HttpchkParams           *HttpchkParams `json:"httpchk_params,omitempty"`
-	CheckTimeout            *int64         `json:"check_timeout,omitempty"`
-	ConnectTimeout          *int64         `json:"connect_timeout,omitempty"`
-	ServerTimeout           *int64         `json:"server_timeout,omitempty"`
-	ServerFinTimeout        *int64         `json:"server_fin_timeout,omitempty"`
-	QueueTimeout            *int64         `json:"queue_timeout,omitempty"`
-	TunnelTimeout           *int64         `json:"tunnel_timeout,omitempty"`
-	Retries                 *int64         `json:"retries,omitempty"`
-	Redispatch              *Redispatch    `json:"redispatch,omitempty"`
-	Cookie                  *Cookie        `json:"cookie,omitempty"`
-	HashType                *HashType      `json:"hash_type,omitempty"`
-	Abortonclose            string         `json:"abortonclose,omitempty"`
-	Allbackups              string         `json:"allbackups,omitempty"`
-	HTTPReuse               string         `json:"http_reuse,omitempty"`
-	Srvtcpka                string         `json:"srvtcpka,omitempty"`
-	HTTPPretendKeepalive    string         `json:"http_pretend_keepalive,omitempty"`
-	PreferLastServer        string         `json:"prefer_last_server,omitempty"`
-	Persist                 string         `json:"persist,omitempty"`
-	Fullconn                *int64         `json:"fullconn,omitempty"`
-	LoadServerStateFromFile string         `json:"load_server_state_from_file,omitempty"`
-	ExternalCheck           string         `json:"external_check,omitempty"`
-	LogHealthChecks         string         `json:"log_health_checks,omitempty"`
+	Balance                 *Balance          `json:"balance,omitempty"`
+	DefaultServer           *ServerParams     `json:"default_server,omitempty"`
+	AdvCheck                string            `json:"adv_check,omitempty"`
+	HttpchkParams           *HttpchkParams    `json:"httpchk_params,omitempty"`
+	CheckTimeout            *int64            `json:"check_timeout,omitempty"`
+	ConnectTimeout          *int64            `json:"connect_timeout,omitempty"`
+	ServerTimeout           *int64            `json:"server_timeout,omitempty"`
+	ServerFinTimeout        *int64            `json:"server_fin_timeout,omitempty"`
+	QueueTimeout            *int64            `json:"queue_timeout,omitempty"`
+	TunnelTimeout           *int64            `json:"tunnel_timeout,omitempty"`
+	Retries                 *int64            `json:"retries,omitempty"`
+	Redispatch              *Redispatch       `json:"redispatch,omitempty"`
+	Cookie                  *Cookie           `json:"cookie,omitempty"`
+	HashType                *HashType         `json:"hash_type,omitempty"`
+	Allbackups              string            `json:"allbackups,omitempty"`
+	HTTPReuse               string            `json:"http_reuse,omitempty"`
+	Srvtcpka                string            `json:"srvtcpka,omitempty"`
+	HTTPPretendKeepalive    string            `json:"http_pretend_keepalive,omitempty"`
+	PreferLastServer        string            `json:"prefer_last_server,omitempty"`
+	Persist                 string            `json:"persist,omitempty"`
+	Fullconn                *int64            `json:"fullconn,omitempty"`
+	LoadServerStateFromFile string            `json:"load_server_state_from_file,omitempty"`
+	ExternalCheck           string            `json:"external_check,omitempty"`
+	LogHealthChecks         string            `json:"log_health_checks,omitempty"`
+	MysqlCheckParams        *MysqlCheckParams `json:"mysql_check_params,omitempty"`
+	PgsqlCheckParams        *PgsqlCheckParams `json:"pgsql_check_params,omitempty"`
+	SmtpchkParams           *SmtpchkParams    `json:"smtpchk_params,omitempty"`
+	*BackendMore
 }
 
 // Balance is the `balance` line.
@@ -97,9 +104,27 @@ type Balance struct {
 
 // HttpchkParams are the arguments of `option httpchk`.
 type HttpchkParams struct {
+	Host    string `json:"host,omitempty"`
 	Method  string `json:"method,omitempty"`
 	URI     string `json:"uri,omitempty"`
 	Version string `json:"version,omitempty"`
+}
+
+// MysqlCheckParams are the arguments of `option mysql-check`.
+type MysqlCheckParams struct {
+	ClientVersion string `json:"client_version,omitempty"`
+	Username      string `json:"username,omitempty"`
+}
+
+// PgsqlCheckParams are the arguments of `option pgsql-check`.
+type PgsqlCheckParams struct {
+	Username string `json:"username,omitempty"`
+}
+
+// SmtpchkParams are the arguments of `option smtpchk`.
+type SmtpchkParams struct {
+	Hello  string `json:"hello,omitempty"`
+	Domain string `json:"domain,omitempty"`
 }
 
 // Redispatch is `option redispatch [interval]` / `no option redispatch`.
@@ -145,7 +170,7 @@ type HashType struct {
 	Modifier string `json:"modifier,omitempty"`
 }
 
-var proxyCommonFields = fieldSet[ProxyCommon]{
+var proxyCommonFields = concat(fieldSet[ProxyCommon]{
 	wordField("mode", []string{"mode"}, []string{"http", "tcp", "log"}, func(m *ProxyCommon) *string { return &m.Mode }),
 	connectionModeField(),
 	timeoutField("http_keep_alive_timeout", "http-keep-alive", func(m *ProxyCommon) **int64 { return &m.HTTPKeepAliveTimeout }),
@@ -156,9 +181,11 @@ var proxyCommonFields = fieldSet[ProxyCommon]{
 	optionToggleField("tcpka", "tcpka", func(m *ProxyCommon) *string { return &m.Tcpka }),
 	flagField("enabled", []string{"enabled"}, func(m *ProxyCommon) *bool { return &m.Enabled }),
 	flagField("disabled", []string{"disabled"}, func(m *ProxyCommon) *bool { return &m.Disabled }),
-}
+	optionToggleField("abortonclose", "abortonclose", func(m *ProxyCommon) *string { return &m.Abortonclose }),
+	optionToggleField("http-buffer-request", "http-buffer-request", func(m *ProxyCommon) *string { return &m.HTTPBufferRequest }),
+}, liftMore(commonMoreFields, func(m *ProxyCommon) **CommonMore { return &m.CommonMore }))
 
-var frontendOptionFields = fieldSet[FrontendOptions]{
+var frontendOptionFields = concat(fieldSet[FrontendOptions]{
 	nameRefField("default_backend", []string{"default_backend"}, func(m *FrontendOptions) *string { return &m.DefaultBackend }),
 	intField("maxconn", []string{"maxconn"}, 0, 1<<31, func(m *FrontendOptions) **int64 { return &m.Maxconn }),
 	intField("backlog", []string{"backlog"}, 0, 1<<31, func(m *FrontendOptions) **int64 { return &m.Backlog }),
@@ -178,10 +205,10 @@ var frontendOptionFields = fieldSet[FrontendOptions]{
 	durationField("clitcpka_idle", []string{"clitcpka-idle"}, "s", func(m *FrontendOptions) **int64 { return &m.ClitcpkaIdle }),
 	durationField("clitcpka_intvl", []string{"clitcpka-intvl"}, "s", func(m *FrontendOptions) **int64 { return &m.ClitcpkaIntvl }),
 	intField("clitcpka_cnt", []string{"clitcpka-cnt"}, 0, 1<<31, func(m *FrontendOptions) **int64 { return &m.ClitcpkaCnt }),
-	optionToggleField("http-buffer-request", "http-buffer-request", func(m *FrontendOptions) *string { return &m.HTTPBufferRequest }),
-}
+	optionToggleField("idle_close_on_response", "idle-close-on-response", func(m *FrontendOptions) *string { return &m.IdleCloseOnResponse }),
+}, liftMore(frontendMoreFields, func(m *FrontendOptions) **FrontendMore { return &m.FrontendMore }))
 
-var backendOptionFields = fieldSet[BackendOptions]{
+var backendOptionFields = concat(fieldSet[BackendOptions]{
 	balanceField(),
 	defaultServerField(),
 	advCheckField(),
@@ -195,7 +222,6 @@ var backendOptionFields = fieldSet[BackendOptions]{
 	redispatchField(),
 	cookieField(),
 	hashTypeField(),
-	optionToggleField("abortonclose", "abortonclose", func(m *BackendOptions) *string { return &m.Abortonclose }),
 	optionToggleField("allbackups", "allbackups", func(m *BackendOptions) *string { return &m.Allbackups }),
 	wordField("http_reuse", []string{"http-reuse"}, []string{"aggressive", "always", "never", "safe"}, func(m *BackendOptions) *string { return &m.HTTPReuse }),
 	optionToggleField("srvtcpka", "srvtcpka", func(m *BackendOptions) *string { return &m.Srvtcpka }),
@@ -206,7 +232,7 @@ var backendOptionFields = fieldSet[BackendOptions]{
 	wordField("load_server_state_from_file", []string{"load-server-state-from-file"}, []string{"global", "local", "none"}, func(m *BackendOptions) *string { return &m.LoadServerStateFromFile }),
 	optionToggleField("external_check", "external-check", func(m *BackendOptions) *string { return &m.ExternalCheck }),
 	optionToggleField("log_health_checks", "log-health-checks", func(m *BackendOptions) *string { return &m.LogHealthChecks }),
-}
+}, liftMore(backendMoreFields, func(m *BackendOptions) **BackendMore { return &m.BackendMore }))
 
 // connectionModeField: one of `option httpclose|http-server-close|
 // http-keep-alive` (the last one wins in HAProxy).
@@ -630,10 +656,38 @@ func advCheckField() sectionField[BackendOptions] {
 			return
 		}
 		m.AdvCheck = l.Words[1]
-		if m.AdvCheck != "httpchk" {
+		args := l.Words[2:]
+		switch m.AdvCheck {
+		case "httpchk":
+		// Arguments the model cannot hold as they are written (a quoted
+		// user) are not read: refuseUnmodelled sees them.
+		case "mysql-check":
+			if len(args) >= 2 && args[0] == "user" && len(args) <= 3 {
+				p := &MysqlCheckParams{Username: args[1], ClientVersion: at(args, 2)}
+				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, MysqlCheckParams: p}) == nil {
+					m.MysqlCheckParams = p
+				}
+			}
+			return
+		case "pgsql-check":
+			if len(args) == 2 && args[0] == "user" {
+				p := &PgsqlCheckParams{Username: args[1]}
+				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, PgsqlCheckParams: p}) == nil {
+					m.PgsqlCheckParams = p
+				}
+			}
+			return
+		case "smtpchk":
+			if len(args) == 2 {
+				p := &SmtpchkParams{Hello: args[0], Domain: args[1]}
+				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, SmtpchkParams: p}) == nil {
+					m.SmtpchkParams = p
+				}
+			}
+			return
+		default:
 			return
 		}
-		args := l.Words[2:]
 		p := &HttpchkParams{}
 		switch len(args) {
 		case 0:
@@ -644,6 +698,11 @@ func advCheckField() sectionField[BackendOptions] {
 			p.Method, p.URI = args[0], args[1]
 		default:
 			p.Method, p.URI, p.Version = args[0], args[1], strings.Join(args[2:], " ")
+			// `HTTP/1.1\r\nHost:\ example.com`: the old way to send a Host
+			// header, which the v3 model holds as host.
+			if v, h, ok := strings.Cut(p.Version, httpchkHostSep); ok && h != "" && !strings.ContainsAny(h, " \\") {
+				p.Version, p.Host = v, h
+			}
 		}
 		m.HttpchkParams = p
 	}
@@ -660,9 +719,24 @@ func advCheckField() sectionField[BackendOptions] {
 				w = append(w, p.URI)
 			}
 			if p.Version != "" {
-				vw, _ := splitWords(p.Version)
+				v := p.Version
+				if p.Host != "" {
+					v += httpchkHostSep + p.Host
+				}
+				vw, _ := splitWords(v)
 				w = append(w, vw...)
 			}
+		}
+		switch p := m; {
+		case m.AdvCheck == "mysql-check" && p.MysqlCheckParams != nil && p.MysqlCheckParams.Username != "":
+			w = append(w, "user", p.MysqlCheckParams.Username)
+			if v := p.MysqlCheckParams.ClientVersion; v != "" {
+				w = append(w, v)
+			}
+		case m.AdvCheck == "pgsql-check" && p.PgsqlCheckParams != nil && p.PgsqlCheckParams.Username != "":
+			w = append(w, "user", p.PgsqlCheckParams.Username)
+		case m.AdvCheck == "smtpchk" && p.SmtpchkParams != nil && p.SmtpchkParams.Hello != "":
+			w = append(w, p.SmtpchkParams.Hello, p.SmtpchkParams.Domain)
 		}
 		return [][]string{w}
 	}
@@ -674,9 +748,20 @@ func advCheckField() sectionField[BackendOptions] {
 					return err
 				}
 			}
+			if err := checkCheckParams(m); err != nil {
+				return err
+			}
 			p := m.HttpchkParams
 			if p == nil {
 				return nil
+			}
+			if p.Host != "" {
+				if p.Version == "" {
+					return invalid("httpchk_params.host", "needs a version")
+				}
+				if err := checkWord("httpchk_params.host", p.Host); err != nil {
+					return err
+				}
 			}
 			if m.AdvCheck != "httpchk" {
 				return invalid("httpchk_params", "needs adv_check httpchk")
@@ -708,12 +793,66 @@ func advCheckField() sectionField[BackendOptions] {
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions
 			read(s, &cur)
-			return cur.AdvCheck == m.AdvCheck && eqPtrVal(cur.HttpchkParams, m.HttpchkParams)
+			return cur.AdvCheck == m.AdvCheck && eqPtrVal(cur.HttpchkParams, m.HttpchkParams) &&
+				eqPtrVal(cur.MysqlCheckParams, m.MysqlCheckParams) && eqPtrVal(cur.PgsqlCheckParams, m.PgsqlCheckParams) &&
+				eqPtrVal(cur.SmtpchkParams, m.SmtpchkParams)
 		},
 		// `option mysql-check user haproxy`: the model holds no
 		// arguments but httpchk's.
 		refuse: refuseUnmodelled("adv_check", matchers, read, words),
 	}
+}
+
+// httpchkHostSep joins the version and the Host header in the version
+// argument of `option httpchk`, as HAProxy reads it (an escaped CRLF and
+// an escaped space).
+const httpchkHostSep = `\r\nHost:\ `
+
+// checkCheckParams checks the arguments of mysql-check, pgsql-check and
+// smtpchk: each needs its check, and every value is one word.
+func checkCheckParams(m *BackendOptions) error {
+	if p := m.MysqlCheckParams; p != nil {
+		if m.AdvCheck != "mysql-check" {
+			return invalid("mysql_check_params", "needs adv_check mysql-check")
+		}
+		if p.ClientVersion != "" {
+			if p.Username == "" {
+				return invalid("mysql_check_params.client_version", "needs a username")
+			}
+			if err := checkEnum("mysql_check_params.client_version", p.ClientVersion, "pre-41", "post-41"); err != nil {
+				return err
+			}
+		}
+		if p.Username != "" {
+			if err := checkWord("mysql_check_params.username", p.Username); err != nil {
+				return err
+			}
+		}
+	}
+	if p := m.PgsqlCheckParams; p != nil {
+		if m.AdvCheck != "pgsql-check" {
+			return invalid("pgsql_check_params", "needs adv_check pgsql-check")
+		}
+		if p.Username != "" {
+			if err := checkWord("pgsql_check_params.username", p.Username); err != nil {
+				return err
+			}
+		}
+	}
+	if p := m.SmtpchkParams; p != nil {
+		if m.AdvCheck != "smtpchk" {
+			return invalid("smtpchk_params", "needs adv_check smtpchk")
+		}
+		if p.Hello != "" || p.Domain != "" {
+			if err := checkEnum("smtpchk_params.hello", p.Hello, "HELO", "EHLO"); err != nil {
+				return err
+			}
+			if err := checkWord("smtpchk_params.domain", p.Domain); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func redispatchField() sectionField[BackendOptions] {

@@ -341,6 +341,23 @@ func fullStickTable() *config.ConfigStickTable {
 		Peers: "mypeers", Srvkey: "addr", WriteTo: "other_table", RecvOnly: true, Store: "http_req_rate(10s),conn_cnt"}
 }
 
+func fullGlobalMore() *config.GlobalMore {
+	return &config.GlobalMore{
+		ClusterSecret: "s3cr3t", CPUPolicy: "performance", DNSAcceptFamily: "ipv4,ipv6", ExposeDeprecatedDirectives: true,
+		ExposeExperimentalDirectives: true, ForceCfgParserPause: i64(1000), H1AcceptPayloadWithAnyMethod: true,
+		H1CaseAdjust:     []config.H1CaseAdjust{{From: "content-length", To: "Content-Length"}},
+		H1CaseAdjustFile: "/etc/haproxy/h1-case.txt", H1DoNotCloseOnInsecureTransferEncoding: true,
+		H2WorkaroundBogusWebsocketClients: true, HTTPErrCodes: []config.HTTPCodes{{Value: "400-499 +500"}},
+		HTTPFailCodes: []config.HTTPCodes{{Value: "500-599,-501"}}, InsecureForkWanted: true, InsecureSetuidWanted: true,
+		LimitedQuic: true, MaxThreadsPerGroup: i64(32), NoQuic: true, NumaCPUMapping: "enabled", Pp2NeverSendLocal: true,
+		PreallocFd: true, SetDumpable: true, SetVar: []config.GlobalSetVar{{Name: "proc.limit", Expr: "int(100)"}},
+		SetVarFmt: []config.GlobalSetVarFmt{{Name: "proc.boot", Format: `"%[date]"`}}, Setcap: "cap_net_bind_service",
+		ShmStatsFile: "/dev/shm/haproxy-stats", ShmStatsFileMaxObjects: i64(1000), StatsCalculateMaxCounters: "enabled",
+		StatsFile: "/var/lib/haproxy/stats", StrictLimits: true,
+		ThreadGroupLines: []config.ThreadGroup{{Group: "1", NumOrRange: "1-4"}}, WarnBlockedTrafficAfter: i64(100),
+	}
+}
+
 func fullGlobal() config.Global {
 	return config.Global{
 		Daemon: true, MasterWorker: true, MworkerMaxReloads: i64(5), Nbthread: i64(4), ThreadGroups: i64(1),
@@ -367,6 +384,7 @@ func fullGlobal() config.Global {
 		},
 		TuneBufferOptions: &config.TuneBufferOptions{Bufsize: i64(16384), BuffersLimit: i64(1000), BuffersReserve: i64(10), Pipesize: i64(65536)},
 		TuneOptions:       &config.TuneOptions{Maxrewrite: i64(1024), HTTPMaxhdr: i64(101), Maxaccept: i64(64), Maxpollevents: i64(200)},
+		GlobalMore:        fullGlobalMore(),
 	}
 }
 

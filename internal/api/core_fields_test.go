@@ -418,3 +418,82 @@ func uncovered(t *testing.T, model string, bodies []map[string]any) []string {
 	sort.Strings(missing)
 	return missing
 }
+
+// TestGlobalFieldsOnHAProxy: the rarer top-level fields of global
+// (GlobalMore) that HAProxy 2.6 knows are PUT on a running HAProxy,
+// accepted and read back equal; the others get 400 with haproxy -c's
+// words and leave the file as it was. The v3 objects of global not
+// modelled yet (lua_options, tune_ssl_options, ...) are refused with 422
+// saying they are v3 fields this dataplane does not support.
+func TestGlobalFieldsOnHAProxy(t *testing.T) {
+	e, _ := start(t)
+	path := "/services/haproxy/configuration/global"
+	caseFile := filepath.Join(t.TempDir(), "h1-case.txt")
+	if err := os.WriteFile(caseFile, []byte("x-forwarded-for X-Forwarded-For\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cur := e.Get(path)
+	mustStatus(t, cur, 200, "GET global")
+	var base map[string]any
+	if err := json.Unmarshal(cur.Body, &base); err != nil {
+		t.Fatal(err)
+	}
+	known := merged(base, map[string]any{
+		"nbthread": 2, "thread_groups": 1,
+		"cluster_secret": "s3cr3t", "expose_experimental_directives": true, "h1_accept_payload_with_any_method": true,
+		"h1_case_adjust":      []any{map[string]any{"from": "content-length", "to": "Content-Length"}},
+		"h1_case_adjust_file": caseFile, "h2_workaround_bogus_websocket_clients": true, "insecure_fork_wanted": true,
+		"insecure_setuid_wanted": true, "numa_cpu_mapping": "disabled", "pp2_never_send_local": true, "set_dumpable": true,
+		"set_var":            []any{map[string]any{"name": "proc.limit", "expr": "int(100)"}},
+		"set_var_fmt":        []any{map[string]any{"name": "proc.boot", "format": `"%[date]"`}},
+		"strict_limits":      true,
+		"thread_group_lines": []any{map[string]any{"group": "1", "num_or_range": "1-2"}},
+	})
+	r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e) + "&force_reload=true", Body: known})
+	mustStatus(t, r, 200, "PUT global")
+	got := e.Get(path)
+	want, _ := json.Marshal(known)
+	if !jsonEqual(t, want, got.Body) {
+		t.Fatalf("GET after PUT:\n got %s\nwant %s", got.Body, want)
+	}
+	// What HAProxy runs: the variable set at start.
+	if out := e.HAProxy.Stats("get var proc.limit"); !strings.Contains(out, "100") {
+		t.Errorf("get var proc.limit: %q, want the value set by set-var", out)
+	}
+
+	unknown := func(kw string) string { return fmt.Sprintf("unknown keyword '%s' in 'global' section", kw) }
+	for _, c := range []refusedField{
+		{map[string]any{"cpu_policy": "performance"}, unknown("cpu-policy")},
+		{map[string]any{"dns_accept_family": "ipv4"}, unknown("dns-accept-family")},
+		{map[string]any{"expose_deprecated_directives": true}, unknown("expose-deprecated-directives")},
+		{map[string]any{"force_cfg_parser_pause": 1000}, unknown("force-cfg-parser-pause")},
+		{map[string]any{"h1_do_not_close_on_insecure_transfer_encoding": true}, unknown("h1-do-not-close-on-insecure-transfer-encoding")},
+		{map[string]any{"http_err_codes": []any{map[string]any{"value": "400-499"}}}, unknown("http-err-codes")},
+		{map[string]any{"http_fail_codes": []any{map[string]any{"value": "500-599"}}}, unknown("http-fail-codes")},
+		{map[string]any{"limited_quic": true}, unknown("limited-quic")},
+		{map[string]any{"max_threads_per_group": 4}, unknown("max-threads-per-group")},
+		{map[string]any{"no_quic": true}, unknown("no-quic")},
+		{map[string]any{"prealloc_fd": true}, unknown("prealloc-fd")},
+		{map[string]any{"setcap": "cap_net_bind_service"}, unknown("setcap")},
+		{map[string]any{"shm_stats_file": "/dev/shm/x"}, unknown("shm-stats-file")},
+		{map[string]any{"shm_stats_file_max_objects": 10}, unknown("shm-stats-file-max-objects")},
+		{map[string]any{"stats_calculate_max_counters": "enabled"}, "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout'"},
+		{map[string]any{"stats_file": "/tmp/stats"}, unknown("stats-file")},
+		{map[string]any{"warn_blocked_traffic_after": 100}, unknown("warn-blocked-traffic-after")},
+	} {
+		before := e.ReadConfig()
+		r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(known, c.body)})
+		if r.Status != 400 || !strings.Contains(string(r.Body), c.message) {
+			t.Errorf("global %v: %d %s, want 400 with %q", keys(c.body), r.Status, r.Body, c.message)
+		}
+		if string(before) != string(e.ReadConfig()) {
+			t.Fatalf("global %v: the refused change reached the file", keys(c.body))
+		}
+	}
+	for _, prop := range []string{"lua_options", "tune_ssl_options", "harden"} {
+		r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(known, map[string]any{prop: map[string]any{}})})
+		if r.Status != 422 || !strings.Contains(string(r.Body), prop) || !strings.Contains(string(r.Body), "does not support") {
+			t.Errorf("global %s: %d %s, want 422 saying it is a v3 field not supported", prop, r.Status, r.Body)
+		}
+	}
+}

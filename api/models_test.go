@@ -100,7 +100,7 @@ func fullProxyCommon() config.ProxyCommon {
 		TarpitTimeout: i64(2000),
 		Forwardfor:    &config.Forwardfor{Enabled: "enabled", Except: "127.0.0.0/8", Header: "X-Client-IP", Ifnone: true},
 		LogTag:        "edge", Tcpka: "enabled", Enabled: true, Disabled: true,
-		Abortonclose: "enabled", HTTPBufferRequest: "enabled", CommonMore: fullCommonMore(),
+		CommonMore: fullCommonMore(),
 	}
 }
 
@@ -284,6 +284,7 @@ func sectionVariants() map[string][]any {
 func fullCommonMore() *config.CommonMore {
 	desc, node, realm := "Edge stats", "lb1", "HAProxy"
 	return &config.CommonMore{
+		Abortonclose: "enabled", HTTPBufferRequest: "enabled",
 		Compression: &config.Compression{
 			AlgoReq: "gzip", Algorithms: []string{"gzip", "deflate"}, AlgosRes: []string{"gzip"}, Direction: "both",
 			MinsizeReq: i64(1024), MinsizeRes: i64(2048), Offload: true, Types: []string{"text/html", "text/plain"},

@@ -485,7 +485,7 @@ func TestModelRoundTrip(t *testing.T) {
 		{Name: "be_full", Description: "Checkout service, blue pool", ID: i64(42), ServerStateFileName: "be_full",
 			ProxyCommon: ProxyCommon{Mode: "http", HTTPConnectionMode: "http-server-close", LogTag: "checkout",
 				Forwardfor:         &Forwardfor{Enabled: "enabled", Except: "127.0.0.0/8", Header: "X-Real-IP", Ifnone: true},
-				HTTPRequestTimeout: i64(10000), HTTPKeepAliveTimeout: i64(2000), Tcpka: "enabled", Abortonclose: "enabled"},
+				HTTPRequestTimeout: i64(10000), HTTPKeepAliveTimeout: i64(2000), Tcpka: "enabled", CommonMore: &CommonMore{Abortonclose: "enabled"}},
 			BackendOptions: BackendOptions{
 				Balance:       &Balance{Algorithm: "uri", URIDepth: i64(3), URILen: i64(32), URIWhole: true},
 				DefaultServer: &ServerParams{Check: "enabled", Inter: i64(2000), Fall: i64(3), Rise: i64(2), Slowstart: i64(30000), Maxconn: i64(100)},
@@ -523,7 +523,7 @@ func TestModelRoundTrip(t *testing.T) {
 
 	frontends := []Frontend{
 		{Name: "fe_full", Description: "Public shop front end", ID: i64(7),
-			ProxyCommon: ProxyCommon{Mode: "http", Forwardfor: &Forwardfor{Enabled: "enabled"}, HTTPConnectionMode: "httpclose", HTTPBufferRequest: "enabled"},
+			ProxyCommon: ProxyCommon{Mode: "http", Forwardfor: &Forwardfor{Enabled: "enabled"}, HTTPConnectionMode: "httpclose", CommonMore: &CommonMore{HTTPBufferRequest: "enabled"}},
 			FrontendOptions: FrontendOptions{DefaultBackend: "be_web", Maxconn: i64(2000), Backlog: i64(1024),
 				ClientTimeout: i64(30000), ClientFinTimeout: i64(1000), Httplog: true,
 				LogFormat:      `"%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r"`,

@@ -22,8 +22,6 @@ type ProxyCommon struct {
 	Tcpka                string      `json:"tcpka,omitempty"`
 	Enabled              bool        `json:"enabled,omitempty"`
 	Disabled             bool        `json:"disabled,omitempty"`
-	Abortonclose         string      `json:"abortonclose,omitempty"`
-	HTTPBufferRequest    string      `json:"http-buffer-request,omitempty"`
 	*CommonMore
 }
 
@@ -55,33 +53,30 @@ type FrontendOptions struct {
 
 // BackendOptions are the server-side fields (backend, defaults).
 type BackendOptions struct {
-	Balance                 *Balance          `json:"balance,omitempty"`
-	DefaultServer           *ServerParams     `json:"default_server,omitempty"`
-	AdvCheck                string            `json:"adv_check,omitempty"`
-	HttpchkParams           *HttpchkParams    `json:"httpchk_params,omitempty"`
-	CheckTimeout            *int64            `json:"check_timeout,omitempty"`
-	ConnectTimeout          *int64            `json:"connect_timeout,omitempty"`
-	ServerTimeout           *int64            `json:"server_timeout,omitempty"`
-	ServerFinTimeout        *int64            `json:"server_fin_timeout,omitempty"`
-	QueueTimeout            *int64            `json:"queue_timeout,omitempty"`
-	TunnelTimeout           *int64            `json:"tunnel_timeout,omitempty"`
-	Retries                 *int64            `json:"retries,omitempty"`
-	Redispatch              *Redispatch       `json:"redispatch,omitempty"`
-	Cookie                  *Cookie           `json:"cookie,omitempty"`
-	HashType                *HashType         `json:"hash_type,omitempty"`
-	Allbackups              string            `json:"allbackups,omitempty"`
-	HTTPReuse               string            `json:"http_reuse,omitempty"`
-	Srvtcpka                string            `json:"srvtcpka,omitempty"`
-	HTTPPretendKeepalive    string            `json:"http_pretend_keepalive,omitempty"`
-	PreferLastServer        string            `json:"prefer_last_server,omitempty"`
-	Persist                 string            `json:"persist,omitempty"`
-	Fullconn                *int64            `json:"fullconn,omitempty"`
-	LoadServerStateFromFile string            `json:"load_server_state_from_file,omitempty"`
-	ExternalCheck           string            `json:"external_check,omitempty"`
-	LogHealthChecks         string            `json:"log_health_checks,omitempty"`
-	MysqlCheckParams        *MysqlCheckParams `json:"mysql_check_params,omitempty"`
-	PgsqlCheckParams        *PgsqlCheckParams `json:"pgsql_check_params,omitempty"`
-	SmtpchkParams           *SmtpchkParams    `json:"smtpchk_params,omitempty"`
+	Balance                 *Balance       `json:"balance,omitempty"`
+	DefaultServer           *ServerParams  `json:"default_server,omitempty"`
+	AdvCheck                string         `json:"adv_check,omitempty"`
+	HttpchkParams           *HttpchkParams `json:"httpchk_params,omitempty"`
+	CheckTimeout            *int64         `json:"check_timeout,omitempty"`
+	ConnectTimeout          *int64         `json:"connect_timeout,omitempty"`
+	ServerTimeout           *int64         `json:"server_timeout,omitempty"`
+	ServerFinTimeout        *int64         `json:"server_fin_timeout,omitempty"`
+	QueueTimeout            *int64         `json:"queue_timeout,omitempty"`
+	TunnelTimeout           *int64         `json:"tunnel_timeout,omitempty"`
+	Retries                 *int64         `json:"retries,omitempty"`
+	Redispatch              *Redispatch    `json:"redispatch,omitempty"`
+	Cookie                  *Cookie        `json:"cookie,omitempty"`
+	HashType                *HashType      `json:"hash_type,omitempty"`
+	Allbackups              string         `json:"allbackups,omitempty"`
+	HTTPReuse               string         `json:"http_reuse,omitempty"`
+	Srvtcpka                string         `json:"srvtcpka,omitempty"`
+	HTTPPretendKeepalive    string         `json:"http_pretend_keepalive,omitempty"`
+	PreferLastServer        string         `json:"prefer_last_server,omitempty"`
+	Persist                 string         `json:"persist,omitempty"`
+	Fullconn                *int64         `json:"fullconn,omitempty"`
+	LoadServerStateFromFile string         `json:"load_server_state_from_file,omitempty"`
+	ExternalCheck           string         `json:"external_check,omitempty"`
+	LogHealthChecks         string         `json:"log_health_checks,omitempty"`
 	*BackendMore
 }
 
@@ -181,8 +176,6 @@ var proxyCommonFields = concat(fieldSet[ProxyCommon]{
 	optionToggleField("tcpka", "tcpka", func(m *ProxyCommon) *string { return &m.Tcpka }),
 	flagField("enabled", []string{"enabled"}, func(m *ProxyCommon) *bool { return &m.Enabled }),
 	flagField("disabled", []string{"disabled"}, func(m *ProxyCommon) *bool { return &m.Disabled }),
-	optionToggleField("abortonclose", "abortonclose", func(m *ProxyCommon) *string { return &m.Abortonclose }),
-	optionToggleField("http-buffer-request", "http-buffer-request", func(m *ProxyCommon) *string { return &m.HTTPBufferRequest }),
 }, liftMore(commonMoreFields, func(m *ProxyCommon) **CommonMore { return &m.CommonMore }))
 
 var frontendOptionFields = concat(fieldSet[FrontendOptions]{
@@ -664,24 +657,24 @@ func advCheckField() sectionField[BackendOptions] {
 		case "mysql-check":
 			if len(args) >= 2 && args[0] == "user" && len(args) <= 3 {
 				p := &MysqlCheckParams{Username: args[1], ClientVersion: at(args, 2)}
-				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, MysqlCheckParams: p}) == nil {
-					m.MysqlCheckParams = p
+				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, BackendMore: &BackendMore{MysqlCheckParams: p}}) == nil {
+					m.moreAlloc().MysqlCheckParams = p
 				}
 			}
 			return
 		case "pgsql-check":
 			if len(args) == 2 && args[0] == "user" {
 				p := &PgsqlCheckParams{Username: args[1]}
-				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, PgsqlCheckParams: p}) == nil {
-					m.PgsqlCheckParams = p
+				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, BackendMore: &BackendMore{PgsqlCheckParams: p}}) == nil {
+					m.moreAlloc().PgsqlCheckParams = p
 				}
 			}
 			return
 		case "smtpchk":
 			if len(args) == 2 {
 				p := &SmtpchkParams{Hello: args[0], Domain: args[1]}
-				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, SmtpchkParams: p}) == nil {
-					m.SmtpchkParams = p
+				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, BackendMore: &BackendMore{SmtpchkParams: p}}) == nil {
+					m.moreAlloc().SmtpchkParams = p
 				}
 			}
 			return
@@ -727,7 +720,7 @@ func advCheckField() sectionField[BackendOptions] {
 				w = append(w, vw...)
 			}
 		}
-		switch p := m; {
+		switch p := m.more(); {
 		case m.AdvCheck == "mysql-check" && p.MysqlCheckParams != nil && p.MysqlCheckParams.Username != "":
 			w = append(w, "user", p.MysqlCheckParams.Username)
 			if v := p.MysqlCheckParams.ClientVersion; v != "" {
@@ -794,13 +787,32 @@ func advCheckField() sectionField[BackendOptions] {
 			var cur BackendOptions
 			read(s, &cur)
 			return cur.AdvCheck == m.AdvCheck && eqPtrVal(cur.HttpchkParams, m.HttpchkParams) &&
-				eqPtrVal(cur.MysqlCheckParams, m.MysqlCheckParams) && eqPtrVal(cur.PgsqlCheckParams, m.PgsqlCheckParams) &&
-				eqPtrVal(cur.SmtpchkParams, m.SmtpchkParams)
+				eqPtrVal(cur.more().MysqlCheckParams, m.more().MysqlCheckParams) &&
+				eqPtrVal(cur.more().PgsqlCheckParams, m.more().PgsqlCheckParams) &&
+				eqPtrVal(cur.more().SmtpchkParams, m.more().SmtpchkParams)
 		},
 		// `option mysql-check user haproxy`: the model holds no
 		// arguments but httpchk's.
 		refuse: refuseUnmodelled("adv_check", matchers, read, words),
 	}
+}
+
+// more returns the rarer fields of m (empty when it has none); the check
+// arguments of mysql-check, pgsql-check and smtpchk are among them, so
+// that the model of a backend without them stays small.
+func (m *BackendOptions) more() *BackendMore {
+	if m.BackendMore == nil {
+		return &BackendMore{}
+	}
+	return m.BackendMore
+}
+
+// moreAlloc is more for a write into m.
+func (m *BackendOptions) moreAlloc() *BackendMore {
+	if m.BackendMore == nil {
+		m.BackendMore = &BackendMore{}
+	}
+	return m.BackendMore
 }
 
 // httpchkHostSep joins the version and the Host header in the version
@@ -811,7 +823,7 @@ const httpchkHostSep = `\r\nHost:\ `
 // checkCheckParams checks the arguments of mysql-check, pgsql-check and
 // smtpchk: each needs its check, and every value is one word.
 func checkCheckParams(m *BackendOptions) error {
-	if p := m.MysqlCheckParams; p != nil {
+	if p := m.more().MysqlCheckParams; p != nil {
 		if m.AdvCheck != "mysql-check" {
 			return invalid("mysql_check_params", "needs adv_check mysql-check")
 		}
@@ -829,7 +841,7 @@ func checkCheckParams(m *BackendOptions) error {
 			}
 		}
 	}
-	if p := m.PgsqlCheckParams; p != nil {
+	if p := m.more().PgsqlCheckParams; p != nil {
 		if m.AdvCheck != "pgsql-check" {
 			return invalid("pgsql_check_params", "needs adv_check pgsql-check")
 		}
@@ -839,7 +851,7 @@ func checkCheckParams(m *BackendOptions) error {
 			}
 		}
 	}
-	if p := m.SmtpchkParams; p != nil {
+	if p := m.more().SmtpchkParams; p != nil {
 		if m.AdvCheck != "smtpchk" {
 			return invalid("smtpchk_params", "needs adv_check smtpchk")
 		}

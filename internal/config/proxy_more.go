@@ -14,6 +14,8 @@ import (
 
 // CommonMore are the rarer fields of every proxy section.
 type CommonMore struct {
+	Abortonclose             string        `json:"abortonclose,omitempty"`
+	HTTPBufferRequest        string        `json:"http-buffer-request,omitempty"`
 	Compression              *Compression  `json:"compression,omitempty"`
 	EmailAlert               *EmailAlert   `json:"email_alert,omitempty"`
 	ErrorFiles               []Errorfile   `json:"error_files,omitempty"`
@@ -52,27 +54,30 @@ type FrontendMore struct {
 
 // BackendMore are the rarer server-side fields (backend, defaults).
 type BackendMore struct {
-	AcceptInvalidHTTPResponse            string           `json:"accept_invalid_http_response,omitempty"`
-	AcceptUnsafeViolationsInHTTPResponse string           `json:"accept_unsafe_violations_in_http_response,omitempty"`
-	Checkcache                           string           `json:"checkcache,omitempty"`
-	DynamicCookieKey                     string           `json:"dynamic_cookie_key,omitempty"`
-	ExternalCheckCommand                 string           `json:"external_check_command,omitempty"`
-	ExternalCheckPath                    string           `json:"external_check_path,omitempty"`
-	H1CaseAdjustBogusServer              string           `json:"h1_case_adjust_bogus_server,omitempty"`
-	HashBalanceFactor                    *int64           `json:"hash_balance_factor,omitempty"`
-	HashPreserveAffinity                 string           `json:"hash_preserve_affinity,omitempty"`
-	HTTPDropRequestTrailers              string           `json:"http-drop-request-trailers,omitempty"`
-	HTTPSendNameHeader                   string           `json:"http_send_name_header,omitempty"`
-	MaxKeepAliveQueue                    *int64           `json:"max_keep_alive_queue,omitempty"`
-	PersistRule                          *PersistRule     `json:"persist_rule,omitempty"`
-	RetryOn                              string           `json:"retry_on,omitempty"`
-	Source                               *Source          `json:"source,omitempty"`
-	SrvtcpkaCnt                          *int64           `json:"srvtcpka_cnt,omitempty"`
-	SrvtcpkaIdle                         *int64           `json:"srvtcpka_idle,omitempty"`
-	SrvtcpkaIntvl                        *int64           `json:"srvtcpka_intvl,omitempty"`
-	TCPSmartConnect                      string           `json:"tcp_smart_connect,omitempty"`
-	Transparent                          string           `json:"transparent,omitempty"`
-	UseSmallBuffers                      *UseSmallBuffers `json:"use_small_buffers,omitempty"`
+	AcceptInvalidHTTPResponse            string            `json:"accept_invalid_http_response,omitempty"`
+	AcceptUnsafeViolationsInHTTPResponse string            `json:"accept_unsafe_violations_in_http_response,omitempty"`
+	Checkcache                           string            `json:"checkcache,omitempty"`
+	DynamicCookieKey                     string            `json:"dynamic_cookie_key,omitempty"`
+	ExternalCheckCommand                 string            `json:"external_check_command,omitempty"`
+	ExternalCheckPath                    string            `json:"external_check_path,omitempty"`
+	H1CaseAdjustBogusServer              string            `json:"h1_case_adjust_bogus_server,omitempty"`
+	HashBalanceFactor                    *int64            `json:"hash_balance_factor,omitempty"`
+	HashPreserveAffinity                 string            `json:"hash_preserve_affinity,omitempty"`
+	HTTPDropRequestTrailers              string            `json:"http-drop-request-trailers,omitempty"`
+	HTTPSendNameHeader                   string            `json:"http_send_name_header,omitempty"`
+	MaxKeepAliveQueue                    *int64            `json:"max_keep_alive_queue,omitempty"`
+	MysqlCheckParams                     *MysqlCheckParams `json:"mysql_check_params,omitempty"`
+	PgsqlCheckParams                     *PgsqlCheckParams `json:"pgsql_check_params,omitempty"`
+	SmtpchkParams                        *SmtpchkParams    `json:"smtpchk_params,omitempty"`
+	PersistRule                          *PersistRule      `json:"persist_rule,omitempty"`
+	RetryOn                              string            `json:"retry_on,omitempty"`
+	Source                               *Source           `json:"source,omitempty"`
+	SrvtcpkaCnt                          *int64            `json:"srvtcpka_cnt,omitempty"`
+	SrvtcpkaIdle                         *int64            `json:"srvtcpka_idle,omitempty"`
+	SrvtcpkaIntvl                        *int64            `json:"srvtcpka_intvl,omitempty"`
+	TCPSmartConnect                      string            `json:"tcp_smart_connect,omitempty"`
+	Transparent                          string            `json:"transparent,omitempty"`
+	UseSmallBuffers                      *UseSmallBuffers  `json:"use_small_buffers,omitempty"`
 }
 
 // FrontendOnly are the fields of a frontend that defaults do not have.
@@ -470,6 +475,8 @@ func condOneField[T any](json string, kw []string, get func(*T) **CondRule) sect
 }
 
 var commonMoreFields = fieldSet[CommonMore]{
+	optionToggleField("abortonclose", "abortonclose", func(m *CommonMore) *string { return &m.Abortonclose }),
+	optionToggleField("http-buffer-request", "http-buffer-request", func(m *CommonMore) *string { return &m.HTTPBufferRequest }),
 	compressionField(),
 	emailAlertField(),
 	errorFilesField(),

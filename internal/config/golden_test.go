@@ -50,6 +50,7 @@ var goldenChecked = map[string][]string{
 	"15-acls.cfg":          nil,
 	"18-tcp-rules.cfg":     nil,
 	"17-http-rules.cfg":    nil,
+	"19-proxy-fields.cfg":  nil,
 }
 
 func goldenFiles(t *testing.T) []string {

@@ -580,7 +580,52 @@ func foldSingleCond(field string, single **CondRule, list *[]CondRule) error {
 
 var compressionAlgos = []string{"identity", "gzip", "deflate", "raw-deflate"}
 
+// compressionSubs are the words after `compression`, in the order a new
+// section gets them.
+var compressionSubs = []string{"algo", "algo-res", "type", "type-req", "type-res", "algo-req", "direction", "minsize-req", "minsize-res", "offload"}
+
+// isCompressionList: HAProxy adds up the values of repeated lines of
+// these (`compression type text/html` then `compression type text/css`).
+func isCompressionList(sub string) bool {
+	switch sub {
+	case "algo", "algo-res", "type", "type-req", "type-res":
+		return true
+	}
+	return false
+}
+
+// compressionField: every `compression` line. A change rewrites only the
+// lines of the settings that change, so `compression type` split over
+// two lines stays so while the types do not change.
 func compressionField() sectionField[CommonMore] {
+	f := compressionBlock()
+	f.write = func(e *lineEdit, m *CommonMore) {
+		var want [][]string
+		if m.Compression != nil {
+			want = f.words(m)
+		}
+		for _, sub := range compressionSubs {
+			kw := []string{"compression", sub}
+			var subWant [][]string
+			for _, w := range want {
+				if w[1] == sub {
+					subWant = append(subWant, w)
+				}
+			}
+			var cur []string
+			for _, l := range e.s.Find(kw...) {
+				cur = append(cur, l.Words[2:]...)
+			}
+			if len(subWant) == 1 && isCompressionList(sub) && equalWords(cur, subWant[0][2:]) {
+				continue // the same values, however they are split over lines
+			}
+			setLines(e, [][]string{kw}, subWant)
+		}
+	}
+	return f
+}
+
+func compressionBlock() sectionField[CommonMore] {
 	type sub struct {
 		word string
 		list func(c *Compression) *[]string
@@ -600,8 +645,8 @@ func compressionField() sectionField[CommonMore] {
 			for _, l := range lines {
 				w := l.Words
 				sw := l.Arg(1)
-				if seen[sw] {
-					opaque = true // a repeated line: HAProxy adds them up, the model holds one
+				if seen[sw] && !isCompressionList(sw) {
+					opaque = true // a repeated setting: the model holds one value
 				}
 				seen[sw] = true
 				args := w[min(2, len(w)):]

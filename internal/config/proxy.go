@@ -238,7 +238,7 @@ func connectionModeField() sectionField[ProxyCommon] {
 		}
 	}
 	return sectionField[ProxyCommon]{
-		name: "http_connection_mode", matchers: matchers, read: read,
+		name: "http_connection_mode", matchers: matchers, reads: matchers, read: read,
 		check: func(m *ProxyCommon) error {
 			if m.HTTPConnectionMode != "" {
 				return checkEnum("http_connection_mode", m.HTTPConnectionMode, modes...)
@@ -269,7 +269,7 @@ func httplogField() sectionField[FrontendOptions] {
 		}
 	}
 	return sectionField[FrontendOptions]{
-		name: "httplog", matchers: [][]string{kw}, read: read,
+		name: "httplog", matchers: [][]string{kw}, reads: [][]string{kw, {"no", "option", "httplog"}}, read: read,
 		words: func(m *FrontendOptions) [][]string {
 			switch {
 			case m.Clflog:
@@ -327,7 +327,7 @@ func forwardforField() sectionField[ProxyCommon] {
 		return [][]string{w}
 	}
 	return sectionField[ProxyCommon]{
-		name: "forwardfor", matchers: [][]string{kw}, read: read,
+		name: "forwardfor", matchers: [][]string{kw}, reads: [][]string{kw}, read: read,
 		check: func(m *ProxyCommon) error {
 			f := m.Forwardfor
 			if f == nil {
@@ -380,7 +380,7 @@ func balanceField() sectionField[BackendOptions] {
 		return [][]string{append(cloneWords(kw), balanceWords(m.Balance)...)}
 	}
 	return sectionField[BackendOptions]{
-		name: "balance", matchers: [][]string{kw}, read: read, words: words,
+		name: "balance", matchers: [][]string{kw}, reads: [][]string{kw}, read: read, words: words,
 		check: func(m *BackendOptions) error { return checkBalance(m.Balance) },
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions
@@ -592,7 +592,7 @@ func defaultServerField() sectionField[BackendOptions] {
 		return [][]string{append(cloneWords(kw), editServerParams(nil, m.DefaultServer, nil)...)}
 	}
 	return sectionField[BackendOptions]{
-		name: "default_server", matchers: [][]string{kw}, read: read, words: words,
+		name: "default_server", matchers: [][]string{kw}, reads: [][]string{kw}, read: read, words: words,
 		check: func(m *BackendOptions) error {
 			if m.DefaultServer == nil {
 				return nil
@@ -734,7 +734,7 @@ func advCheckField() sectionField[BackendOptions] {
 		return [][]string{w}
 	}
 	return sectionField[BackendOptions]{
-		name: "adv_check", matchers: matchers, read: read,
+		name: "adv_check", matchers: matchers, reads: matchers, read: read,
 		check: func(m *BackendOptions) error {
 			if m.AdvCheck != "" {
 				if err := checkEnum("adv_check", m.AdvCheck, advChecks...); err != nil {
@@ -893,7 +893,7 @@ func redispatchField() sectionField[BackendOptions] {
 		return [][]string{on}
 	}
 	return sectionField[BackendOptions]{
-		name: "redispatch", matchers: [][]string{on, off}, read: read,
+		name: "redispatch", matchers: [][]string{on, off}, reads: [][]string{on, off}, read: read,
 		check: func(m *BackendOptions) error {
 			if r := m.Redispatch; r != nil {
 				return checkEnum("redispatch.enabled", r.Enabled, "enabled", "disabled")
@@ -930,7 +930,7 @@ func cookieField() sectionField[BackendOptions] {
 		m.Cookie, _ = parseCookie(l.Words)
 	}
 	return sectionField[BackendOptions]{
-		name: "cookie", matchers: [][]string{kw}, read: read,
+		name: "cookie", matchers: [][]string{kw}, reads: [][]string{kw}, read: read,
 		check: func(m *BackendOptions) error {
 			c := m.Cookie
 			if c == nil {
@@ -1170,7 +1170,7 @@ func hashTypeField() sectionField[BackendOptions] {
 		return [][]string{w}
 	}
 	return sectionField[BackendOptions]{
-		name: "hash_type", matchers: [][]string{kw}, read: read, words: words,
+		name: "hash_type", matchers: [][]string{kw}, reads: [][]string{kw}, read: read, words: words,
 		refuse: refuseUnmodelled("hash_type", [][]string{kw}, read, words),
 		check: func(m *BackendOptions) error {
 			h := m.HashType

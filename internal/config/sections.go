@@ -47,7 +47,7 @@ type Defaults struct {
 	BackendOptions
 }
 
-var frontendFields = concat(
+var frontendFields = withMasks(concat(
 	lift(proxyCommonFields, func(m *Frontend) *ProxyCommon { return &m.ProxyCommon }),
 	lift(frontendOptionFields, func(m *Frontend) *FrontendOptions { return &m.FrontendOptions }),
 	fieldSet[Frontend]{
@@ -55,9 +55,9 @@ var frontendFields = concat(
 		intField("id", []string{"id"}, 1, 1<<31, func(m *Frontend) **int64 { return &m.ID }),
 	},
 	liftMore(frontendOnlyFields, func(m *Frontend) **FrontendOnly { return &m.FrontendOnly }),
-)
+))
 
-var backendFields = concat(
+var backendFields = withMasks(concat(
 	lift(proxyCommonFields, func(m *Backend) *ProxyCommon { return &m.ProxyCommon }),
 	lift(backendOptionFields, func(m *Backend) *BackendOptions { return &m.BackendOptions }),
 	fieldSet[Backend]{
@@ -66,13 +66,13 @@ var backendFields = concat(
 		wordField("server_state_file_name", []string{"server-state-file-name"}, nil, func(m *Backend) *string { return &m.ServerStateFileName }),
 	},
 	liftMore(backendOnlyFields, func(m *Backend) **BackendOnly { return &m.BackendOnly }),
-)
+))
 
-var defaultsFields = concat(
+var defaultsFields = withMasks(concat(
 	lift(proxyCommonFields, func(m *Defaults) *ProxyCommon { return &m.ProxyCommon }),
 	lift(frontendOptionFields, func(m *Defaults) *FrontendOptions { return &m.FrontendOptions }),
 	lift(backendOptionFields, func(m *Defaults) *BackendOptions { return &m.BackendOptions }),
-)
+))
 
 func concat[T any](sets ...fieldSet[T]) fieldSet[T] {
 	var out fieldSet[T]

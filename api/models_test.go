@@ -100,6 +100,7 @@ func fullProxyCommon() config.ProxyCommon {
 		TarpitTimeout: i64(2000),
 		Forwardfor:    &config.Forwardfor{Enabled: "enabled", Except: "127.0.0.0/8", Header: "X-Client-IP", Ifnone: true},
 		LogTag:        "edge", Tcpka: "enabled", Enabled: true, Disabled: true,
+		CommonMore: fullCommonMore(),
 	}
 }
 
@@ -117,7 +118,7 @@ func fullFrontendOptions() config.FrontendOptions {
 		Dontlognull:    "enabled", Logasap: "disabled", MonitorURI: "/healthz",
 		UniqueIDFormat: "%{+X}o %ci:%cp_%fi:%fp_%Ts_%rt:%pid", UniqueIDHeader: "X-Unique-ID",
 		Clitcpka: "enabled", ClitcpkaIdle: i64(60), ClitcpkaIntvl: i64(10), ClitcpkaCnt: i64(5),
-		HTTPBufferRequest: "enabled",
+		IdleCloseOnResponse: "enabled", FrontendMore: fullFrontendMore(),
 	}
 }
 
@@ -131,7 +132,7 @@ func fullBackendOptions() config.BackendOptions {
 		},
 		DefaultServer: &sp,
 		AdvCheck:      "httpchk",
-		HttpchkParams: &config.HttpchkParams{Method: "GET", URI: "/health", Version: "HTTP/1.1"},
+		HttpchkParams: &config.HttpchkParams{Method: "GET", URI: "/health", Version: "HTTP/1.1", Host: "app.example.com"},
 		CheckTimeout:  i64(2000), ConnectTimeout: i64(5000), ServerTimeout: i64(30000), ServerFinTimeout: i64(1000),
 		QueueTimeout: i64(10000), TunnelTimeout: i64(3600000), Retries: i64(3),
 		Redispatch: &config.Redispatch{Enabled: "enabled", Interval: i64(-1)},
@@ -140,10 +141,11 @@ func fullBackendOptions() config.BackendOptions {
 			Attr: []config.CookieValue{{Value: "SameSite=Lax"}}, Dynamic: true, Httponly: true, Indirect: true,
 			Maxidle: i64(3600), Maxlife: i64(86400), Nocache: true, Postonly: true, Preserve: true, Secure: true,
 		},
-		HashType:     &config.HashType{Method: "consistent", Function: "sdbm", Modifier: "avalanche"},
-		Abortonclose: "enabled", Allbackups: "enabled", HTTPReuse: "safe", Srvtcpka: "enabled",
+		HashType:   &config.HashType{Method: "consistent", Function: "sdbm", Modifier: "avalanche"},
+		Allbackups: "enabled", HTTPReuse: "safe", Srvtcpka: "enabled",
 		HTTPPretendKeepalive: "enabled", PreferLastServer: "enabled", Persist: "enabled", Fullconn: i64(1000),
 		LoadServerStateFromFile: "local", ExternalCheck: "disabled", LogHealthChecks: "enabled",
+		BackendMore: fullBackendMore(),
 	}
 }
 
@@ -208,6 +210,8 @@ func fullFrontend() config.Frontend {
 	return config.Frontend{
 		Name: "fe_main", From: "d1", Description: `Public "edge" entry point`, ID: i64(10),
 		ProxyCommon: fullProxyCommon(), FrontendOptions: fullFrontendOptions(),
+		FrontendOnly: &config.FrontendOnly{GUID: "fe-main", MonitorFail: &config.CondRule{Cond: "if", CondTest: "{ nbsrv(be_app) eq 0 }"},
+			StickTable: fullStickTable()},
 	}
 }
 
@@ -215,13 +219,145 @@ func fullBackend() config.Backend {
 	return config.Backend{
 		Name: "be_app", From: "d1", Description: "Application servers", ID: i64(20), ServerStateFileName: "be_app",
 		ProxyCommon: fullProxyCommon(), BackendOptions: fullBackendOptions(),
+		BackendOnly: &config.BackendOnly{
+			ForcePersist:      &config.CondRule{Cond: "if", CondTest: "is_admin"},
+			ForcePersistList:  []config.CondRule{{Cond: "if", CondTest: "is_admin"}, {Cond: "unless", CondTest: "is_bot"}},
+			GUID:              "be-app",
+			HTTPNoDelay:       "enabled",
+			IgnorePersist:     &config.CondRule{Cond: "unless", CondTest: "has_cookie"},
+			IgnorePersistList: []config.CondRule{{Cond: "if", CondTest: "is_static"}, {Cond: "unless", CondTest: "has_cookie"}},
+			SpopCheck:         "disabled",
+			StickTable:        fullStickTable(),
+			UseFcgiApp:        "php",
+		},
 	}
 }
 
 func fullDefaults() config.Defaults {
 	return config.Defaults{
 		Name: "d2", From: "d1", ProxyCommon: fullProxyCommon(), FrontendOptions: fullFrontendOptions(),
-		BackendOptions: fullBackendOptions(), IdleCloseOnResponse: "enabled",
+		BackendOptions: fullBackendOptions(),
+	}
+}
+
+// sectionVariants are more valid proxy sections, for the fields that depend
+// on another one (the arguments of each health check, the usesrc forms).
+func sectionVariants() map[string][]any {
+	withCheck := func(b config.BackendOptions) []config.BackendOptions {
+		var out []config.BackendOptions
+		for _, set := range []func(o *config.BackendOptions){
+			func(o *config.BackendOptions) {
+				o.AdvCheck, o.MysqlCheckParams = "mysql-check", &config.MysqlCheckParams{Username: "haproxy", ClientVersion: "post-41"}
+			},
+			func(o *config.BackendOptions) {
+				o.AdvCheck, o.PgsqlCheckParams = "pgsql-check", &config.PgsqlCheckParams{Username: "haproxy"}
+			},
+			func(o *config.BackendOptions) {
+				o.AdvCheck, o.SmtpchkParams = "smtpchk", &config.SmtpchkParams{Hello: "EHLO", Domain: "example.com"}
+			},
+			func(o *config.BackendOptions) {
+				o.Source = &config.Source{Address: "10.0.0.1", Usesrc: "hdr_ip", Hdr: "X-Forwarded-For", Occ: "-1"}
+			},
+		} {
+			o := b
+			o.HttpchkParams = nil
+			more := *o.BackendMore
+			o.BackendMore = &more
+			set(&o)
+			if o.AdvCheck == "httpchk" {
+				o.HttpchkParams = b.HttpchkParams
+			}
+			out = append(out, o)
+		}
+		return out
+	}
+	var backends, defaults []any
+	for _, o := range withCheck(fullBackendOptions()) {
+		b := fullBackend()
+		b.BackendOptions = o
+		backends = append(backends, b)
+		d := fullDefaults()
+		d.BackendOptions = o
+		defaults = append(defaults, d)
+	}
+	return map[string][]any{"backend": backends, "defaults": defaults}
+}
+
+func fullCommonMore() *config.CommonMore {
+	desc, node, realm := "Edge stats", "lb1", "HAProxy"
+	return &config.CommonMore{
+		Abortonclose: "enabled", HTTPBufferRequest: "enabled",
+		Compression: &config.Compression{
+			AlgoReq: "gzip", Algorithms: []string{"gzip", "deflate"}, AlgosRes: []string{"gzip"}, Direction: "both",
+			MinsizeReq: i64(1024), MinsizeRes: i64(2048), Offload: true, Types: []string{"text/html", "text/plain"},
+			TypesReq: []string{"application/json"}, TypesRes: []string{"text/css"},
+		},
+		EmailAlert:               &config.EmailAlert{From: "haproxy@example.com", To: "ops@example.com", Mailers: "mta", Level: "alert", Myhostname: "lb1"},
+		ErrorFiles:               []config.Errorfile{{Code: 503, File: "/etc/haproxy/errors/503.http"}, {Code: 404, File: "/etc/haproxy/errors/404.http"}},
+		ErrorfilesFromHTTPErrors: []config.Errorfiles{{Name: "site_errors", Codes: []int64{500, 502}}, {Name: "other_errors", Codes: []int64{503}}},
+		Errorloc302:              &config.Errorloc{Code: 403, URL: "https://example.com/forbidden"},
+		Errorloc303:              &config.Errorloc{Code: 429, URL: "https://example.com/slow-down"},
+		Forwarded: &config.Forwarded{Enabled: "enabled", Proto: true, Host: true, HostExpr: "req.hdr(host)", By: true,
+			ByExpr: "str(lb1)", ByPort: true, ByPortExpr: "dst_port", For: true, ForExpr: "src", ForPort: true, ForPortExpr: "src_port"},
+		HTTPRestrictReqHdrNames: "reject", IndependentStreams: "enabled", Nolinger: "disabled",
+		Originalto: &config.Originalto{Enabled: "enabled", Except: "127.0.0.0/8", Header: "X-Original-To"},
+		SpliceAuto: "enabled", SpliceRequest: "disabled", SpliceResponse: "enabled",
+		StatsOptions: &config.StatsOptions{
+			StatsAdmin: true, StatsAdminCond: "if", StatsAdminCondTest: "LOCALHOST",
+			StatsAuths:  []config.StatsAuth{{User: "admin", Passwd: "secret"}, {User: "ops", Passwd: "s3cret"}},
+			StatsEnable: true, StatsHideVersion: true,
+			StatsHTTPRequests: []config.StatsHTTPRequest{{Type: "auth", Realm: "Stats", Cond: "unless", CondTest: "LOCALHOST"}},
+			StatsMaxconn:      i64(10), StatsRealm: true, StatsRealmRealm: &realm, StatsRefreshDelay: i64(10),
+			StatsShowDesc: &desc, StatsShowLegends: true, StatsShowModules: true, StatsShowNodeName: &node,
+			StatsShowVersion: true, StatsURIPrefix: "/stats",
+		},
+	}
+}
+
+func fullFrontendMore() *config.FrontendMore {
+	return &config.FrontendMore{
+		AcceptInvalidHTTPRequest: "enabled", AcceptUnsafeViolationsInHTTPRequest: "disabled", Contstats: "enabled",
+		DisableH2Upgrade: "enabled", DontlogNormal: "enabled", H1CaseAdjustBogusClient: "enabled",
+		HTTPDropResponseTrailers: "enabled", HTTPIgnoreProbes: "enabled", HTTPNoDelay: "enabled",
+		HTTPUseProxyHeader: "enabled", Httpslog: "enabled", LogSeparateErrors: "enabled",
+		LogSteps: []string{"accept", "close"}, SocketStats: "enabled", TCPSmartAccept: "disabled",
+	}
+}
+
+func fullBackendMore() *config.BackendMore {
+	return &config.BackendMore{
+		AcceptInvalidHTTPResponse: "enabled", AcceptUnsafeViolationsInHTTPResponse: "disabled", Checkcache: "enabled",
+		DynamicCookieKey: "s3cr3t", ExternalCheckCommand: "/usr/local/bin/check.sh", ExternalCheckPath: "/usr/bin:/bin",
+		H1CaseAdjustBogusServer: "enabled", HashBalanceFactor: i64(150), HashPreserveAffinity: "maxqueue",
+		HTTPDropRequestTrailers: "enabled", HTTPSendNameHeader: "X-Server", MaxKeepAliveQueue: i64(5),
+		PersistRule: &config.PersistRule{Type: "rdp-cookie", RdpCookieName: "msts"},
+		RetryOn:     "conn-failure empty-response 503",
+		Source: &config.Source{Address: "10.0.0.1", Port: i64(1025), Usesrc: "address", AddressSecond: "10.0.0.2",
+			PortSecond: i64(2000), Interface: "eth0"},
+		SrvtcpkaCnt: i64(3), SrvtcpkaIdle: i64(30), SrvtcpkaIntvl: i64(5), TCPSmartConnect: "enabled", Transparent: "disabled",
+		UseSmallBuffers: &config.UseSmallBuffers{Enabled: "enabled", Queue: true, L7Retries: true, Check: true},
+	}
+}
+
+func fullStickTable() *config.ConfigStickTable {
+	return &config.ConfigStickTable{Type: "ip", Keylen: i64(16), Size: i64(1048576), Expire: i64(30000), Nopurge: true,
+		Peers: "mypeers", Srvkey: "addr", WriteTo: "other_table", RecvOnly: true, Store: "http_req_rate(10s),conn_cnt"}
+}
+
+func fullGlobalMore() *config.GlobalMore {
+	return &config.GlobalMore{
+		ClusterSecret: "s3cr3t", CPUPolicy: "performance", DNSAcceptFamily: "ipv4,ipv6", ExposeDeprecatedDirectives: true,
+		ExposeExperimentalDirectives: true, ForceCfgParserPause: i64(1000), H1AcceptPayloadWithAnyMethod: true,
+		H1CaseAdjust:     []config.H1CaseAdjust{{From: "content-length", To: "Content-Length"}},
+		H1CaseAdjustFile: "/etc/haproxy/h1-case.txt", H1DoNotCloseOnInsecureTransferEncoding: true,
+		H2WorkaroundBogusWebsocketClients: true, HTTPErrCodes: []config.HTTPCodes{{Value: "400-499 +500"}},
+		HTTPFailCodes: []config.HTTPCodes{{Value: "500-599,-501"}}, InsecureForkWanted: true, InsecureSetuidWanted: true,
+		LimitedQuic: true, MaxThreadsPerGroup: i64(32), NoQuic: true, NumaCPUMapping: "enabled", Pp2NeverSendLocal: true,
+		PreallocFd: true, SetDumpable: true, SetVar: []config.GlobalSetVar{{Name: "proc.limit", Expr: "int(100)"}},
+		SetVarFmt: []config.GlobalSetVarFmt{{Name: "proc.boot", Format: `"%[date]"`}}, Setcap: "cap_net_bind_service",
+		ShmStatsFile: "/dev/shm/haproxy-stats", ShmStatsFileMaxObjects: i64(1000), StatsCalculateMaxCounters: "enabled",
+		StatsFile: "/var/lib/haproxy/stats", StrictLimits: true,
+		ThreadGroupLines: []config.ThreadGroup{{Group: "1", NumOrRange: "1-4"}}, WarnBlockedTrafficAfter: i64(100),
 	}
 }
 
@@ -251,6 +387,7 @@ func fullGlobal() config.Global {
 		},
 		TuneBufferOptions: &config.TuneBufferOptions{Bufsize: i64(16384), BuffersLimit: i64(1000), BuffersReserve: i64(10), Pipesize: i64(65536)},
 		TuneOptions:       &config.TuneOptions{Maxrewrite: i64(1024), HTTPMaxhdr: i64(101), Maxaccept: i64(64), Maxpollevents: i64(200)},
+		GlobalMore:        fullGlobalMore(),
 	}
 }
 
@@ -312,8 +449,38 @@ func globalPart[T any](set func(g *config.Global, v T)) goCheck {
 }
 
 func fixHttpchk(body map[string]any) {
+	// The arguments of a check go with their check.
+	for check, params := range map[string]string{"mysql-check": "mysql_check_params", "pgsql-check": "pgsql_check_params", "smtpchk": "smtpchk_params"} {
+		p, ok := body[params].(map[string]any)
+		if !ok {
+			continue
+		}
+		body["adv_check"] = check
+		p["username"] = "haproxy" // client_version needs it
+		if check == "smtpchk" {
+			p["hello"], p["domain"] = "EHLO", "example.com"
+		}
+	}
 	if body["adv_check"] != "httpchk" {
 		delete(body, "httpchk_params") // needs adv_check httpchk
+	}
+	// The single forms are in their lists (they name the same lines).
+	for _, f := range []string{"force_persist", "ignore_persist"} {
+		if v, ok := body[f]; ok {
+			body[f+"_list"] = []any{v}
+		}
+	}
+	if u, ok := body["use_small_buffers"].(map[string]any); ok && u["enabled"] == "disabled" {
+		body["use_small_buffers"] = map[string]any{"enabled": "disabled"}
+	}
+	if src, ok := body["source"].(map[string]any); ok {
+		if src["usesrc"] != "address" {
+			delete(src, "address_second")
+			delete(src, "port_second")
+		}
+		if src["usesrc"] == "hdr_ip" {
+			src["hdr"] = "X-Forwarded-For"
+		}
 	}
 }
 
@@ -722,7 +889,12 @@ func valueCases(s *openapi3.Schema, prefix []string) []valueCase {
 
 func setPath(m map[string]any, path []string, v any) {
 	for _, k := range path[:len(path)-1] {
-		m = m[k].(map[string]any)
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{} // an object the full value leaves out (a variant has it)
+			m[k] = next
+		}
+		m = next
 	}
 	m[path[len(path)-1]] = v
 }
@@ -750,7 +922,11 @@ func jsonFields(t reflect.Type) []goField {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		if f.Anonymous && tag == "" {
-			out = append(out, jsonFields(f.Type)...)
+			et := f.Type
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem() // a group of rarer fields, held by pointer
+			}
+			out = append(out, jsonFields(et)...)
 			continue
 		}
 		if !f.IsExported() || tag == "-" {

@@ -32,6 +32,9 @@ var ruleModels []ruleModel
 func registerRuleModel(r ruleModel) { ruleModels = append(ruleModels, r) }
 
 func variantsOf(schema string) []any {
+	if v, ok := sectionVariants()[schema]; ok {
+		return v
+	}
 	for _, r := range ruleModels {
 		if r.schema == schema {
 			return r.variants

@@ -179,6 +179,7 @@ func requestErrorStatus(err error) (int, string) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
+	msgs = append(msgs, unknownPropertyNotes(err)...)
 	return status, strings.Join(msgs, " | ")
 }
 

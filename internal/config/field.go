@@ -29,6 +29,9 @@ type sectionField[T any] struct {
 	// absent from most sections (this took ~15% off building the views of
 	// a 10,000-backend file).
 	reads [][]string
+	// mask is reads as keyword bits (see withMasks): testing it costs two
+	// ANDs, where mayHaveAny hashes the words of every matcher again.
+	mask readMask
 	// refuse, when set, is asked before the field's lines change (never
 	// when the section already holds m's value): an error means they
 	// cannot be written without losing words the model does not hold, and
@@ -75,12 +78,52 @@ func lift[Outer, Inner any](fs fieldSet[Inner], get func(*Outer) *Inner) fieldSe
 
 func (fs fieldSet[T]) read(s *Section, m *T) {
 	p := s.parsedLines()
-	for _, f := range fs {
-		if f.reads != nil && !p.mayHaveAny(f.reads) {
+	for i := range fs {
+		f := &fs[i]
+		switch {
+		case f.reads == nil:
+		case f.mask.set:
+			if p.first&f.mask.first == 0 && p.second&f.mask.second == 0 {
+				continue
+			}
+		case !p.mayHaveAny(f.reads):
 			continue
 		}
 		f.read(s, m)
 	}
+}
+
+// readMask holds the keyword bits of a field's reads: a section whose
+// summary has none of them cannot hold the field.
+type readMask struct {
+	first, second uint64
+	set           bool
+}
+
+// withMasks returns fs with the keyword bits of every field's reads
+// computed once. Building the typed views of a 10,000-backend file asks
+// each section about every field (~90 for a backend), most of them absent.
+func withMasks[T any](fs fieldSet[T]) fieldSet[T] {
+	out := append(fieldSet[T](nil), fs...)
+	for i := range out {
+		r := out[i].reads
+		if r == nil {
+			continue
+		}
+		m := readMask{set: true}
+		for _, w := range r {
+			switch len(w) {
+			case 0:
+				m.set = false // matches every section: leave it to mayHaveAny
+			case 1:
+				m.first |= keywordBit(w[0])
+			default:
+				m.second |= keywordBit2(w[0], w[1])
+			}
+		}
+		out[i].mask = m
+	}
+	return out
 }
 
 func (fs fieldSet[T]) check(m *T) error {

@@ -97,7 +97,8 @@ var globalNestedFields = concat(
 	liftPtr(tuneFields, func(m *Global) **TuneOptions { return &m.TuneOptions }),
 )
 
-var globalFields = concat(globalTopFields, globalNestedFields)
+var globalFields = withMasks(concat(globalTopFields, globalNestedFields,
+	liftMore(globalMoreFields, func(m *Global) **GlobalMore { return &m.GlobalMore })))
 
 // liftPtr turns the fields of a nested object held through a pointer into
 // fields of the outer model. On read the object is allocated as soon as one

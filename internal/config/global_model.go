@@ -38,6 +38,8 @@ type Global struct {
 	SSLOptions         *SSLOptions         `json:"ssl_options,omitempty"`
 	TuneBufferOptions  *TuneBufferOptions  `json:"tune_buffer_options,omitempty"`
 	TuneOptions        *TuneOptions        `json:"tune_options,omitempty"`
+
+	*GlobalMore
 }
 
 // LogSendHostname is `log-send-hostname [<name>]`.

@@ -115,6 +115,7 @@ func TestGlobalRead(t *testing.T) {
 			{"address": "ipv4@127.0.0.1:9999", "name": "api2", "level": "operator"}
 		],
 		"performance_options": {"maxconn": 4096, "spread_checks": 4, "busy_polling": true},
+		"set_var": [{"name": "proc.answer", "expr": "int(42)"}],
 		"ssl_options": {
 			"default_bind_ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
 			"default_bind_ciphersuites": "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384",
@@ -227,7 +228,7 @@ func TestGlobalRoundTrip(t *testing.T) {
 					t.Fatal("the original document changed")
 				}
 				// Lines no field owns survive.
-				for _, keep := range []string{"lua-load /etc/haproxy/hello.lua", "set-var proc.answer int(42)", "some-unknown-keyword foo bar", "# performance", "log /dev/log local1 notice   # second target"} {
+				for _, keep := range []string{"lua-load /etc/haproxy/hello.lua", "some-unknown-keyword foo bar", "# performance", "log /dev/log local1 notice   # second target"} {
 					if strings.Contains(before, keep) && !strings.Contains(string(nd.Render()), keep) {
 						t.Fatalf("line %q was lost", keep)
 					}

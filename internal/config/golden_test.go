@@ -50,6 +50,7 @@ var goldenChecked = map[string][]string{
 	"15-acls.cfg":          nil,
 	"18-tcp-rules.cfg":     nil,
 	"17-http-rules.cfg":    nil,
+	"19-proxy-fields.cfg":  nil,
 }
 
 func goldenFiles(t *testing.T) []string {
@@ -485,7 +486,7 @@ func TestModelRoundTrip(t *testing.T) {
 		{Name: "be_full", Description: "Checkout service, blue pool", ID: i64(42), ServerStateFileName: "be_full",
 			ProxyCommon: ProxyCommon{Mode: "http", HTTPConnectionMode: "http-server-close", LogTag: "checkout",
 				Forwardfor:         &Forwardfor{Enabled: "enabled", Except: "127.0.0.0/8", Header: "X-Real-IP", Ifnone: true},
-				HTTPRequestTimeout: i64(10000), HTTPKeepAliveTimeout: i64(2000), Tcpka: "enabled"},
+				HTTPRequestTimeout: i64(10000), HTTPKeepAliveTimeout: i64(2000), Tcpka: "enabled", CommonMore: &CommonMore{Abortonclose: "enabled"}},
 			BackendOptions: BackendOptions{
 				Balance:       &Balance{Algorithm: "uri", URIDepth: i64(3), URILen: i64(32), URIWhole: true},
 				DefaultServer: &ServerParams{Check: "enabled", Inter: i64(2000), Fall: i64(3), Rise: i64(2), Slowstart: i64(30000), Maxconn: i64(100)},
@@ -495,8 +496,8 @@ func TestModelRoundTrip(t *testing.T) {
 				Redispatch: &Redispatch{Enabled: "enabled", Interval: i64(2)},
 				Cookie: &Cookie{Name: "SRVID", Type: "insert", Indirect: true, Nocache: true, Httponly: true, Secure: true,
 					Domain: []CookieValue{{".example.com"}, {".example.org"}}, Maxidle: i64(1800), Maxlife: i64(86400)},
-				HashType:     &HashType{Method: "consistent", Function: "sdbm", Modifier: "avalanche"},
-				Abortonclose: "enabled", Allbackups: "disabled", HTTPReuse: "safe", PreferLastServer: "enabled",
+				HashType:   &HashType{Method: "consistent", Function: "sdbm", Modifier: "avalanche"},
+				Allbackups: "disabled", HTTPReuse: "safe", PreferLastServer: "enabled",
 				Fullconn: i64(1000), LoadServerStateFromFile: "local", LogHealthChecks: "enabled"}},
 		{Name: "be_hdr", BackendOptions: BackendOptions{Balance: &Balance{Algorithm: "hdr", HdrName: "Host", HdrUseDomainOnly: true},
 			Redispatch: &Redispatch{Enabled: "disabled"}}},
@@ -523,13 +524,13 @@ func TestModelRoundTrip(t *testing.T) {
 
 	frontends := []Frontend{
 		{Name: "fe_full", Description: "Public shop front end", ID: i64(7),
-			ProxyCommon: ProxyCommon{Mode: "http", Forwardfor: &Forwardfor{Enabled: "enabled"}, HTTPConnectionMode: "httpclose"},
+			ProxyCommon: ProxyCommon{Mode: "http", Forwardfor: &Forwardfor{Enabled: "enabled"}, HTTPConnectionMode: "httpclose", CommonMore: &CommonMore{HTTPBufferRequest: "enabled"}},
 			FrontendOptions: FrontendOptions{DefaultBackend: "be_web", Maxconn: i64(2000), Backlog: i64(1024),
 				ClientTimeout: i64(30000), ClientFinTimeout: i64(1000), Httplog: true,
 				LogFormat:      `"%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r"`,
 				ErrorLogFormat: `"%ci:%cp [%tr] %ft %ac/%fc %[fc_err_str]"`, Dontlognull: "enabled", Logasap: "disabled",
 				MonitorURI: "/haproxy_up", UniqueIDFormat: `%{+X}o\ %ci:%cp_%fi:%fp_%Ts_%rt:%pid`, UniqueIDHeader: "X-Request-ID",
-				Clitcpka: "enabled", ClitcpkaIdle: i64(60), ClitcpkaIntvl: i64(10), ClitcpkaCnt: i64(5), HTTPBufferRequest: "enabled"}},
+				Clitcpka: "enabled", ClitcpkaIdle: i64(60), ClitcpkaIntvl: i64(10), ClitcpkaCnt: i64(5)}},
 		{Name: "fe_clf", FrontendOptions: FrontendOptions{Clflog: true, LogFormatSd: `"[exampleSDID@1234 bytes=\"%B\" status=\"%ST\"]"`}},
 		{Name: "fe_tcp", ProxyCommon: ProxyCommon{Mode: "tcp"}, FrontendOptions: FrontendOptions{Tcplog: true}},
 		{Name: "fe_disabled", ProxyCommon: ProxyCommon{Disabled: true}, Description: `Old "beta" site, kept for rollback`},
@@ -550,10 +551,9 @@ func TestModelRoundTrip(t *testing.T) {
 
 	defaults := []Defaults{
 		{Name: "web_defaults", ProxyCommon: ProxyCommon{Mode: "http"},
-			FrontendOptions: FrontendOptions{Httplog: true, Dontlognull: "enabled", ClientTimeout: i64(30000)},
+			FrontendOptions: FrontendOptions{Httplog: true, Dontlognull: "enabled", ClientTimeout: i64(30000), IdleCloseOnResponse: "enabled"},
 			BackendOptions: BackendOptions{ConnectTimeout: i64(5000), ServerTimeout: i64(30000), Retries: i64(3),
-				Redispatch: &Redispatch{Enabled: "enabled"}, DefaultServer: &ServerParams{Inter: i64(3000)}},
-			IdleCloseOnResponse: "enabled"},
+				Redispatch: &Redispatch{Enabled: "enabled"}, DefaultServer: &ServerParams{Inter: i64(3000)}}},
 	}
 	for _, m := range defaults {
 		t.Run("defaults "+m.Name, func(t *testing.T) {

@@ -215,7 +215,7 @@ func TestSpecialFieldsOpaque(t *testing.T) {
 		{"option forwardfor except", "forwardfor", func(b *Backend) { b.Forwardfor.Header = "X-Real" }},
 		{"option redispatch x", "redispatch", func(b *Backend) { b.Redispatch.Interval = i64(2) }},
 		{"hash-type consistent sdbm avalanche extra", "hash_type", func(b *Backend) { b.HashType.Method = "map-based" }},
-		{"option mysql-check user haproxy post-41", "adv_check", func(b *Backend) { b.AdvCheck = "tcp-check" }},
+		{"option mysql-check user haproxy post-41 extra", "adv_check", func(b *Backend) { b.AdvCheck = "tcp-check" }},
 		{"option smtpchk EHLO example.com", "adv_check", func(b *Backend) { b.AdvCheck = "smtpchk"; b.HttpchkParams = nil; b.Retries = i64(1) }},
 	}
 	for _, c := range cases {

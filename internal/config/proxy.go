@@ -22,31 +22,33 @@ type ProxyCommon struct {
 	Tcpka                string      `json:"tcpka,omitempty"`
 	Enabled              bool        `json:"enabled,omitempty"`
 	Disabled             bool        `json:"disabled,omitempty"`
+	*CommonMore
 }
 
 // FrontendOptions are the client-side fields (frontend, defaults).
 type FrontendOptions struct {
-	DefaultBackend    string `json:"default_backend,omitempty"`
-	Maxconn           *int64 `json:"maxconn,omitempty"`
-	Backlog           *int64 `json:"backlog,omitempty"`
-	ClientTimeout     *int64 `json:"client_timeout,omitempty"`
-	ClientFinTimeout  *int64 `json:"client_fin_timeout,omitempty"`
-	Httplog           bool   `json:"httplog,omitempty"`
-	Clflog            bool   `json:"clflog,omitempty"`
-	Tcplog            bool   `json:"tcplog,omitempty"`
-	LogFormat         string `json:"log_format,omitempty"`
-	LogFormatSd       string `json:"log_format_sd,omitempty"`
-	ErrorLogFormat    string `json:"error_log_format,omitempty"`
-	Dontlognull       string `json:"dontlognull,omitempty"`
-	Logasap           string `json:"logasap,omitempty"`
-	MonitorURI        string `json:"monitor_uri,omitempty"`
-	UniqueIDFormat    string `json:"unique_id_format,omitempty"`
-	UniqueIDHeader    string `json:"unique_id_header,omitempty"`
-	Clitcpka          string `json:"clitcpka,omitempty"`
-	ClitcpkaIdle      *int64 `json:"clitcpka_idle,omitempty"`
-	ClitcpkaIntvl     *int64 `json:"clitcpka_intvl,omitempty"`
-	ClitcpkaCnt       *int64 `json:"clitcpka_cnt,omitempty"`
-	HTTPBufferRequest string `json:"http-buffer-request,omitempty"`
+	DefaultBackend      string `json:"default_backend,omitempty"`
+	Maxconn             *int64 `json:"maxconn,omitempty"`
+	Backlog             *int64 `json:"backlog,omitempty"`
+	ClientTimeout       *int64 `json:"client_timeout,omitempty"`
+	ClientFinTimeout    *int64 `json:"client_fin_timeout,omitempty"`
+	Httplog             bool   `json:"httplog,omitempty"`
+	Clflog              bool   `json:"clflog,omitempty"`
+	Tcplog              bool   `json:"tcplog,omitempty"`
+	LogFormat           string `json:"log_format,omitempty"`
+	LogFormatSd         string `json:"log_format_sd,omitempty"`
+	ErrorLogFormat      string `json:"error_log_format,omitempty"`
+	Dontlognull         string `json:"dontlognull,omitempty"`
+	Logasap             string `json:"logasap,omitempty"`
+	MonitorURI          string `json:"monitor_uri,omitempty"`
+	UniqueIDFormat      string `json:"unique_id_format,omitempty"`
+	UniqueIDHeader      string `json:"unique_id_header,omitempty"`
+	Clitcpka            string `json:"clitcpka,omitempty"`
+	ClitcpkaIdle        *int64 `json:"clitcpka_idle,omitempty"`
+	ClitcpkaIntvl       *int64 `json:"clitcpka_intvl,omitempty"`
+	ClitcpkaCnt         *int64 `json:"clitcpka_cnt,omitempty"`
+	IdleCloseOnResponse string `json:"idle_close_on_response,omitempty"`
+	*FrontendMore
 }
 
 // BackendOptions are the server-side fields (backend, defaults).
@@ -65,7 +67,6 @@ type BackendOptions struct {
 	Redispatch              *Redispatch    `json:"redispatch,omitempty"`
 	Cookie                  *Cookie        `json:"cookie,omitempty"`
 	HashType                *HashType      `json:"hash_type,omitempty"`
-	Abortonclose            string         `json:"abortonclose,omitempty"`
 	Allbackups              string         `json:"allbackups,omitempty"`
 	HTTPReuse               string         `json:"http_reuse,omitempty"`
 	Srvtcpka                string         `json:"srvtcpka,omitempty"`
@@ -76,6 +77,7 @@ type BackendOptions struct {
 	LoadServerStateFromFile string         `json:"load_server_state_from_file,omitempty"`
 	ExternalCheck           string         `json:"external_check,omitempty"`
 	LogHealthChecks         string         `json:"log_health_checks,omitempty"`
+	*BackendMore
 }
 
 // Balance is the `balance` line.
@@ -97,9 +99,27 @@ type Balance struct {
 
 // HttpchkParams are the arguments of `option httpchk`.
 type HttpchkParams struct {
+	Host    string `json:"host,omitempty"`
 	Method  string `json:"method,omitempty"`
 	URI     string `json:"uri,omitempty"`
 	Version string `json:"version,omitempty"`
+}
+
+// MysqlCheckParams are the arguments of `option mysql-check`.
+type MysqlCheckParams struct {
+	ClientVersion string `json:"client_version,omitempty"`
+	Username      string `json:"username,omitempty"`
+}
+
+// PgsqlCheckParams are the arguments of `option pgsql-check`.
+type PgsqlCheckParams struct {
+	Username string `json:"username,omitempty"`
+}
+
+// SmtpchkParams are the arguments of `option smtpchk`.
+type SmtpchkParams struct {
+	Hello  string `json:"hello,omitempty"`
+	Domain string `json:"domain,omitempty"`
 }
 
 // Redispatch is `option redispatch [interval]` / `no option redispatch`.
@@ -145,7 +165,7 @@ type HashType struct {
 	Modifier string `json:"modifier,omitempty"`
 }
 
-var proxyCommonFields = fieldSet[ProxyCommon]{
+var proxyCommonFields = concat(fieldSet[ProxyCommon]{
 	wordField("mode", []string{"mode"}, []string{"http", "tcp", "log"}, func(m *ProxyCommon) *string { return &m.Mode }),
 	connectionModeField(),
 	timeoutField("http_keep_alive_timeout", "http-keep-alive", func(m *ProxyCommon) **int64 { return &m.HTTPKeepAliveTimeout }),
@@ -156,9 +176,9 @@ var proxyCommonFields = fieldSet[ProxyCommon]{
 	optionToggleField("tcpka", "tcpka", func(m *ProxyCommon) *string { return &m.Tcpka }),
 	flagField("enabled", []string{"enabled"}, func(m *ProxyCommon) *bool { return &m.Enabled }),
 	flagField("disabled", []string{"disabled"}, func(m *ProxyCommon) *bool { return &m.Disabled }),
-}
+}, liftMore(commonMoreFields, func(m *ProxyCommon) **CommonMore { return &m.CommonMore }))
 
-var frontendOptionFields = fieldSet[FrontendOptions]{
+var frontendOptionFields = concat(fieldSet[FrontendOptions]{
 	nameRefField("default_backend", []string{"default_backend"}, func(m *FrontendOptions) *string { return &m.DefaultBackend }),
 	intField("maxconn", []string{"maxconn"}, 0, 1<<31, func(m *FrontendOptions) **int64 { return &m.Maxconn }),
 	intField("backlog", []string{"backlog"}, 0, 1<<31, func(m *FrontendOptions) **int64 { return &m.Backlog }),
@@ -178,10 +198,10 @@ var frontendOptionFields = fieldSet[FrontendOptions]{
 	durationField("clitcpka_idle", []string{"clitcpka-idle"}, "s", func(m *FrontendOptions) **int64 { return &m.ClitcpkaIdle }),
 	durationField("clitcpka_intvl", []string{"clitcpka-intvl"}, "s", func(m *FrontendOptions) **int64 { return &m.ClitcpkaIntvl }),
 	intField("clitcpka_cnt", []string{"clitcpka-cnt"}, 0, 1<<31, func(m *FrontendOptions) **int64 { return &m.ClitcpkaCnt }),
-	optionToggleField("http-buffer-request", "http-buffer-request", func(m *FrontendOptions) *string { return &m.HTTPBufferRequest }),
-}
+	optionToggleField("idle_close_on_response", "idle-close-on-response", func(m *FrontendOptions) *string { return &m.IdleCloseOnResponse }),
+}, liftMore(frontendMoreFields, func(m *FrontendOptions) **FrontendMore { return &m.FrontendMore }))
 
-var backendOptionFields = fieldSet[BackendOptions]{
+var backendOptionFields = concat(fieldSet[BackendOptions]{
 	balanceField(),
 	defaultServerField(),
 	advCheckField(),
@@ -195,7 +215,6 @@ var backendOptionFields = fieldSet[BackendOptions]{
 	redispatchField(),
 	cookieField(),
 	hashTypeField(),
-	optionToggleField("abortonclose", "abortonclose", func(m *BackendOptions) *string { return &m.Abortonclose }),
 	optionToggleField("allbackups", "allbackups", func(m *BackendOptions) *string { return &m.Allbackups }),
 	wordField("http_reuse", []string{"http-reuse"}, []string{"aggressive", "always", "never", "safe"}, func(m *BackendOptions) *string { return &m.HTTPReuse }),
 	optionToggleField("srvtcpka", "srvtcpka", func(m *BackendOptions) *string { return &m.Srvtcpka }),
@@ -206,7 +225,7 @@ var backendOptionFields = fieldSet[BackendOptions]{
 	wordField("load_server_state_from_file", []string{"load-server-state-from-file"}, []string{"global", "local", "none"}, func(m *BackendOptions) *string { return &m.LoadServerStateFromFile }),
 	optionToggleField("external_check", "external-check", func(m *BackendOptions) *string { return &m.ExternalCheck }),
 	optionToggleField("log_health_checks", "log-health-checks", func(m *BackendOptions) *string { return &m.LogHealthChecks }),
-}
+}, liftMore(backendMoreFields, func(m *BackendOptions) **BackendMore { return &m.BackendMore }))
 
 // connectionModeField: one of `option httpclose|http-server-close|
 // http-keep-alive` (the last one wins in HAProxy).
@@ -219,7 +238,7 @@ func connectionModeField() sectionField[ProxyCommon] {
 		}
 	}
 	return sectionField[ProxyCommon]{
-		name: "http_connection_mode", matchers: matchers, read: read,
+		name: "http_connection_mode", matchers: matchers, reads: matchers, read: read,
 		check: func(m *ProxyCommon) error {
 			if m.HTTPConnectionMode != "" {
 				return checkEnum("http_connection_mode", m.HTTPConnectionMode, modes...)
@@ -250,7 +269,7 @@ func httplogField() sectionField[FrontendOptions] {
 		}
 	}
 	return sectionField[FrontendOptions]{
-		name: "httplog", matchers: [][]string{kw}, read: read,
+		name: "httplog", matchers: [][]string{kw}, reads: [][]string{kw, {"no", "option", "httplog"}}, read: read,
 		words: func(m *FrontendOptions) [][]string {
 			switch {
 			case m.Clflog:
@@ -308,7 +327,7 @@ func forwardforField() sectionField[ProxyCommon] {
 		return [][]string{w}
 	}
 	return sectionField[ProxyCommon]{
-		name: "forwardfor", matchers: [][]string{kw}, read: read,
+		name: "forwardfor", matchers: [][]string{kw}, reads: [][]string{kw}, read: read,
 		check: func(m *ProxyCommon) error {
 			f := m.Forwardfor
 			if f == nil {
@@ -361,7 +380,7 @@ func balanceField() sectionField[BackendOptions] {
 		return [][]string{append(cloneWords(kw), balanceWords(m.Balance)...)}
 	}
 	return sectionField[BackendOptions]{
-		name: "balance", matchers: [][]string{kw}, read: read, words: words,
+		name: "balance", matchers: [][]string{kw}, reads: [][]string{kw}, read: read, words: words,
 		check: func(m *BackendOptions) error { return checkBalance(m.Balance) },
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions
@@ -573,7 +592,7 @@ func defaultServerField() sectionField[BackendOptions] {
 		return [][]string{append(cloneWords(kw), editServerParams(nil, m.DefaultServer, nil)...)}
 	}
 	return sectionField[BackendOptions]{
-		name: "default_server", matchers: [][]string{kw}, read: read, words: words,
+		name: "default_server", matchers: [][]string{kw}, reads: [][]string{kw}, read: read, words: words,
 		check: func(m *BackendOptions) error {
 			if m.DefaultServer == nil {
 				return nil
@@ -630,10 +649,38 @@ func advCheckField() sectionField[BackendOptions] {
 			return
 		}
 		m.AdvCheck = l.Words[1]
-		if m.AdvCheck != "httpchk" {
+		args := l.Words[2:]
+		switch m.AdvCheck {
+		case "httpchk":
+		// Arguments the model cannot hold as they are written (a quoted
+		// user) are not read: refuseUnmodelled sees them.
+		case "mysql-check":
+			if len(args) >= 2 && args[0] == "user" && len(args) <= 3 {
+				p := &MysqlCheckParams{Username: args[1], ClientVersion: at(args, 2)}
+				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, BackendMore: &BackendMore{MysqlCheckParams: p}}) == nil {
+					m.moreAlloc().MysqlCheckParams = p
+				}
+			}
+			return
+		case "pgsql-check":
+			if len(args) == 2 && args[0] == "user" {
+				p := &PgsqlCheckParams{Username: args[1]}
+				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, BackendMore: &BackendMore{PgsqlCheckParams: p}}) == nil {
+					m.moreAlloc().PgsqlCheckParams = p
+				}
+			}
+			return
+		case "smtpchk":
+			if len(args) == 2 {
+				p := &SmtpchkParams{Hello: args[0], Domain: args[1]}
+				if checkCheckParams(&BackendOptions{AdvCheck: m.AdvCheck, BackendMore: &BackendMore{SmtpchkParams: p}}) == nil {
+					m.moreAlloc().SmtpchkParams = p
+				}
+			}
+			return
+		default:
 			return
 		}
-		args := l.Words[2:]
 		p := &HttpchkParams{}
 		switch len(args) {
 		case 0:
@@ -644,6 +691,11 @@ func advCheckField() sectionField[BackendOptions] {
 			p.Method, p.URI = args[0], args[1]
 		default:
 			p.Method, p.URI, p.Version = args[0], args[1], strings.Join(args[2:], " ")
+			// `HTTP/1.1\r\nHost:\ example.com`: the old way to send a Host
+			// header, which the v3 model holds as host.
+			if v, h, ok := strings.Cut(p.Version, httpchkHostSep); ok && h != "" && !strings.ContainsAny(h, " \\") {
+				p.Version, p.Host = v, h
+			}
 		}
 		m.HttpchkParams = p
 	}
@@ -660,23 +712,49 @@ func advCheckField() sectionField[BackendOptions] {
 				w = append(w, p.URI)
 			}
 			if p.Version != "" {
-				vw, _ := splitWords(p.Version)
+				v := p.Version
+				if p.Host != "" {
+					v += httpchkHostSep + p.Host
+				}
+				vw, _ := splitWords(v)
 				w = append(w, vw...)
 			}
+		}
+		switch p := m.more(); {
+		case m.AdvCheck == "mysql-check" && p.MysqlCheckParams != nil && p.MysqlCheckParams.Username != "":
+			w = append(w, "user", p.MysqlCheckParams.Username)
+			if v := p.MysqlCheckParams.ClientVersion; v != "" {
+				w = append(w, v)
+			}
+		case m.AdvCheck == "pgsql-check" && p.PgsqlCheckParams != nil && p.PgsqlCheckParams.Username != "":
+			w = append(w, "user", p.PgsqlCheckParams.Username)
+		case m.AdvCheck == "smtpchk" && p.SmtpchkParams != nil && p.SmtpchkParams.Hello != "":
+			w = append(w, p.SmtpchkParams.Hello, p.SmtpchkParams.Domain)
 		}
 		return [][]string{w}
 	}
 	return sectionField[BackendOptions]{
-		name: "adv_check", matchers: matchers, read: read,
+		name: "adv_check", matchers: matchers, reads: matchers, read: read,
 		check: func(m *BackendOptions) error {
 			if m.AdvCheck != "" {
 				if err := checkEnum("adv_check", m.AdvCheck, advChecks...); err != nil {
 					return err
 				}
 			}
+			if err := checkCheckParams(m); err != nil {
+				return err
+			}
 			p := m.HttpchkParams
 			if p == nil {
 				return nil
+			}
+			if p.Host != "" {
+				if p.Version == "" {
+					return invalid("httpchk_params.host", "needs a version")
+				}
+				if err := checkWord("httpchk_params.host", p.Host); err != nil {
+					return err
+				}
 			}
 			if m.AdvCheck != "httpchk" {
 				return invalid("httpchk_params", "needs adv_check httpchk")
@@ -708,12 +786,85 @@ func advCheckField() sectionField[BackendOptions] {
 		same: func(s *Section, m *BackendOptions) bool {
 			var cur BackendOptions
 			read(s, &cur)
-			return cur.AdvCheck == m.AdvCheck && eqPtrVal(cur.HttpchkParams, m.HttpchkParams)
+			return cur.AdvCheck == m.AdvCheck && eqPtrVal(cur.HttpchkParams, m.HttpchkParams) &&
+				eqPtrVal(cur.more().MysqlCheckParams, m.more().MysqlCheckParams) &&
+				eqPtrVal(cur.more().PgsqlCheckParams, m.more().PgsqlCheckParams) &&
+				eqPtrVal(cur.more().SmtpchkParams, m.more().SmtpchkParams)
 		},
 		// `option mysql-check user haproxy`: the model holds no
 		// arguments but httpchk's.
 		refuse: refuseUnmodelled("adv_check", matchers, read, words),
 	}
+}
+
+// more returns the rarer fields of m (empty when it has none); the check
+// arguments of mysql-check, pgsql-check and smtpchk are among them, so
+// that the model of a backend without them stays small.
+func (m *BackendOptions) more() *BackendMore {
+	if m.BackendMore == nil {
+		return &BackendMore{}
+	}
+	return m.BackendMore
+}
+
+// moreAlloc is more for a write into m.
+func (m *BackendOptions) moreAlloc() *BackendMore {
+	if m.BackendMore == nil {
+		m.BackendMore = &BackendMore{}
+	}
+	return m.BackendMore
+}
+
+// httpchkHostSep joins the version and the Host header in the version
+// argument of `option httpchk`, as HAProxy reads it (an escaped CRLF and
+// an escaped space).
+const httpchkHostSep = `\r\nHost:\ `
+
+// checkCheckParams checks the arguments of mysql-check, pgsql-check and
+// smtpchk: each needs its check, and every value is one word.
+func checkCheckParams(m *BackendOptions) error {
+	if p := m.more().MysqlCheckParams; p != nil {
+		if m.AdvCheck != "mysql-check" {
+			return invalid("mysql_check_params", "needs adv_check mysql-check")
+		}
+		if p.ClientVersion != "" {
+			if p.Username == "" {
+				return invalid("mysql_check_params.client_version", "needs a username")
+			}
+			if err := checkEnum("mysql_check_params.client_version", p.ClientVersion, "pre-41", "post-41"); err != nil {
+				return err
+			}
+		}
+		if p.Username != "" {
+			if err := checkWord("mysql_check_params.username", p.Username); err != nil {
+				return err
+			}
+		}
+	}
+	if p := m.more().PgsqlCheckParams; p != nil {
+		if m.AdvCheck != "pgsql-check" {
+			return invalid("pgsql_check_params", "needs adv_check pgsql-check")
+		}
+		if p.Username != "" {
+			if err := checkWord("pgsql_check_params.username", p.Username); err != nil {
+				return err
+			}
+		}
+	}
+	if p := m.more().SmtpchkParams; p != nil {
+		if m.AdvCheck != "smtpchk" {
+			return invalid("smtpchk_params", "needs adv_check smtpchk")
+		}
+		if p.Hello != "" || p.Domain != "" {
+			if err := checkEnum("smtpchk_params.hello", p.Hello, "HELO", "EHLO"); err != nil {
+				return err
+			}
+			if err := checkWord("smtpchk_params.domain", p.Domain); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func redispatchField() sectionField[BackendOptions] {
@@ -742,7 +893,7 @@ func redispatchField() sectionField[BackendOptions] {
 		return [][]string{on}
 	}
 	return sectionField[BackendOptions]{
-		name: "redispatch", matchers: [][]string{on, off}, read: read,
+		name: "redispatch", matchers: [][]string{on, off}, reads: [][]string{on, off}, read: read,
 		check: func(m *BackendOptions) error {
 			if r := m.Redispatch; r != nil {
 				return checkEnum("redispatch.enabled", r.Enabled, "enabled", "disabled")
@@ -779,7 +930,7 @@ func cookieField() sectionField[BackendOptions] {
 		m.Cookie, _ = parseCookie(l.Words)
 	}
 	return sectionField[BackendOptions]{
-		name: "cookie", matchers: [][]string{kw}, read: read,
+		name: "cookie", matchers: [][]string{kw}, reads: [][]string{kw}, read: read,
 		check: func(m *BackendOptions) error {
 			c := m.Cookie
 			if c == nil {
@@ -1019,7 +1170,7 @@ func hashTypeField() sectionField[BackendOptions] {
 		return [][]string{w}
 	}
 	return sectionField[BackendOptions]{
-		name: "hash_type", matchers: [][]string{kw}, read: read, words: words,
+		name: "hash_type", matchers: [][]string{kw}, reads: [][]string{kw}, read: read, words: words,
 		refuse: refuseUnmodelled("hash_type", [][]string{kw}, read, words),
 		check: func(m *BackendOptions) error {
 			h := m.HashType

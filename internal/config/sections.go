@@ -22,6 +22,7 @@ type Frontend struct {
 	ID          *int64 `json:"id,omitempty"`
 	ProxyCommon
 	FrontendOptions
+	*FrontendOnly
 }
 
 // Backend is a `backend` section.
@@ -33,6 +34,7 @@ type Backend struct {
 	ServerStateFileName string `json:"server_state_file_name,omitempty"`
 	ProxyCommon
 	BackendOptions
+	*BackendOnly
 }
 
 // Defaults is a `defaults` section. Unnamed ones are called
@@ -43,19 +45,19 @@ type Defaults struct {
 	ProxyCommon
 	FrontendOptions
 	BackendOptions
-	IdleCloseOnResponse string `json:"idle_close_on_response,omitempty"`
 }
 
-var frontendFields = concat(
+var frontendFields = withMasks(concat(
 	lift(proxyCommonFields, func(m *Frontend) *ProxyCommon { return &m.ProxyCommon }),
 	lift(frontendOptionFields, func(m *Frontend) *FrontendOptions { return &m.FrontendOptions }),
 	fieldSet[Frontend]{
 		textField("description", []string{"description"}, func(m *Frontend) *string { return &m.Description }),
 		intField("id", []string{"id"}, 1, 1<<31, func(m *Frontend) **int64 { return &m.ID }),
 	},
-)
+	liftMore(frontendOnlyFields, func(m *Frontend) **FrontendOnly { return &m.FrontendOnly }),
+))
 
-var backendFields = concat(
+var backendFields = withMasks(concat(
 	lift(proxyCommonFields, func(m *Backend) *ProxyCommon { return &m.ProxyCommon }),
 	lift(backendOptionFields, func(m *Backend) *BackendOptions { return &m.BackendOptions }),
 	fieldSet[Backend]{
@@ -63,16 +65,14 @@ var backendFields = concat(
 		intField("id", []string{"id"}, 1, 1<<31, func(m *Backend) **int64 { return &m.ID }),
 		wordField("server_state_file_name", []string{"server-state-file-name"}, nil, func(m *Backend) *string { return &m.ServerStateFileName }),
 	},
-)
+	liftMore(backendOnlyFields, func(m *Backend) **BackendOnly { return &m.BackendOnly }),
+))
 
-var defaultsFields = concat(
+var defaultsFields = withMasks(concat(
 	lift(proxyCommonFields, func(m *Defaults) *ProxyCommon { return &m.ProxyCommon }),
 	lift(frontendOptionFields, func(m *Defaults) *FrontendOptions { return &m.FrontendOptions }),
 	lift(backendOptionFields, func(m *Defaults) *BackendOptions { return &m.BackendOptions }),
-	fieldSet[Defaults]{
-		optionToggleField("idle_close_on_response", "idle-close-on-response", func(m *Defaults) *string { return &m.IdleCloseOnResponse }),
-	},
-)
+))
 
 func concat[T any](sets ...fieldSet[T]) fieldSet[T] {
 	var out fieldSet[T]
@@ -110,8 +110,18 @@ var backendModel = registerSection(&sectionModel[Backend]{
 	fields: backendFields,
 	name:   func(m *Backend) *string { return &m.Name },
 	from:   func(m *Backend) *string { return &m.From },
-	check:  func(m *Backend) error { return checkMode(m.Mode, "http", "tcp", "log") },
-	cache:  func(s *Section) *atomic.Value { return &s.model },
+	check: func(m *Backend) error {
+		if o := m.BackendOnly; o != nil {
+			if err := foldSingleCond("force_persist", &o.ForcePersist, &o.ForcePersistList); err != nil {
+				return err
+			}
+			if err := foldSingleCond("ignore_persist", &o.IgnorePersist, &o.IgnorePersistList); err != nil {
+				return err
+			}
+		}
+		return checkMode(m.Mode, "http", "tcp", "log")
+	},
+	cache: func(s *Section) *atomic.Value { return &s.model },
 })
 
 var defaultsModel = registerSection(&sectionModel[Defaults]{

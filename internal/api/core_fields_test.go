@@ -1,0 +1,499 @@
+package api_test
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"dataplane/internal/apitest"
+	"dataplane/internal/haproxytest"
+)
+
+//go:embed v3fields.json
+var v3FieldsJSON []byte
+
+// coreFieldsConfig is a running configuration with what the fields refer
+// to: a mailers section, two http-errors sections, a peers section, an
+// fcgi-app, external checks allowed, and a named defaults section the
+// proxies inherit from (declared before them, as HAProxy wants). be_all
+// is there from the start: an FCGI app and its FCGI server need each
+// other.
+func coreFieldsConfig(in *haproxytest.Instance, errorFile string, port int) string {
+	return fmt.Sprintf(`global
+    stats socket %s mode 600 level admin expose-fd listeners
+    stats timeout 10s
+    external-check
+    insecure-fork-wanted
+
+defaults d_base
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+mailers mta
+    mailer m1 127.0.0.1:25
+
+http-errors site_errors
+    errorfile 500 %[2]s
+    errorfile 502 %[2]s
+
+http-errors other_errors
+    errorfile 503 %[2]s
+
+peers mypeers
+    peer remote 127.0.0.1:10000
+
+fcgi-app php
+    docroot /var/www
+
+frontend fe
+    bind 127.0.0.1:%[3]d
+    http-request return status 200 content-type text/plain string "ok\n"
+
+backend be_all from d_base
+    use-fcgi-app php
+    server php1 127.0.0.1:9000 proto fcgi
+`, in.StatsSocket, errorFile, port)
+}
+
+// coreFieldRounds are the PUT bodies of one model, each holding a share
+// of its fields with valid values (some fields exclude others: httplog,
+// clflog and httpslog; the check types and their arguments), and the
+// fields HAProxy 2.6 does not know, each with the words of haproxy -c's
+// refusal.
+type coreFieldRounds struct {
+	kind, name string
+	base       map[string]any
+	rounds     []map[string]any
+	refused    []refusedField
+}
+
+type refusedField struct {
+	body    map[string]any
+	message string
+}
+
+func commonRound(errorFile string) map[string]any {
+	return map[string]any{
+		"abortonclose": "enabled", "compression": map[string]any{"algorithms": []any{"gzip", "deflate"}, "types": []any{"text/html", "text/plain"}, "offload": true},
+		"email_alert": map[string]any{"from": "haproxy@example.com", "to": "ops@example.com", "mailers": "mta", "level": "alert", "myhostname": "lb1"},
+		"enabled":     true,
+		"error_files": []any{map[string]any{"code": 503, "file": errorFile}, map[string]any{"code": 404, "file": errorFile}},
+		"errorfiles_from_http_errors": []any{map[string]any{"name": "site_errors", "codes": []any{500, 502}},
+			map[string]any{"name": "other_errors", "codes": []any{503}}},
+		"errorloc302":          map[string]any{"code": 403, "url": "https://example.com/forbidden"},
+		"errorloc303":          map[string]any{"code": 429, "url": "https://example.com/slow-down"},
+		"forwardfor":           map[string]any{"enabled": "enabled", "except": "127.0.0.0/8", "header": "X-Client-IP", "ifnone": true},
+		"http-buffer-request":  "enabled",
+		"http_connection_mode": "http-keep-alive", "http_keep_alive_timeout": 2000, "http_request_timeout": 5000,
+		"http_restrict_req_hdr_names": "reject", "independent_streams": "enabled", "log_tag": "core", "mode": "http",
+		"nolinger":    "enabled",
+		"originalto":  map[string]any{"enabled": "enabled", "except": "127.0.0.0/8", "header": "X-Original-To"},
+		"splice_auto": "enabled", "splice_request": "enabled", "splice_response": "disabled",
+		"stats_options": map[string]any{
+			"stats_enable": true, "stats_uri_prefix": "/stats", "stats_realm": true, "stats_realm_realm": "HAProxy",
+			"stats_auths": []any{map[string]any{"user": "admin", "passwd": "secret"}}, "stats_admin": true,
+			"stats_admin_cond": "if", "stats_admin_cond_test": "LOCALHOST", "stats_hide_version": true,
+			"stats_show_legends": true, "stats_show_modules": true, "stats_show_node_name": "lb1",
+			"stats_show_desc": "Edge stats", "stats_refresh_delay": 10,
+		},
+		"tarpit_timeout": 2000, "tcpka": "enabled",
+	}
+}
+
+func frontendRound() map[string]any {
+	return map[string]any{
+		"accept_invalid_http_request": "enabled", "backlog": 1024, "client_fin_timeout": 1000, "client_timeout": 30000,
+		"clitcpka": "enabled", "clitcpka_cnt": 5, "clitcpka_idle": 60, "clitcpka_intvl": 10, "contstats": "enabled",
+		"disable_h2_upgrade": "enabled", "dontlog_normal": "enabled", "dontlognull": "enabled",
+		"error_log_format": `"%ci:%cp [%tr] %ft"`, "h1_case_adjust_bogus_client": "enabled",
+		"http_ignore_probes": "enabled", "http_no_delay": "enabled", "http_use_proxy_header": "enabled",
+		"idle_close_on_response": "enabled", "log_format": `"%ci:%cp [%tr] %ft %b/%s %ST"`, "log_format_sd": `"[exampleSDID@1234 status=%ST]"`,
+		"log_separate_errors": "enabled", "logasap": "enabled", "maxconn": 2000, "monitor_uri": "/up",
+		"socket_stats": "enabled", "tcp_smart_accept": "enabled", "unique_id_format": `"%{+X}o %ci:%cp_%Ts"`,
+		"unique_id_header": "X-Unique-ID", "httplog": true,
+	}
+}
+
+func backendRound() map[string]any {
+	return map[string]any{
+		"accept_invalid_http_response": "enabled", "adv_check": "httpchk",
+		"httpchk_params": map[string]any{"method": "GET", "uri": "/health", "version": "HTTP/1.1", "host": "app.example.com"},
+		"allbackups":     "enabled", "balance": map[string]any{"algorithm": "roundrobin"}, "check_timeout": 2000,
+		"checkcache": "enabled", "connect_timeout": 5000,
+		"cookie":             map[string]any{"name": "SRV", "type": "insert", "indirect": true, "nocache": true, "dynamic": true},
+		"default_server":     map[string]any{"inter": 2000, "fall": 3},
+		"dynamic_cookie_key": "s3cr3t", "external_check": "enabled", "external_check_command": "/bin/true",
+		"external_check_path": "/usr/bin:/bin", "fullconn": 1000, "h1_case_adjust_bogus_server": "enabled",
+		"hash_balance_factor": 150, "hash_type": map[string]any{"method": "consistent", "function": "sdbm", "modifier": "avalanche"},
+		"http_pretend_keepalive": "enabled", "http_reuse": "safe", "http_send_name_header": "X-Server",
+		"load_server_state_from_file": "none", "log_health_checks": "enabled", "max_keep_alive_queue": 5,
+		"persist": "enabled", "prefer_last_server": "enabled", "queue_timeout": 1500,
+		"redispatch": map[string]any{"enabled": "enabled", "interval": 2}, "retries": 3,
+		"retry_on": "conn-failure empty-response 503", "server_fin_timeout": 1000, "server_timeout": 30000,
+		"source":   map[string]any{"address": "127.0.0.1", "port": 1025, "usesrc": "address", "address_second": "127.0.0.2", "port_second": 2000, "interface": "lo"},
+		"srvtcpka": "enabled", "srvtcpka_cnt": 3, "srvtcpka_idle": 30, "srvtcpka_intvl": 5, "tcp_smart_connect": "enabled",
+		"transparent": "disabled", "tunnel_timeout": 3600000,
+	}
+}
+
+// checkRounds are the check types with arguments, and the other usesrc
+// and persistence forms: one round each, over base.
+func checkRounds(base map[string]any) []map[string]any {
+	return []map[string]any{
+		merged(base, map[string]any{"httpchk_params": nil, "adv_check": "mysql-check", "mysql_check_params": map[string]any{"username": "haproxy", "client_version": "post-41"}}),
+		merged(base, map[string]any{"httpchk_params": nil, "adv_check": "pgsql-check", "pgsql_check_params": map[string]any{"username": "haproxy"}}),
+		merged(base, map[string]any{"httpchk_params": nil, "adv_check": "smtpchk", "smtpchk_params": map[string]any{"hello": "EHLO", "domain": "example.com"}}),
+		merged(base, map[string]any{"persist_rule": map[string]any{"type": "rdp-cookie", "rdp_cookie_name": "msts"},
+			"source": map[string]any{"address": "127.0.0.1", "usesrc": "hdr_ip", "hdr": "X-Forwarded-For", "occ": "-1"}}),
+	}
+}
+
+// statsHTTPRound: stats http-request rules, which HAProxy does not take
+// together with stats auth and stats realm.
+func statsHTTPRound(base map[string]any) map[string]any {
+	return merged(base, map[string]any{"stats_options": map[string]any{
+		"stats_enable": true, "stats_uri_prefix": "/stats",
+		"stats_http_requests": []any{
+			map[string]any{"type": "auth", "realm": "Stats", "cond": "unless", "cond_test": "LOCALHOST"},
+			map[string]any{"type": "allow", "cond": "if", "cond_test": "LOCALHOST"},
+		},
+	}})
+}
+
+func stickTable() map[string]any {
+	return map[string]any{"type": "string", "keylen": 32, "size": 1024, "expire": 30000, "nopurge": true,
+		"peers": "mypeers", "srvkey": "addr", "store": "http_req_rate(10s),conn_cnt"}
+}
+
+// refusedBy26 are the fields HAProxy 2.6 does not know, in every model
+// that has them (a nested field is sent in a valid object).
+func refusedBy26(model string) []refusedField {
+	unknownOption := func(o string) string { return fmt.Sprintf("unknown option '%s'", o) }
+	unknownKeyword := func(kw string) string { return fmt.Sprintf("unknown keyword '%s' in '%s' section", kw, model) }
+	compression := func(k string, v any) refusedField {
+		return refusedField{map[string]any{"compression": map[string]any{"algorithms": []any{"gzip"}, k: v}}, "'compression' expects 'algo', 'type' or 'offload'"}
+	}
+	stats := func(k string, v any, param string) refusedField {
+		return refusedField{map[string]any{"stats_options": map[string]any{"stats_enable": true, k: v}}, fmt.Sprintf("unknown stats parameter '%s'", param)}
+	}
+	out := []refusedField{
+		{map[string]any{"forwarded": map[string]any{"enabled": "enabled", "proto": true, "host": true, "host_expr": "req.hdr(host)",
+			"by": true, "by_expr": "str(lb1)", "by_port": true, "by_port_expr": "dst_port", "for": true, "for_expr": "src",
+			"for_port": true, "for_port_expr": "src_port"}}, unknownOption("forwarded")},
+		compression("algo-req", "gzip"), compression("algos-res", []any{"gzip"}), compression("direction", "both"),
+		compression("minsize_req", 1024), compression("minsize_res", 1024), compression("types-req", []any{"text/html"}),
+		compression("types-res", []any{"text/html"}),
+		stats("stats_maxconn", 10, "maxconn"), stats("stats_show_version", true, "show-version"),
+	}
+	front := []refusedField{
+		{map[string]any{"accept_unsafe_violations_in_http_request": "enabled"}, unknownOption("accept-unsafe-violations-in-http-request")},
+		{map[string]any{"http-drop-response-trailers": "enabled"}, unknownOption("http-drop-response-trailers")},
+		{map[string]any{"log_steps": []any{"accept", "close"}}, unknownKeyword("log-steps")},
+	}
+	back := []refusedField{
+		{map[string]any{"accept_unsafe_violations_in_http_response": "enabled"}, unknownOption("accept-unsafe-violations-in-http-response")},
+		{map[string]any{"http-drop-request-trailers": "enabled"}, unknownOption("http-drop-request-trailers")},
+		{map[string]any{"hash_preserve_affinity": "always"}, unknownKeyword("hash-preserve-affinity")},
+		{map[string]any{"use_small_buffers": map[string]any{"enabled": "enabled", "queue": true, "l7_retries": true, "check": true}}, unknownKeyword("use-small-buffers")},
+	}
+	proxy := []refusedField{
+		{map[string]any{"guid": "g-1"}, unknownKeyword("guid")},
+		{map[string]any{"stick_table": merged(stickTable(), map[string]any{"write_to": "other"})}, "stick-table: unknown argument 'write-to'"},
+		{map[string]any{"stick_table": merged(stickTable(), map[string]any{"recv_only": true})}, "stick-table: unknown argument 'recv-only'"},
+	}
+	switch model {
+	case "frontend":
+		out = append(append(out, front...), proxy...)
+	case "backend":
+		out = append(append(out, back...), proxy...)
+	default:
+		out = append(append(out, front...), back...)
+		out = append(out, refusedField{map[string]any{"stats_options": map[string]any{"stats_enable": true, "stats_admin": true, "stats_admin_cond": "if", "stats_admin_cond_test": "LOCALHOST"}},
+			"'stats admin' not allowed in 'defaults' section"},
+			refusedField{statsHTTPRound(map[string]any{}), "'stats' not allowed in 'defaults' section"})
+	}
+	return out
+}
+
+// TestCoreFieldsOnHAProxy: for frontend, backend and defaults, every field
+// of the v3 model (/work/shared/compat/models.json, embedded as
+// v3fields.json) is PUT with a valid value on a real HAProxy 2.6, which
+// accepts the file (`haproxy -c` at the commit, then a reload), and read
+// back equal. The fields 2.6 does not know are refused with its message
+// (400), and the file stays as it was. metadata is the one field not
+// modelled: it is refused with 422 saying it is a v3 field this dataplane
+// does not support.
+func TestCoreFieldsOnHAProxy(t *testing.T) {
+	in := haproxytest.New(t)
+	errorFile := filepath.Join(in.Dir, "503.http")
+	if err := os.WriteFile(errorFile, []byte("HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nbusy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := apitest.Start(t, in, coreFieldsConfig(in, errorFile, haproxytest.FreePort(t)), apitest.Options{})
+	base := "/services/haproxy/configuration"
+	for _, c := range []struct{ path, name string }{{"/frontends", "fe_all"}, {"/defaults", "d_all"}} {
+		mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: base + c.path + vq(t, e) + "&force_reload=true",
+			Body: map[string]any{"name": c.name}}), 201, "create "+c.name)
+	}
+
+	common := commonRound(errorFile)
+	fe := merged(merged(common, frontendRound()), map[string]any{
+		"name": "fe_all", "from": "d_base", "description": "All the fields", "id": 77, "default_backend": "be_all",
+		"monitor_fail": map[string]any{"cond": "if", "cond_test": "{ nbsrv(be_all) eq 0 }"}, "stick_table": stickTable(),
+	})
+	be := merged(merged(common, backendRound()), map[string]any{
+		"name": "be_all", "from": "d_base", "description": "All the fields", "id": 78, "server_state_file_name": "be_all",
+		"force_persist_list":  []any{map[string]any{"cond": "if", "cond_test": "{ src 127.0.0.1 }"}},
+		"ignore_persist_list": []any{map[string]any{"cond": "unless", "cond_test": "{ src 127.0.0.2 }"}},
+		"http-no-delay":       "enabled", "spop_check": "enabled", "stick_table": stickTable(), "use_fcgi_app": "php",
+	})
+	// HAProxy takes no `stats admin` and no `stats http-request` in a
+	// defaults section: they are in the refused list of defaults.
+	defStats := merged(common["stats_options"].(map[string]any), map[string]any{"stats_admin": nil, "stats_admin_cond": nil, "stats_admin_cond_test": nil})
+	def := merged(merged(merged(common, frontendRound()), backendRound()), map[string]any{"name": "d_all", "from": "d_base", "stats_options": withoutNil(defStats)})
+	models := []coreFieldRounds{
+		{kind: "frontend", name: "fe_all", base: fe, rounds: []map[string]any{
+			fe,
+			merged(fe, map[string]any{"httplog": false, "clflog": true, "enabled": false, "disabled": true}),
+			merged(fe, map[string]any{"httplog": false, "httpslog": "enabled"}),
+			merged(fe, map[string]any{"httplog": false, "tcplog": true}),
+			statsHTTPRound(fe),
+		}},
+		{kind: "backend", name: "be_all", base: be, rounds: append([]map[string]any{
+			be,
+			merged(be, map[string]any{"enabled": false, "disabled": true,
+				"force_persist": map[string]any{"cond": "unless", "cond_test": "{ src 10.0.0.1 }"}, "force_persist_list": nil,
+				"ignore_persist": map[string]any{"cond": "if", "cond_test": "{ src 10.0.0.2 }"}, "ignore_persist_list": nil}),
+			statsHTTPRound(be),
+		}, checkRounds(be)...)},
+		{kind: "defaults", name: "d_all", base: def, rounds: append([]map[string]any{
+			def,
+			merged(def, map[string]any{"httplog": false, "clflog": true, "default_backend": "be_all", "enabled": false, "disabled": true}),
+			merged(def, map[string]any{"httplog": false, "httpslog": "enabled"}),
+			merged(def, map[string]any{"httplog": false, "tcplog": true}),
+		}, checkRounds(def)...)},
+	}
+	paths := map[string]string{"frontend": "/frontends/", "backend": "/backends/", "defaults": "/defaults/"}
+	for _, m := range models {
+		m.refused = refusedBy26(m.kind)
+		path := base + paths[m.kind] + m.name
+		for i, round := range m.rounds {
+			body := withoutNil(round)
+			r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e) + "&force_reload=true", Body: body})
+			mustStatus(t, r, 200, fmt.Sprintf("%s round %d", m.kind, i+1))
+			got := e.Get(path)
+			mustStatus(t, got, 200, "GET")
+			want, _ := json.Marshal(readBack(body))
+			if !jsonEqual(t, want, got.Body) {
+				t.Fatalf("%s round %d: GET after PUT:\n got %s\nwant %s", m.kind, i+1, got.Body, want)
+			}
+		}
+		for _, c := range m.refused {
+			before := e.ReadConfig()
+			r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: withoutNil(merged(m.base, c.body))})
+			if r.Status != 400 || !strings.Contains(string(r.Body), c.message) {
+				t.Errorf("%s %v: %d %s, want 400 with %q", m.kind, keys(c.body), r.Status, r.Body, c.message)
+			}
+			if string(before) != string(e.ReadConfig()) {
+				t.Fatalf("%s %v: the refused change reached the file", m.kind, keys(c.body))
+			}
+		}
+		// Every field of the v3 model was sent: in a round, or refused.
+		var sent []map[string]any
+		sent = append(sent, m.rounds...)
+		for _, c := range m.refused {
+			sent = append(sent, c.body)
+		}
+		if missing := uncovered(t, m.kind+"_base", sent); len(missing) > 0 {
+			t.Errorf("%s: v3 fields never sent: %s", m.kind, strings.Join(missing, ", "))
+		}
+
+		// metadata, the one v3 field not modelled, and a typo: 422 naming
+		// the property, and saying which is which.
+		for prop, says := range map[string]string{"metadata": "v3", "maxconm": "not a field of the v3"} {
+			r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(withoutNil(m.base), map[string]any{prop: map[string]any{}})})
+			if r.Status != 422 || !strings.Contains(string(r.Body), prop) || !strings.Contains(string(r.Body), says) {
+				t.Errorf("%s %s: %d %s, want 422 naming it and saying %q", m.kind, prop, r.Status, r.Body, says)
+			}
+		}
+	}
+}
+
+// readBack is what a GET gives after a PUT of body: the single forms of
+// force_persist and ignore_persist read back in their lists.
+func readBack(body map[string]any) map[string]any {
+	out := merged(body, nil)
+	for _, f := range []string{"force_persist", "ignore_persist"} {
+		if v, ok := out[f]; ok {
+			out[f+"_list"] = []any{v}
+			delete(out, f)
+		}
+	}
+	return out
+}
+
+// withoutNil drops the fields a round sets to nil or false (left out).
+func withoutNil(m map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if v == nil || v == false {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// uncovered lists the fields of v3 model (and of the objects it refers
+// to, one level down) that none of the bodies holds.
+func uncovered(t *testing.T, model string, bodies []map[string]any) []string {
+	t.Helper()
+	var v3 map[string]map[string]string
+	if err := json.Unmarshal(v3FieldsJSON, &v3); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, sub := range x {
+				seen[prefix+k] = true
+				if prefix == "" {
+					walk(k+".", sub)
+				}
+			}
+		case []any:
+			for _, sub := range x {
+				walk(prefix, sub)
+			}
+		}
+	}
+	for _, b := range bodies {
+		walk("", b)
+	}
+	var missing []string
+	for field, ref := range v3[model] {
+		if field == "metadata" {
+			continue // not modelled: refused with 422 (checked above)
+		}
+		if !seen[field] {
+			missing = append(missing, field)
+			continue
+		}
+		// The server params of default_server, and the balance, cookie
+		// and hash_type objects, are covered by their own tests.
+		switch ref {
+		case "", "default_server", "balance", "cookie", "hash_type", "forwardfor", "redispatch":
+			continue
+		}
+		for sub := range v3[ref] {
+			if sub != "metadata" && !seen[field+"."+sub] {
+				missing = append(missing, field+"."+sub)
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
+
+// TestGlobalFieldsOnHAProxy: the rarer top-level fields of global
+// (GlobalMore) that HAProxy 2.6 knows are PUT on a running HAProxy,
+// accepted and read back equal; the others get 400 with haproxy -c's
+// words and leave the file as it was. The v3 objects of global not
+// modelled yet (lua_options, tune_ssl_options, ...) are refused with 422
+// saying they are v3 fields this dataplane does not support.
+func TestGlobalFieldsOnHAProxy(t *testing.T) {
+	e, _ := start(t)
+	path := "/services/haproxy/configuration/global"
+	caseFile := filepath.Join(t.TempDir(), "h1-case.txt")
+	if err := os.WriteFile(caseFile, []byte("x-forwarded-for X-Forwarded-For\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cur := e.Get(path)
+	mustStatus(t, cur, 200, "GET global")
+	var base map[string]any
+	if err := json.Unmarshal(cur.Body, &base); err != nil {
+		t.Fatal(err)
+	}
+	known := merged(base, map[string]any{
+		"nbthread": 2, "thread_groups": 1,
+		"cluster_secret": "s3cr3t", "expose_experimental_directives": true, "h1_accept_payload_with_any_method": true,
+		"h1_case_adjust":      []any{map[string]any{"from": "content-length", "to": "Content-Length"}},
+		"h1_case_adjust_file": caseFile, "h2_workaround_bogus_websocket_clients": true, "insecure_fork_wanted": true,
+		"insecure_setuid_wanted": true, "numa_cpu_mapping": "disabled", "pp2_never_send_local": true, "set_dumpable": true,
+		"set_var":            []any{map[string]any{"name": "proc.limit", "expr": "int(100)"}},
+		"set_var_fmt":        []any{map[string]any{"name": "proc.boot", "format": `"%[date]"`}},
+		"strict_limits":      true,
+		"thread_group_lines": []any{map[string]any{"group": "1", "num_or_range": "1-2"}},
+	})
+	r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e) + "&force_reload=true", Body: known})
+	mustStatus(t, r, 200, "PUT global")
+	got := e.Get(path)
+	want, _ := json.Marshal(known)
+	if !jsonEqual(t, want, got.Body) {
+		t.Fatalf("GET after PUT:\n got %s\nwant %s", got.Body, want)
+	}
+	// What HAProxy runs: the variable set at start.
+	if out := e.HAProxy.Stats("get var proc.limit"); !strings.Contains(out, "100") {
+		t.Errorf("get var proc.limit: %q, want the value set by set-var", out)
+	}
+
+	unknown := func(kw string) string { return fmt.Sprintf("unknown keyword '%s' in 'global' section", kw) }
+	for _, c := range []refusedField{
+		{map[string]any{"cpu_policy": "performance"}, unknown("cpu-policy")},
+		{map[string]any{"dns_accept_family": "ipv4"}, unknown("dns-accept-family")},
+		{map[string]any{"expose_deprecated_directives": true}, unknown("expose-deprecated-directives")},
+		{map[string]any{"force_cfg_parser_pause": 1000}, unknown("force-cfg-parser-pause")},
+		{map[string]any{"h1_do_not_close_on_insecure_transfer_encoding": true}, unknown("h1-do-not-close-on-insecure-transfer-encoding")},
+		{map[string]any{"http_err_codes": []any{map[string]any{"value": "400-499"}}}, unknown("http-err-codes")},
+		{map[string]any{"http_fail_codes": []any{map[string]any{"value": "500-599"}}}, unknown("http-fail-codes")},
+		{map[string]any{"limited_quic": true}, unknown("limited-quic")},
+		{map[string]any{"max_threads_per_group": 4}, unknown("max-threads-per-group")},
+		{map[string]any{"no_quic": true}, unknown("no-quic")},
+		{map[string]any{"prealloc_fd": true}, unknown("prealloc-fd")},
+		{map[string]any{"setcap": "cap_net_bind_service"}, unknown("setcap")},
+		{map[string]any{"shm_stats_file": "/dev/shm/x"}, unknown("shm-stats-file")},
+		{map[string]any{"shm_stats_file_max_objects": 10}, unknown("shm-stats-file-max-objects")},
+		{map[string]any{"stats_calculate_max_counters": "enabled"}, "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout'"},
+		{map[string]any{"stats_file": "/tmp/stats"}, unknown("stats-file")},
+		{map[string]any{"warn_blocked_traffic_after": 100}, unknown("warn-blocked-traffic-after")},
+	} {
+		before := e.ReadConfig()
+		r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(known, c.body)})
+		if r.Status != 400 || !strings.Contains(string(r.Body), c.message) {
+			t.Errorf("global %v: %d %s, want 400 with %q", keys(c.body), r.Status, r.Body, c.message)
+		}
+		if string(before) != string(e.ReadConfig()) {
+			t.Fatalf("global %v: the refused change reached the file", keys(c.body))
+		}
+	}
+	for _, prop := range []string{"lua_options", "tune_ssl_options", "harden"} {
+		r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(known, map[string]any{prop: map[string]any{}})})
+		if r.Status != 422 || !strings.Contains(string(r.Body), prop) || !strings.Contains(string(r.Body), "does not support") {
+			t.Errorf("global %s: %d %s, want 422 saying it is a v3 field not supported", prop, r.Status, r.Body)
+		}
+	}
+}

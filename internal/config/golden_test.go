@@ -130,6 +130,15 @@ func goldenReadAll(t *testing.T, d *Document) {
 			t.Errorf("Defaults(%q): %v", df.Name, err)
 		}
 	}
+	for _, sec := range SectionResources() {
+		list := reflect.ValueOf(sec.List(d))
+		for i := 0; i < list.Len(); i++ {
+			name := sec.NameOf(list.Index(i).Addr().Interface())
+			if _, err := sec.Get(d, name); err != nil {
+				t.Errorf("%s %q: %v", sec.Info().Kind, name, err)
+			}
+		}
+	}
 	for _, s := range d.Sections() {
 		_ = s.Lines()
 		_ = d.APIName(s)
@@ -410,6 +419,22 @@ func goldenCheckUnchangedPuts(t *testing.T, file string, d *Document) {
 		report("defaults "+m.Name, s, nd, err)
 		nd, err = d.ReplaceDefaults(m.Name, goldenViaJSON(m))
 		report("defaults "+m.Name+" (through JSON)", s, nd, err)
+	}
+	// Every section of the kinds served from the registry's template
+	// (resolvers, caches...), put back through JSON.
+	for _, sec := range SectionResources() {
+		info := sec.Info()
+		if !info.Templated || info.NoReplace {
+			continue
+		}
+		list := reflect.ValueOf(sec.List(d))
+		for i := 0; i < list.Len(); i++ {
+			m := viaJSON(t, list.Index(i).Interface(), sec.NewModel())
+			name := sec.NameOf(m)
+			s, _ := d.Section(info.Kind, name)
+			nd, err := sec.Replace(d, name, m)
+			report(info.Kind+" "+name+" (through JSON)", s, nd, err)
+		}
 	}
 	// Every item of every declared collection, put back one by one and as
 	// a whole list.

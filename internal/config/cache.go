@@ -21,10 +21,10 @@ var cacheModel = registerSection(&sectionModel[Cache]{
 	fields: fieldSet[Cache]{
 		// In the order of HAProxy's documentation, for new sections.
 		intField("total_max_size", []string{"total-max-size"}, 1, 4095, func(m *Cache) **int64 { return &m.TotalMaxSize }),
-		intField("max_age", []string{"max-age"}, 0, 1<<31-1, func(m *Cache) **int64 { return &m.MaxAge }),
 		// HAProxy 2.6 caps an object at half the cache (checked by
 		// haproxy -c), and reads the value as a 32-bit number.
 		intField("max_object_size", []string{"max-object-size"}, 1, 1<<31-1, func(m *Cache) **int64 { return &m.MaxObjectSize }),
+		intField("max_age", []string{"max-age"}, 0, 1<<31-1, func(m *Cache) **int64 { return &m.MaxAge }),
 		intField("max_secondary_entries", []string{"max-secondary-entries"}, 1, 1<<31-1, func(m *Cache) **int64 { return &m.MaxSecondaryEntries }),
 		onOffField("process_vary", []string{"process-vary"}, func(m *Cache) **bool { return &m.ProcessVary }),
 	},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"sync/atomic"
 
 	"github.com/haproxytech/config-parser/v5/parsers"
@@ -44,7 +45,12 @@ var MailerEntries = Register(&Collection[MailerEntry]{
 		if !ok || len(l.Words) != 3 {
 			return MailerEntry{}, false
 		}
-		m := MailerEntry{Name: e.Name, Address: e.IP, Port: e.Port}
+		// config-parser keeps the brackets of an IPv6 address.
+		addr := e.IP
+		if strings.HasPrefix(addr, "[") && strings.HasSuffix(addr, "]") {
+			addr = addr[1 : len(addr)-1]
+		}
+		m := MailerEntry{Name: e.Name, Address: addr, Port: e.Port}
 		return m, equalWords(renderMailer(&m), l.Words)
 	},
 	Render: func(m *MailerEntry, _ *Line) []string { return renderMailer(m) },
@@ -61,8 +67,10 @@ var MailerEntries = Register(&Collection[MailerEntry]{
 		p := m.Port
 		return checkAddressPort("address", m.Address, &p)
 	},
-	Key:    func(m *MailerEntry) string { return m.Name },
-	SetKey: func(m *MailerEntry, n string) { m.Name = n },
+	// Mailers open the section, before `timeout mail`.
+	FirstBefore: func(Line) bool { return true },
+	Key:         func(m *MailerEntry) string { return m.Name },
+	SetKey:      func(m *MailerEntry, n string) { m.Name = n },
 })
 
 func renderMailer(m *MailerEntry) []string {

@@ -76,8 +76,10 @@ var Nameservers = Register(&Collection[Nameserver]{
 	},
 	Render: renderNameserver,
 	Check:  checkNameserver,
-	Key:    func(m *Nameserver) string { return m.Name },
-	SetKey: func(m *Nameserver, n string) { m.Name = n },
+	// Nameservers open the section, as HAProxy's documentation writes it.
+	FirstBefore: func(Line) bool { return true },
+	Key:         func(m *Nameserver) string { return m.Name },
+	SetKey:      func(m *Nameserver, n string) { m.Name = n },
 })
 
 // renderNameserver writes the line; an address the old line quoted

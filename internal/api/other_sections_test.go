@@ -86,7 +86,7 @@ backend be
 	}
 
 	var c map[string]any
-	e.Get(configBase + "/caches/pages").JSON(t, &c)
+	e.Get(configBase+"/caches/pages").JSON(t, &c)
 	if c["total_max_size"] != float64(4) || c["max_object_size"] != float64(100000) || c["max_age"] != float64(60) || c["process_vary"] != false {
 		t.Fatalf("cache read back: %v", c)
 	}
@@ -140,7 +140,7 @@ backend be
 	}
 
 	var sec map[string]any
-	e.Get(configBase + "/http_errors_sections/site").JSON(t, &sec)
+	e.Get(configBase+"/http_errors_sections/site").JSON(t, &sec)
 	if fmt.Sprint(sec["error_files"]) != fmt.Sprintf("[map[code:503 file:%s]]", first) {
 		t.Fatalf("section read back: %v", sec)
 	}
@@ -149,7 +149,7 @@ backend be
 		t.Fatalf("after the PUT: %d %q %v", code, body, err)
 	}
 	var all []map[string]any
-	e.Get(configBase + "/http_errors_sections").JSON(t, &all)
+	e.Get(configBase+"/http_errors_sections").JSON(t, &all)
 	if len(all) != 1 || len(all[0]["error_files"].([]any)) != 2 {
 		t.Fatalf("list: %v", all)
 	}
@@ -292,7 +292,7 @@ backend be
 
 	// Read back field for field, with full_section.
 	var res map[string]any
-	e.Get(configBase + "/resolvers/local?full_section=true").JSON(t, &res)
+	e.Get(configBase+"/resolvers/local?full_section=true").JSON(t, &res)
 	want := map[string]any{"name": "local", "resolve_retries": float64(3), "timeout_resolve": float64(200), "timeout_retry": float64(200),
 		"hold_valid": float64(200), "hold_obsolete": float64(200), "accepted_payload_size": float64(1232),
 		"nameservers": map[string]any{"test": map[string]any{"name": "test", "address": "127.0.0.1", "port": float64(ns.Port)}}}
@@ -300,7 +300,7 @@ backend be
 		t.Fatalf("resolver read back:\n got %v\nwant %v", res, want)
 	}
 	var nss []map[string]any
-	e.Get(configBase + "/nameservers?resolver=local").JSON(t, &nss)
+	e.Get(configBase+"/nameservers?resolver=local").JSON(t, &nss)
 	if len(nss) != 1 || nss[0]["name"] != "test" {
 		t.Fatalf("nameservers: %v", nss)
 	}
@@ -325,7 +325,7 @@ frontend fe
 		t.Fatalf("the file lacks the mailers section:\n%s", e.ReadConfig())
 	}
 	var m map[string]any
-	e.Get(configBase + "/mailers_section/alerts?full_section=true").JSON(t, &m)
+	e.Get(configBase+"/mailers_section/alerts?full_section=true").JSON(t, &m)
 	want := map[string]any{"name": "alerts", "timeout": float64(15000), "mailer_entries": map[string]any{
 		"smtp1": map[string]any{"name": "smtp1", "address": "127.0.0.1", "port": float64(25)},
 		"smtp2": map[string]any{"name": "smtp2", "address": "::1", "port": float64(587)},
@@ -334,7 +334,7 @@ frontend fe
 		t.Fatalf("mailers read back:\n got %v\nwant %v", m, want)
 	}
 	var entry map[string]any
-	e.Get(configBase + "/mailer_entries/smtp2?mailers_section=alerts").JSON(t, &entry)
+	e.Get(configBase+"/mailer_entries/smtp2?mailers_section=alerts").JSON(t, &entry)
 	if fmt.Sprint(entry) != fmt.Sprint(want["mailer_entries"].(map[string]any)["smtp2"]) {
 		t.Fatalf("entry: %v", entry)
 	}
@@ -346,7 +346,7 @@ frontend fe
 	}
 	write("DELETE", "/mailer_entries/smtp2?mailers_section=alerts", nil, 204)
 	var entries []map[string]any
-	e.Get(configBase + "/mailer_entries?mailers_section=alerts").JSON(t, &entries)
+	e.Get(configBase+"/mailer_entries?mailers_section=alerts").JSON(t, &entries)
 	if len(entries) != 1 || entries[0]["name"] != "smtp1" || entries[0]["port"] != float64(2525) {
 		t.Fatalf("entries: %v", entries)
 	}

@@ -350,6 +350,14 @@ frontend fe
 	if len(entries) != 1 || entries[0]["name"] != "smtp1" || entries[0]["port"] != float64(2525) {
 		t.Fatalf("entries: %v", entries)
 	}
+	// full_section: the body's entries replace the section's.
+	write("PUT", "/mailers_section/alerts?full_section=true", map[string]any{"name": "alerts", "timeout": 30000, "mailer_entries": map[string]any{
+		"smtp1": map[string]any{"name": "smtp1", "address": "127.0.0.2", "port": 2525},
+		"smtp3": map[string]any{"name": "smtp3", "address": "127.0.0.4", "port": 25},
+	}}, 200)
+	if !strings.Contains(string(e.ReadConfig()), "mailers alerts\n    mailer smtp1 127.0.0.2:2525\n    mailer smtp3 127.0.0.4:25\n    timeout mail 30s\n") {
+		t.Fatalf("after the full_section PUT:\n%s", e.ReadConfig())
+	}
 	write("DELETE", "/mailers_section/alerts", nil, 204)
 	if strings.Contains(string(e.ReadConfig()), "mailers") {
 		t.Fatalf("deleted section still there:\n%s", e.ReadConfig())

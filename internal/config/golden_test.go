@@ -223,6 +223,18 @@ func TestGoldenReads(t *testing.T) {
 		t.Errorf("06 userlist admins = %+v, %v", users, err)
 	}
 
+	dns, _ := resolverModel.get(all, "dns")
+	expect("06 resolvers dns", asJSON(dns), `{"name":"dns","accepted_payload_size":8192,"hold_nx":30000,"hold_obsolete":30000,"hold_other":30000,"hold_refused":30000,"hold_timeout":30000,"hold_valid":10000,"resolve_retries":3,"timeout_resolve":1000,"timeout_retry":1000}`)
+	nss, _ := Nameservers.At(KindResolvers, "dns").List(all)
+	expect("06 nameservers", asJSON(nss), `[{"name":"dns1","address":"10.0.0.2","port":53},{"name":"dns2","address":"10.0.0.3","port":53}]`)
+	assets, _ := cacheModel.get(all, "assets")
+	expect("06 cache assets", asJSON(assets), `{"name":"assets","max_age":600,"max_object_size":1048576,"total_max_size":256}`)
+	site, _ := httpErrorsModel.get(all, "site_errors")
+	expect("06 http-errors", asJSON(site), `{"name":"site_errors","error_files":[{"code":503,"file":"errors/503.http"}]}`)
+	alerts, _ := mailersModel.get(all, "alerts")
+	mailers, _ := MailerEntries.At(KindMailers, "alerts").List(all)
+	expect("06 mailers", asJSON([]any{alerts, mailers}), `[{"name":"alerts","timeout":20000},[{"name":"smtp1","address":"10.0.0.25","port":25}]]`)
+
 	v3 := load("07-haproxy3-params.cfg")
 	app1, _ := Servers.At(KindBackend, "be_app").Get(v3, "app1")
 	expect("07 app1 (params of HAProxy 3: init-state, guid)", asJSON(app1),

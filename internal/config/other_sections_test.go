@@ -185,3 +185,25 @@ func TestOtherSectionsEdits(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorFilesKeepUnmodelledLines: an errorfile line the model cannot
+// hold (a quoted file, a code HAProxy 2.6 does not serve) is not in the
+// list; an unchanged PUT leaves it, a change of the list is refused rather
+// than dropping it.
+func TestErrorFilesKeepUnmodelledLines(t *testing.T) {
+	d, err := ParseString("http-errors he\n    errorfile 503 /e/503.http\n    errorfile 404 \"/e/not found.http\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := httpErrorsModel.get(d, "he")
+	if err != nil || len(m.ErrorFiles) != 1 || m.ErrorFiles[0].Code != 503 {
+		t.Fatalf("read: %+v %v", m, err)
+	}
+	if nd, err := httpErrorsModel.replace(d, "he", m); err != nil || nd != d {
+		t.Fatalf("unchanged PUT: %v (changed: %v)", err, nd != d)
+	}
+	m.ErrorFiles = append(m.ErrorFiles, ErrorFile{Code: 500, File: "/e/500.http"})
+	if _, err := httpErrorsModel.replace(d, "he", m); err == nil || !strings.Contains(err.Error(), "not found.http") {
+		t.Fatalf("a change that would drop the quoted line: %v", err)
+	}
+}

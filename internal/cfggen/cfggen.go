@@ -71,7 +71,8 @@ type Options struct {
 	// OtherSections is the number of resolvers (rs_<i>, two nameservers
 	// each), cache (cache_<i>), http-errors (he_<i>, errorfiles of
 	// /dev/null, which HAProxy takes as an empty page) and mailers
-	// (ml_<i>, two mailers each) sections; no proxy uses them.
+	// (ml_<i>, two mailers each, used by the email alerts of fe_<i>,
+	// which needs Frontends >= OtherSections) sections.
 	OtherSections int
 }
 
@@ -199,6 +200,11 @@ func Generate(n int, opts Options) []byte {
 		fmt.Fprintf(&b, "\nfrontend fe_%d\n", i)
 		fmt.Fprintf(&b, "    bind 127.2.%d.%d:%d\n", i/250%250, i%250+1, opts.FrontendPort)
 		fmt.Fprintf(&b, "    maxconn %d\n", 1000*(i+1))
+		if i < opts.OtherSections {
+			// HAProxy drops a mailers section no proxy uses, with a
+			// warning. Without checks no alert is ever sent.
+			fmt.Fprintf(&b, "    email-alert mailers ml_%d\n    email-alert from haproxy@example.com\n    email-alert to ops@example.com\n", i)
+		}
 		if n > 0 {
 			fmt.Fprintf(&b, "    default_backend %s\n", BackendName(i%n))
 		}

@@ -62,7 +62,7 @@ backend be
 	if !strings.Contains(string(e.ReadConfig()), "cache pages\n    total-max-size 4\n    max-object-size 100000\n    max-age 60\n    process-vary off\n") {
 		t.Fatalf("the file lacks the cache section:\n%s", e.ReadConfig())
 	}
-	if out := in.Stats("show cache"); !strings.Contains(out, "pages") {
+	if out := in.Stats("show cache"); !strings.Contains(out, ": pages (") {
 		t.Fatalf("HAProxy runs no cache `pages`:\n%s", out)
 	}
 
@@ -458,5 +458,61 @@ mailers ml
 	}
 	if got := string(e.ReadConfig()); got != before {
 		t.Fatalf("a refused request changed the file:\n%s", got)
+	}
+}
+
+// TestOtherSectionsInATransaction: sections of every new kind and their
+// children staged in one transaction reach the file only at the commit,
+// which HAProxy runs after one reload; the mailers section gets its
+// mailer before the commit, as HAProxy wants it.
+func TestOtherSectionsInATransaction(t *testing.T) {
+	in := haproxytest.New(t)
+	e := apitest.Start(t, in, in.Global()+fmt.Sprintf(`
+frontend fe
+    bind 127.0.0.1:%d
+    http-request return status 200
+`, haproxytest.FreePort(t)), apitest.Options{})
+	before := e.ReadConfig()
+	tx := begin(t, e)
+	q := "transaction_id=" + tx.ID
+	for _, c := range []struct {
+		path string
+		body any
+	}{
+		{"/resolvers?", map[string]any{"name": "dns", "hold_valid": 10000}},
+		{"/nameservers?resolver=dns&", map[string]any{"name": "ns1", "address": "127.0.0.1", "port": 53}},
+		{"/caches?", map[string]any{"name": "c", "total_max_size": 4}},
+		{"/http_errors_sections?", map[string]any{"name": "he", "error_files": []map[string]any{{"code": 503, "file": "/dev/null"}}}},
+		{"/mailers_section?", map[string]any{"name": "ml", "timeout": 5000}},
+		{"/mailer_entries?mailers_section=ml&", map[string]any{"name": "m1", "address": "127.0.0.1", "port": 25}},
+	} {
+		mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: configBase + c.path + q, Body: c.body}), 202, "staged POST "+c.path)
+	}
+	var nss []map[string]any
+	e.Get(configBase+"/nameservers?resolver=dns&"+q).JSON(t, &nss)
+	if len(nss) != 1 {
+		t.Fatalf("nameservers in the transaction: %v", nss)
+	}
+	if string(e.ReadConfig()) != string(before) {
+		t.Fatal("staged edits reached the file before the commit")
+	}
+	reloads, _ := in.Reloads()
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: "/services/haproxy/transactions/" + tx.ID + "?force_reload=true"}), 200, "commit")
+	after := string(e.ReadConfig())
+	for _, want := range []string{
+		"resolvers dns\n    nameserver ns1 127.0.0.1:53\n    hold valid 10s\n",
+		"cache c\n    total-max-size 4\n",
+		"http-errors he\n    errorfile 503 /dev/null\n",
+		"mailers ml\n    mailer m1 127.0.0.1:25\n    timeout mail 5s\n",
+	} {
+		if !strings.Contains(after, want) {
+			t.Errorf("the committed file lacks %q:\n%s", want, after)
+		}
+	}
+	if r, _ := in.Reloads(); r != reloads+1 {
+		t.Fatalf("%d reloads for the commit, want 1", r-reloads)
+	}
+	if out := in.Stats("show cache"); !strings.Contains(out, ": c (") {
+		t.Fatalf("HAProxy runs no cache c:\n%s", out)
 	}
 }

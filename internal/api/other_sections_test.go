@@ -107,7 +107,8 @@ backend be
 // through the API (`errorfile 503 <file>`), used by the backend with
 // `http-error status 503 errorfiles <name>` (an http_error_rule created
 // through the API), answers a 503 of a backend without servers with its
-// page; a PUT naming another file serves that one.
+// page; a PUT naming another file serves that one, and so does a plain
+// `errorfiles <name>` line of the backend (a raw edit: not modelled).
 func TestHTTPErrorsSectionServesItsPage(t *testing.T) {
 	in := haproxytest.New(t)
 	port := haproxytest.FreePort(t)
@@ -148,6 +149,19 @@ backend be
 	if code, body, err := haproxytest.HTTPGet(t.Context(), url); err != nil || code != 503 || body != "second page\n" {
 		t.Fatalf("after the PUT: %d %q %v", code, body, err)
 	}
+	// The plain `errorfiles <name>` line of a backend (not modelled: a raw
+	// edit) in place of the rule serves the section's page too.
+	raw := e.Get(configBase + "/raw")
+	mustStatus(t, raw, 200, "raw")
+	edited := strings.Replace(string(raw.Body), "    http-error status 503 errorfiles site\n", "    errorfiles site\n", 1)
+	if edited == string(raw.Body) {
+		t.Fatalf("no http-error line to replace:\n%s", raw.Body)
+	}
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: configBase + "/raw?force_reload=true&version=" + raw.Header.Get("Configuration-Version"), Body: edited}), 201, "raw edit")
+	if code, body, err := haproxytest.HTTPGet(t.Context(), url); err != nil || code != 503 || body != "second page\n" {
+		t.Fatalf("with `errorfiles site`: %d %q %v", code, body, err)
+	}
+
 	var all []map[string]any
 	e.Get(configBase+"/http_errors_sections").JSON(t, &all)
 	if len(all) != 1 || len(all[0]["error_files"].([]any)) != 2 {

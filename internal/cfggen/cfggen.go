@@ -64,16 +64,16 @@ type Options struct {
 	// tcp-check lines in be_1 (with their `option httpchk` and `option
 	// tcp-check`: use it with NoChecks, as Realistic does).
 	RuleLists bool
-	// Userlists is the number of userlist sections (ul_<i>), each with
-	// two groups and UsersPerUserlist users (u_<j>, $5$ hashes).
-	Userlists        int
-	UsersPerUserlist int
 	// OtherSections is the number of resolvers (rs_<i>, two nameservers
 	// each), cache (cache_<i>), http-errors (he_<i>, errorfiles of
 	// /dev/null, which HAProxy takes as an empty page) and mailers
 	// (ml_<i>, two mailers each, used by the email alerts of fe_<i>,
 	// which needs Frontends >= OtherSections) sections.
 	OtherSections int
+	// Userlists is the number of userlist sections (ul_<i>), each with
+	// two groups and UsersPerUserlist users (u_<j>, $5$ hashes).
+	Userlists        int
+	UsersPerUserlist int
 }
 
 // Realistic returns opts with the amounts of each resource of a
@@ -99,9 +99,9 @@ func Realistic(opts Options) Options {
 	if len(opts.Balances) == 0 {
 		opts.Balances = []string{"roundrobin", "leastconn"}
 	}
+	set(&opts.OtherSections, 2)
 	set(&opts.Userlists, 2)
 	set(&opts.UsersPerUserlist, 3)
-	set(&opts.OtherSections, 2)
 	opts.NoChecks = true
 	return opts
 }

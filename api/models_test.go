@@ -149,11 +149,11 @@ func fullBackendOptions() config.BackendOptions {
 
 // fullItems are fully populated items of every collection, by item schema.
 func fullItems() map[string]any {
-	items := map[string]any{"server": fullServer(), "bind": fullBind(), "acl": fullACL(),
-		"nameserver": fullNameserver(), "mailer_entry": fullMailerEntry()}
+	items := map[string]any{"server": fullServer(), "bind": fullBind(), "acl": fullACL()}
 	for _, r := range ruleModels {
 		items[r.schema] = r.full
 	}
+	items["nameserver"], items["mailer_entry"] = fullNameserver(), fullMailerEntry()
 	return items
 }
 

@@ -157,11 +157,13 @@ func fullItems() map[string]any {
 	for _, r := range ruleModels {
 		items[r.schema] = r.full
 	}
+	items["nameserver"], items["mailer_entry"] = fullNameserver(), fullMailerEntry()
 	return items
 }
 
 // sectionKinds are the schemas of section kinds that hold collections.
-var sectionKinds = map[string]string{"frontend": config.KindFrontend, "backend": config.KindBackend, "defaults": config.KindDefaults, "global": config.KindGlobal}
+var sectionKinds = map[string]string{"frontend": config.KindFrontend, "backend": config.KindBackend, "defaults": config.KindDefaults, "global": config.KindGlobal,
+	"resolver": config.KindResolvers, "mailers_section": config.KindMailers}
 
 // fullSectionJSON is the JSON of a section model as a full_section read
 // answers it: the model's fields, and one fully populated item of each of
@@ -540,6 +542,26 @@ func modelCases() []modelCase {
 		{"ssl_options", *fullGlobal().SSLOptions, globalPart(func(g *config.Global, v config.SSLOptions) { g.SSLOptions = &v }), nil},
 		{"tune_buffer_options", *fullGlobal().TuneBufferOptions, globalPart(func(g *config.Global, v config.TuneBufferOptions) { g.TuneBufferOptions = &v }), nil},
 		{"tune_options", *fullGlobal().TuneOptions, globalPart(func(g *config.Global, v config.TuneOptions) { g.TuneOptions = &v }), nil},
+		{"resolver", fullResolver(), func(t *testing.T, v any) error {
+			return createSection(t, "resolvers", v)
+		}, nil},
+		{"nameserver", fullNameserver(), func(t *testing.T, v any) error {
+			_, err := config.Nameservers.At(config.KindResolvers, "dns").Create(parseDoc(t, otherSectionsConfig), *v.(*config.Nameserver))
+			return err
+		}, nil},
+		{"cache", config.Cache{Name: "c2", MaxAge: i64(60), MaxObjectSize: i64(10000), MaxSecondaryEntries: i64(10), ProcessVary: boolPtr(true), TotalMaxSize: i64(4)},
+			func(t *testing.T, v any) error { return createSection(t, "caches", v) }, nil},
+		{"http_errors_section", config.HTTPErrorsSection{Name: "he2", ErrorFiles: []config.ErrorFile{{Code: 503, File: "/e/503.http"}}},
+			func(t *testing.T, v any) error { return createSection(t, "http_errors_sections", v) }, nil},
+		{"errorfile", config.ErrorFile{Code: 404, File: "/e/404.http"}, func(t *testing.T, v any) error {
+			return createSection(t, "http_errors_sections", &config.HTTPErrorsSection{Name: "he2", ErrorFiles: []config.ErrorFile{*v.(*config.ErrorFile)}})
+		}, nil},
+		{"mailers_section", config.MailersSection{Name: "ml2", Timeout: i64(10000)},
+			func(t *testing.T, v any) error { return createSection(t, "mailers_section", v) }, nil},
+		{"mailer_entry", fullMailerEntry(), func(t *testing.T, v any) error {
+			_, err := config.MailerEntries.At(config.KindMailers, "ml").Create(parseDoc(t, otherSectionsConfig), *v.(*config.MailerEntry))
+			return err
+		}, nil},
 		// Covered through backend and defaults by the Go checks.
 		{"balance", *fullBackendOptions().Balance, nil, nil},
 		{"httpchk_params", *fullBackendOptions().HttpchkParams, nil, nil},
@@ -1067,4 +1089,42 @@ func unset(path string, v reflect.Value, report func(string)) {
 			report(path)
 		}
 	}
+}
+
+// otherSectionsConfig holds one section of each kind the child models
+// of resolvers and mailers sections are created in.
+const otherSectionsConfig = `resolvers dns
+    nameserver ns1 10.0.0.2:53
+
+mailers ml
+    mailer m1 10.0.0.25:25
+`
+
+func fullResolver() config.Resolver {
+	return config.Resolver{Name: "dns2", AcceptedPayloadSize: i64(8192), HoldNx: i64(30000), HoldObsolete: i64(30000),
+		HoldOther: i64(30000), HoldRefused: i64(30000), HoldTimeout: i64(30000), HoldValid: i64(10000),
+		ParseResolvConf: true, ResolveRetries: i64(3), TimeoutResolve: i64(1000), TimeoutRetry: i64(1000)}
+}
+
+// createSection creates the section v (a *T of the kind at path) in a
+// copy of otherSectionsConfig.
+func createSection(t *testing.T, path string, v any) error {
+	for _, sec := range config.SectionResources() {
+		if sec.Info().Path == path {
+			_, _, err := sec.Create(parseDoc(t, otherSectionsConfig), v)
+			return err
+		}
+	}
+	t.Fatalf("no section kind at %s", path)
+	return nil
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+func fullNameserver() config.Nameserver {
+	return config.Nameserver{Name: "ns2", Address: "10.0.0.3", Port: i64(53)}
+}
+
+func fullMailerEntry() config.MailerEntry {
+	return config.MailerEntry{Name: "m2", Address: "10.0.0.26", Port: 587}
 }

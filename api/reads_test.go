@@ -31,6 +31,18 @@ func TestGoldenReadsMatchSchemas(t *testing.T) {
 		if err != nil {
 			continue // the corpus holds files the document refuses; golden_test covers those
 		}
+		// The section kinds served from the template (resolvers, caches,
+		// mailers...): their lists as a read answers them.
+		for _, sec := range config.SectionResources() {
+			info := sec.Info()
+			if !info.Templated {
+				continue
+			}
+			lists++
+			if err := schemaOf(t, doc, info.ListSchema()).VisitJSON(toJSON(t, sec.List(d))); err != nil {
+				t.Errorf("%s: %s: %v", filepath.Base(f), info.Path, err)
+			}
+		}
 		for _, c := range config.Collections() {
 			info := c.Info()
 			for _, s := range d.Sections() {

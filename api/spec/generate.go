@@ -63,6 +63,8 @@ var sectionNouns = map[string][2]string{
 	config.KindUserlist:   {"userlist", "a userlist"},
 	config.KindResolvers:  {"resolvers section", "a resolvers section"},
 	config.KindMailers:    {"mailers section", "a mailers section"},
+	config.KindCache:      {"cache section", "a cache section"},
+	config.KindHTTPErrors: {"http-errors section", "an http-errors section"},
 }
 
 // SectionNoun returns how descriptions name a parent kind: "defaults

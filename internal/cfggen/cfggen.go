@@ -64,6 +64,12 @@ type Options struct {
 	// tcp-check lines in be_1 (with their `option httpchk` and `option
 	// tcp-check`: use it with NoChecks, as Realistic does).
 	RuleLists bool
+	// OtherSections is the number of resolvers (rs_<i>, two nameservers
+	// each), cache (cache_<i>), http-errors (he_<i>, errorfiles of
+	// /dev/null, which HAProxy takes as an empty page) and mailers
+	// (ml_<i>, two mailers each, used by the email alerts of fe_<i>,
+	// which needs Frontends >= OtherSections) sections.
+	OtherSections int
 	// Userlists is the number of userlist sections (ul_<i>), each with
 	// two groups and UsersPerUserlist users (u_<j>, $5$ hashes).
 	Userlists        int
@@ -99,6 +105,7 @@ func Realistic(opts Options) Options {
 	if len(opts.Balances) == 0 {
 		opts.Balances = []string{"roundrobin", "leastconn"}
 	}
+	set(&opts.OtherSections, 2)
 	set(&opts.Userlists, 2)
 	set(&opts.UsersPerUserlist, 3)
 	opts.LogSections = true
@@ -204,6 +211,11 @@ func Generate(n int, opts Options) []byte {
 		fmt.Fprintf(&b, "\nfrontend fe_%d\n", i)
 		fmt.Fprintf(&b, "    bind 127.2.%d.%d:%d\n", i/250%250, i%250+1, opts.FrontendPort)
 		fmt.Fprintf(&b, "    maxconn %d\n", 1000*(i+1))
+		if i < opts.OtherSections {
+			// HAProxy drops a mailers section no proxy uses, with a
+			// warning. Without checks no alert is ever sent.
+			fmt.Fprintf(&b, "    email-alert mailers ml_%d\n    email-alert from haproxy@example.com\n    email-alert to ops@example.com\n", i)
+		}
 		if n > 0 {
 			fmt.Fprintf(&b, "    default_backend %s\n", BackendName(i%n))
 		}
@@ -307,7 +319,32 @@ func Generate(n int, opts Options) []byte {
 			fmt.Fprintf(&b, "    user u_%d password %s groups %s\n", j, userHash, groups)
 		}
 	}
+	writeOtherSections(&b, opts.OtherSections)
 	return b.Bytes()
+}
+
+// writeOtherSections writes n sections of each kind of OtherSections,
+// their values different from one section to the next.
+func writeOtherSections(b *bytes.Buffer, n int) {
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(b, "\nresolvers rs_%d\n", i)
+		fmt.Fprintf(b, "    nameserver ns_0 127.0.0.1:%d\n", 5300+i)
+		fmt.Fprintf(b, "    nameserver ns_1 127.0.0.2:%d\n", 5400+i)
+		fmt.Fprintf(b, "    resolve_retries %d\n", 3+i)
+		fmt.Fprintf(b, "    timeout resolve 1s\n    timeout retry %ds\n", 1+i)
+		fmt.Fprintf(b, "    hold valid %ds\n", 10*(i+1))
+		fmt.Fprintf(b, "\ncache cache_%d\n", i)
+		fmt.Fprintf(b, "    total-max-size %d\n    max-object-size %d\n    max-age %d\n", 4*(i+1), 10000*(i+1), 60*(i+1))
+		fmt.Fprintf(b, "\nhttp-errors he_%d\n", i)
+		b.WriteString("    errorfile 503 /dev/null\n")
+		for j := 0; j < i; j++ {
+			fmt.Fprintf(b, "    errorfile %d /dev/null\n", []int{404, 500, 502, 504}[j%4])
+		}
+		fmt.Fprintf(b, "\nmailers ml_%d\n", i)
+		fmt.Fprintf(b, "    mailer m_0 127.0.0.1:%d\n", 2500+i)
+		fmt.Fprintf(b, "    mailer m_1 127.0.0.2:%d\n", 2600+i)
+		fmt.Fprintf(b, "    timeout mail %ds\n", 10*(i+1))
+	}
 }
 
 // HTTPRequestRuleLine is the i-th http-request line of fe_main.

@@ -131,6 +131,15 @@ func goldenReadAll(t *testing.T, d *Document) {
 			t.Errorf("Defaults(%q): %v", df.Name, err)
 		}
 	}
+	for _, sec := range SectionResources() {
+		list := reflect.ValueOf(sec.List(d))
+		for i := 0; i < list.Len(); i++ {
+			name := sec.NameOf(list.Index(i).Addr().Interface())
+			if _, err := sec.Get(d, name); err != nil {
+				t.Errorf("%s %q: %v", sec.Info().Kind, name, err)
+			}
+		}
+	}
 	for _, s := range d.Sections() {
 		_ = s.Lines()
 		_ = d.APIName(s)
@@ -214,6 +223,18 @@ func TestGoldenReads(t *testing.T) {
 	if err != nil || len(users) != 3 || users[2].Name != "ci" || !users[2].Insecure {
 		t.Errorf("06 userlist admins = %+v, %v", users, err)
 	}
+
+	dns, _ := resolverModel.get(all, "dns")
+	expect("06 resolvers dns", asJSON(dns), `{"name":"dns","accepted_payload_size":8192,"hold_nx":30000,"hold_obsolete":30000,"hold_other":30000,"hold_refused":30000,"hold_timeout":30000,"hold_valid":10000,"resolve_retries":3,"timeout_resolve":1000,"timeout_retry":1000}`)
+	nss, _ := Nameservers.At(KindResolvers, "dns").List(all)
+	expect("06 nameservers", asJSON(nss), `[{"name":"dns1","address":"10.0.0.2","port":53},{"name":"dns2","address":"10.0.0.3","port":53}]`)
+	assets, _ := cacheModel.get(all, "assets")
+	expect("06 cache assets", asJSON(assets), `{"name":"assets","max_age":600,"max_object_size":1048576,"total_max_size":256}`)
+	site, _ := httpErrorsModel.get(all, "site_errors")
+	expect("06 http-errors", asJSON(site), `{"name":"site_errors","error_files":[{"code":503,"file":"errors/503.http"}]}`)
+	alerts, _ := mailersModel.get(all, "alerts")
+	mailers, _ := MailerEntries.At(KindMailers, "alerts").List(all)
+	expect("06 mailers", asJSON([]any{alerts, mailers}), `[{"name":"alerts","timeout":20000},[{"name":"smtp1","address":"10.0.0.25","port":25}]]`)
 
 	v3 := load("07-haproxy3-params.cfg")
 	app1, _ := Servers.At(KindBackend, "be_app").Get(v3, "app1")
@@ -411,6 +432,22 @@ func goldenCheckUnchangedPuts(t *testing.T, file string, d *Document) {
 		report("defaults "+m.Name, s, nd, err)
 		nd, err = d.ReplaceDefaults(m.Name, goldenViaJSON(m))
 		report("defaults "+m.Name+" (through JSON)", s, nd, err)
+	}
+	// Every section of the kinds served from the registry's template
+	// (resolvers, caches...), put back through JSON.
+	for _, sec := range SectionResources() {
+		info := sec.Info()
+		if !info.Templated || info.NoReplace {
+			continue
+		}
+		list := reflect.ValueOf(sec.List(d))
+		for i := 0; i < list.Len(); i++ {
+			m := viaJSON(t, list.Index(i).Interface(), sec.NewModel())
+			name := sec.NameOf(m)
+			s, _ := d.Section(info.Kind, name)
+			nd, err := sec.Replace(d, name, m)
+			report(info.Kind+" "+name+" (through JSON)", s, nd, err)
+		}
 	}
 	// Every item of every declared collection, put back one by one and as
 	// a whole list.

@@ -56,7 +56,7 @@ backend be
 		t.Fatalf("before: Content-Encoding %q, want none", enc)
 	}
 	var fe map[string]any
-	e.Get(cfgBase + "/frontends/fe").JSON(t, &fe)
+	e.Get(cfgBase+"/frontends/fe").JSON(t, &fe)
 	fe["compression"] = map[string]any{"algorithms": []string{"gzip"}, "types": []string{"text/plain"}}
 
 	// The settings alone: HAProxy wants the filter declared.

@@ -20,38 +20,7 @@ import (
 // they were not. Without the filter HAProxy refuses the settings (400 with
 // its message, nothing written).
 func TestCompressionFilterCompresses(t *testing.T) {
-	in := haproxytest.New(t)
-	body := strings.Repeat("compress me please ", 500)
-	app := haproxytest.StartBackend(t, "app", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprint(w, body)
-	})
-	port := haproxytest.FreePort(t)
-	e := apitest.Start(t, in, in.Global()+fmt.Sprintf(`
-frontend fe
-    bind 127.0.0.1:%d
-    mode http
-    filter trace name quiet
-    default_backend be
-
-backend be
-    mode http
-    server app %s
-`, port, app.Addr()), apitest.Options{})
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	encoding := func() string {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true, DisableKeepAlives: true}}).Do(req)
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.Header.Get("Content-Encoding")
-	}
+	_, e, encoding := startTextEnv(t, "    filter trace name quiet")
 	if enc := encoding(); enc != "" {
 		t.Fatalf("before: Content-Encoding %q, want none", enc)
 	}
@@ -78,5 +47,45 @@ backend be
 		if !strings.Contains(cfg, want) {
 			t.Fatalf("the file lacks %q:\n%s", want, cfg)
 		}
+	}
+}
+
+// startTextEnv starts HAProxy with frontend fe (mode http, with the extra
+// lines) in front of a server answering a long text/plain body, and
+// returns HAProxy, dataplane, and the Content-Encoding of an answer to a
+// request that accepts gzip ("error: ..." when the request fails).
+func startTextEnv(t *testing.T, extra string) (*haproxytest.Instance, *apitest.Env, func() string) {
+	t.Helper()
+	in := haproxytest.New(t)
+	body := strings.Repeat("compress me please ", 500)
+	app := haproxytest.StartBackend(t, "app", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprint(w, body)
+	})
+	port := haproxytest.FreePort(t)
+	e := apitest.Start(t, in, in.Global()+fmt.Sprintf(`
+frontend fe
+    bind 127.0.0.1:%d
+    mode http
+%s
+    default_backend be
+
+backend be
+    mode http
+    server app %s
+`, port, extra, app.Addr()), apitest.Options{})
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	return in, e, func() string {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true, DisableKeepAlives: true}}).Do(req)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.Header.Get("Content-Encoding")
 	}
 }

@@ -275,41 +275,10 @@ func TestLogTargetsAndCapturesOnHAProxy(t *testing.T) {
 // answers stay gzip, removing it is refused with haproxy -c's own message,
 // and a filter HAProxy 2.6 does not know is refused the same way.
 func TestFiltersOnHAProxy(t *testing.T) {
-	in := haproxytest.New(t)
-	body := strings.Repeat("compress me please ", 500)
-	app := haproxytest.StartBackend(t, "app", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		fmt.Fprint(w, body)
-	})
-	port := haproxytest.FreePort(t)
-	e := apitest.Start(t, in, in.Global()+fmt.Sprintf(`
-frontend fe
-    bind 127.0.0.1:%d
-    mode http
-    compression algo gzip
+	in, e, encoding := startTextEnv(t, `    compression algo gzip
     compression type text/plain
     filter trace name quiet_one quiet
-    filter compression
-    default_backend be
-
-backend be
-    mode http
-    server app %s
-`, port, app.Addr()), apitest.Options{})
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	encoding := func() string {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		defer cancel()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		req.Header.Set("Accept-Encoding", "gzip")
-		resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true, DisableKeepAlives: true}}).Do(req)
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.Header.Get("Content-Encoding")
-	}
+    filter compression`)
 	haproxytest.WaitFor(t, 10*time.Second, "gzip answers", func() bool { return encoding() == "gzip" })
 
 	// `quiet` is a trace option config-parser does not model: the line is

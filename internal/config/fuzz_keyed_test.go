@@ -9,8 +9,8 @@ import (
 )
 
 // keyedBase holds a section of each kind the keyed collections of the
-// other sections (users, groups, peer entries, tables, dgram-binds) live
-// in.
+// other sections (users, groups, peer entries, tables, dgram-binds,
+// nameservers, mailer entries) live in.
 const keyedBase = `userlist ul
     group ops users admin
     user admin password $5$x$y groups ops
@@ -22,20 +22,29 @@ peers mesh
 log-forward lf
     dgram-bind 127.0.0.1:5514
     log 127.0.0.1:514 local0
+
+resolvers dns
+    nameserver ns1 127.0.0.1:53
+
+mailers alerts
+    mailer m1 127.0.0.1:25
 `
 
 // keyedSeeds are a valid item of each of those collections, as a body.
 var keyedSeeds = map[string]string{
-	"users":        `{"username":"u","password":"pw","secure_password":false,"groups":"ops"}`,
-	"groups":       `{"name":"g","users":"admin"}`,
-	"peer_entries": `{"name":"b","address":"127.0.0.2","port":1025,"shard":1}`,
-	"tables":       `{"name":"t2","type":"string","type_len":32,"size":"10k","expire":"30s","store":"gpc0","write_to":"t"}`,
-	"dgram_binds":  `{"address":"127.0.0.2","port":5515,"interface":"lo","namespace":"ns"}`,
+	"users":          `{"username":"u","password":"pw","secure_password":false,"groups":"ops"}`,
+	"groups":         `{"name":"g","users":"admin"}`,
+	"peer_entries":   `{"name":"b","address":"127.0.0.2","port":1025,"shard":1}`,
+	"tables":         `{"name":"t2","type":"string","type_len":32,"size":"10k","expire":"30s","store":"gpc0","write_to":"t"}`,
+	"dgram_binds":    `{"address":"127.0.0.2","port":5515,"interface":"lo","namespace":"ns"}`,
+	"nameservers":    `{"name":"ns9","address":"127.0.0.9","port":53}`,
+	"mailer_entries": `{"name":"m9","address":"127.0.0.9","port":25}`,
 }
 
 var keyedParents = map[string]Parent{
 	"users": {KindUserlist, "ul"}, "groups": {KindUserlist, "ul"},
 	"peer_entries": {KindPeers, "mesh"}, "tables": {KindPeers, "mesh"}, "dgram_binds": {KindLogForward, "lf"},
+	"nameservers": {KindResolvers, "dns"}, "mailer_entries": {KindMailers, "alerts"},
 }
 
 func keyedDoc(t *testing.T) *Document {
@@ -56,7 +65,8 @@ func TestKeyedSeedsCoverTheNewSections(t *testing.T) {
 		if info.Path == "binds" || info.Path == "servers" || info.Positional {
 			continue
 		}
-		if !info.HasParent(KindUserlist) && !info.HasParent(KindPeers) && !info.HasParent(KindLogForward) {
+		if !info.HasParent(KindUserlist) && !info.HasParent(KindPeers) && !info.HasParent(KindLogForward) &&
+			!info.HasParent(KindResolvers) && !info.HasParent(KindMailers) {
 			continue
 		}
 		if _, ok := keyedSeeds[info.Path]; !ok {
@@ -74,7 +84,7 @@ func TestKeyedSeedsCoverTheNewSections(t *testing.T) {
 }
 
 // FuzzKeyedItems: text in any string field of a user, group, peer entry,
-// table or dgram-bind either becomes exactly one new line of its section,
+// table, dgram-bind, nameserver or mailer entry either becomes exactly one new line of its section,
 // reading back as what was sent, or is refused as invalid with the
 // document untouched.
 func FuzzKeyedItems(f *testing.F) {

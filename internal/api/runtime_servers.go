@@ -223,6 +223,7 @@ func (s *Server) routeRuntimeServers(r chi.Router) {
 	r.Get("/services/haproxy/stats", s.wrap(s.discovery("/services/haproxy/stats")))
 	r.Get("/services/haproxy/stats/native", s.wrap(s.getNativeStats))
 	s.routeStickTables(r)
+	r.Post("/services/haproxy/runtime/clear_counters", s.wrap(s.clearCounters))
 	s.routePatterns(r)
 	s.routeStorageMaps(r)
 }

@@ -176,6 +176,7 @@ var NotResources = map[string]string{
 	"/services/haproxy/reloads":                                    "every reloading commit makes one",
 	"/services/haproxy/reloads/{id}":                               "waited for after each commit",
 	runtimeServers + "/{name}/drain":                               "waits for sessions to end: its time is the traffic's",
+	"/services/haproxy/runtime/clear_counters":                     "one socket command with a show stat before and after: no item to create or replace",
 	"/services/haproxy/runtime/stick_tables":                       "runtime state, not in the file: no rows yet (the runtime storage families of issue 12 will add them)",
 	"/services/haproxy/runtime/stick_tables/{name}":                "runtime state, not in the file: no rows yet",
 	"/services/haproxy/runtime/stick_tables/{parent_name}/entries": "runtime state, not in the file: no rows yet",

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"reflect"
 
 	"github.com/go-chi/chi/v5"
 
@@ -23,6 +25,9 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who := s.d.RoleOf(r.Context())
+		if who != role.Admin {
+			r = r.WithContext(context.WithValue(r.Context(), notAdminKey{}, true))
+		}
 		if who == role.Admin || (who.May(role.Read) && (r.Method == http.MethodGet || r.Method == http.MethodHead)) {
 			next.ServeHTTP(w, r) // the common cases, without a route lookup
 			return
@@ -61,4 +66,51 @@ func (s *Server) routePattern(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return m.RoutePattern(), true
+}
+
+// notAdminKey marks a request made by a user who is not an admin: its
+// reads are redacted (see redactor).
+type notAdminKey struct{}
+
+// redactor returns what a read answers for r: the value itself for an
+// admin (or when no roles are configured), else with the secrets of its
+// items redacted (config models with a Redacted method: a user's plain
+// password).
+func redactor(r *http.Request) func(any) any {
+	if notAdmin, _ := r.Context().Value(notAdminKey{}).(bool); !notAdmin {
+		return func(v any) any { return v }
+	}
+	return redactValue
+}
+
+type redactable interface{ Redacted() any }
+
+// redactValue redacts one model, or each element of a slice or map of
+// models; other values are returned as they are.
+func redactValue(v any) any {
+	if m, ok := v.(redactable); ok {
+		return m.Redacted()
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice:
+		if _, ok := reflect.Zero(rv.Type().Elem()).Interface().(redactable); !ok {
+			return v
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = rv.Index(i).Interface().(redactable).Redacted()
+		}
+		return out
+	case reflect.Map:
+		if _, ok := reflect.Zero(rv.Type().Elem()).Interface().(redactable); !ok {
+			return v
+		}
+		out := make(map[string]any, rv.Len())
+		for _, k := range rv.MapKeys() {
+			out[k.String()] = rv.MapIndex(k).Interface().(redactable).Redacted()
+		}
+		return out
+	}
+	return v
 }

@@ -127,7 +127,7 @@ func (s *Server) getGlobal(r *http.Request) (*response, error) {
 		return nil, err
 	}
 	if fullSection(r) {
-		full, err := withChildren(doc, config.KindGlobal, "", g)
+		full, err := withChildren(doc, config.KindGlobal, "", g, redactor(r))
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +162,7 @@ func (s *Server) replaceGlobal(r *http.Request) (*response, error) {
 		if err != nil || children == nil {
 			return g, err
 		}
-		return withChildren(d, config.KindGlobal, "", g)
+		return withChildren(d, config.KindGlobal, "", g, redactor(r))
 	})
 	if err == nil && result != nil && !result.HasIdleCloseOnResponse() {
 		resp.header.Add(headerWarning, idleCloseAdvice)

@@ -73,6 +73,7 @@ func fullSection(r *http.Request) bool { return queryBool(r, "full_section") }
 func (s *Server) listSections(sec config.SectionResource) handlerFunc {
 	return func(r *http.Request) (*response, error) {
 		full := fullSection(r)
+		redact := redactor(r)
 		return s.read(r, func(d *config.Document) (any, error) {
 			items := sec.List(d)
 			if !full {
@@ -83,7 +84,7 @@ func (s *Server) listSections(sec config.SectionResource) handlerFunc {
 			for i := range out {
 				m := v.Index(i).Addr().Interface()
 				var err error
-				if out[i], err = withChildren(d, sec.Info().Kind, sec.NameOf(m), m); err != nil {
+				if out[i], err = withChildren(d, sec.Info().Kind, sec.NameOf(m), m, redact); err != nil {
 					return nil, err
 				}
 			}
@@ -98,7 +99,7 @@ func readSection(r *http.Request, sec config.SectionResource, doc *config.Docume
 	if err != nil || !fullSection(r) {
 		return m, err
 	}
-	return withChildren(doc, sec.Info().Kind, name, m)
+	return withChildren(doc, sec.Info().Kind, name, m, redactor(r))
 }
 
 func (s *Server) getSection(sec config.SectionResource) handlerFunc {
@@ -157,7 +158,7 @@ func (s *Server) deleteSection(sec config.SectionResource) handlerFunc {
 // withChildren is the JSON of section m with every collection its kind
 // holds under the collection's full_section property (left out when
 // empty).
-func withChildren(doc *config.Document, kind, name string, m any) (json.RawMessage, error) {
+func withChildren(doc *config.Document, kind, name string, m any, redact func(any) any) (json.RawMessage, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s %s: %w", kind, name, err)
@@ -170,7 +171,7 @@ func withChildren(doc *config.Document, kind, name string, m any) (json.RawMessa
 		if reflect.ValueOf(v).Len() == 0 {
 			continue
 		}
-		cb, err := json.Marshal(v)
+		cb, err := json.Marshal(redact(v))
 		if err != nil {
 			return nil, fmt.Errorf("encode %s of %s %s: %w", c.Info().Path, kind, name, err)
 		}
@@ -300,7 +301,11 @@ func (s *Server) listChildren(c config.ChildResource, p config.ParentKind) handl
 		for _, f := range c.Info().Filters {
 			filter[f] = r.URL.Query().Get(f)
 		}
-		return s.read(r, func(d *config.Document) (any, error) { return c.List(d, parent, filter) })
+		redact := redactor(r)
+		return s.read(r, func(d *config.Document) (any, error) {
+			v, err := c.List(d, parent, filter)
+			return redact(v), err
+		})
 	}
 }
 
@@ -310,7 +315,11 @@ func (s *Server) getChild(c config.ChildResource, p config.ParentKind) handlerFu
 		if err != nil {
 			return nil, err
 		}
-		return s.read(r, func(d *config.Document) (any, error) { return c.Get(d, parent, k) })
+		redact := redactor(r)
+		return s.read(r, func(d *config.Document) (any, error) {
+			v, err := c.Get(d, parent, k)
+			return redact(v), err
+		})
 	}
 }
 

@@ -123,6 +123,22 @@ userlist controller
 		t.Fatal("a refused request changed the file")
 	}
 
+	// Plain passwords are shown to admins only: a read-only user (group
+	// read-only of the userlist) reads them redacted, hashes as they are.
+	write("POST", "/groups?userlist=controller", map[string]any{"name": "read-only"}, 202)
+	write("POST", "/users?userlist=controller", map[string]any{"username": "viewer", "password": "viewerpw", "secure_password": false, "groups": "read-only"}, 202)
+	for _, path := range []string{base + "/users?userlist=controller", base + "/users/admin?userlist=controller", base + "/userlists/controller?full_section=true", base + "/userlists?full_section=true"} {
+		asViewer := e.Do(apitest.Request{Method: "GET", Path: path, User: "viewer", Pass: "viewerpw"})
+		mustStatus(t, asViewer, 200, "GET as read-only "+path)
+		if strings.Contains(string(asViewer.Body), "adminpwd") || strings.Contains(string(asViewer.Body), "viewerpw") || !strings.Contains(string(asViewer.Body), "******") {
+			t.Errorf("read-only GET %s shows a plain password or no redaction: %s", path, asViewer.Body)
+		}
+		if asAdmin := e.Get(path); !strings.Contains(string(asAdmin.Body), "adminpwd") {
+			t.Errorf("admin GET %s does not show the plain password: %s", path, asAdmin.Body)
+		}
+	}
+	write("DELETE", "/users/viewer?userlist=controller", nil, 202)
+
 	// A userlist created and deleted through the API; HAProxy runs both.
 	write("POST", "/userlists", map[string]any{"name": "extra"}, 202)
 	write("POST", "/users?userlist=extra", map[string]any{"username": "eve", "password": "evepw", "secure_password": false}, 202)

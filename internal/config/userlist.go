@@ -55,6 +55,20 @@ var Users = Register(&Collection[User]{
 	SetKey: func(m *User, n string) { m.Username = n },
 })
 
+// RedactedPassword stands for a plain (`insecure-password`) password in
+// what users other than admins read.
+const RedactedPassword = "******"
+
+// Redacted returns the user as shown to users who are not admins: a plain
+// password is replaced by RedactedPassword (a hash is shown: it is what
+// the file says and tells nothing usable).
+func (m User) Redacted() any {
+	if !m.SecurePassword && m.Password != "" {
+		m.Password = RedactedPassword
+	}
+	return m
+}
+
 func renderUser(m *User) []string {
 	w := []string{"user", m.Username}
 	if m.Password != "" {

@@ -14,11 +14,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
 	"dataplane/internal/fault"
+	"dataplane/internal/storage"
 )
 
 // MaxNameLen bounds a stored file's name (a file system allows 255 bytes;
@@ -121,33 +121,11 @@ func (s *Store) Path(name string) (string, error) {
 }
 
 // Entry is one stored file.
-type Entry struct {
-	Name string
-	Path string
-	Size int64
-}
+type Entry = storage.File
 
 // List returns the stored files, by name. Temporary files of writes in
 // progress (hidden) and anything that is not a regular file are left out.
-func (s *Store) List() ([]Entry, error) {
-	des, err := os.ReadDir(s.dir)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", s.dir, err)
-	}
-	var out []Entry
-	for _, de := range des {
-		if !de.Type().IsRegular() || CheckName(de.Name()) != nil {
-			continue
-		}
-		info, err := de.Info()
-		if err != nil {
-			continue // removed meanwhile
-		}
-		out = append(out, Entry{Name: de.Name(), Path: filepath.Join(s.dir, de.Name()), Size: info.Size()})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
+func (s *Store) List() ([]Entry, error) { return storage.ListDir(s.dir, CheckName) }
 
 // Stat returns the entry of name (ErrNotFound when missing).
 func (s *Store) Stat(name string) (Entry, error) {
@@ -155,16 +133,7 @@ func (s *Store) Stat(name string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	info, err := os.Lstat(p)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return Entry{}, fmt.Errorf("%w: %s", ErrNotFound, name)
-	case err != nil:
-		return Entry{}, fmt.Errorf("stat %s: %w", p, err)
-	case !info.Mode().IsRegular():
-		return Entry{}, fmt.Errorf("%w: %s is not a regular file", ErrNotFound, name)
-	}
-	return Entry{Name: name, Path: p, Size: info.Size()}, nil
+	return storage.StatFile(name, p, ErrNotFound)
 }
 
 // Read returns the content of name.

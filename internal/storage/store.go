@@ -113,25 +113,7 @@ func (s *Store) Path(name string) (string, error) {
 
 // Names lists the files of the store, sorted by name; hidden and
 // temporary files, directories and links are left out.
-func (s *Store) Names() ([]File, error) {
-	entries, err := os.ReadDir(s.dir)
-	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", s.dir, err)
-	}
-	out := make([]File, 0, len(entries))
-	for _, e := range entries {
-		if !e.Type().IsRegular() || CheckName(e.Name()) != nil {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil {
-			continue // removed meanwhile
-		}
-		out = append(out, File{Name: e.Name(), Path: filepath.Join(s.dir, e.Name()), Size: info.Size()})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
+func (s *Store) Names() ([]File, error) { return ListDir(s.dir, CheckName) }
 
 // Stat describes one file.
 func (s *Store) Stat(name string) (File, error) {
@@ -139,16 +121,45 @@ func (s *Store) Stat(name string) (File, error) {
 	if err != nil {
 		return File{}, err
 	}
-	info, err := os.Lstat(p)
+	return StatFile(name, p, ErrNotFound)
+}
+
+// ListDir lists the regular files of dir whose names check accepts (so
+// hidden and temporary files are left out), sorted by name. It serves
+// every directory of stored files (maps here, TLS files in certstore).
+func ListDir(dir string, check func(string) error) ([]File, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	out := make([]File, 0, len(entries))
+	for _, e := range entries {
+		if !e.Type().IsRegular() || check(e.Name()) != nil {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, File{Name: e.Name(), Path: filepath.Join(dir, e.Name()), Size: info.Size()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// StatFile describes the stored file name at path: a missing one, or one
+// that is no regular file (a link, a directory), is notFound.
+func StatFile(name, path string, notFound error) (File, error) {
+	info, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return File{}, fmt.Errorf("%w: %s", ErrNotFound, name)
+		return File{}, fmt.Errorf("%w: %s", notFound, name)
 	case err != nil:
-		return File{}, fmt.Errorf("stat %s: %w", p, err)
+		return File{}, fmt.Errorf("stat %s: %w", path, err)
 	case !info.Mode().IsRegular():
-		return File{}, fmt.Errorf("%w: %s is not a regular file", ErrNotFound, name)
+		return File{}, fmt.Errorf("%w: %s is not a regular file", notFound, name)
 	}
-	return File{Name: name, Path: p, Size: info.Size()}, nil
+	return File{Name: name, Path: path, Size: info.Size()}, nil
 }
 
 // Read returns the content of one file.

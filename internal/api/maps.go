@@ -181,10 +181,13 @@ func (s *Server) listPatternEntries(kind runtime.PatternKind) handlerFunc {
 		var maps []mapEntry
 		var acls []aclEntry
 		skipped, taken := int64(0), int64(0)
-		err = s.patterns().Scan(r.Context(), c, t, func(e runtime.PatternEntry) error {
-			if filter != "" && !strings.Contains(e.Key, filter) && !strings.Contains(e.Value, filter) {
-				return nil
+		var want func(runtime.PatternEntry) bool
+		if filter != "" {
+			want = func(e runtime.PatternEntry) bool {
+				return strings.Contains(e.Key, filter) || strings.Contains(e.Value, filter)
 			}
+		}
+		err = s.patterns().Scan(r.Context(), c, t, want, func(e runtime.PatternEntry) error {
 			if skipped < offset {
 				skipped++
 				return nil

@@ -103,9 +103,19 @@ func New() *Files {
 	return &Files{locks: map[string]*sync.Mutex{}, snaps: map[string]*snapshot{}, epochs: map[string]uint64{}, unsynced: map[string]bool{}}
 }
 
-// lock holds the reload gate (shared) and the lock of path; the returned
-// function releases both.
-func (f *Files) lock(path string) func() {
+// change is a change of one file in progress: it holds the reload gate
+// (shared) and the file's lock, and carries the file's snapshot to record
+// the change on.
+type change struct {
+	f    *Files
+	path string
+	l    *sync.Mutex
+	prev *snapshot // current when the change began, or nil
+	next *snapshot // prev with the change recorded, or nil
+}
+
+// lock begins a change of path; unlock ends it.
+func (f *Files) lock(path string) *change {
 	f.gate.RLock()
 	f.mu.Lock()
 	l, ok := f.locks[path]
@@ -116,19 +126,45 @@ func (f *Files) lock(path string) func() {
 	f.mu.Unlock()
 	l.Lock()
 	// A change may be made: snapshots taken from now until it is done
-	// are not kept, and the one there is dropped.
-	f.touch(path)
-	return func() {
-		f.touch(path)
-		l.Unlock()
-		f.gate.RUnlock()
+	// are not kept, and the one there is set aside.
+	f.mu.Lock()
+	prev := f.snaps[path]
+	if prev != nil && prev.epoch != f.epochLocked(path) {
+		prev = nil
 	}
+	f.mu.Unlock()
+	f.touch(path)
+	return &change{f: f, path: path, l: l, prev: prev}
+}
+
+// record notes what the change did to HAProxy's entries, once HAProxy
+// holds it: the snapshot stays current with it.
+func (ch *change) record(edit func(*snapshot) *snapshot) {
+	if ch.prev != nil {
+		ch.next = edit(ch.prev)
+	}
+}
+
+// unlock ends the change: the snapshot comes back only with the change
+// recorded on it.
+func (ch *change) unlock() {
+	f := ch.f
+	f.mu.Lock()
+	f.epochs[ch.path]++
+	delete(f.snaps, ch.path)
+	if ch.next != nil {
+		ch.next.epoch = f.epochLocked(ch.path)
+		f.snaps[ch.path] = ch.next
+	}
+	f.mu.Unlock()
+	ch.l.Unlock()
+	f.gate.RUnlock()
 }
 
 // LockFile holds the lock of path as a change does, for a writer of the
 // whole file (the storage replacing it): no runtime change is appended to
 // a file that is being replaced. The returned function releases it.
-func (f *Files) LockFile(path string) func() { return f.lock(path) }
+func (f *Files) LockFile(path string) func() { return f.lock(path).unlock }
 
 // Guard returns a reload strategy that runs s while no pattern change is
 // in flight, then calls after (which must drop the runtime connections
@@ -252,7 +288,8 @@ func (f *Files) Add(ctx context.Context, c *runtime.Client, t Target, key, value
 	if err != nil {
 		return Entry{}, err
 	}
-	defer f.lock(path)()
+	ch := f.lock(path)
+	defer ch.unlock()
 	if _, ok, err := find(ctx, c, t, key); err != nil {
 		return Entry{}, err
 	} else if ok {
@@ -274,6 +311,7 @@ func (f *Files) Add(ctx context.Context, c *runtime.Client, t Target, key, value
 		}
 		return Entry{}, err
 	}
+	ch.record(func(s *snapshot) *snapshot { return s.withAdded(key, value) })
 	return Entry{ID: key, Key: key, Value: value}, nil
 }
 
@@ -292,7 +330,8 @@ func (f *Files) AddMany(ctx context.Context, c *runtime.Client, t Target, entrie
 	if err != nil {
 		return err
 	}
-	defer f.lock(path)()
+	ch := f.lock(path)
+	defer ch.unlock()
 	addErr := c.AddPatterns(ctx, t.Kind, t.ref(), pes)
 	// What HAProxy took is the first n entries; find n from the refused
 	// command's position is not possible from the error alone, so the
@@ -307,7 +346,16 @@ func (f *Files) AddMany(ctx context.Context, c *runtime.Client, t Target, entrie
 	for _, e := range entries {
 		lines = append(lines, line(t.Kind, e.Key, e.Value))
 	}
-	return f.appendLines(path, lines, sync)
+	if err := f.appendLines(path, lines, sync); err != nil {
+		return err
+	}
+	ch.record(func(s *snapshot) *snapshot {
+		for _, e := range pes {
+			s = s.withAdded(e.Key, e.Value)
+		}
+		return s
+	})
+	return nil
 }
 
 func (f *Files) appendLines(path string, lines []string, sync bool) error {
@@ -330,7 +378,8 @@ func (f *Files) Set(ctx context.Context, c *runtime.Client, t Target, key, value
 	if err != nil {
 		return Entry{}, err
 	}
-	defer f.lock(path)()
+	ch := f.lock(path)
+	defer ch.unlock()
 	if err := c.SetMapValue(ctx, t.ref(), key, value); err != nil {
 		if errors.Is(err, runtime.ErrNotFound) {
 			return Entry{}, fmt.Errorf("%w: %v", ErrNotFound, err)
@@ -344,6 +393,7 @@ func (f *Files) Set(ctx context.Context, c *runtime.Client, t Target, key, value
 	case !ok || e.Value != value:
 		return Entry{}, fmt.Errorf("set map %s %s: HAProxy holds %+v, not the value %q", path, key, e, value)
 	}
+	ch.record(func(s *snapshot) *snapshot { return s.withSet(key, value) })
 	err = rewrite(path, func(k, rest string) (string, bool) {
 		if k == key {
 			return line(runtime.KindMap, key, value), true
@@ -365,7 +415,8 @@ func (f *Files) Delete(ctx context.Context, c *runtime.Client, t Target, key str
 			return err
 		}
 	}
-	defer f.lock(path)()
+	ch := f.lock(path)
+	defer ch.unlock()
 	var e Entry
 	if byID {
 		// The file is edited by key: find it first.
@@ -395,6 +446,12 @@ func (f *Files) Delete(ctx context.Context, c *runtime.Client, t Target, key str
 	case left:
 		return fmt.Errorf("del %s %s %s: HAProxy still holds it", t.Kind, path, key)
 	}
+	ch.record(func(s *snapshot) *snapshot {
+		if byID {
+			return s.withDeletedID(key)
+		}
+		return s.withDeleted(key)
+	})
 	removed := false
 	return rewrite(path, func(k, rest string) (string, bool) {
 		if k != fileKey || (byID && removed) {
@@ -412,7 +469,7 @@ func (f *Files) Clear(ctx context.Context, c *runtime.Client, t Target) error {
 	if err != nil {
 		return err
 	}
-	defer f.lock(path)()
+	defer f.lock(path).unlock()
 	if err := c.ClearPatterns(ctx, t.Kind, t.ref()); err != nil {
 		if errors.Is(err, runtime.ErrNotFound) {
 			return fmt.Errorf("%w: %v", ErrNotFound, err)

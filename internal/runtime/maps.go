@@ -162,25 +162,45 @@ func parsePatternFile(line string) (PatternFile, bool) {
 // ShowPatterns returns every entry of one file (ref: a path or "#<id>").
 // A file HAProxy does not know is ErrNotFound.
 func (c *Client) ShowPatterns(ctx context.Context, kind PatternKind, ref string) ([]PatternEntry, error) {
-	var out []PatternEntry
-	err := c.ScanPatterns(ctx, kind, ref, func(e PatternEntry) error {
+	reply, err := c.showPatterns(ctx, kind, ref)
+	if err != nil {
+		return nil, err
+	}
+	// Sized once: a map of 100,000 entries would otherwise be copied
+	// through a dozen growing slices.
+	out := make([]PatternEntry, 0, strings.Count(reply, "\n"))
+	err = scanPatternReply(kind, "show "+string(kind)+" "+ref, reply, func(e PatternEntry) error {
 		out = append(out, e)
 		return nil
 	})
 	return out, err
 }
 
-// ScanPatterns calls fn with each entry of one file, in HAProxy's order;
-// an error from fn stops the scan and is returned.
-func (c *Client) ScanPatterns(ctx context.Context, kind PatternKind, ref string, fn func(PatternEntry) error) error {
+func (c *Client) showPatterns(ctx context.Context, kind PatternKind, ref string) (string, error) {
 	if err := checkRef(ref); err != nil {
-		return err
+		return "", err
 	}
 	cmd := "show " + string(kind) + " " + ref
 	reply, err := c.Execute(ctx, cmd)
 	if err != nil {
-		return fmt.Errorf("%s: %w", cmd, err)
+		return "", fmt.Errorf("%s: %w", cmd, err)
 	}
+	return reply, nil
+}
+
+// ScanPatterns calls fn with each entry of one file, in HAProxy's order;
+// an error from fn stops the scan and is returned.
+func (c *Client) ScanPatterns(ctx context.Context, kind PatternKind, ref string, fn func(PatternEntry) error) error {
+	reply, err := c.showPatterns(ctx, kind, ref)
+	if err != nil {
+		return err
+	}
+	return scanPatternReply(kind, "show "+string(kind)+" "+ref, reply, fn)
+}
+
+// scanPatternReply calls fn with each entry of a `show map|acl <ref>`
+// reply.
+func scanPatternReply(kind PatternKind, cmd, reply string, fn func(PatternEntry) error) error {
 	// The lines are cut from the reply, not copied: a map of 100,000
 	// entries is one string and 100,000 small structs pointing into it.
 	first := true

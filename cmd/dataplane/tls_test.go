@@ -174,9 +174,10 @@ frontend fe
 		scheme string
 		tls    string // the tls block's other lines
 		reqs   []tlsReq
+		h2     bool // also ask over HTTP/2
 	}{
 		{
-			name: "https with basic auth beside http", scheme: "http,https",
+			name: "https with basic auth beside http", scheme: "http,https", h2: true,
 			reqs: []tlsReq{
 				{name: "https, basic auth", client: noCert, method: "GET", path: "/info", user: "admin", pass: "adminpwd", code: 200},
 				{name: "https, no credentials", client: noCert, method: "GET", path: "/info", code: 401, body: `"code":401`},
@@ -220,6 +221,24 @@ frontend fe
 			},
 		},
 	}
+	t.Run("a key that does not match stops dataplane", func(t *testing.T) {
+		hcl := writeTLSHCL(t, in, haproxytest.FreePort(t), haproxytest.FreePort(t), "https", "")
+		text, err := os.ReadFile(hcl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := strings.Replace(string(text), `tls_key         = "server.key"`, `tls_key         = "ca.pem"`, 1)
+		if err := os.WriteFile(hcl, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, binary, "-f", hcl)
+		out, err := cmd.CombinedOutput()
+		if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "tls_key "+filepath.Join(in.Dir, "ca.pem")) {
+			t.Fatalf("exit %v, want 1 naming the key file:\n%s", err, out)
+		}
+	})
 	backend := 0
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,6 +288,24 @@ frontend fe
 					t.Errorf("%s: %v, want %d", r.name, err, r.code)
 				case r.code != 0 && (code != r.code || !strings.Contains(body, r.body)):
 					t.Errorf("%s: %d %s, want %d with %q", r.name, code, body, r.code, r.body)
+				}
+			}
+			if tt.h2 {
+				// curl and browsers speak HTTP/2 over TLS: the same answers.
+				c := tlsClient(ca, nil, 0)
+				c.Transport.(*http.Transport).ForceAttemptHTTP2 = true
+				req, err := http.NewRequest(http.MethodGet, base+"/services/haproxy/configuration/backends", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.SetBasicAuth("viewer", "viewerpwd")
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
+					t.Errorf("HTTP/2: %d over %s", resp.StatusCode, resp.Proto)
 				}
 			}
 		})

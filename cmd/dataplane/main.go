@@ -318,9 +318,9 @@ type listener struct {
 // https listener's limit, keep-alive and timeouts default to the plain
 // ones. Nothing stays open when one fails.
 func listen(ctx context.Context, st *settings.Settings, h http.Handler, log *slog.Logger) ([]listener, error) {
-	api, t := st.API, st.API.TLS
-	if !api.HasScheme(settings.SchemeHTTPS) && (t.Certificate != "" || t.CA != "" || t.Port != 0) {
-		log.Warn("tls settings are given and scheme does not list https: no https listener", "scheme", strings.Join(api.Scheme, ","))
+	conf, t := st.API, st.API.TLS
+	if !conf.HasScheme(settings.SchemeHTTPS) && (t.Certificate != "" || t.CA != "" || t.Port != 0) {
+		log.Warn("tls settings are given and scheme does not list https: no https listener", "scheme", strings.Join(conf.Scheme, ","))
 	}
 	var out []listener
 	fail := func(err error) ([]listener, error) {
@@ -329,15 +329,15 @@ func listen(ctx context.Context, st *settings.Settings, h http.Handler, log *slo
 		}
 		return nil, err
 	}
-	for _, scheme := range api.Scheme {
-		host, port := api.Host, api.Port
-		keepAlive, limit := api.KeepAlive, api.ListenLimit
-		readTimeout, writeTimeout := api.ReadTimeout, api.WriteTimeout
+	for _, scheme := range conf.Scheme {
+		host, port := conf.Host, conf.Port
+		keepAlive, limit := conf.KeepAlive, conf.ListenLimit
+		readTimeout, writeTimeout := conf.ReadTimeout, conf.WriteTimeout
 		srv := &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       api.CleanupTimeout,
-			MaxHeaderBytes:    int(min(api.MaxHeaderSize, 1<<30)),
+			IdleTimeout:       conf.CleanupTimeout,
+			MaxHeaderBytes:    int(min(conf.MaxHeaderSize, 1<<30)),
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
 		if scheme == settings.SchemeHTTPS {

@@ -67,7 +67,7 @@ type keyPair struct {
 	checked time.Time // when the files were last looked at
 }
 
-// stamp identifies the current contents of the certificate and key files
+// fileStamp identifies the current contents of the certificate and key files
 // cheaply: their sizes and modification times.
 func (k *keyPair) fileStamp() (string, error) {
 	var b []byte

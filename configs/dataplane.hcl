@@ -15,6 +15,18 @@ dataplaneapi {
     role = "admin"
   }
 
+  # HTTPS, and mTLS with tls_ca (see README "HTTPS and mTLS"). Plain http
+  # is for loopback set-ups; list both to keep it beside https.
+  # scheme = ["http", "https"]
+  # tls {
+  #   tls_port             = 5556
+  #   tls_certificate      = "/etc/dataplane/server.pem"
+  #   tls_key              = "/etc/dataplane/server.key"
+  #   tls_ca               = "/etc/dataplane/clients-ca.pem"
+  #   tls_client_auth      = "required"  # or "optional": no certificate, basic auth
+  #   tls_client_user_from = "cn"        # the certificate's CN is the API user
+  # }
+
   userlist {
     userlist      = "controller"
     userlist_file = ""

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -24,6 +25,7 @@ import (
 	"dataplane/internal/app"
 	"dataplane/internal/reload"
 	"dataplane/internal/settings"
+	"dataplane/internal/tlsconfig"
 )
 
 // Set at build time: go build -ldflags "-X main.version=... -X main.buildDate=2026-01-02T15:04:05Z".
@@ -242,28 +244,18 @@ func serve(ctx context.Context, st *settings.Settings, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	addr := net.JoinHostPort(st.API.Host, strconv.Itoa(st.API.Port))
-	lc := net.ListenConfig{KeepAlive: st.API.KeepAlive}
-	ln, err := lc.Listen(ctx, "tcp", addr)
+	lns, err := listen(ctx, st, a.Handler, log)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return err
 	}
-	ln = limitListen(ln, st.API.ListenLimit)
 	removePID, err := writePIDFile(st.API.PIDFile)
 	if err != nil {
-		_ = ln.Close()
+		for _, l := range lns {
+			_ = l.ln.Close()
+		}
 		return err
 	}
 	defer removePID()
-	srv := &http.Server{
-		Handler:           a.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       st.API.ReadTimeout,
-		WriteTimeout:      st.API.WriteTimeout,
-		IdleTimeout:       st.API.CleanupTimeout,
-		MaxHeaderBytes:    int(min(st.API.MaxHeaderSize, 1<<30)),
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 	// Background work outlives ctx a little: it stops after the HTTP
 	// server has drained. It starts with the listener up: the first
 	// answers need only the document; the contract, the look for the
@@ -272,28 +264,103 @@ func serve(ctx context.Context, st *settings.Settings, log *slog.Logger) error {
 	defer cancelBG()
 	go a.Run(bg)
 
-	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(lns)+1)
+	for _, l := range lns {
+		go func() {
+			if l.srv.TLSConfig != nil {
+				// The certificate comes from TLSConfig.GetCertificate.
+				errc <- l.srv.ServeTLS(l.ln, "", "")
+				return
+			}
+			errc <- l.srv.Serve(l.ln)
+		}()
+	}
 	go func() {
 		// A contract that cannot be loaded is a broken build: stop.
 		if err := a.Ready(bg); err != nil && bg.Err() == nil {
 			errc <- err
 		}
 	}()
-	log.Info("dataplane listening", "url", "http://"+ln.Addr().String()+"/v3",
-		"config_file", st.HAProxy.ConfigFile, "version", version, "pid", os.Getpid())
+	for _, l := range lns {
+		log.Info("dataplane listening", "url", l.scheme+"://"+l.ln.Addr().String()+"/v3",
+			"config_file", st.HAProxy.ConfigFile, "version", version, "pid", os.Getpid())
+	}
 
 	select {
 	case err := <-errc:
-		_ = srv.Close() // the listener is free again for what comes next (supervise)
+		for _, l := range lns {
+			_ = l.srv.Close() // the listener is free again for what comes next (supervise)
+		}
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), st.API.GracefulTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var errs []error
+	for _, l := range lns {
+		if err := l.srv.Shutdown(shutCtx); err != nil {
+			errs = append(errs, fmt.Errorf("shutdown %s: %w", l.scheme, err))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// listener is one open listener and the server for it.
+type listener struct {
+	scheme string // settings.SchemeHTTP or settings.SchemeHTTPS
+	ln     net.Listener
+	srv    *http.Server
+}
+
+// listen opens the listeners scheme lists: http on host:port, https on
+// tls_host:tls_port with the tls block's certificate and client CA. The
+// https listener's limit, keep-alive and timeouts default to the plain
+// ones. Nothing stays open when one fails.
+func listen(ctx context.Context, st *settings.Settings, h http.Handler, log *slog.Logger) ([]listener, error) {
+	conf, t := st.API, st.API.TLS
+	if !conf.HasScheme(settings.SchemeHTTPS) && (t.Certificate != "" || t.CA != "" || t.Port != 0) {
+		log.Warn("tls settings are given and scheme does not list https: no https listener", "scheme", strings.Join(conf.Scheme, ","))
+	}
+	var out []listener
+	fail := func(err error) ([]listener, error) {
+		for _, l := range out {
+			_ = l.ln.Close()
+		}
+		return nil, err
+	}
+	for _, scheme := range conf.Scheme {
+		host, port := conf.Host, conf.Port
+		keepAlive, limit := conf.KeepAlive, conf.ListenLimit
+		readTimeout, writeTimeout := conf.ReadTimeout, conf.WriteTimeout
+		srv := &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       conf.CleanupTimeout,
+			MaxHeaderBytes:    int(min(conf.MaxHeaderSize, 1<<30)),
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		if scheme == settings.SchemeHTTPS {
+			cfg, err := tlsconfig.Server(t, log)
+			if err != nil {
+				return fail(err)
+			}
+			srv.TLSConfig = cfg
+			port = t.Port
+			host = cmp.Or(t.Host, host)
+			keepAlive = cmp.Or(t.KeepAlive, keepAlive)
+			limit = cmp.Or(t.ListenLimit, limit)
+			readTimeout = cmp.Or(t.ReadTimeout, readTimeout)
+			writeTimeout = cmp.Or(t.WriteTimeout, writeTimeout)
+		}
+		srv.ReadTimeout, srv.WriteTimeout = readTimeout, writeTimeout
+		addr := net.JoinHostPort(host, strconv.Itoa(port))
+		lc := net.ListenConfig{KeepAlive: keepAlive}
+		ln, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil {
+			return fail(fmt.Errorf("listen on %s (%s): %w", addr, scheme, err))
+		}
+		out = append(out, listener{scheme: scheme, ln: limitListen(ln, limit), srv: srv})
+	}
+	return out, nil
 }

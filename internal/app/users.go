@@ -41,7 +41,7 @@ func newUsers(st *settings.Settings, live *transaction.Live, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	a, err := auth.New(list, auth.Options{Logger: log})
+	a, err := auth.New(list, authOptions(st, log))
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (u *users) refresh() {
 	list, err := loadUsers(u.st, doc)
 	if err == nil {
 		var a *auth.Authenticator
-		if a, err = auth.New(list, auth.Options{Logger: u.log}); err == nil {
+		if a, err = auth.New(list, authOptions(u.st, u.log)); err == nil {
 			u.cur.Store(a)
 			u.log.Info("API users reloaded from the userlist", "users", len(list))
 			return
@@ -103,6 +103,17 @@ func (u *users) Middleware(next http.Handler) http.Handler {
 		u.refresh()
 		u.cur.Load().Middleware(next).ServeHTTP(w, r)
 	})
+}
+
+// authOptions are the authenticator's options: with tls_client_user_from
+// "cn", a verified client certificate's common name names the user of a
+// request that sends no basic credentials.
+func authOptions(st *settings.Settings, log *slog.Logger) auth.Options {
+	opts := auth.Options{Logger: log}
+	if st.API.TLS.ClientUserFrom == settings.UserFromCN {
+		opts.CertUser = auth.CertCommonName
+	}
+	return opts
 }
 
 // count is for the start-up log.

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"regexp"
 	goruntime "runtime"
@@ -49,6 +50,11 @@ type Options struct {
 	CacheTTL time.Duration       // default 5m; negative disables the cache
 	Now      func() time.Time    // for tests; nil = time.Now
 	Logger   *slog.Logger        // may be nil
+	// CertUser, when set, names the user a request's client certificate
+	// stands for ("" when none, see CertCommonName). It is asked only for
+	// requests without an Authorization header: credentials sent
+	// explicitly win over the connection's certificate.
+	CertUser func(r *http.Request) string
 }
 
 const (
@@ -79,6 +85,8 @@ type Authenticator struct {
 	ttl    time.Duration
 	now    func() time.Time
 	logger *slog.Logger
+	// certUser is Options.CertUser.
+	certUser func(r *http.Request) string
 
 	// slowChecks counts password checks that reached the hash library or
 	// the plain comparison: all but cache hits and input rejected up front.
@@ -123,6 +131,7 @@ func New(users []User, opts Options) (*Authenticator, error) {
 		ttl:       opts.CacheTTL,
 		now:       opts.Now,
 		logger:    opts.Logger,
+		certUser:  opts.CertUser,
 		slots:     make(chan struct{}, 2*goruntime.GOMAXPROCS(0)),
 		calmSlots: make(chan struct{}, goruntime.GOMAXPROCS(0)),
 		guard:     newBackoff(),

@@ -52,6 +52,12 @@ func RoleFrom(ctx context.Context) role.Role {
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") == "" {
+			if a.certUser != nil {
+				if name := a.certUser(r); name != "" {
+					a.serveCertUser(w, r, name, next)
+					return
+				}
+			}
 			a.logger.Debug("authentication failed", "reason", "no credentials",
 				"remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
 			unauthorized(w, "authentication required")
@@ -93,6 +99,30 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 		a.guard.succeeded(client)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, identity{name: user, role: a.roles[user]})))
 	})
+}
+
+// serveCertUser serves a request whose verified client certificate names
+// the user name: that user's role applies. A name that is no API user is
+// refused as unknown credentials are, with the name in the debug log.
+func (a *Authenticator) serveCertUser(w http.ResponseWriter, r *http.Request, name string, next http.Handler) {
+	if _, ok := a.users[name]; !ok {
+		a.logger.Debug("authentication failed", "reason", "client certificate names no API user", "user", logName(name),
+			"remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+		unauthorized(w, "the client certificate names no API user: send HTTP basic credentials")
+		return
+	}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, identity{name: name, role: a.roles[name]})))
+}
+
+// CertCommonName is the subject common name of the request's client
+// certificate when the TLS handshake verified it against the listener's
+// CA, else "". An unverified certificate (none asked for, or a listener
+// without a CA) names nobody.
+func CertCommonName(r *http.Request) string {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return ""
+	}
+	return r.TLS.VerifiedChains[0][0].Subject.CommonName
 }
 
 // remoteHost is the address part of a request's remote address.

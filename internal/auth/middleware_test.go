@@ -2,6 +2,9 @@ package auth
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
@@ -128,5 +131,57 @@ func TestLogName(t *testing.T) {
 	}
 	if logName("admin") != "admin" {
 		t.Fatal("short name changed")
+	}
+}
+
+// TestCertUser: with Options.CertUser, a verified client certificate's
+// common name is the user of a request without an Authorization header,
+// with that user's role; basic credentials, when sent, are checked
+// whatever the certificate; an unverified certificate names nobody.
+func TestCertUser(t *testing.T) {
+	a := mustNew(t, []User{
+		{Name: "admin", Password: "admin pw", Insecure: true, Role: role.Admin},
+		{Name: "viewer", Password: "viewer pw", Insecure: true, Role: role.ReadOnly},
+	}, Options{CertUser: CertCommonName})
+	verified := func(cn string) *tls.ConnectionState {
+		return &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{{Subject: pkix.Name{CommonName: cn}}}}}
+	}
+	tests := []struct {
+		name     string
+		state    *tls.ConnectionState
+		user, pw string // basic auth when user is not ""
+		wantUser string // "" = expect 401
+		wantRole role.Role
+	}{
+		{"certificate names a user", verified("viewer"), "", "", "viewer", role.ReadOnly},
+		{"basic auth wins", verified("viewer"), "admin", "admin pw", "admin", role.Admin},
+		{"a wrong password is not saved by the certificate", verified("admin"), "admin", "nope", "", 0},
+		{"certificate names no user", verified("mallory"), "", "", "", 0},
+		{"unverified certificate", &tls.ConnectionState{PeerCertificates: []*x509.Certificate{{Subject: pkix.Name{CommonName: "admin"}}}}, "", "", "", 0},
+		{"plain http", nil, "", "", "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var gotUser string
+			var gotRole role.Role
+			h := a.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				gotUser, gotRole = UserFrom(r.Context()), RoleFrom(r.Context())
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			req := httptest.NewRequest(http.MethodGet, "/v3/info", nil)
+			req.TLS = tt.state
+			if tt.user != "" {
+				req.SetBasicAuth(tt.user, tt.pw)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			want := http.StatusNoContent
+			if tt.wantUser == "" {
+				want = http.StatusUnauthorized
+			}
+			if rec.Code != want || gotUser != tt.wantUser || gotRole != tt.wantRole {
+				t.Fatalf("%d user %q role %v, want %d user %q role %v (%s)", rec.Code, gotUser, gotRole, want, tt.wantUser, tt.wantRole, rec.Body)
+			}
+		})
 	}
 }

@@ -218,6 +218,17 @@ func (d *fileDecoder) set(st Setting, a *hcl.Attribute, s *Settings) {
 		if !d.eval(a, target) {
 			return
 		}
+	case KindList:
+		// The anchor writes a list (scheme = ["http"]); one string is a
+		// list of one, or comma-separated as in a flag.
+		v, diags := a.Expr.Value(d.ctx)
+		if !diags.HasErrors() && !v.IsNull() && v.Type() == cty.String {
+			*target.(*[]string) = splitList(v.AsString())
+			break
+		}
+		if !d.eval(a, target) {
+			return
+		}
 	case KindPath:
 		p := target.(*string)
 		if !d.eval(a, p) {

@@ -24,6 +24,7 @@ type aliasValue struct {
 	v    *flagValue
 	name string
 	bool bool // a boolean flag: given alone, it means true
+	list bool // a list: given again, it adds to the list (--scheme http --scheme https)
 }
 
 // String implements flag.Value.
@@ -37,6 +38,11 @@ func (a *aliasValue) String() string {
 // Set implements flag.Value. It never fails: values are converted and checked
 // after parsing so that every bad flag is reported, not only the first.
 func (a *aliasValue) Set(s string) error {
+	if a.list && a.v.name != "" {
+		a.v.value += "," + s
+		a.v.name = a.name
+		return nil
+	}
 	a.v.value = s
 	a.v.name = a.name
 	return nil
@@ -71,7 +77,7 @@ func parseFlags(args []string, usage io.Writer) (*flags, error) {
 	for i, st := range Table {
 		for _, n := range []string{st.Short, st.Long} {
 			if n != "" {
-				fs.Var(&aliasValue{v: &fl.values[i], name: n, bool: st.Kind == KindBool}, n, st.Usage)
+				fs.Var(&aliasValue{v: &fl.values[i], name: n, bool: st.Kind == KindBool, list: st.Kind == KindList}, n, st.Usage)
 			}
 		}
 	}

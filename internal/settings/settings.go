@@ -67,6 +67,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -88,8 +89,12 @@ type Settings struct {
 
 // API configures the HTTP API itself (the `dataplaneapi` block).
 type API struct {
-	Host         string        // `host`, default "127.0.0.1"
-	Port         int           // `port`, default 5555, 1..65535
+	Host string // `host`, default "127.0.0.1"
+	Port int    // `port`, default 5555, 1..65535
+	// Scheme is `scheme`: the listeners to open, "http" (Host, Port)
+	// and/or "https" (TLS), default ["http"].
+	Scheme       []string
+	TLS          TLS           // the `tls` block: the https listener
 	Users        []User        // repeatable `user "<name>" { password = "...", insecure = bool, role = "..." }`
 	Userlist     Userlist      // the `userlist` block
 	Transaction  Transaction   // the `transaction` block
@@ -108,6 +113,46 @@ type API struct {
 	ListenLimit     int           // `listen_limit`: the most connections open at once, default 0 (no limit), >= 0
 	PIDFile         string        // `pid_file`: dataplane writes its PID there, default ""
 }
+
+// TLS configures the https listener (the `tls` block inside
+// `dataplaneapi`), opened when Scheme lists "https". A zero limit, keep-alive
+// or timeout takes the plain listener's.
+type TLS struct {
+	Host        string // `tls_host`, default "" (Host)
+	Port        int    // `tls_port`, required with https, 1..65535
+	Certificate string // `tls_certificate`: PEM, required with https
+	Key         string // `tls_key`: PEM, required with https
+	// CA is `tls_ca`: PEM CA certificates that client certificates are
+	// verified against. Set, the listener asks for client certificates
+	// (mTLS), as ClientAuth says.
+	CA string
+	// ClientAuth is `tls_client_auth`: ClientAuthRequired (default), a
+	// connection without a certificate signed by CA fails its handshake,
+	// or ClientAuthOptional, a certificate given must verify and one not
+	// given leaves basic auth.
+	ClientAuth string
+	// ClientUserFrom is `tls_client_user_from`: "" (off) or "cn", the
+	// verified client certificate's subject common name is the API user
+	// of a request without an Authorization header. Requires CA.
+	ClientUserFrom string
+	ListenLimit    int           // `tls_listen_limit`, default 0 (listen_limit), >= 0
+	KeepAlive      time.Duration // `tls_keep_alive`, default 0 (keep_alive), >= 0
+	ReadTimeout    time.Duration // `tls_read_timeout`, default 0 (read_timeout), >= 0
+	WriteTimeout   time.Duration // `tls_write_timeout`, default 0 (write_timeout), >= 0
+}
+
+// The schemes, TLS client authentication modes and certificate fields
+// the settings accept.
+const (
+	SchemeHTTP         = "http"
+	SchemeHTTPS        = "https"
+	ClientAuthRequired = "required"
+	ClientAuthOptional = "optional"
+	UserFromCN         = "cn"
+)
+
+// HasScheme reports whether scheme lists name.
+func (a API) HasScheme(name string) bool { return slices.Contains(a.Scheme, name) }
 
 // User is one `user "<name>"` block: an API user defined in dataplane's own
 // configuration rather than in an HAProxy userlist.
@@ -217,6 +262,8 @@ func Defaults() *Settings {
 		API: API{
 			Host:     "127.0.0.1",
 			Port:     5555,
+			Scheme:   []string{SchemeHTTP},
+			TLS:      TLS{ClientAuth: ClientAuthRequired},
 			Userlist: Userlist{Userlist: "controller"},
 			Transaction: Transaction{
 				TransactionDir:      "/tmp/dataplane",

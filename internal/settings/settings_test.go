@@ -120,8 +120,12 @@ func TestLoadFile(t *testing.T) {
 			want: func(t *testing.T) *Settings {
 				want := &Settings{
 					API: API{
-						Host: "0.0.0.0",
-						Port: 8080,
+						Host:   "0.0.0.0",
+						Port:   8080,
+						Scheme: []string{"http", "https"},
+						TLS: TLS{Host: "192.0.2.1", Port: 8443, Certificate: "/etc/dataplane/server.pem", Key: "/etc/dataplane/server.key",
+							CA: "/etc/dataplane/clients-ca.pem", ClientAuth: "optional", ClientUserFrom: "cn", ListenLimit: 50,
+							KeepAlive: time.Minute, ReadTimeout: 20 * time.Second, WriteTimeout: time.Minute},
 						Users: []User{
 							{Name: "admin", Password: "$6$salt$hash"},
 							{Name: "ops", Password: "plain", Insecure: true, Role: "operator"},

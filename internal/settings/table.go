@@ -20,6 +20,10 @@ const (
 	KindBool                 // true or false; a flag without a value is true
 	KindDuration             // a Go duration such as "30s" or "5m"
 	KindSize                 // a byte size: a whole number of bytes, or with a unit such as "512KiB" or "1MiB"
+	// KindList is a list of words: comma-separated in a flag (which may
+	// also be repeated, as the anchor's --scheme is) or an environment
+	// variable; a list of strings or one string in the file.
+	KindList
 )
 
 // EnvPrefix starts the name of every setting's environment variable: the
@@ -84,7 +88,6 @@ func (st Setting) Flags() string {
 
 // Why each group of unbuilt settings does nothing.
 const (
-	noTLS      = "no TLS listener yet: put HAProxy in front of dataplane for TLS"
 	noCluster  = "no cluster mode"
 	noSPOE     = "no SPOE API yet"
 	noSyslog   = "no syslog output yet: log_to stdout, stderr or file"
@@ -107,6 +110,9 @@ func flag1(f func(s *Settings) *bool) func(*Settings) any {
 func dur(f func(s *Settings) *time.Duration) func(*Settings) any {
 	return func(s *Settings) any { return f(s) }
 }
+func list(f func(s *Settings) *[]string) func(*Settings) any {
+	return func(s *Settings) any { return f(s) }
+}
 
 // Table is every setting, in the order of the help text. The flags and the
 // file keys follow the HAProxy Data Plane API's (dataplaneapi) where it has
@@ -117,8 +123,9 @@ var Table = []Setting{
 		Usage: "the address to listen on", Field: str(func(s *Settings) *string { return &s.API.Host })},
 	{Name: "port", Block: "dataplaneapi", Long: "port", Arg: "port", Kind: KindInt, Default: "5555",
 		Usage: "the port to listen on", Field: num(func(s *Settings) *int { return &s.API.Port })},
-	{Name: "scheme", Block: "dataplaneapi", Long: "scheme", Arg: "scheme", Kind: KindString,
-		Usage: "the listeners to enable", NotBuilt: "dataplane serves http only"},
+	{Name: "scheme", Block: "dataplaneapi", Long: "scheme", Arg: "schemes", Kind: KindList, Default: "http",
+		Usage: "the listeners to enable: http (host, port), https (tls_host, tls_port) or both (\"http,https\", or the flag twice)",
+		Field: list(func(s *Settings) *[]string { return &s.API.Scheme })},
 	{Name: "socket_path", Block: "dataplaneapi", Long: "socket-path", Arg: "path", Kind: KindPath,
 		Usage: "a unix socket to listen on", NotBuilt: noSocket},
 	{Name: "listen_limit", Block: "dataplaneapi", Long: "listen-limit", Arg: "n", Kind: KindInt, Default: "0 (no limit)",
@@ -149,15 +156,28 @@ var Table = []Setting{
 		Usage: "the group id to switch to at start", NotBuilt: "run dataplane as the group it should be"},
 	{Name: "debug_socket_path", Block: "dataplaneapi", Long: "debug-socket-path", Arg: "path", Kind: KindPath,
 		Usage: "a unix socket for debugging commands", NotBuilt: "no debugging socket"},
-	{Name: "tls_host", Block: "dataplaneapi.tls", Long: "tls-host", Arg: "address", Kind: KindString, Usage: "the address of the TLS listener", NotBuilt: noTLS},
-	{Name: "tls_port", Block: "dataplaneapi.tls", Long: "tls-port", Arg: "port", Kind: KindInt, Usage: "the port of the TLS listener", NotBuilt: noTLS},
-	{Name: "tls_certificate", Block: "dataplaneapi.tls", Long: "tls-certificate", Arg: "path", Kind: KindPath, Usage: "the TLS certificate", NotBuilt: noTLS},
-	{Name: "tls_key", Block: "dataplaneapi.tls", Long: "tls-key", Arg: "path", Kind: KindPath, Usage: "the TLS private key", NotBuilt: noTLS},
-	{Name: "tls_ca", Block: "dataplaneapi.tls", Long: "tls-ca", Arg: "path", Kind: KindPath, Usage: "the CA for client certificates", NotBuilt: noTLS},
-	{Name: "tls_listen_limit", Block: "dataplaneapi.tls", Long: "tls-listen-limit", Arg: "n", Kind: KindInt, Usage: "the most TLS connections accepted at once", NotBuilt: noTLS},
-	{Name: "tls_keep_alive", Block: "dataplaneapi.tls", Long: "tls-keep-alive", Arg: "duration", Kind: KindDuration, Usage: "the TCP keep-alive period of TLS connections", NotBuilt: noTLS},
-	{Name: "tls_read_timeout", Block: "dataplaneapi.tls", Long: "tls-read-timeout", Arg: "duration", Kind: KindDuration, Usage: "the longest time to read a TLS request", NotBuilt: noTLS},
-	{Name: "tls_write_timeout", Block: "dataplaneapi.tls", Long: "tls-write-timeout", Arg: "duration", Kind: KindDuration, Usage: "the longest time to write a TLS answer", NotBuilt: noTLS},
+	{Name: "tls_host", Block: "dataplaneapi.tls", Long: "tls-host", Arg: "address", Kind: KindString, Default: "same as host",
+		Usage: "the address of the https listener", Field: str(func(s *Settings) *string { return &s.API.TLS.Host })},
+	{Name: "tls_port", Block: "dataplaneapi.tls", Long: "tls-port", Arg: "port", Kind: KindInt, Default: "none: required with https",
+		Usage: "the port of the https listener", Field: num(func(s *Settings) *int { return &s.API.TLS.Port })},
+	{Name: "tls_certificate", Block: "dataplaneapi.tls", Long: "tls-certificate", Arg: "path", Kind: KindPath,
+		Usage: "the server certificate (PEM, chain after it), read again when it changes", Field: str(func(s *Settings) *string { return &s.API.TLS.Certificate })},
+	{Name: "tls_key", Block: "dataplaneapi.tls", Long: "tls-key", Arg: "path", Kind: KindPath,
+		Usage: "the server certificate's private key (PEM)", Field: str(func(s *Settings) *string { return &s.API.TLS.Key })},
+	{Name: "tls_ca", Block: "dataplaneapi.tls", Long: "tls-ca", Arg: "path", Kind: KindPath,
+		Usage: "the CA certificates (PEM) client certificates are verified against: set, clients need a certificate (mTLS)", Field: str(func(s *Settings) *string { return &s.API.TLS.CA })},
+	{Name: "tls_client_auth", Block: "dataplaneapi.tls", Long: "tls-client-auth", Arg: "mode", Kind: KindString, Default: "required",
+		Usage: "with tls_ca: required (no certificate, no connection) or optional (a certificate given must verify; without one, basic auth)", Field: str(func(s *Settings) *string { return &s.API.TLS.ClientAuth })},
+	{Name: "tls_client_user_from", Block: "dataplaneapi.tls", Long: "tls-client-user-from", Arg: "field", Kind: KindString,
+		Usage: "cn: a verified client certificate's subject common name is the API user (its role applies) on requests without basic auth", Field: str(func(s *Settings) *string { return &s.API.TLS.ClientUserFrom })},
+	{Name: "tls_listen_limit", Block: "dataplaneapi.tls", Long: "tls-listen-limit", Arg: "n", Kind: KindInt, Default: "same as listen_limit",
+		Usage: "the most https connections open at once", Field: num(func(s *Settings) *int { return &s.API.TLS.ListenLimit })},
+	{Name: "tls_keep_alive", Block: "dataplaneapi.tls", Long: "tls-keep-alive", Arg: "duration", Kind: KindDuration, Default: "same as keep_alive",
+		Usage: "the TCP keep-alive period of https connections", Field: dur(func(s *Settings) *time.Duration { return &s.API.TLS.KeepAlive })},
+	{Name: "tls_read_timeout", Block: "dataplaneapi.tls", Long: "tls-read-timeout", Arg: "duration", Kind: KindDuration, Default: "same as read_timeout",
+		Usage: "the longest time to read an https request", Field: dur(func(s *Settings) *time.Duration { return &s.API.TLS.ReadTimeout })},
+	{Name: "tls_write_timeout", Block: "dataplaneapi.tls", Long: "tls-write-timeout", Arg: "duration", Kind: KindDuration, Default: "same as write_timeout",
+		Usage: "the longest time to write an https answer", Field: dur(func(s *Settings) *time.Duration { return &s.API.TLS.WriteTimeout })},
 
 	// Users.
 	{Name: "userlist", Block: "dataplaneapi.userlist", Short: "u", Long: "userlist", Arg: "name", Kind: KindString, Default: "controller",
@@ -280,6 +300,8 @@ func (st Setting) target(s *Settings) any {
 		return new(time.Duration)
 	case KindSize:
 		return new(int64)
+	case KindList:
+		return new([]string)
 	}
 	return new(string)
 }
@@ -316,6 +338,8 @@ func formatValue(v any) string {
 		return strconv.FormatBool(*x)
 	case *time.Duration:
 		return x.String()
+	case *[]string:
+		return strings.Join(*x, ",")
 	}
 	return fmt.Sprint(v)
 }
@@ -360,10 +384,24 @@ func (st Setting) parseText(target any, raw string) error {
 			return err
 		}
 		*target.(*int64) = n
+	case KindList:
+		*target.(*[]string) = splitList(raw)
 	default:
 		*target.(*string) = raw
 	}
 	return nil
+}
+
+// splitList reads a list given as text: words separated by commas,
+// spaces around them dropped, empty ones skipped.
+func splitList(raw string) []string {
+	out := []string{}
+	for w := range strings.SplitSeq(raw, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // sizeUnits are the units parseSize accepts, lower case.

@@ -25,6 +25,12 @@ func sample(st Setting) (text, want string) {
 		return "stdout", "stdout"
 	case "reload_strategy":
 		return "master", "master"
+	case "scheme":
+		return "http", "http" // https alone needs the tls block
+	case "tls_client_auth":
+		return "optional", "optional"
+	case "tls_client_user_from":
+		return "cn", "cn"
 	}
 	switch st.Kind {
 	case KindPath:
@@ -103,7 +109,7 @@ func TestEverySettingHasEveryForm(t *testing.T) {
 		}
 		if st.Field != nil {
 			want := map[Kind]any{KindString: new(string), KindPath: new(string), KindInt: new(int),
-				KindBool: new(bool), KindDuration: new(time.Duration), KindSize: new(int64)}[st.Kind]
+				KindBool: new(bool), KindDuration: new(time.Duration), KindSize: new(int64), KindList: new([]string)}[st.Kind]
 			if got := st.Field(Defaults()); reflect.TypeOf(got) != reflect.TypeOf(want) {
 				t.Errorf("%s: field is %T, want %T for its kind", st.Name, got, want)
 			}
@@ -339,5 +345,51 @@ haproxy {
 	if s.API.Port != 8080 || s.API.Resources.MapsDir != "/etc/haproxy/maps" || s.HAProxy.Reload.ReloadCmd != "kill -SIGUSR2 1" ||
 		!reflect.DeepEqual(s.NotBuilt, map[string]string{"spoe_dir": "/etc/haproxy/spoe"}) {
 		t.Errorf("got %+v", s)
+	}
+}
+
+// TestSchemeAndTLS: scheme is a list in every form (the anchor's repeated
+// flag and file list included), and https requires what its listener
+// needs; without https the tls settings are only read.
+func TestSchemeAndTLS(t *testing.T) {
+	t.Parallel()
+	full := []string{"--tls-port", "5556", "--tls-certificate", "/c.pem", "--tls-key", "/k.pem"}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		scheme  string
+		problem string // in the error; "" when it loads
+	}{
+		{"default", nil, nil, "http", ""},
+		{"repeated flag", append([]string{"--scheme", "http", "--scheme", "https"}, full...), nil, "http,https", ""},
+		{"comma list in env", full, map[string]string{"DATAPLANEAPI_SCHEME": "https , http"}, "https,http", ""},
+		{"https alone", append([]string{"--scheme", "https"}, full...), nil, "https", ""},
+		{"tls settings without https are read", []string{"--tls-ca", "/ca.pem", "--tls-client-user-from", "cn"}, nil, "http", ""},
+		{"unknown scheme", []string{"--scheme", "ftp"}, nil, "", `scheme must be one of "http" or "https", got "ftp"`},
+		{"twice", []string{"--scheme", "http,http"}, nil, "", `scheme lists "http" twice`},
+		{"empty", []string{"--scheme", ""}, nil, "", "scheme must list http, https or both"},
+		{"https without port", []string{"--scheme", "https", "--tls-certificate", "/c.pem", "--tls-key", "/k.pem"}, nil, "", "scheme https requires tls_port"},
+		{"https without key", []string{"--scheme", "https", "--tls-port", "5556", "--tls-certificate", "/c.pem"}, nil, "", "scheme https requires tls_certificate and tls_key"},
+		{"same port", append([]string{"--scheme", "http,https", "--port", "5556"}, full...), nil, "", "tls_port 5556 is port too"},
+		{"user from cn without ca", append([]string{"--scheme", "https", "--tls-client-user-from", "cn"}, full...), nil, "", "tls_client_user_from requires tls_ca"},
+		{"bad client auth", []string{"--tls-client-auth", "maybe"}, nil, "", `tls_client_auth must be one of "required" or "optional"`},
+		{"bad user from", []string{"--tls-client-user-from", "ou"}, nil, "", `tls_client_user_from must be one of "" or "cn"`},
+		{"negative timeout", []string{"--tls-read-timeout", "-1s"}, nil, "", "tls_read_timeout must not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := load(tt.args, env(tt.env), &bytes.Buffer{})
+			switch {
+			case tt.problem != "":
+				if err == nil || !strings.Contains(err.Error(), tt.problem) {
+					t.Fatalf("got %v, want a problem with %q", err, tt.problem)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case strings.Join(s.API.Scheme, ",") != tt.scheme:
+				t.Fatalf("scheme %q, want %q", s.API.Scheme, tt.scheme)
+			}
+		})
 	}
 }

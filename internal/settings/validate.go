@@ -13,6 +13,9 @@ var (
 	logFormats       = []string{"text", "json"}
 	logTargets       = []string{"stdout", "stderr", "file"}
 	reloadStrategies = []string{StrategyDefault, StrategyMaster, StrategyStandalone, StrategyCustom}
+	schemes          = []string{SchemeHTTP, SchemeHTTPS}
+	clientAuths      = []string{ClientAuthRequired, ClientAuthOptional}
+	userFroms        = []string{"", UserFromCN}
 )
 
 // validate checks the merged settings. Each problem points at the attribute
@@ -55,6 +58,7 @@ func validate(s *Settings, origins map[string]origin) []problem {
 	}
 	rangeCheck("max_header_size", s.API.MaxHeaderSize, 1, maxInt64)
 	rangeCheck("listen_limit", int64(s.API.ListenLimit), 0, maxInt64)
+	validateTLS(s.API, bad, rangeCheck, oneOf)
 	nonEmpty("transaction_dir", s.API.Transaction.TransactionDir)
 	rangeCheck("backups_number", int64(s.API.Transaction.BackupsNumber), 0, maxInt64)
 	rangeCheck("max_open_transactions", int64(s.API.Transaction.MaxOpenTransactions), 1, maxInt64)
@@ -76,6 +80,55 @@ func validate(s *Settings, origins map[string]origin) []problem {
 		bad("log_file", "Invalid value: log_to \"file\" requires log_file")
 	}
 	return probs
+}
+
+// validateTLS checks scheme and the tls block. What the https listener
+// needs is required only when scheme lists https: without it the tls
+// settings are read and unused (dataplane warns at start), as in the
+// anchor.
+func validateTLS(a API, bad func(key, format string, args ...any),
+	rangeCheck func(key string, v, lo, hi int64), oneOf func(key, v string, allowed []string)) {
+	if len(a.Scheme) == 0 {
+		bad("scheme", "Invalid value: scheme must list http, https or both")
+	}
+	for i, sc := range a.Scheme {
+		oneOf("scheme", sc, schemes)
+		if slices.Contains(a.Scheme[:i], sc) {
+			bad("scheme", "Invalid value: scheme lists %q twice", sc)
+		}
+	}
+	t := a.TLS
+	rangeCheck("tls_port", int64(t.Port), 0, 65535)
+	rangeCheck("tls_listen_limit", int64(t.ListenLimit), 0, maxInt64)
+	for _, c := range []struct {
+		key string
+		d   time.Duration
+	}{{"tls_keep_alive", t.KeepAlive}, {"tls_read_timeout", t.ReadTimeout}, {"tls_write_timeout", t.WriteTimeout}} {
+		if c.d < 0 {
+			bad(c.key, "Invalid value: %s must not be negative, got %s", c.key, c.d)
+		}
+	}
+	oneOf("tls_client_auth", t.ClientAuth, clientAuths)
+	oneOf("tls_client_user_from", t.ClientUserFrom, userFroms)
+	if !a.HasScheme(SchemeHTTPS) {
+		return
+	}
+	if t.Port == 0 {
+		bad("scheme", "Invalid value: scheme https requires tls_port")
+	}
+	if t.Certificate == "" || t.Key == "" {
+		bad("scheme", "Invalid value: scheme https requires tls_certificate and tls_key")
+	}
+	if t.ClientUserFrom != "" && t.CA == "" {
+		bad("tls_client_user_from", "Invalid value: tls_client_user_from requires tls_ca: only a certificate verified against it names a user")
+	}
+	host := t.Host
+	if host == "" {
+		host = a.Host
+	}
+	if a.HasScheme(SchemeHTTP) && t.Port == a.Port && host == a.Host {
+		bad("tls_port", "Invalid value: tls_port %d is port too: http and https need a port each", t.Port)
+	}
 }
 
 // quoteList formats allowed values as `"a", "b" or "c"`.

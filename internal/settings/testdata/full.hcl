@@ -6,6 +6,21 @@ dataplaneapi {
   show_system_info = true
   read_timeout     = "10s"
   write_timeout    = "2m30s"
+  # The anchor writes scheme as a list.
+  scheme           = ["http", "https"]
+  tls {
+    tls_host             = "192.0.2.1"
+    tls_port             = 8443
+    tls_certificate      = "/etc/dataplane/server.pem"
+    tls_key              = "/etc/dataplane/server.key"
+    tls_ca               = "/etc/dataplane/clients-ca.pem"
+    tls_client_auth      = "optional"
+    tls_client_user_from = "cn"
+    tls_listen_limit     = 50
+    tls_keep_alive       = "1m"
+    tls_read_timeout     = "20s"
+    tls_write_timeout    = "1m"
+  }
   user "admin" {
     password = "$6$salt$hash"
   }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"reflect"
 	"sort"
 	"strconv"
@@ -190,7 +191,10 @@ func (t *itemTarget) key(i int) string {
 	if t.positional {
 		return t.mid
 	}
-	return "bench_" + strconv.Itoa(i)
+	// Named after the list: frontends, backends, log-forwards and peers
+	// share HAProxy's proxy names, and the commit round creates items of
+	// every family in one file.
+	return path.Base(t.list) + "_" + strconv.Itoa(i)
 }
 
 func (t *itemTarget) body(m map[string]any, i int) []byte {

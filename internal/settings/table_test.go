@@ -25,6 +25,8 @@ func sample(st Setting) (text, want string) {
 		return "stdout", "stdout"
 	case "reload_strategy":
 		return "master", "master"
+	case "audit_max_size":
+		return "70KiB", "71680" // the bound must hold a record
 	}
 	switch st.Kind {
 	case KindPath:

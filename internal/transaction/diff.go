@@ -1,8 +1,13 @@
 package transaction
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
+
+	"dataplane/internal/audit"
+	"dataplane/internal/config"
 )
 
 // UnifiedDiff returns a unified diff (3 lines of context) from a to b, or
@@ -239,4 +244,20 @@ func hunkRange(start, n int) string {
 		return fmt.Sprintf("%d", start+1)
 	}
 	return fmt.Sprintf("%d,%d", start+1, n)
+}
+
+// auditConfig notes a change from old to next in the request's audit
+// record (if it has one): the version it made (0 when staged) and its
+// diff, rendered once the record is written, outside the commit lock
+// (documents are immutable).
+func auditConfig(ctx context.Context, path string, old, next *config.Document, version int64) {
+	rec := audit.From(ctx)
+	if rec == nil {
+		return
+	}
+	name := filepath.Base(path)
+	rec.Config(version, func() string {
+		return UnifiedDiff(fmt.Sprintf("%s (version %d)", name, old.Version()), fmt.Sprintf("%s (version %d)", name, next.Version()),
+			old.Render(), next.Render())
+	})
 }

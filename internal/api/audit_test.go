@@ -161,7 +161,7 @@ func TestAuditTrail(t *testing.T) {
 			return step{"user with a password", apitest.User, apitest.Password,
 				apitest.Request{Method: "POST", Path: base + "/users?userlist=controller&" + strings.TrimPrefix(vq(t, e), "?") + "&force_reload=true",
 					Body: map[string]any{"username": "carol", "password": userPlain, "secure_password": false}},
-				201, "createUser", diffHas("+    user carol insecure-password "+audit.Redacted)}
+				201, "createUser", diffHas("+    user carol insecure-password " + audit.Redacted)}
 		},
 	}
 
@@ -316,7 +316,7 @@ func TestRestoreByVersion(t *testing.T) {
 	v5 := version(t, e)
 
 	var kept []map[string]any
-	e.Get(base + "/backups").JSON(t, &kept)
+	e.Get(base+"/backups").JSON(t, &kept)
 	if len(kept) != 5 || kept[0]["version"] != float64(v0) || kept[4]["version"] != float64(v5-1) {
 		t.Fatalf("kept versions: %v, want %d to %d", kept, v0, v5-1)
 	}
@@ -358,7 +358,7 @@ func TestRestoreByVersion(t *testing.T) {
 
 	// A kept file HAProxy rejects: refused, nothing changed.
 	kept = nil
-	e.Get(base + "/backups").JSON(t, &kept)
+	e.Get(base+"/backups").JSON(t, &kept)
 	bad := int64(kept[len(kept)-1]["version"].(float64))
 	name := filepath.Join(filepath.Dir(e.Settings.HAProxy.ConfigFile), filepath.Base(e.Settings.HAProxy.ConfigFile)+"."+fmt.Sprint(bad))
 	b, err := os.ReadFile(name)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"dataplane/internal/audit"
@@ -257,7 +259,60 @@ func auditConfig(ctx context.Context, path string, old, next *config.Document, v
 	}
 	name := filepath.Base(path)
 	rec.Config(version, func() string {
-		return UnifiedDiff(fmt.Sprintf("%s (version %d)", name, old.Version()), fmt.Sprintf("%s (version %d)", name, next.Version()),
-			old.Render(), next.Render())
+		return DocDiff(fmt.Sprintf("%s (version %d)", name, old.Version()), fmt.Sprintf("%s (version %d)", name, next.Version()), old, next)
+	})
+}
+
+// DocDiff is UnifiedDiff of two documents' files, made from the sections
+// that differ (and enough neighbours for the context lines) rather than
+// from both whole files: a commit that touches one backend of 10,000
+// diffs a few lines, not two 25 MB files.
+func DocDiff(aName, bName string, old, next *config.Document) string {
+	a, b := old.Texts(), next.Texts()
+	pre := 0
+	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
+		pre++
+	}
+	if pre == len(a) && pre == len(b) {
+		return ""
+	}
+	suf := 0
+	for suf < len(a)-pre && suf < len(b)-pre && a[len(a)-1-suf] == b[len(b)-1-suf] {
+		suf++
+	}
+	// Shared pieces around the change, enough for the context lines.
+	from, ctxLines := pre, 0
+	for from > 0 && ctxLines < diffContext {
+		from--
+		ctxLines += strings.Count(a[from], "\n")
+	}
+	to, ctxLines := suf, 0 // pieces of the shared suffix left out
+	for to > 0 && ctxLines < diffContext {
+		ctxLines += strings.Count(a[len(a)-to], "\n")
+		to--
+	}
+	offset := 0
+	for _, t := range a[:from] {
+		offset += strings.Count(t, "\n")
+	}
+	d := UnifiedDiff(aName, bName, []byte(strings.Join(a[from:len(a)-to], "")), []byte(strings.Join(b[from:len(b)-to], "")))
+	if offset == 0 {
+		return d
+	}
+	return shiftHunks(d, offset)
+}
+
+// diffContext is the context lines of a hunk (formatUnified's).
+const diffContext = 3
+
+var hunkHeader = regexp.MustCompile(`(?m)^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@$`)
+
+// shiftHunks moves the line numbers of d's hunks by offset lines.
+func shiftHunks(d string, offset int) string {
+	return hunkHeader.ReplaceAllStringFunc(d, func(h string) string {
+		m := hunkHeader.FindStringSubmatch(h)
+		a, _ := strconv.Atoi(m[1])
+		b, _ := strconv.Atoi(m[3])
+		return fmt.Sprintf("@@ -%d%s +%d%s @@", a+offset, m[2], b+offset, m[4])
 	})
 }

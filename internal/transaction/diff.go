@@ -259,15 +259,27 @@ func auditConfig(ctx context.Context, path string, old, next *config.Document, v
 	}
 	name := filepath.Base(path)
 	rec.Config(version, func() string {
-		return DocDiff(fmt.Sprintf("%s (version %d)", name, old.Version()), fmt.Sprintf("%s (version %d)", name, next.Version()), old, next)
+		return docDiff(fmt.Sprintf("%s (version %d)", name, old.Version()), fmt.Sprintf("%s (version %d)", name, next.Version()), old, next, maxAuditDiff)
 	})
 }
+
+// maxAuditDiff bounds the changed text (both sides) an audit record's
+// diff is made from: a whole file of tens of MB replaced would cost
+// several times its size to diff, for a record the audit file cuts short
+// anyway. Beyond it the record says how much changed.
+const maxAuditDiff = 2 << 20
 
 // DocDiff is UnifiedDiff of two documents' files, made from the sections
 // that differ (and enough neighbours for the context lines) rather than
 // from both whole files: a commit that touches one backend of 10,000
 // diffs a few lines, not two 25 MB files.
 func DocDiff(aName, bName string, old, next *config.Document) string {
+	return docDiff(aName, bName, old, next, 0)
+}
+
+// docDiff is DocDiff; with limit > 0, a change of more than limit bytes
+// of text (both sides) is summed up instead.
+func docDiff(aName, bName string, old, next *config.Document, limit int) string {
 	a, b := old.Texts(), next.Texts()
 	pre := 0
 	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
@@ -290,6 +302,19 @@ func DocDiff(aName, bName string, old, next *config.Document) string {
 	for to > 0 && ctxLines < diffContext {
 		ctxLines += strings.Count(a[len(a)-to], "\n")
 		to--
+	}
+	if limit > 0 {
+		size := 0
+		for _, t := range a[from : len(a)-to] {
+			size += len(t)
+		}
+		for _, t := range b[from : len(b)-to] {
+			size += len(t)
+		}
+		if size > limit {
+			return fmt.Sprintf("--- %s\n+++ %s\n(the change rewrites sections %d to %d of %d: %d bytes of text, too many to diff here)\n",
+				aName, bName, pre, len(b)-suf-1, len(b), size)
+		}
 	}
 	offset := 0
 	for _, t := range a[:from] {

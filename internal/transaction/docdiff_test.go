@@ -82,3 +82,22 @@ func BenchmarkAuditDiff10k(b *testing.B) {
 		}
 	}
 }
+
+// TestAuditDiffBound: a change over the bound is summed up, not diffed.
+func TestAuditDiffBound(t *testing.T) {
+	old, err := config.ParseString("global\n    maxconn 10\n\nbackend a\n    retries 1\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := config.ParseString("global\n    maxconn 10\n\nbackend a\n    retries 1\n\nbackend b\n" + strings.Repeat("    retries 2\n", 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := docDiff("a", "b", old, next, 1<<10); !strings.Contains(d, "+backend b") {
+		t.Fatalf("under the bound: %s", d)
+	}
+	d := docDiff("a", "b", old, next, 100)
+	if strings.Contains(d, "retries 2") || !strings.Contains(d, "too many to diff") {
+		t.Fatalf("over the bound: %s", d)
+	}
+}

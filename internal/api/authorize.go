@@ -28,7 +28,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 		if who != role.Admin {
 			r = r.WithContext(context.WithValue(r.Context(), notAdminKey{}, true))
 		}
-		if who == role.Admin || (who.May(role.Read) && (r.Method == http.MethodGet || r.Method == http.MethodHead)) {
+		if who == role.Admin || (who.May(role.Read) && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !role.GuardedRead(r.URL.Path)) {
 			next.ServeHTTP(w, r) // the common cases, without a route lookup
 			return
 		}

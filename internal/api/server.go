@@ -19,6 +19,7 @@ import (
 
 	contract "dataplane/api"
 	"dataplane/internal/apierror"
+	"dataplane/internal/audit"
 	"dataplane/internal/certstore"
 	"dataplane/internal/config"
 	"dataplane/internal/patfile"
@@ -65,6 +66,9 @@ type Deps struct {
 	// directories of certificates, crt-lists and general files; nil
 	// answers 503.
 	SSLStore, CrtListStore, GeneralStore *certstore.Store
+	// Audit is the audit trail every change is recorded in; nil records
+	// none and answers GET /audit with 404.
+	Audit *audit.Log
 	// Observe, when set, is called after every request (metrics).
 	Observe func(route string, status int, took time.Duration)
 }
@@ -174,7 +178,7 @@ func New(d Deps) (*Server, error) {
 	v3.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, methodNotAllowed(r.Method, r.URL.Path))
 	})
-	v3.Use(d.Auth, noteUser, s.authorize, s.limitBody, s.validate)
+	v3.Use(d.Auth, noteUser, s.auditTrail, s.authorize, s.limitBody, s.validate)
 	s.routes(v3)
 	s.v3 = v3
 	r.Mount("/v3", v3)
@@ -255,6 +259,7 @@ func (s *Server) routes(r chi.Router) {
 
 	r.Get("/services/haproxy/configuration/version", s.wrap(s.getVersion))
 	r.Get("/services/haproxy/configuration/raw", s.wrap(s.getRaw))
+	s.routeBackups(r)
 	r.Post("/services/haproxy/configuration/raw", s.wrap(s.postRaw))
 
 	r.Get("/services/haproxy/configuration/global", s.wrap(s.getGlobal))

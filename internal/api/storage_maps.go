@@ -90,10 +90,12 @@ func (s *Server) createStorageMap(r *http.Request) (*response, error) {
 	if err := storage.CheckName(name); err != nil {
 		return nil, badRequest("%v", err)
 	}
-	f, err := st.Create(name, checkedMapContent(body))
+	h := newHashingReader(checkedMapContent(body))
+	f, err := st.Create(name, h)
 	if err != nil {
 		return nil, storageError(err)
 	}
+	h.note(r, name)
 	return jsonResponse(http.StatusCreated, storedMap(f)), nil
 }
 
@@ -187,10 +189,12 @@ func (s *Server) replaceStorageMap(r *http.Request) (*response, error) {
 	if err := storage.CheckName(name); err != nil {
 		return nil, badRequest("%v", err)
 	}
-	f, err := st.Replace(name, checkedMapContent(r.Body))
+	h := newHashingReader(checkedMapContent(r.Body))
+	f, err := st.Replace(name, h)
 	if err != nil {
 		return nil, storageError(err)
 	}
+	h.note(r, name)
 	if queryBool(r, "skip_reload") || s.d.Reloads == nil {
 		return emptyResponse(http.StatusNoContent), nil
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"dataplane/internal/apierror"
+	"dataplane/internal/audit"
 	"dataplane/internal/certstore"
 	"dataplane/internal/runtime"
 )
@@ -208,7 +209,7 @@ func (s *Server) createStoredCert(r *http.Request) (*response, error) {
 	if _, err := parseCert(data); err != nil {
 		return nil, err
 	}
-	path, err := st.Write(name, data, true)
+	path, err := s.writeStored(r, st, name, data, true)
 	if err != nil {
 		return nil, storeError(err)
 	}
@@ -252,6 +253,7 @@ func (s *Server) replaceStoredCert(r *http.Request) (*response, error) {
 	if err := staged.Commit(false); err != nil {
 		return nil, err
 	}
+	audit.From(r.Context()).File(e.Name, data)
 	e.Size = int64(len(data))
 	m := certModel(e, data)
 	if swapped {
@@ -555,7 +557,7 @@ func (s *Server) createStoredCrtList(r *http.Request) (*response, error) {
 	if err := checkCrtList(data); err != nil {
 		return nil, err
 	}
-	path, err := st.Write(name, data, true)
+	path, err := s.writeStored(r, st, name, data, true)
 	if err != nil {
 		return nil, storeError(err)
 	}
@@ -578,7 +580,7 @@ func (s *Server) replaceStoredCrtList(r *http.Request) (*response, error) {
 	if err := checkCrtList(data); err != nil {
 		return nil, err
 	}
-	if _, err := st.Write(e.Name, data, false); err != nil {
+	if _, err := s.writeStored(r, st, e.Name, data, false); err != nil {
 		return nil, storeError(err)
 	}
 	e.Size = int64(len(data))
@@ -657,7 +659,7 @@ func (s *Server) editCrtList(r *http.Request, status int, edit func(lines []stri
 			out = append(out, '\n')
 		}
 		path = e.Path
-		_, err = st.Write(e.Name, out, false)
+		_, err = s.writeStored(r, st, e.Name, out, false)
 		return storeError(err)
 	}()
 	if err != nil {
@@ -725,7 +727,7 @@ func (s *Server) createGeneral(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	path, err := st.Write(name, data, true)
+	path, err := s.writeStored(r, st, name, data, true)
 	if err != nil {
 		return nil, storeError(err)
 	}
@@ -745,7 +747,7 @@ func (s *Server) replaceGeneral(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := st.Write(e.Name, data, false); err != nil {
+	if _, err := s.writeStored(r, st, e.Name, data, false); err != nil {
 		return nil, storeError(err)
 	}
 	return s.reloadIfReferenced(r, e.Path, http.StatusNoContent, nil)

@@ -22,6 +22,7 @@ import (
 
 	"dataplane/internal/apitest"
 	"dataplane/internal/haproxytest"
+	"dataplane/internal/settings"
 )
 
 // testCert is a certificate made by a test, with its key, as PEM.
@@ -279,7 +280,11 @@ func TestStorageRefusesBadUploads(t *testing.T) {
 frontend fe
     bind 127.0.0.1:`+fmt.Sprint(haproxytest.FreePort(t))+`
     http-request return status 200
-`, apitest.Options{})
+`, apitest.Options{Settings: func(st *settings.Settings) {
+		// The audit trail grows with every refusal: kept out of the
+		// directory whose content must not change.
+		st.API.Audit.File = filepath.Join(in.Dir, "audit.log")
+	}})
 	var sslCmds atomic.Int64
 	e.App.Stats.SetObserver(func(cmd string, err error) {
 		if strings.Contains(cmd, "ssl") {

@@ -23,6 +23,7 @@ import (
 	"dataplane/api"
 	dpapi "dataplane/internal/api"
 	"dataplane/internal/apply"
+	"dataplane/internal/audit"
 	"dataplane/internal/auth"
 	"dataplane/internal/config"
 	"dataplane/internal/metrics"
@@ -50,8 +51,10 @@ type App struct {
 	Reloads  *reload.Scheduler
 	// Transactions holds the explicit transactions.
 	Transactions *transaction.Manager
-	Handler      http.Handler
-	Metrics      *metrics.Metrics // the /metrics registry
+	// Audit is the audit trail of changes (audit_file).
+	Audit   *audit.Log
+	Handler http.Handler
+	Metrics *metrics.Metrics // the /metrics registry
 	// SSLStore is the certificate storage (its certificates' expiry is
 	// exported on /metrics).
 	SSLStore *certstore.Store
@@ -195,6 +198,10 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		return nil, err
 	}
 	a.SSLStore = stores.ssl
+	a.Audit, err = audit.Open(st.AuditFile(), st.API.Audit.MaxSize)
+	if err != nil {
+		return nil, err
+	}
 	m := a.wireMetrics(build)
 	srv, err := dpapi.New(dpapi.Deps{
 		SSLStore:     stores.ssl,
@@ -218,6 +225,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		HAProxyStatus: a.Keeper.Status,
 		MetricsNoAuth: !st.Metrics.Auth,
 		Observe:       m.ObserveHTTP,
+		Audit:         a.Audit,
 	})
 	if err != nil {
 		return nil, err
@@ -281,6 +289,9 @@ func (a *App) Run(ctx context.Context) {
 		a.Keeper.Watch(ctx, keeperInterval, func() bool { _, busy := a.Reloads.Busy(); return busy }, start)
 	}()
 	a.Reloads.Run(ctx)
+	// Requests still answered after this are not audited (their
+	// records fail, logged): the program is stopping.
+	a.Audit.Close()
 }
 
 // Ready waits until the start-up work that the first answers do not wait

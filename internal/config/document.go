@@ -331,6 +331,11 @@ func (d *Document) SameBytes(o *Document) bool {
 	}
 }
 
+// Texts is the text of the head, then of each section: together, the
+// file. Sections two documents share are the same strings (their
+// comparison costs nothing), so a diff can skip them.
+func (d *Document) Texts() []string { return d.texts() }
+
 // texts is the text of the head, then of each section.
 func (d *Document) texts() []string {
 	out := make([]string, 0, 1+len(d.sections))

@@ -69,6 +69,8 @@ const (
 	Operate
 	// Configure changes the configuration, files, transactions or reloads.
 	Configure
+	// Audit reads the audit trail: who changed what is an admin's to read.
+	Audit
 )
 
 func (a Action) String() string {
@@ -79,6 +81,8 @@ func (a Action) String() string {
 		return "operate"
 	case Configure:
 		return "configure"
+	case Audit:
+		return "audit"
 	}
 	return "unknown"
 }
@@ -126,6 +130,21 @@ var overrides = map[string]Action{
 	// Replacing a certificate's file is the certificate swap an operator
 	// makes (a new one, or deleting one, is configuration).
 	"PUT /services/haproxy/storage/ssl_certificates/{}": Operate,
+	// The audit trail names users and holds what they changed.
+	"GET /audit": Audit,
+}
+
+// GuardedRead reports whether a GET of urlPath (as requested, any prefix)
+// may need more than the read-only role: reads are allowed without a
+// route lookup unless it says so. It knows the GET overrides, which have
+// no parameters.
+func GuardedRead(urlPath string) bool {
+	for k := range overrides {
+		if p, ok := strings.CutPrefix(k, "GET "); ok && strings.HasSuffix(urlPath, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Of is the action of the operation at method and path, a path of the
@@ -133,11 +152,15 @@ var overrides = map[string]Action{
 // under /v3) or a route pattern of the router: parameter names do not
 // matter. ok is false when the operation has no declared action.
 func Of(method, path string) (a Action, ok bool) {
-	if method == http.MethodGet || method == http.MethodHead {
-		return Read, true
+	m := method
+	if m == http.MethodHead {
+		m = http.MethodGet
 	}
-	if a, ok := overrides[method+" "+anyParams(path)]; ok {
+	if a, ok := overrides[m+" "+anyParams(path)]; ok {
 		return a, true
+	}
+	if m == http.MethodGet {
+		return Read, true
 	}
 	for _, area := range areas {
 		if strings.HasPrefix(path, area.prefix) || path == strings.TrimSuffix(area.prefix, "/") {

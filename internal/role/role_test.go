@@ -10,6 +10,9 @@ func TestOf(t *testing.T) {
 	}{
 		{"GET", "/services/haproxy/configuration/raw", Read, true},
 		{"GET", "/anything/at/all", Read, true},
+		{"GET", "/audit", Audit, true},
+		{"HEAD", "/audit", Audit, true},
+		{"POST", "/services/haproxy/configuration/backups/{version}/restore", Configure, true},
 		{"POST", "/services/haproxy/configuration/raw", Configure, true},
 		{"PUT", "/services/haproxy/configuration/backends/{name}", Configure, true},
 		{"PUT", "/services/haproxy/runtime/backends/{parent_name}/servers/{name}", Operate, true},

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"dataplane/internal/audit"
 )
 
 // DefaultTimeout bounds a command whose context has no deadline.
@@ -172,6 +174,14 @@ func (t *transport) batch(ctx context.Context, cmds []string) ([]string, error) 
 	path, err := socketPath(t.getSocket())
 	if err != nil {
 		return nil, err
+	}
+	// Every change sent for an audited request is in its record.
+	if rec := audit.From(ctx); rec != nil {
+		for _, cmd := range cmds {
+			if !readOnly(cmd) {
+				rec.Command(cmd)
+			}
+		}
 	}
 	ctx, cancel := withDeadline(ctx)
 	defer cancel()

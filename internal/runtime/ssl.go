@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"dataplane/internal/audit"
 	"dataplane/internal/fault"
 )
 
@@ -77,6 +78,8 @@ func (c *Client) ExecutePayload(ctx context.Context, cmd, payload string) (strin
 	ctx, cancel := withDeadline(ctx)
 	defer cancel()
 	var reply string
+	// The audit trail names the command, never its payload (a key).
+	audit.From(ctx).Command(cmd + " <<")
 	err = c.t.oneShotText(ctx, cmd+" <<", cmd+" <<\n"+p+"\n", path, func(r *bufio.Reader) error {
 		b, err := io.ReadAll(r)
 		reply = string(b)

@@ -98,6 +98,7 @@ type API struct {
 	Users        []User        // repeatable `user "<name>" { password = "...", insecure = bool, role = "..." }`
 	Userlist     Userlist      // the `userlist` block
 	Transaction  Transaction   // the `transaction` block
+	Audit        Audit         // the `audit` block
 	Resources    Resources     // the `resources` block
 	MaxBodySize  int64         // `max_body_size` in bytes, default 64 MiB, > 0
 	ReadTimeout  time.Duration // `read_timeout` such as "30s", default 30s, > 0
@@ -178,6 +179,22 @@ type Transaction struct {
 	BackupsNumber       int    // `backups_number`, default 0 (no backups), >= 0
 	BackupsDir          string // `backups_dir`, default ""
 	MaxOpenTransactions int    // `max_open_transactions`, default 20, >= 1
+}
+
+// Audit configures the audit trail (the `audit` block; an addition to
+// the Data Plane API's settings).
+type Audit struct {
+	File    string // `audit_file`, default "<transaction_dir>/audit.log"
+	MaxSize int64  // `audit_max_size` in bytes, the file and its rotated one together, default 16 MiB
+}
+
+// AuditFile is the audit file: audit_file, else audit.log in the
+// transaction directory.
+func (s *Settings) AuditFile() string {
+	if s.API.Audit.File != "" {
+		return s.API.Audit.File
+	}
+	return filepath.Join(s.API.Transaction.TransactionDir, "audit.log")
 }
 
 // Resources names the directories of the storage API (the `resources`
@@ -269,6 +286,7 @@ func Defaults() *Settings {
 				TransactionDir:      "/tmp/dataplane",
 				MaxOpenTransactions: 20,
 			},
+			Audit:           Audit{MaxSize: 16 << 20},
 			MaxBodySize:     64 << 20,
 			ReadTimeout:     30 * time.Second,
 			WriteTimeout:    5 * time.Minute,

@@ -137,6 +137,7 @@ func TestLoadFile(t *testing.T) {
 							BackupsDir:          "/var/lib/dataplane/backups",
 							MaxOpenTransactions: 5,
 						},
+						Audit:        Audit{File: "/var/lib/dataplane/audit.log", MaxSize: 1 << 20},
 						MaxBodySize:  1 << 20,
 						ReadTimeout:  10 * time.Second,
 						WriteTimeout: 150 * time.Second,

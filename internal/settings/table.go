@@ -195,6 +195,12 @@ var Table = []Setting{
 	{Name: "max_open_transactions", Block: "dataplaneapi.transaction", Long: "max-open-transactions", Arg: "n", Kind: KindInt, Default: "20",
 		Usage: "the most transactions open at once", Field: num(func(s *Settings) *int { return &s.API.Transaction.MaxOpenTransactions })},
 
+	// The audit trail.
+	{Name: "audit_file", Block: "dataplaneapi.audit", Long: "audit-file", Arg: "path", Kind: KindPath, Default: "<transaction_dir>/audit.log",
+		Usage: "the audit trail of changes (JSON lines)", Field: str(func(s *Settings) *string { return &s.API.Audit.File })},
+	{Name: "audit_max_size", Block: "dataplaneapi.audit", Long: "audit-max-size", Arg: "size", Kind: KindSize, Default: "16MiB",
+		Usage: "the most bytes the audit file and its one rotated file hold together (at least 64KiB)", Field: num64(func(s *Settings) *int64 { return &s.API.Audit.MaxSize })},
+
 	// Storage.
 	{Name: "maps_dir", Block: "dataplaneapi.resources", Short: "p", Long: "maps-dir", Arg: "dir", Kind: KindPath, Default: "<transaction_dir>/maps",
 		Usage: "the directory of the storage API's map files", Field: str(func(s *Settings) *string { return &s.API.Resources.MapsDir })},

@@ -31,6 +31,8 @@ func sample(st Setting) (text, want string) {
 		return "optional", "optional"
 	case "tls_client_user_from":
 		return "cn", "cn"
+	case "audit_max_size":
+		return "70KiB", "71680" // the bound must hold a record
 	}
 	switch st.Kind {
 	case KindPath:

@@ -49,6 +49,7 @@ func validate(s *Settings, origins map[string]origin) []problem {
 
 	rangeCheck("port", int64(s.API.Port), 1, 65535)
 	rangeCheck("max_body_size", s.API.MaxBodySize, 1, maxInt64)
+	rangeCheck("audit_max_size", s.API.Audit.MaxSize, 64<<10, maxInt64)
 	positive("read_timeout", s.API.ReadTimeout)
 	positive("write_timeout", s.API.WriteTimeout)
 	positive("cleanup_timeout", s.API.CleanupTimeout)

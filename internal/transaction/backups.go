@@ -1,6 +1,9 @@
 package transaction
 
 import (
+	"bytes"
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -105,4 +108,66 @@ func (p *Pipeline) Backup(v int64) ([]byte, error) {
 		return nil, fmt.Errorf("backup of version %d: %w", v, config.ErrNotFound)
 	}
 	return b, err
+}
+
+// BackupInfo is one kept version of the configuration.
+type BackupInfo struct {
+	Version int64
+	Time    time.Time // when it was replaced (the copy was written)
+	Size    int64
+}
+
+// Backups lists the kept versions, oldest first (none when backups are
+// off).
+func (p *Pipeline) Backups() ([]BackupInfo, error) {
+	if p.opts.BackupsNumber <= 0 {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(p.opts.BackupsDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list backups: %w", err)
+	}
+	name := filepath.Base(p.live.Path())
+	var out []BackupInfo
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), name+".")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil || v <= 0 {
+			continue
+		}
+		st, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, BackupInfo{Version: v, Time: st.ModTime().UTC(), Size: st.Size()})
+	}
+	slices.SortFunc(out, func(a, b BackupInfo) int { return cmp.Compare(a.Version, b.Version) })
+	return out, nil
+}
+
+// Restore makes the kept copy of version v the live configuration through
+// the one commit path: `haproxy -c`, a new version number, runtime or
+// reload, rolled back like any change when the reload fails.
+func (p *Pipeline) Restore(ctx context.Context, v int64, opts CommitOptions) (Result, error) {
+	b, err := p.Backup(v)
+	if err != nil {
+		return Result{}, err
+	}
+	up, err := p.Receive(bytes.NewReader(b))
+	if err != nil {
+		return Result{}, fmt.Errorf("restore version %d: %w", v, err)
+	}
+	defer up.Remove()
+	opts.KeepVersion = false
+	res, err := p.ReplaceUpload(ctx, 0, true, up, opts)
+	if err != nil {
+		return res, fmt.Errorf("restore version %d: %w", v, err)
+	}
+	return res, nil
 }

@@ -1,8 +1,15 @@
 package transaction
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+
+	"dataplane/internal/audit"
+	"dataplane/internal/config"
 )
 
 // UnifiedDiff returns a unified diff (3 lines of context) from a to b, or
@@ -239,4 +246,98 @@ func hunkRange(start, n int) string {
 		return fmt.Sprintf("%d", start+1)
 	}
 	return fmt.Sprintf("%d,%d", start+1, n)
+}
+
+// auditConfig notes a change from old to next in the request's audit
+// record (if it has one): the version it made (0 when staged) and its
+// diff, rendered once the record is written, outside the commit lock
+// (documents are immutable).
+func auditConfig(ctx context.Context, path string, old, next *config.Document, version int64) {
+	rec := audit.From(ctx)
+	if rec == nil {
+		return
+	}
+	name := filepath.Base(path)
+	rec.Config(version, func() string {
+		return docDiff(fmt.Sprintf("%s (version %d)", name, old.Version()), fmt.Sprintf("%s (version %d)", name, next.Version()), old, next, maxAuditDiff)
+	})
+}
+
+// maxAuditDiff bounds the changed text (both sides) an audit record's
+// diff is made from: a whole file of tens of MB replaced would cost
+// several times its size to diff, for a record the audit file cuts short
+// anyway. Beyond it the record says how much changed.
+const maxAuditDiff = 2 << 20
+
+// DocDiff is UnifiedDiff of two documents' files, made from the sections
+// that differ (and enough neighbours for the context lines) rather than
+// from both whole files: a commit that touches one backend of 10,000
+// diffs a few lines, not two 25 MB files.
+func DocDiff(aName, bName string, old, next *config.Document) string {
+	return docDiff(aName, bName, old, next, 0)
+}
+
+// docDiff is DocDiff; with limit > 0, a change of more than limit bytes
+// of text (both sides) is summed up instead.
+func docDiff(aName, bName string, old, next *config.Document, limit int) string {
+	a, b := old.Texts(), next.Texts()
+	pre := 0
+	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
+		pre++
+	}
+	if pre == len(a) && pre == len(b) {
+		return ""
+	}
+	suf := 0
+	for suf < len(a)-pre && suf < len(b)-pre && a[len(a)-1-suf] == b[len(b)-1-suf] {
+		suf++
+	}
+	// Shared pieces around the change, enough for the context lines.
+	from, ctxLines := pre, 0
+	for from > 0 && ctxLines < diffContext {
+		from--
+		ctxLines += strings.Count(a[from], "\n")
+	}
+	to, ctxLines := suf, 0 // pieces of the shared suffix left out
+	for to > 0 && ctxLines < diffContext {
+		ctxLines += strings.Count(a[len(a)-to], "\n")
+		to--
+	}
+	if limit > 0 {
+		size := 0
+		for _, t := range a[from : len(a)-to] {
+			size += len(t)
+		}
+		for _, t := range b[from : len(b)-to] {
+			size += len(t)
+		}
+		if size > limit {
+			return fmt.Sprintf("--- %s\n+++ %s\n(the change rewrites sections %d to %d of %d: %d bytes of text, too many to diff here)\n",
+				aName, bName, pre, len(b)-suf-1, len(b), size)
+		}
+	}
+	offset := 0
+	for _, t := range a[:from] {
+		offset += strings.Count(t, "\n")
+	}
+	d := UnifiedDiff(aName, bName, []byte(strings.Join(a[from:len(a)-to], "")), []byte(strings.Join(b[from:len(b)-to], "")))
+	if offset == 0 {
+		return d
+	}
+	return shiftHunks(d, offset)
+}
+
+// diffContext is the context lines of a hunk (formatUnified's).
+const diffContext = 3
+
+var hunkHeader = regexp.MustCompile(`(?m)^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@$`)
+
+// shiftHunks moves the line numbers of d's hunks by offset lines.
+func shiftHunks(d string, offset int) string {
+	return hunkHeader.ReplaceAllStringFunc(d, func(h string) string {
+		m := hunkHeader.FindStringSubmatch(h)
+		a, _ := strconv.Atoi(m[1])
+		b, _ := strconv.Atoi(m[3])
+		return fmt.Sprintf("@@ -%d%s +%d%s @@", a+offset, m[2], b+offset, m[4])
+	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"dataplane/internal/audit"
 	"dataplane/internal/config"
 	"dataplane/internal/fault"
 	"dataplane/internal/reload"
@@ -391,6 +392,8 @@ func (m *Manager) Edit(ctx context.Context, id string, edit EditFunc) (Result, e
 	if err := writeDocNoSync(m.stagedFile(id), next); err != nil {
 		return Result{}, fmt.Errorf("stage transaction %s: %w", id, err)
 	}
+	auditConfig(ctx, m.pipeline.live.Path(), t.doc, next, 0)
+	audit.From(ctx).Transaction(id)
 	t.doc, t.staged = next, true
 	t.meta.Updated = m.now().UTC()
 	if err := m.saveMeta(t); err != nil {

@@ -380,6 +380,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		return Result{}, err
 	}
 	p.checked = next
+	auditConfig(ctx, p.live.Path(), live, next, next.Version())
 	res := Result{Outcome: Written, Doc: next, Version: next.Version(), Warnings: check.Warnings}
 	if opts.SkipReload || p.sched == nil {
 		return res, nil

@@ -39,6 +39,10 @@ dataplaneapi {
     backups_dir           = "/var/lib/dataplane/backups"
     max_open_transactions = 5
   }
+  audit {
+    audit_file     = "/var/lib/dataplane/audit.log"
+    audit_max_size = "1MiB"
+  }
 }
 haproxy {
   config_file    = "/srv/haproxy.cfg"

@@ -1,0 +1,38 @@
+package audit
+
+import "regexp"
+
+// The secrets a record must never hold, wherever they appear in it (a
+// diff, a command, a path).
+var (
+	// A userlist user's password or its hash: `user x password <hash>`,
+	// `user x insecure-password <pw>` (in a diff, behind its +/-).
+	userPassword = regexp.MustCompile(`(\buser\s+\S+\s+(?:password|insecure-password)\s+)\S+`)
+	// A PEM private key block, or what is left of one cut short.
+	privateKey = regexp.MustCompile(`(?s)-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)`)
+	// Basic credentials, as an HTTP header or in a URL.
+	basicAuth = regexp.MustCompile(`(?i)(authorization:\s*basic\s+)\S+`)
+	urlCreds  = regexp.MustCompile(`(://[^/\s:@]+:)[^/\s@]+@`)
+)
+
+// Redacted is the placeholder of a removed secret.
+const Redacted = "<redacted>"
+
+// Redact returns s with every password, private key and basic credential
+// replaced by Redacted.
+func Redact(s string) string {
+	s = userPassword.ReplaceAllString(s, "${1}"+Redacted)
+	s = privateKey.ReplaceAllString(s, "-----BEGIN ${1}PRIVATE KEY----- "+Redacted)
+	s = basicAuth.ReplaceAllString(s, "${1}"+Redacted)
+	s = urlCreds.ReplaceAllString(s, "${1}"+Redacted+"@")
+	return s
+}
+
+// redact redacts every text of rec.
+func redact(rec *Record) {
+	rec.Diff = Redact(rec.Diff)
+	rec.Path = Redact(rec.Path)
+	for i, c := range rec.Commands {
+		rec.Commands[i] = Redact(c)
+	}
+}

@@ -176,6 +176,8 @@ var NotResources = map[string]string{
 	"/services/haproxy/reloads":                                    "every reloading commit makes one",
 	"/services/haproxy/reloads/{id}":                               "waited for after each commit",
 	runtimeServers + "/{name}/drain":                               "waits for sessions to end: its time is the traffic's",
+	"/services/haproxy/sites":                                      "a composite of the frontend, backend, bind, server and use_backend edits, each measured by its family; no rows of its own yet",
+	"/services/haproxy/sites/{name}":                               "a composite of the frontend, backend, bind, server and use_backend edits, each measured by its family; no rows of its own yet",
 	"/services/haproxy/runtime/clear_counters":                     "one socket command with a show stat before and after: no item to create or replace",
 	"/services/haproxy/runtime/stick_tables":                       "runtime state, not in the file: no rows yet (the runtime storage families of issue 12 will add them)",
 	"/services/haproxy/runtime/stick_tables/{name}":                "runtime state, not in the file: no rows yet",

@@ -95,22 +95,8 @@ var PeerEntries = Register(&Collection[PeerEntry]{
 	Name: "peer entry", Path: "peer_entries", OpName: "PeerEntry", Tag: "PeerEntry", Schema: "peer_entry", Keyword: "peer",
 	Parents: []string{KindPeers}, FullSection: "peer_entries",
 	PluralListOps: true, OpPlural: "PeerEntries", QueryParent: "peer_section",
-	Parse: func(l Line) (PeerEntry, bool) {
-		p, ok := cpParse[types.Peer](&parsers.Peer{}, l)
-		if !ok {
-			return PeerEntry{}, false
-		}
-		m := PeerEntry{Name: p.Name, Address: p.IP, Port: &p.Port}
-		if p.Shard != "" {
-			n, err := strconv.ParseInt(p.Shard, 10, 64)
-			if err != nil {
-				return PeerEntry{}, false
-			}
-			m.Shard = &n
-		}
-		return m, equalWords(renderPeerEntry(&m), l.Words)
-	},
-	Render: func(m *PeerEntry, _ *Line) []string { return renderPeerEntry(m) },
+	Parse:  parsePeerEntry,
+	Render: renderPeerEntry,
 	Check: func(m *PeerEntry) error {
 		if err := CheckName("name", m.Name); err != nil {
 			return err
@@ -129,10 +115,10 @@ var PeerEntries = Register(&Collection[PeerEntry]{
 				return err
 			}
 		}
-		// The written address must read back as sent (an address with
-		// ':' is bracketed, and config-parser splits at the last ':').
-		words := renderPeerEntry(m)
-		if p, ok := cpParse[types.Peer](&parsers.Peer{}, Line{Words: words}); !ok || p.IP != m.Address || p.Port != *m.Port {
+		// The written address must read back as sent: an IPv6 address
+		// is bracketed, so "[::1]" itself would read back as "::1".
+		words := renderPeerEntry(m, nil)
+		if p, ok := parsePeerEntry(Line{Words: words}); !ok || p.Address != m.Address || !eqInt(p.Port, m.Port) {
 			return invalid("address", "%q is written %q, which does not read back as that address", m.Address, words[2])
 		}
 		return nil
@@ -141,14 +127,76 @@ var PeerEntries = Register(&Collection[PeerEntry]{
 	SetKey: func(m *PeerEntry, n string) { m.Name = n },
 })
 
-func renderPeerEntry(m *PeerEntry) []string {
+// parsePeerEntry reads `peer <name> <address>:<port> [shard <n>]` itself:
+// config-parser reads an IPv6 address with its brackets (`[::1]`), or
+// splits `::1:10000` wrongly, so such lines did not read back. An
+// address in brackets is read without them; one without brackets ends at
+// the last ':', as HAProxy reads it.
+func parsePeerEntry(l Line) (PeerEntry, bool) {
+	if len(l.Words) != 3 && len(l.Words) != 5 {
+		return PeerEntry{}, false
+	}
+	addr, port, _, ok := splitPeerAddress(l.Words[2])
+	if !ok {
+		return PeerEntry{}, false
+	}
+	m := PeerEntry{Name: l.Words[1], Address: addr, Port: &port}
+	if len(l.Words) == 5 {
+		if l.Words[3] != "shard" {
+			return PeerEntry{}, false
+		}
+		n, err := strconv.ParseInt(l.Words[4], 10, 64)
+		if err != nil {
+			return PeerEntry{}, false
+		}
+		m.Shard = &n
+	}
+	return m, equalWords(renderPeerEntry(&m, &l), l.Words)
+}
+
+// splitPeerAddress splits `<address>:<port>` and says whether the address
+// was in brackets.
+func splitPeerAddress(tok string) (addr string, port int64, bracketed, ok bool) {
+	var p string
+	if strings.HasPrefix(tok, "[") {
+		i := strings.Index(tok, "]:")
+		if i < 0 {
+			return "", 0, false, false
+		}
+		addr, p, bracketed = tok[1:i], tok[i+2:], true
+	} else {
+		i := strings.LastIndexByte(tok, ':')
+		if i < 0 {
+			return "", 0, false, false
+		}
+		addr, p = tok[:i], tok[i+1:]
+	}
+	n, err := strconv.ParseInt(p, 10, 64)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != p {
+		return "", 0, false, false
+	}
+	return addr, n, bracketed, true
+}
+
+// renderPeerEntry writes an address holding ':' (IPv6) in brackets, unless
+// the line it replaces (old) wrote it bare (`::1:10000`, which HAProxy
+// also reads): a line keeps its form.
+func renderPeerEntry(m *PeerEntry, old *Line) []string {
 	port := int64(0)
 	if m.Port != nil {
 		port = *m.Port
 	}
-	addr := m.Address + ":" + strconv.FormatInt(port, 10)
+	p := strconv.FormatInt(port, 10)
+	addr := m.Address + ":" + p
 	if strings.Contains(m.Address, ":") && !strings.HasPrefix(m.Address, "[") && !strings.Contains(m.Address, "@") {
-		addr = "[" + m.Address + "]:" + strconv.FormatInt(port, 10)
+		bare := false
+		if old != nil && len(old.Words) > 2 {
+			_, _, bracketed, ok := splitPeerAddress(old.Words[2])
+			bare = ok && !bracketed
+		}
+		if !bare {
+			addr = "[" + m.Address + "]:" + p
+		}
 	}
 	w := []string{"peer", m.Name, addr}
 	if m.Shard != nil {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -62,10 +64,19 @@ var logForwardModel = registerSection(&sectionModel[LogForward]{
 // PeerSection is a `peers` section, the v3 `peer_section` model. Its
 // peers, binds, servers and tables are collections.
 type PeerSection struct {
-	Name     string `json:"name"`
-	Disabled bool   `json:"disabled,omitempty"`
-	Enabled  bool   `json:"enabled,omitempty"`
-	Shards   *int64 `json:"shards,omitempty"`
+	Name          string        `json:"name"`
+	DefaultBind   *DefaultBind  `json:"default_bind,omitempty"`
+	DefaultServer *ServerParams `json:"default_server,omitempty"`
+	Disabled      bool          `json:"disabled,omitempty"`
+	Enabled       bool          `json:"enabled,omitempty"`
+	Shards        *int64        `json:"shards,omitempty"`
+}
+
+// DefaultBind is a `default-bind` line, the v3 `default_bind` model: the
+// bind params every bind of the section starts from.
+type DefaultBind struct {
+	Name string `json:"name,omitempty"`
+	BindParams
 }
 
 var peerSectionModel = registerSection(&sectionModel[PeerSection]{
@@ -73,6 +84,8 @@ var peerSectionModel = registerSection(&sectionModel[PeerSection]{
 		Templated: true, NoReplace: true,
 		OpIDs: map[string]string{"create": "createPeer", "delete": "deletePeer"}},
 	fields: fieldSet[PeerSection]{
+		defaultBindFieldOf(func(m *PeerSection) **DefaultBind { return &m.DefaultBind }),
+		defaultServerFieldOf(func(m *PeerSection) **ServerParams { return &m.DefaultServer }),
 		flagField("disabled", []string{"disabled"}, func(m *PeerSection) *bool { return &m.Disabled }),
 		flagField("enabled", []string{"enabled"}, func(m *PeerSection) *bool { return &m.Enabled }),
 		intField("shards", []string{"shards"}, 1, 1<<31-1, func(m *PeerSection) **int64 { return &m.Shards }),
@@ -373,4 +386,95 @@ func renderDgramBind(m *DgramBind) []string {
 		w = append(w, "transparent")
 	}
 	return w
+}
+
+// defaultBindFieldOf is the default_bind field of a section model: its one
+// `default-bind` line, edited in place (params the model does not hold
+// stay, as on a bind line). Several lines (each applying to the binds
+// after it) read merged and refuse a change, as default-server does.
+func defaultBindFieldOf[T any](get func(m *T) **DefaultBind) sectionField[T] {
+	kw := []string{"default-bind"}
+	read := func(s *Section, m *T) {
+		lines := s.Find(kw...)
+		if len(lines) == 0 {
+			return
+		}
+		b := &DefaultBind{}
+		for _, l := range lines {
+			if n := readBindParams(splitParams(l.Words[1:], bindArity), &b.BindParams); n != "" {
+				b.Name = n
+			}
+		}
+		*get(m) = b
+	}
+	// render writes the line's params through the bind line's writer
+	// (which leads with `bind <address>`: cut off), keeping those of old.
+	render := func(b *DefaultBind, old []string) []string {
+		tok := ""
+		if b.Name != "" {
+			tok = "\x00" // not the name: the writer then writes `name <name>`
+		}
+		var units []paramUnit
+		if len(old) > 1 {
+			for _, u := range splitParams(old[1:], bindArity) {
+				if u.name != "name" || b.Name != "" {
+					units = append(units, u)
+				}
+			}
+		}
+		w := bindWords(&Bind{Name: b.Name, BindParams: b.BindParams}, tok, units)
+		return append(cloneWords(kw), w[2:]...)
+	}
+	words := func(m *T) [][]string {
+		if *get(m) == nil {
+			return nil
+		}
+		return [][]string{render(*get(m), nil)}
+	}
+	return sectionField[T]{
+		name: "default_bind", matchers: [][]string{kw}, reads: [][]string{kw}, read: read, words: words,
+		check: func(m *T) error {
+			b := *get(m)
+			if b == nil {
+				return nil
+			}
+			if b.Name != "" {
+				if err := checkBindName(b.Name); err != nil {
+					return fmt.Errorf("default_bind: %w", err)
+				}
+			}
+			if err := checkBindParams(&b.BindParams); err != nil {
+				return fmt.Errorf("default_bind: %w", err)
+			}
+			return nil
+		},
+		same: func(s *Section, m *T) bool {
+			var cur T
+			read(s, &cur)
+			return reflect.DeepEqual(*get(&cur), *get(m))
+		},
+		refuse: func(s *Section, m *T) error {
+			if n := len(s.Find(kw...)); n > 1 {
+				return invalid("default_bind", "%s has %d default-bind lines, each applying to the binds after it; "+
+					"the API reads them merged and cannot change them without collapsing them into one: "+
+					"edit them with the raw configuration endpoint", s, n)
+			}
+			return nil
+		},
+		write: func(e *lineEdit, m *T) {
+			lines := e.s.Find(kw...)
+			if len(lines) != 1 {
+				setLines(e, [][]string{kw}, words(m))
+				return
+			}
+			l := lines[0]
+			if *get(m) == nil {
+				e.delete(l.Index)
+				return
+			}
+			if w := render(*get(m), l.Words); !equalWords(w, l.Words) {
+				e.replaceWords(l.Index, w)
+			}
+		},
+	}
 }

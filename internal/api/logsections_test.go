@@ -154,14 +154,14 @@ peers old
 	write := sectionWriter(t, e)
 
 	var sec map[string]any
-	e.Get(cfgBase + "/peer_section/old").JSON(t, &sec)
+	e.Get(cfgBase+"/peer_section/old").JSON(t, &sec)
 	db, _ := sec["default_bind"].(map[string]any)
 	ds, _ := sec["default_server"].(map[string]any)
 	if db["name"] != "dflt" || db["backlog"] != "64" || ds["inter"] != float64(2000) || ds["fall"] != float64(3) {
 		t.Fatalf("peers section read back: %v", sec)
 	}
 	var entries []map[string]any
-	e.Get(cfgBase + "/peer_entries?peer_section=old").JSON(t, &entries)
+	e.Get(cfgBase+"/peer_entries?peer_section=old").JSON(t, &entries)
 	if len(entries) != 3 || entries[1]["address"] != "::1" || entries[1]["port"] != float64(bare) ||
 		entries[2]["address"] != "::1" || entries[2]["port"] != float64(bracketed) {
 		t.Fatalf("peer entries: %v", entries)
@@ -185,7 +185,7 @@ peers old
 			t.Fatalf("the file lacks %q:\n%s", want, cfg)
 		}
 	}
-	e.Get(cfgBase + "/peer_section/mesh2").JSON(t, &sec)
+	e.Get(cfgBase+"/peer_section/mesh2").JSON(t, &sec)
 	if sec["default_bind"].(map[string]any)["backlog"] != "32" || sec["default_server"].(map[string]any)["rise"] != float64(2) {
 		t.Fatalf("created peers section read back: %v", sec)
 	}

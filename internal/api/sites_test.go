@@ -233,3 +233,21 @@ func TestSiteRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestSiteInTransaction: a site created inside a transaction is staged
+// (202, seen with the transaction_id, not live) and the commit makes it
+// serve traffic.
+func TestSiteInTransaction(t *testing.T) {
+	e, apps := startSiteEnv(t)
+	port := haproxytest.FreePort(t)
+	tx := begin(t, e)
+	site := map[string]any{"name": "tx_site",
+		"service": map[string]any{"mode": "http", "listeners": []any{map[string]any{"name": "l", "address": "127.0.0.1", "port": port}}},
+		"farms": []any{map[string]any{"name": "tx_farm", "use_as": "default", "mode": "http",
+			"servers": []any{map[string]any{"name": "b", "address": "127.0.0.1", "port": apps["B"].Port}}}}}
+	mustStatus(t, e.Do(apitest.Request{Method: "POST", Path: sitesPath + "?transaction_id=" + tx.ID, Body: site}), 202, "staged create")
+	mustStatus(t, e.Get(sitesPath+"/tx_site?transaction_id="+tx.ID), 200, "the staged site")
+	mustStatus(t, e.Get(sitesPath+"/tx_site"), 404, "the live site before the commit")
+	mustStatus(t, e.Do(apitest.Request{Method: "PUT", Path: "/services/haproxy/transactions/" + tx.ID + "?force_reload=true"}), 200, "commit")
+	waitBody(t, fmt.Sprintf("http://127.0.0.1:%d/", port), "B")
+}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -130,5 +131,83 @@ backend be
 	})
 	if !strings.Contains(in.Stats("show table mesh/clients"), "key=127.0.0.1 ") {
 		t.Fatalf("the managed HAProxy has no entry:\n%s", in.Stats("show table mesh/clients"))
+	}
+}
+
+// TestPeersDefaultsAndIPv6: a peers section's default-bind and
+// default-server lines and its IPv6 peer entries (bare `::1:port` and
+// bracketed `[::1]:port`, as HAProxy reads both) read back as written; an
+// unchanged PUT of an entry leaves the file as it was; a peers section
+// with default_bind and default_server and an IPv6 entry are created
+// through the API and HAProxy 2.6 runs them; bad values change nothing.
+func TestPeersDefaultsAndIPv6(t *testing.T) {
+	in := haproxytest.New(t)
+	local, bare, bracketed := haproxytest.FreePort(t), haproxytest.FreePort(t), haproxytest.FreePort(t)
+	e := apitest.Start(t, in, strings.Replace(in.Global(), "global\n", "global\n    localpeer hap_a\n", 1)+fmt.Sprintf(`
+peers old
+    default-bind backlog 64 name dflt
+    default-server inter 2s fall 3
+    peer hap_a 127.0.0.1:%d
+    peer p6 ::1:%d
+    peer p6b [::1]:%d
+`, local, bare, bracketed), apitest.Options{})
+	write := sectionWriter(t, e)
+
+	var sec map[string]any
+	e.Get(cfgBase+"/peer_section/old").JSON(t, &sec)
+	db, _ := sec["default_bind"].(map[string]any)
+	ds, _ := sec["default_server"].(map[string]any)
+	if db["name"] != "dflt" || db["backlog"] != "64" || ds["inter"] != float64(2000) || ds["fall"] != float64(3) {
+		t.Fatalf("peers section read back: %v", sec)
+	}
+	var entries []map[string]any
+	e.Get(cfgBase+"/peer_entries?peer_section=old").JSON(t, &entries)
+	if len(entries) != 3 || entries[1]["address"] != "::1" || entries[1]["port"] != float64(bare) ||
+		entries[2]["address"] != "::1" || entries[2]["port"] != float64(bracketed) {
+		t.Fatalf("peer entries: %v", entries)
+	}
+	before := e.ReadConfig()
+	for _, en := range entries[1:] {
+		write("PUT", "/peer_entries/"+en["name"].(string)+"?peer_section=old", en, 200)
+	}
+	if after := e.ReadConfig(); !bytes.Equal(before, after) {
+		t.Fatalf("unchanged PUTs changed the file:\n%s", after)
+	}
+
+	write("POST", "/peer_section", map[string]any{"name": "mesh2",
+		"default_bind":   map[string]any{"name": "b0", "backlog": "32"},
+		"default_server": map[string]any{"inter": 3000, "rise": 2}}, 201)
+	p7 := haproxytest.FreePort(t)
+	write("POST", "/peer_entries?peer_section=mesh2", map[string]any{"name": "p7", "address": "::1", "port": p7}, 201)
+	cfg := string(e.ReadConfig())
+	for _, want := range []string{"\npeers mesh2\n", "    default-bind backlog 32 name b0\n", "    default-server rise 2 inter 3s\n", fmt.Sprintf("    peer p7 [::1]:%d\n", p7)} {
+		if !strings.Contains(cfg, want) {
+			t.Fatalf("the file lacks %q:\n%s", want, cfg)
+		}
+	}
+	e.Get(cfgBase+"/peer_section/mesh2").JSON(t, &sec)
+	if sec["default_bind"].(map[string]any)["backlog"] != "32" || sec["default_server"].(map[string]any)["rise"] != float64(2) {
+		t.Fatalf("created peers section read back: %v", sec)
+	}
+
+	for _, c := range []struct {
+		what, path string
+		body       any
+	}{
+		{"a bracketed address", "/peer_entries?peer_section=mesh2", map[string]any{"name": "p8", "address": "[::1]", "port": 1}},
+		{"a default-bind name with a blank", "/peer_section", map[string]any{"name": "m3", "default_bind": map[string]any{"name": "a b"}}},
+		{"a default-server param with a newline", "/peer_section", map[string]any{"name": "m3", "default_server": map[string]any{"cookie": "a\nserver x 1.2.3.4:80"}}},
+	} {
+		before := e.ReadConfig()
+		r := e.Do(apitest.Request{Method: "POST", Path: cfgBase + c.path + "&" + strings.TrimPrefix(vq(t, e), "?"), Body: c.body})
+		if strings.HasPrefix(c.path, "/peer_section") {
+			r = e.Do(apitest.Request{Method: "POST", Path: cfgBase + c.path + vq(t, e), Body: c.body})
+		}
+		if r.Status != 400 && r.Status != 422 {
+			t.Fatalf("%s: status %d: %s", c.what, r.Status, r.Body)
+		}
+		if after := e.ReadConfig(); !bytes.Equal(before, after) {
+			t.Fatalf("%s changed the file", c.what)
+		}
 	}
 }

@@ -180,6 +180,8 @@ var NotResources = map[string]string{
 	"/audit": "a read of the audit file (bounded by audit_max_size): no item to create or replace",
 	"/services/haproxy/configuration/backups":                      "a directory listing of the kept versions",
 	"/services/haproxy/configuration/backups/{version}/restore":    "a whole-file replace, measured as the raw upload (BenchmarkCommitToLive)",
+	"/services/haproxy/sites":                                      "a composite of the frontend, backend, bind, server and use_backend edits, each measured by its family; no rows of its own yet",
+	"/services/haproxy/sites/{name}":                               "a composite of the frontend, backend, bind, server and use_backend edits, each measured by its family; no rows of its own yet",
 	"/services/haproxy/runtime/stick_tables":                       "runtime state, not in the file: no rows yet (the runtime storage families of issue 12 will add them)",
 	"/services/haproxy/runtime/stick_tables/{name}":                "runtime state, not in the file: no rows yet",
 	"/services/haproxy/runtime/stick_tables/{parent_name}/entries": "runtime state, not in the file: no rows yet",

@@ -92,6 +92,11 @@ func FuzzKeyedItems(f *testing.F) {
 		f.Add(uint8(0), uint8(0), v)
 	}
 	f.Add(uint8(3), uint8(1), "gpc0,http_req_rate(10s)")
+	// Peer entry addresses (peer_entries is the 5th path, address its
+	// first string field): IPv6 ones, bracketed or not, and half brackets.
+	for _, v := range []string{"::1", "[::1]", "fe80::1", "ipv6@::1", "::1]", "[::1", "[::1]:80"} {
+		f.Add(uint8(4), uint8(0), v)
+	}
 	f.Fuzz(func(t *testing.T, which, field uint8, value string) {
 		paths := make([]string, 0, len(keyedSeeds))
 		for p := range keyedSeeds {

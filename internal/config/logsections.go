@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -62,10 +64,19 @@ var logForwardModel = registerSection(&sectionModel[LogForward]{
 // PeerSection is a `peers` section, the v3 `peer_section` model. Its
 // peers, binds, servers and tables are collections.
 type PeerSection struct {
-	Name     string `json:"name"`
-	Disabled bool   `json:"disabled,omitempty"`
-	Enabled  bool   `json:"enabled,omitempty"`
-	Shards   *int64 `json:"shards,omitempty"`
+	Name          string        `json:"name"`
+	DefaultBind   *DefaultBind  `json:"default_bind,omitempty"`
+	DefaultServer *ServerParams `json:"default_server,omitempty"`
+	Disabled      bool          `json:"disabled,omitempty"`
+	Enabled       bool          `json:"enabled,omitempty"`
+	Shards        *int64        `json:"shards,omitempty"`
+}
+
+// DefaultBind is a `default-bind` line, the v3 `default_bind` model: the
+// bind params every bind of the section starts from.
+type DefaultBind struct {
+	Name string `json:"name,omitempty"`
+	BindParams
 }
 
 var peerSectionModel = registerSection(&sectionModel[PeerSection]{
@@ -73,6 +84,8 @@ var peerSectionModel = registerSection(&sectionModel[PeerSection]{
 		Templated: true, NoReplace: true,
 		OpIDs: map[string]string{"create": "createPeer", "delete": "deletePeer"}},
 	fields: fieldSet[PeerSection]{
+		defaultBindFieldOf(func(m *PeerSection) **DefaultBind { return &m.DefaultBind }),
+		defaultServerFieldOf(func(m *PeerSection) **ServerParams { return &m.DefaultServer }),
 		flagField("disabled", []string{"disabled"}, func(m *PeerSection) *bool { return &m.Disabled }),
 		flagField("enabled", []string{"enabled"}, func(m *PeerSection) *bool { return &m.Enabled }),
 		intField("shards", []string{"shards"}, 1, 1<<31-1, func(m *PeerSection) **int64 { return &m.Shards }),
@@ -95,22 +108,8 @@ var PeerEntries = Register(&Collection[PeerEntry]{
 	Name: "peer entry", Path: "peer_entries", OpName: "PeerEntry", Tag: "PeerEntry", Schema: "peer_entry", Keyword: "peer",
 	Parents: []string{KindPeers}, FullSection: "peer_entries",
 	PluralListOps: true, OpPlural: "PeerEntries", QueryParent: "peer_section",
-	Parse: func(l Line) (PeerEntry, bool) {
-		p, ok := cpParse[types.Peer](&parsers.Peer{}, l)
-		if !ok {
-			return PeerEntry{}, false
-		}
-		m := PeerEntry{Name: p.Name, Address: p.IP, Port: &p.Port}
-		if p.Shard != "" {
-			n, err := strconv.ParseInt(p.Shard, 10, 64)
-			if err != nil {
-				return PeerEntry{}, false
-			}
-			m.Shard = &n
-		}
-		return m, equalWords(renderPeerEntry(&m), l.Words)
-	},
-	Render: func(m *PeerEntry, _ *Line) []string { return renderPeerEntry(m) },
+	Parse:  parsePeerEntry,
+	Render: renderPeerEntry,
 	Check: func(m *PeerEntry) error {
 		if err := CheckName("name", m.Name); err != nil {
 			return err
@@ -129,10 +128,10 @@ var PeerEntries = Register(&Collection[PeerEntry]{
 				return err
 			}
 		}
-		// The written address must read back as sent (an address with
-		// ':' is bracketed, and config-parser splits at the last ':').
-		words := renderPeerEntry(m)
-		if p, ok := cpParse[types.Peer](&parsers.Peer{}, Line{Words: words}); !ok || p.IP != m.Address || p.Port != *m.Port {
+		// The written address must read back as sent: an IPv6 address
+		// is bracketed, so "[::1]" itself would read back as "::1".
+		words := renderPeerEntry(m, nil)
+		if p, ok := parsePeerEntry(Line{Words: words}); !ok || p.Address != m.Address || !eqInt(p.Port, m.Port) {
 			return invalid("address", "%q is written %q, which does not read back as that address", m.Address, words[2])
 		}
 		return nil
@@ -141,14 +140,76 @@ var PeerEntries = Register(&Collection[PeerEntry]{
 	SetKey: func(m *PeerEntry, n string) { m.Name = n },
 })
 
-func renderPeerEntry(m *PeerEntry) []string {
+// parsePeerEntry reads `peer <name> <address>:<port> [shard <n>]` itself:
+// config-parser reads an IPv6 address with its brackets (`[::1]`), or
+// splits `::1:10000` wrongly, so such lines did not read back. An
+// address in brackets is read without them; one without brackets ends at
+// the last ':', as HAProxy reads it.
+func parsePeerEntry(l Line) (PeerEntry, bool) {
+	if len(l.Words) != 3 && len(l.Words) != 5 {
+		return PeerEntry{}, false
+	}
+	addr, port, _, ok := splitPeerAddress(l.Words[2])
+	if !ok {
+		return PeerEntry{}, false
+	}
+	m := PeerEntry{Name: l.Words[1], Address: addr, Port: &port}
+	if len(l.Words) == 5 {
+		if l.Words[3] != "shard" {
+			return PeerEntry{}, false
+		}
+		n, err := strconv.ParseInt(l.Words[4], 10, 64)
+		if err != nil {
+			return PeerEntry{}, false
+		}
+		m.Shard = &n
+	}
+	return m, equalWords(renderPeerEntry(&m, &l), l.Words)
+}
+
+// splitPeerAddress splits `<address>:<port>` and says whether the address
+// was in brackets.
+func splitPeerAddress(tok string) (addr string, port int64, bracketed, ok bool) {
+	var p string
+	if strings.HasPrefix(tok, "[") {
+		i := strings.Index(tok, "]:")
+		if i < 0 {
+			return "", 0, false, false
+		}
+		addr, p, bracketed = tok[1:i], tok[i+2:], true
+	} else {
+		i := strings.LastIndexByte(tok, ':')
+		if i < 0 {
+			return "", 0, false, false
+		}
+		addr, p = tok[:i], tok[i+1:]
+	}
+	n, err := strconv.ParseInt(p, 10, 64)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != p {
+		return "", 0, false, false
+	}
+	return addr, n, bracketed, true
+}
+
+// renderPeerEntry writes an address holding ':' (IPv6) in brackets, unless
+// the line it replaces (old) wrote it bare (`::1:10000`, which HAProxy
+// also reads): a line keeps its form.
+func renderPeerEntry(m *PeerEntry, old *Line) []string {
 	port := int64(0)
 	if m.Port != nil {
 		port = *m.Port
 	}
-	addr := m.Address + ":" + strconv.FormatInt(port, 10)
+	p := strconv.FormatInt(port, 10)
+	addr := m.Address + ":" + p
 	if strings.Contains(m.Address, ":") && !strings.HasPrefix(m.Address, "[") && !strings.Contains(m.Address, "@") {
-		addr = "[" + m.Address + "]:" + strconv.FormatInt(port, 10)
+		bare := false
+		if old != nil && len(old.Words) > 2 {
+			_, _, bracketed, ok := splitPeerAddress(old.Words[2])
+			bare = ok && !bracketed
+		}
+		if !bare {
+			addr = "[" + m.Address + "]:" + p
+		}
 	}
 	w := []string{"peer", m.Name, addr}
 	if m.Shard != nil {
@@ -325,4 +386,95 @@ func renderDgramBind(m *DgramBind) []string {
 		w = append(w, "transparent")
 	}
 	return w
+}
+
+// defaultBindFieldOf is the default_bind field of a section model: its one
+// `default-bind` line, edited in place (params the model does not hold
+// stay, as on a bind line). Several lines (each applying to the binds
+// after it) read merged and refuse a change, as default-server does.
+func defaultBindFieldOf[T any](get func(m *T) **DefaultBind) sectionField[T] {
+	kw := []string{"default-bind"}
+	read := func(s *Section, m *T) {
+		lines := s.Find(kw...)
+		if len(lines) == 0 {
+			return
+		}
+		b := &DefaultBind{}
+		for _, l := range lines {
+			if n := readBindParams(splitParams(l.Words[1:], bindArity), &b.BindParams); n != "" {
+				b.Name = n
+			}
+		}
+		*get(m) = b
+	}
+	// render writes the line's params through the bind line's writer
+	// (which leads with `bind <address>`: cut off), keeping those of old.
+	render := func(b *DefaultBind, old []string) []string {
+		tok := ""
+		if b.Name != "" {
+			tok = "\x00" // not the name: the writer then writes `name <name>`
+		}
+		var units []paramUnit
+		if len(old) > 1 {
+			for _, u := range splitParams(old[1:], bindArity) {
+				if u.name != "name" || b.Name != "" {
+					units = append(units, u)
+				}
+			}
+		}
+		w := bindWords(&Bind{Name: b.Name, BindParams: b.BindParams}, tok, units)
+		return append(cloneWords(kw), w[2:]...)
+	}
+	words := func(m *T) [][]string {
+		if *get(m) == nil {
+			return nil
+		}
+		return [][]string{render(*get(m), nil)}
+	}
+	return sectionField[T]{
+		name: "default_bind", matchers: [][]string{kw}, reads: [][]string{kw}, read: read, words: words,
+		check: func(m *T) error {
+			b := *get(m)
+			if b == nil {
+				return nil
+			}
+			if b.Name != "" {
+				if err := checkBindName(b.Name); err != nil {
+					return fmt.Errorf("default_bind: %w", err)
+				}
+			}
+			if err := checkBindParams(&b.BindParams); err != nil {
+				return fmt.Errorf("default_bind: %w", err)
+			}
+			return nil
+		},
+		same: func(s *Section, m *T) bool {
+			var cur T
+			read(s, &cur)
+			return reflect.DeepEqual(*get(&cur), *get(m))
+		},
+		refuse: func(s *Section, m *T) error {
+			if n := len(s.Find(kw...)); n > 1 {
+				return invalid("default_bind", "%s has %d default-bind lines, each applying to the binds after it; "+
+					"the API reads them merged and cannot change them without collapsing them into one: "+
+					"edit them with the raw configuration endpoint", s, n)
+			}
+			return nil
+		},
+		write: func(e *lineEdit, m *T) {
+			lines := e.s.Find(kw...)
+			if len(lines) != 1 {
+				setLines(e, [][]string{kw}, words(m))
+				return
+			}
+			l := lines[0]
+			if *get(m) == nil {
+				e.delete(l.Index)
+				return
+			}
+			if w := render(*get(m), l.Words); !equalWords(w, l.Words) {
+				e.replaceWords(l.Index, w)
+			}
+		},
+	}
 }

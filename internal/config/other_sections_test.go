@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -207,3 +208,72 @@ func TestErrorFilesKeepUnmodelledLines(t *testing.T) {
 		t.Fatalf("a change that would drop the quoted line: %v", err)
 	}
 }
+
+// TestPeerEntryIPv6: IPv6 peer addresses read back as HAProxy reads them,
+// bracketed or bare (the port after the last ':'); an unchanged PUT leaves
+// the file as it was; a changed one keeps the line's form; a new one is
+// written bracketed.
+func TestPeerEntryIPv6(t *testing.T) {
+	const text = "peers mesh\n    peer p1 [::1]:10000\n    peer p2 ::1:10001 shard 2\n    peer p3 127.0.0.1:10002\n"
+	d, err := Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Parent{KindPeers, "mesh"}
+	items, err := PeerEntries.Items(d, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		name, addr string
+		port       int64
+	}{{"p1", "::1", 10000}, {"p2", "::1", 10001}, {"p3", "127.0.0.1", 10002}}
+	if len(items) != len(want) {
+		t.Fatalf("read %d entries, want %d: %+v", len(items), len(want), items)
+	}
+	for i, w := range want {
+		if items[i].Name != w.name || items[i].Address != w.addr || items[i].Port == nil || *items[i].Port != w.port {
+			t.Errorf("entry %d: %+v, want %+v", i, items[i], w)
+		}
+	}
+	for _, it := range items {
+		nd, err := PeerEntries.Put(d, p, Key{Name: it.Name}, it)
+		if err != nil || string(nd.Render()) != text {
+			t.Fatalf("unchanged PUT of %s: %v\n%s", it.Name, err, nd.Render())
+		}
+	}
+	cases := []struct {
+		name string
+		m    PeerEntry
+		line string
+	}{
+		{"bare stays bare", PeerEntry{Name: "p2", Address: "::2", Port: ptr(int64(10005))}, "    peer p2 ::2:10005\n"},
+		{"bracketed stays bracketed", PeerEntry{Name: "p1", Address: "::2", Port: ptr(int64(10005))}, "    peer p1 [::2]:10005\n"},
+		{"a new one is bracketed", PeerEntry{Name: "p9", Address: "fe80::1", Port: ptr(int64(7))}, "    peer p9 [fe80::1]:7\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var nd *Document
+			if c.m.Name == "p9" {
+				nd, _, err = PeerEntries.Add(d, p, Key{}, c.m)
+			} else {
+				nd, err = PeerEntries.Put(d, p, Key{Name: c.m.Name}, c.m)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(nd.Render()), c.line) {
+				t.Fatalf("want %q in:\n%s", c.line, nd.Render())
+			}
+			got, err := PeerEntries.Item(nd, p, Key{Name: c.m.Name})
+			if err != nil || got.Address != c.m.Address || *got.Port != *c.m.Port {
+				t.Fatalf("read back %+v, %v", got, err)
+			}
+		})
+	}
+	if _, _, err := PeerEntries.Add(d, p, Key{}, PeerEntry{Name: "p8", Address: "[::1]", Port: ptr(int64(7))}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a bracketed address (which reads back without its brackets): %v, want ErrInvalid", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -573,8 +573,14 @@ func checkWordNoParens(field, v string) error {
 // it edited in place (params the model does not own stay, as on a server
 // line); a section with several refuses any change.
 func defaultServerField() sectionField[BackendOptions] {
+	return defaultServerFieldOf(func(m *BackendOptions) **ServerParams { return &m.DefaultServer })
+}
+
+// defaultServerFieldOf is the default_server field of any section model
+// (backends and defaults, peers sections).
+func defaultServerFieldOf[T any](get func(m *T) **ServerParams) sectionField[T] {
 	kw := []string{"default-server"}
-	read := func(s *Section, m *BackendOptions) {
+	read := func(s *Section, m *T) {
 		lines := s.Find("default-server")
 		if len(lines) == 0 {
 			return
@@ -583,28 +589,28 @@ func defaultServerField() sectionField[BackendOptions] {
 		for _, l := range lines {
 			readServerParams(splitParams(l.Words[1:], serverArity), p)
 		}
-		m.DefaultServer = p
+		*get(m) = p
 	}
-	words := func(m *BackendOptions) [][]string {
-		if m.DefaultServer == nil {
+	words := func(m *T) [][]string {
+		if *get(m) == nil {
 			return nil
 		}
-		return [][]string{append(cloneWords(kw), editServerParams(nil, m.DefaultServer, nil)...)}
+		return [][]string{append(cloneWords(kw), editServerParams(nil, *get(m), nil)...)}
 	}
-	return sectionField[BackendOptions]{
+	return sectionField[T]{
 		name: "default_server", matchers: [][]string{kw}, reads: [][]string{kw}, read: read, words: words,
-		check: func(m *BackendOptions) error {
-			if m.DefaultServer == nil {
+		check: func(m *T) error {
+			if *get(m) == nil {
 				return nil
 			}
-			return checkServerParams("default_server.", m.DefaultServer)
+			return checkServerParams("default_server.", *get(m))
 		},
-		same: func(s *Section, m *BackendOptions) bool {
-			var cur BackendOptions
+		same: func(s *Section, m *T) bool {
+			var cur T
 			read(s, &cur)
-			return reflect.DeepEqual(cur.DefaultServer, m.DefaultServer)
+			return reflect.DeepEqual(*get(&cur), *get(m))
 		},
-		refuse: func(s *Section, m *BackendOptions) error {
+		refuse: func(s *Section, m *T) error {
 			if n := len(s.Find(kw...)); n > 1 {
 				return invalid("default_server", "%s has %d default-server lines, each applying to the servers after it; "+
 					"the API reads them merged and cannot change them without collapsing them into one: "+
@@ -612,19 +618,19 @@ func defaultServerField() sectionField[BackendOptions] {
 			}
 			return nil
 		},
-		write: func(e *lineEdit, m *BackendOptions) {
+		write: func(e *lineEdit, m *T) {
 			lines := e.s.Find(kw...)
 			if len(lines) != 1 {
 				setLines(e, [][]string{kw}, words(m))
 				return
 			}
 			l := lines[0]
-			if m.DefaultServer == nil {
+			if *get(m) == nil {
 				e.delete(l.Index)
 				return
 			}
 			units := splitParams(l.Words[1:], serverArity)
-			w := append([]string{l.Words[0]}, editServerParams(units, m.DefaultServer, nil)...)
+			w := append([]string{l.Words[0]}, editServerParams(units, *get(m), nil)...)
 			if !equalWords(w, l.Words) {
 				e.replaceWords(l.Index, w)
 			}

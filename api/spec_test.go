@@ -104,8 +104,14 @@ type collectionOp struct {
 	prefix string // operationId: <prefix><OpName><Parent.OpName>
 }
 
-func collectionOps(positional bool) []collectionOp {
-	if positional {
+func collectionOps(info config.CollectionInfo) []collectionOp {
+	if info.AppendOnly {
+		return []collectionOp{
+			{false, "GET", "getAll"}, {false, "POST", "create"},
+			{true, "GET", "get"}, {true, "PUT", "replace"}, {true, "DELETE", "delete"},
+		}
+	}
+	if info.Positional {
 		return []collectionOp{
 			{false, "GET", "getAll"}, {false, "PUT", "replaceAll"},
 			{true, "GET", "get"}, {true, "POST", "create"}, {true, "PUT", "replace"}, {true, "DELETE", "delete"},
@@ -118,7 +124,7 @@ func collectionOps(positional bool) []collectionOp {
 }
 
 func collectionPaths(info config.CollectionInfo, p config.ParentKind) (list, item string) {
-	list = configPath + p.Path + "/{parent_name}/" + info.Path
+	list = configPath + p.Path + "/{" + info.ParentPathParam() + "}/" + info.Path
 	switch {
 	case info.QueryParent != "":
 		list = configPath + info.Path
@@ -170,7 +176,7 @@ func TestCollectionOperations(t *testing.T) {
 		for _, p := range info.Parents {
 			listPath, itemPath := collectionPaths(info, p)
 			owned[listPath], owned[itemPath] = true, true
-			ops := collectionOps(info.Positional)
+			ops := collectionOps(info)
 			want := map[string]int{listPath: 0, itemPath: 0}
 			for _, o := range ops {
 				path := listPath
@@ -236,7 +242,7 @@ func checkCollectionParams(t *testing.T, where string, op *openapi3.Operation, o
 			query = append(query, p.Value.Name)
 		}
 	}
-	wantPath := []string{"parent_name"}
+	wantPath := []string{info.ParentPathParam()}
 	wantQuery := []string{"transaction_id"}
 	switch {
 	case info.QueryParent != "":

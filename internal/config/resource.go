@@ -36,6 +36,9 @@ var parentKinds = map[string]ParentKind{
 	KindUserlist:   {KindUserlist, "userlists", "Userlist", false},
 	KindResolvers:  {KindResolvers, "resolvers", "Resolver", false},
 	KindMailers:    {KindMailers, "mailers_section", "MailersSection", false},
+	// Newer than HAProxy 2.6 (newkinds.go).
+	KindCrtStore:    {KindCrtStore, "crt_stores", "CrtStore", false},
+	KindHealthcheck: {KindHealthcheck, "healthchecks", "Healthcheck", false},
 }
 
 // ParentKindOf returns the API naming of a section kind.
@@ -78,6 +81,23 @@ type CollectionInfo struct {
 	// PathKey is the path parameter of a keyed item when it is not
 	// {name}: users are /users/{username}.
 	PathKey string
+	// ParentParam is the path parameter naming the parent when it is not
+	// {parent_name}: /crt_stores/{crt_store}/crt_loads.
+	ParentParam string
+	// AppendOnly: a positional collection whose items are added at the
+	// end by a POST on the list, and which has no insert at an index and
+	// no replace-all (the Data Plane API's ssl_front_uses and
+	// force_be_switches).
+	AppendOnly bool
+}
+
+// ParentPathParam is the path parameter naming the parent section:
+// "parent_name" unless the collection names it otherwise.
+func (i CollectionInfo) ParentPathParam() string {
+	if i.ParentParam != "" {
+		return i.ParentParam
+	}
+	return "parent_name"
 }
 
 // KeyName is the path parameter of one keyed item: "name", "username".
@@ -128,6 +148,9 @@ func (i CollectionInfo) HasParent(kind string) bool {
 type Key struct {
 	Name  string
 	Index int
+	// Append, for a positional collection, adds after the last item
+	// (Index is ignored): the create of an AppendOnly collection.
+	Append bool
 }
 
 func (k Key) String() string {

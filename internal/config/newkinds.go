@@ -406,7 +406,6 @@ type SSLFrontUse struct {
 	Unmodelled
 }
 
-
 var sslFrontUseParams = []lineParam[SSLFrontUse]{
 	{kw: "crt", json: "certificate", str: func(m *SSLFrontUse) *string { return &m.Certificate }},
 	{kw: "key", json: "key", str: func(m *SSLFrontUse) *string { return &m.Key }},

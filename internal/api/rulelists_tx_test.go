@@ -52,7 +52,7 @@ var validRuleItems = map[string]struct {
 
 // unknownToHAProxy26 are the lists HAProxy 2.6 refuses every line of (the
 // tests of those lists expect haproxy -c's refusal instead).
-var unknownToHAProxy26 = map[string]bool{"quic_initial_rules": true}
+var unknownToHAProxy26 = map[string]bool{"quic_initial_rules": true, "ssl_front_uses": true, "force_be_switches": true}
 
 // TestEveryRuleListInATransaction: for every ordered list of the registry
 // on every parent kind the test file has, in one transaction: insert at

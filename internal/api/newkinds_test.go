@@ -35,6 +35,8 @@ func TestNewKindsRefusedByHAProxy26(t *testing.T) {
 			"httpchk_params": map[string]any{"method": "GET", "uri": "/health"}}, "unknown keyword 'healthcheck'"},
 		{"ssl-f-use", "/frontends/fe/ssl_front_uses", map[string]any{"certificate": "/etc/ssl/site.pem", "alpn": "h2"}, "unknown keyword 'ssl-f-use'"},
 		{"force-be-switch", "/frontends/fe/force_be_switches", map[string]any{"cond": "if", "cond_test": "TRUE"}, "unknown keyword 'force-be-switch'"},
+		{"traces", "/traces", map[string]any{"entries": []any{map[string]any{"trace": "h1 sink stderr level developer"}}}, "unknown keyword 'traces'"},
+		{"a trace entry", "/traces/entries", map[string]any{"trace": "h1 start now"}, "unknown keyword 'traces'"},
 	}
 	for _, c := range cases {
 		v := version(t, e)
@@ -125,6 +127,10 @@ acme le
 healthcheck hc
     type httpchk GET /health HTTP/1.1
     http-check expect status 200
+
+traces
+    trace h1 sink stderr level developer
+    trace h1 start now
 `
 
 // TestNewKindsRead: every read of the new kinds answers 200 with the
@@ -191,4 +197,9 @@ func TestNewKindsRead(t *testing.T) {
 	}
 	r := e.Get(cfgBase + "/frontends/fe/force_be_switches/1")
 	mustStatus(t, r, 404, "a force-be-switch past the last")
+	var traces struct{ Entries []struct{ Trace string } }
+	get("/traces", &traces)
+	if len(traces.Entries) != 2 || traces.Entries[0].Trace != "h1 sink stderr level developer" || traces.Entries[1].Trace != "h1 start now" {
+		t.Fatalf("traces: %+v", traces)
+	}
 }

@@ -260,6 +260,7 @@ func (s *Server) routes(r chi.Router) {
 	r.Get("/services/haproxy/configuration/global", s.wrap(s.getGlobal))
 	r.Put("/services/haproxy/configuration/global", s.wrap(s.replaceGlobal))
 	s.routeResources(r)
+	s.routeTraces(r)
 
 	r.Get("/services/haproxy/transactions", s.wrap(s.listTransactions))
 	r.Post("/services/haproxy/transactions", s.wrap(s.startTransaction))

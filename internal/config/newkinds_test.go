@@ -199,3 +199,70 @@ func TestNewKindsWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestTraces: the traces section, without a name, read from the golden
+// file and edited: entries added and removed one at a time, comments kept,
+// 404/409 and injection refused with nothing changed.
+func TestTraces(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(goldenDir, "20-newer-kinds.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ParseString(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := d.TracesSection()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(m); string(b) != `{"entries":[{"trace":"h1 sink stderr level developer"},{"trace":"h1 start now"}]}` {
+		t.Fatalf("read: %s", b)
+	}
+	if _, err := d.CreateTraces(Traces{}); !errors.Is(err, ErrExists) {
+		t.Fatalf("a second traces section: %v, want ErrExists", err)
+	}
+	if _, err := d.AddTraceEntry(TraceEntry{Trace: "h1 start now"}); !errors.Is(err, ErrExists) {
+		t.Fatalf("an entry already there: %v, want ErrExists", err)
+	}
+	if _, err := d.DeleteTraceEntry(TraceEntry{Trace: "h2 start now"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an entry not there: %v, want ErrNotFound", err)
+	}
+	if _, err := d.AddTraceEntry(TraceEntry{Trace: "h1 start now\nglobal"}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an entry with a newline: %v, want ErrInvalid", err)
+	}
+	nd, err := d.DeleteTraceEntry(TraceEntry{Trace: "h1 sink stderr level developer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd, err = nd.AddTraceEntry(TraceEntry{Trace: "h2 sink buf0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := nd.Section(KindTraces, "")
+	if got := s.Text(); got != "traces\n    # turned on at start-up\n    trace h1 start now\n    trace h2 sink buf0\n" {
+		t.Fatalf("after the edits: %q", got)
+	}
+
+	// Without a traces section: an entry creates it; the rest is a 404.
+	empty, err := ParseString("frontend fe\n    mode http\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := empty.TracesSection(); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("read without a section: %v", err)
+	}
+	if _, err := empty.ReplaceTraces(Traces{}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("replace without a section: %v", err)
+	}
+	if _, err := empty.DeleteTraces(); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("delete without a section: %v", err)
+	}
+	nd, err = empty.AddTraceEntry(TraceEntry{Trace: "h1 start now"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(nd.Render()); got != "frontend fe\n    mode http\n\ntraces\n    trace h1 start now\n" {
+		t.Fatalf("an entry without a section: %q", got)
+	}
+}

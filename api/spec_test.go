@@ -324,6 +324,9 @@ func normalizedPathItems(doc *openapi3.T, info config.CollectionInfo, p config.P
 	}
 	// JSON writes a newline as \n: keep the word after it a word.
 	s := strings.ReplaceAll(string(b), `\n`, `\n `)
+	// A parent kind newer than HAProxy 2.6 says which version it needs.
+	s = regexp.MustCompile(`\\n \\n Needs HAProxy [0-9.]+\+ \(the [^)]*\): an older HAProxy, 2\.6 included, refuses it at `+
+		"`haproxy -c`"+`, with a 400 carrying its message and nothing written\.`).ReplaceAllString(s, "")
 	// A singleton parent (global) has no name parameter.
 	s = strings.ReplaceAll(s, `{"$ref":"#/components/parameters/parent_name"},`, "")
 	s = regexp.MustCompile(`("operationId":"[A-Za-z]+)`+regexp.QuoteMeta(p.OpName)+`"`).ReplaceAllString(s, `$1<PARENT>"`)

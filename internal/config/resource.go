@@ -20,25 +20,28 @@ type ParentKind struct {
 	// Singleton kinds have one section, addressed without a name:
 	// /services/haproxy/configuration/global/log_targets.
 	Singleton bool
+	// Needs is the HAProxy version the kind needs when it is newer than
+	// 2.6 ("3.4"): the spec says so in the operations of its children.
+	Needs string
 }
 
 // parentKinds are the section kinds the Data Plane API v3 hangs child
 // resources on, with its path segments and operationId suffixes.
 var parentKinds = map[string]ParentKind{
-	KindFrontend:   {KindFrontend, "frontends", "Frontend", false},
-	KindBackend:    {KindBackend, "backends", "Backend", false},
-	KindDefaults:   {KindDefaults, "defaults", "Defaults", false},
-	KindFCGIApp:    {KindFCGIApp, "fcgi_apps", "FCGIApp", false},
-	KindPeers:      {KindPeers, "peers", "Peer", false},
-	KindRing:       {KindRing, "rings", "Ring", false},
-	KindLogForward: {KindLogForward, "log_forwards", "LogForward", false},
-	KindGlobal:     {KindGlobal, "global", "Global", true},
-	KindUserlist:   {KindUserlist, "userlists", "Userlist", false},
-	KindResolvers:  {KindResolvers, "resolvers", "Resolver", false},
-	KindMailers:    {KindMailers, "mailers_section", "MailersSection", false},
+	KindFrontend:   {KindFrontend, "frontends", "Frontend", false, ""},
+	KindBackend:    {KindBackend, "backends", "Backend", false, ""},
+	KindDefaults:   {KindDefaults, "defaults", "Defaults", false, ""},
+	KindFCGIApp:    {KindFCGIApp, "fcgi_apps", "FCGIApp", false, ""},
+	KindPeers:      {KindPeers, "peers", "Peer", false, ""},
+	KindRing:       {KindRing, "rings", "Ring", false, ""},
+	KindLogForward: {KindLogForward, "log_forwards", "LogForward", false, ""},
+	KindGlobal:     {KindGlobal, "global", "Global", true, ""},
+	KindUserlist:   {KindUserlist, "userlists", "Userlist", false, ""},
+	KindResolvers:  {KindResolvers, "resolvers", "Resolver", false, ""},
+	KindMailers:    {KindMailers, "mailers_section", "MailersSection", false, ""},
 	// Newer than HAProxy 2.6 (newkinds.go).
-	KindCrtStore:    {KindCrtStore, "crt_stores", "CrtStore", false},
-	KindHealthcheck: {KindHealthcheck, "healthchecks", "Healthcheck", false},
+	KindCrtStore:    {KindCrtStore, "crt_stores", "CrtStore", false, "3.0"},
+	KindHealthcheck: {KindHealthcheck, "healthchecks", "Healthcheck", false, "3.4"},
 }
 
 // ParentKindOf returns the API naming of a section kind.

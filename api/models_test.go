@@ -158,12 +158,14 @@ func fullItems() map[string]any {
 		items[r.schema] = r.full
 	}
 	items["nameserver"], items["mailer_entry"] = fullNameserver(), fullMailerEntry()
+	items["crt_load"] = fullCrtLoad()
 	return items
 }
 
 // sectionKinds are the schemas of section kinds that hold collections.
 var sectionKinds = map[string]string{"frontend": config.KindFrontend, "backend": config.KindBackend, "defaults": config.KindDefaults, "global": config.KindGlobal,
-	"resolver": config.KindResolvers, "mailers_section": config.KindMailers}
+	"resolver": config.KindResolvers, "mailers_section": config.KindMailers,
+	"crt_store": config.KindCrtStore, "healthcheck": config.KindHealthcheck}
 
 // fullSectionJSON is the JSON of a section model as a full_section read
 // answers it: the model's fields, and one fully populated item of each of
@@ -282,7 +284,7 @@ func sectionVariants() map[string][]any {
 		d.BackendOptions = o
 		defaults = append(defaults, d)
 	}
-	return map[string][]any{"backend": backends, "defaults": defaults}
+	return map[string][]any{"backend": backends, "defaults": defaults, "healthcheck": healthcheckVariants()}
 }
 
 func fullCommonMore() *config.CommonMore {
@@ -493,7 +495,7 @@ func fixDefaultPath(body map[string]any) {
 }
 
 func modelCases() []modelCase {
-	return append(ruleModelCases(), []modelCase{
+	return append(append(ruleModelCases(), newKindModelCases()...), []modelCase{
 		{"server", fullServer(), func(t *testing.T, v any) error {
 			_, err := config.Servers.At(config.KindBackend, "be").Create(parseDoc(t, baseConfig), *v.(*config.Server))
 			return err

@@ -52,19 +52,23 @@ const configurationBase = "/services/haproxy/configuration"
 // sectionNouns name the parent kinds in descriptions ("the servers of a
 // backend"): the noun, then the noun with its article.
 var sectionNouns = map[string][2]string{
-	config.KindFrontend:   {"frontend", "a frontend"},
-	config.KindBackend:    {"backend", "a backend"},
-	config.KindDefaults:   {"defaults section", "a defaults section"},
-	config.KindFCGIApp:    {"fcgi-app", "an fcgi-app"},
-	config.KindPeers:      {"peers section", "a peers section"},
-	config.KindRing:       {"ring", "a ring"},
-	config.KindLogForward: {"log-forward", "a log-forward"},
-	config.KindGlobal:     {"global section", "a global section"},
-	config.KindUserlist:   {"userlist", "a userlist"},
-	config.KindResolvers:  {"resolvers section", "a resolvers section"},
-	config.KindMailers:    {"mailers section", "a mailers section"},
-	config.KindCache:      {"cache section", "a cache section"},
-	config.KindHTTPErrors: {"http-errors section", "an http-errors section"},
+	config.KindFrontend:    {"frontend", "a frontend"},
+	config.KindBackend:     {"backend", "a backend"},
+	config.KindDefaults:    {"defaults section", "a defaults section"},
+	config.KindFCGIApp:     {"fcgi-app", "an fcgi-app"},
+	config.KindPeers:       {"peers section", "a peers section"},
+	config.KindRing:        {"ring", "a ring"},
+	config.KindLogForward:  {"log-forward", "a log-forward"},
+	config.KindGlobal:      {"global section", "a global section"},
+	config.KindUserlist:    {"userlist", "a userlist"},
+	config.KindResolvers:   {"resolvers section", "a resolvers section"},
+	config.KindMailers:     {"mailers section", "a mailers section"},
+	config.KindCache:       {"cache section", "a cache section"},
+	config.KindHTTPErrors:  {"http-errors section", "an http-errors section"},
+	config.KindCrtStore:    {"crt-store", "a crt-store"},
+	config.KindLogProfile:  {"log-profile", "a log-profile"},
+	config.KindAcme:        {"acme section", "an acme section"},
+	config.KindHealthcheck: {"healthcheck section", "a healthcheck section"},
 }
 
 // SectionNoun returns how descriptions name a parent kind: "defaults
@@ -329,8 +333,8 @@ func newPathData(info config.CollectionInfo, p config.ParentKind, f *fragment) (
 	case p.Singleton:
 		d.ListPath = configurationBase + "/" + p.Path + "/" + info.Path
 	default:
-		d.ListPath = configurationBase + "/" + p.Path + "/{parent_name}/" + info.Path
-		d.ParentParam = "parent_name"
+		d.ListPath = configurationBase + "/" + p.Path + "/{" + info.ParentPathParam() + "}/" + info.Path
+		d.ParentParam = info.ParentPathParam()
 	}
 	return d, nil
 }

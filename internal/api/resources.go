@@ -39,8 +39,12 @@ func (s *Server) routeResources(r chi.Router) {
 			base := CollectionPath(p, info)
 			r.Get(base, s.wrap(s.listChildren(c, p)))
 			if info.Positional {
-				r.Put(base, s.wrap(s.replaceAllChildren(c, p)))
-				r.Post(base+"/{index}", s.wrap(s.createChild(c, p)))
+				if info.AppendOnly {
+					r.Post(base, s.wrap(s.createChild(c, p)))
+				} else {
+					r.Put(base, s.wrap(s.replaceAllChildren(c, p)))
+					r.Post(base+"/{index}", s.wrap(s.createChild(c, p)))
+				}
 				r.Get(base+"/{index}", s.wrap(s.getChild(c, p)))
 				r.Put(base+"/{index}", s.wrap(s.replaceChild(c, p)))
 				r.Delete(base+"/{index}", s.wrap(s.deleteChild(c, p)))
@@ -63,7 +67,7 @@ func CollectionPath(p config.ParentKind, info config.CollectionInfo) string {
 		}
 		return configurationBase + "/" + p.Path + "/" + info.Path
 	}
-	return configurationBase + "/" + p.Path + "/{parent_name}/" + info.Path
+	return configurationBase + "/" + p.Path + "/{" + info.ParentPathParam() + "}/" + info.Path
 }
 
 func fullSection(r *http.Request) bool { return queryBool(r, "full_section") }
@@ -279,13 +283,16 @@ func (s *Server) read(r *http.Request, f func(*config.Document) (any, error)) (*
 // {name}.
 func childTarget(r *http.Request, c config.ChildResource, p config.ParentKind) (config.Parent, config.Key, error) {
 	info := c.Info()
-	parent := config.Parent{Kind: p.Kind, Name: pathParam(r, "parent_name")}
+	parent := config.Parent{Kind: p.Kind, Name: pathParam(r, info.ParentPathParam())}
 	if info.QueryParent != "" {
 		// Required by the spec: the validator answers 400 without it.
 		parent.Name = r.URL.Query().Get(info.QueryParent)
 	}
 	if !info.Positional {
 		return parent, config.Key{Name: pathParam(r, info.KeyName())}, nil
+	}
+	if info.AppendOnly && r.Method == http.MethodPost {
+		return parent, config.Key{Append: true}, nil
 	}
 	i, err := strconv.Atoi(pathParam(r, "index"))
 	if err != nil {

@@ -266,6 +266,7 @@ func (s *Server) routes(r chi.Router) {
 	r.Put("/services/haproxy/configuration/global", s.wrap(s.replaceGlobal))
 	s.routeResources(r)
 	s.routeSites(r)
+	s.routeTraces(r)
 
 	r.Get("/services/haproxy/transactions", s.wrap(s.listTransactions))
 	r.Post("/services/haproxy/transactions", s.wrap(s.startTransaction))

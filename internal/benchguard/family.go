@@ -109,7 +109,7 @@ func (f Family) SpecPaths() []string {
 		}
 		var out []string
 		for _, p := range info.Parents {
-			base := configurationBase + "/" + p.Path + "/{parent_name}/" + info.Path
+			base := configurationBase + "/" + p.Path + "/{" + info.ParentPathParam() + "}/" + info.Path
 			switch {
 			case info.QueryParent != "":
 				base = configurationBase + "/" + info.Path
@@ -139,6 +139,14 @@ var ReadsOnly = map[string]string{
 // other list of their shape measures).
 var Unmeasured = map[string]string{
 	"frontends/quic_initial_rules": "HAProxy 2.6 refuses every quic-initial line (a 3.1 keyword): no file it runs holds one",
+	// The kinds newer than HAProxy 2.6 (config/newkinds.go): the same.
+	"crt_stores":                  "HAProxy 2.6 refuses crt-store sections (HAProxy 3.0+): no file it runs holds one",
+	"crt_stores/crt_loads":        "HAProxy 2.6 refuses crt-store sections (HAProxy 3.0+): no file it runs holds one",
+	"log_profiles":                "HAProxy 2.6 refuses log-profile sections (HAProxy 3.1+): no file it runs holds one",
+	"acme":                        "HAProxy 2.6 refuses acme sections (HAProxy 3.2+): no file it runs holds one",
+	"frontends/ssl_front_uses":    "HAProxy 2.6 refuses every ssl-f-use line (HAProxy 3.2+): no file it runs holds one",
+	"healthchecks":                "HAProxy 2.6 refuses healthcheck sections (HAProxy 3.4+): no file it runs holds one",
+	"frontends/force_be_switches": "HAProxy 2.6 refuses every force-be-switch line (HAProxy 3.4+): no file it runs holds one",
 }
 
 // Measured returns the families the table measures: Families but the
@@ -182,6 +190,8 @@ var NotResources = map[string]string{
 	"/services/haproxy/configuration/backups/{version}/restore":    "a whole-file replace, measured as the raw upload (BenchmarkCommitToLive)",
 	"/services/haproxy/sites":                                      "a composite of the frontend, backend, bind, server and use_backend edits, each measured by its family; no rows of its own yet",
 	"/services/haproxy/sites/{name}":                               "a composite of the frontend, backend, bind, server and use_backend edits, each measured by its family; no rows of its own yet",
+	"/services/haproxy/configuration/traces":                       "HAProxy 2.6 refuses the traces section (HAProxy 3.1+): no file it runs holds one",
+	"/services/haproxy/configuration/traces/entries":               "HAProxy 2.6 refuses the traces section (HAProxy 3.1+): no file it runs holds one",
 	"/services/haproxy/runtime/stick_tables":                       "runtime state, not in the file: no rows yet (the runtime storage families of issue 12 will add them)",
 	"/services/haproxy/runtime/stick_tables/{name}":                "runtime state, not in the file: no rows yet",
 	"/services/haproxy/runtime/stick_tables/{parent_name}/entries": "runtime state, not in the file: no rows yet",

@@ -66,7 +66,7 @@ type CheckHeader struct {
 var HTTPChecks = actionList(&Collection[HTTPCheck]{
 	Name: "http check", Path: "http_checks", OpName: "HTTPCheck",
 	Tag: "HTTPCheck", Schema: "http_check",
-	Parents:     []string{KindBackend, KindDefaults},
+	Parents:     []string{KindBackend, KindDefaults, KindHealthcheck},
 	FullSection: "http_check_list",
 }, httpCheckActions, func(m *HTTPCheck) *Unmodelled { return &m.Unmodelled })
 
@@ -142,7 +142,7 @@ type TCPCheck struct {
 var TCPChecks = actionList(&Collection[TCPCheck]{
 	Name: "tcp check", Path: "tcp_checks", OpName: "TCPCheck",
 	Tag: "TCPCheck", Schema: "tcp_check",
-	Parents:     []string{KindBackend, KindDefaults},
+	Parents:     []string{KindBackend, KindDefaults, KindHealthcheck},
 	FullSection: "tcp_check_rule_list",
 }, tcpCheckActions, func(m *TCPCheck) *Unmodelled { return &m.Unmodelled })
 

@@ -38,6 +38,9 @@ type Collection[T any] struct {
 	OpPlural    string
 	QueryParent string
 	PathKey     string
+	// ParentParam and AppendOnly: see CollectionInfo.
+	ParentParam string
+	AppendOnly  bool
 	// FullSection is the parent model's property that holds the items
 	// with full_section=true.
 	FullSection string
@@ -90,6 +93,8 @@ func (c *Collection[T]) validate() error {
 		return fmt.Errorf("collection %s: keyed collections need Key and SetKey", c.Path)
 	case len(c.Parents) == 0 || c.FullSection == "":
 		return fmt.Errorf("collection %s: Parents and FullSection are required", c.Path)
+	case c.AppendOnly && !c.Positional:
+		return fmt.Errorf("collection %s: AppendOnly is for positional collections", c.Path)
 	case c.QueryParent != "" && len(c.Parents) != 1:
 		return fmt.Errorf("collection %s: a collection addressed with ?%s= has one parent kind", c.Path, c.QueryParent)
 	}
@@ -107,6 +112,7 @@ func (c *Collection[T]) Info() CollectionInfo {
 		Name: c.Name, Path: c.Path, OpName: c.OpName, Tag: c.Tag, Schema: c.Schema, Keyword: c.Keyword,
 		Positional: c.Positional, FullSection: c.FullSection, PluralListOps: c.PluralListOps,
 		OpPlural: c.OpPlural, QueryParent: c.QueryParent, PathKey: c.PathKey,
+		ParentParam: c.ParentParam, AppendOnly: c.AppendOnly,
 	}
 	for _, k := range c.Parents {
 		info.Parents = append(info.Parents, parentKinds[k])
@@ -377,6 +383,9 @@ func (c *Collection[T]) Add(d *Document, p Parent, k Key, m T) (*Document, Key, 
 			return nil, Key{}, fmt.Errorf("%s %s in %s: %w", c.Name, k, p, ErrExists)
 		}
 		k.Index = len(items)
+	}
+	if k.Append {
+		k = Key{Index: len(items)}
 	}
 	switch {
 	case k.Index < 0 || k.Index > len(items):

@@ -42,7 +42,10 @@ var sectionKinds = map[string]bool{
 	KindListen: true, KindUserlist: true, KindPeers: true, KindResolvers: true,
 	KindMailers: true, KindProgram: true, KindCache: true, KindHTTPErrors: true,
 	KindRing: true, KindLogForward: true, KindFCGIApp: true,
-	"crt-store": true, "acme": true, "traces": true, "dynamic-update": true,
+	// Newer than HAProxy 2.6 (newkinds.go); dynamic-update is HAProxy
+	// Enterprise's.
+	KindCrtStore: true, KindAcme: true, KindTraces: true, KindLogProfile: true, KindHealthcheck: true,
+	"dynamic-update": true,
 }
 
 // MaxLineLength bounds one line of the file. HAProxy 2.6 itself reads

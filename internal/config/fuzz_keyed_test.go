@@ -28,6 +28,9 @@ resolvers dns
 
 mailers alerts
     mailer m1 127.0.0.1:25
+
+crt-store st
+    load crt a.pem alias a
 `
 
 // keyedSeeds are a valid item of each of those collections, as a body.
@@ -39,12 +42,14 @@ var keyedSeeds = map[string]string{
 	"dgram_binds":    `{"address":"127.0.0.2","port":5515,"interface":"lo","namespace":"ns"}`,
 	"nameservers":    `{"name":"ns9","address":"127.0.0.9","port":53}`,
 	"mailer_entries": `{"name":"m9","address":"127.0.0.9","port":25}`,
+	"crt_loads":      `{"certificate":"b.pem","key":"b.key","alias":"b","acme":"le","ocsp":"b.ocsp","issuer":"b.iss","sctl":"b.sctl"}`,
 }
 
 var keyedParents = map[string]Parent{
 	"users": {KindUserlist, "ul"}, "groups": {KindUserlist, "ul"},
 	"peer_entries": {KindPeers, "mesh"}, "tables": {KindPeers, "mesh"}, "dgram_binds": {KindLogForward, "lf"},
 	"nameservers": {KindResolvers, "dns"}, "mailer_entries": {KindMailers, "alerts"},
+	"crt_loads": {KindCrtStore, "st"},
 }
 
 func keyedDoc(t *testing.T) *Document {
@@ -66,7 +71,7 @@ func TestKeyedSeedsCoverTheNewSections(t *testing.T) {
 			continue
 		}
 		if !info.HasParent(KindUserlist) && !info.HasParent(KindPeers) && !info.HasParent(KindLogForward) &&
-			!info.HasParent(KindResolvers) && !info.HasParent(KindMailers) {
+			!info.HasParent(KindResolvers) && !info.HasParent(KindMailers) && !info.HasParent(KindCrtStore) {
 			continue
 		}
 		if _, ok := keyedSeeds[info.Path]; !ok {

@@ -170,6 +170,8 @@ func init() {
 func init() {
 	ruleSeeds["tcp_request_rules"] = `{"type":"content","action":"set-var","var_scope":"txn","var_name":"x","expr":"src","cond":"if","cond_test":"{ src 10.0.0.0/8 }"}`
 	ruleSeeds["tcp_response_rules"] = `{"type":"content","action":"set-var-fmt","var_scope":"txn","var_name":"y","var_format":"%[src]","cond":"unless","cond_test":"{ res.len gt 0 }"}`
+	ruleSeeds["ssl_front_uses"] = `{"certificate":"/etc/ssl/a.pem","alpn":"h2,http/1.1","ssl_min_ver":"TLSv1.2"}`
+	ruleSeeds["force_be_switches"] = `{"cond":"if","cond_test":"{ src 10.0.0.1 }"}`
 	ruleSeeds["quic_initial_rules"] = `{"type":"reject","cond":"if","cond_test":"{ src 10.0.0.1 }"}`
 	ruleSeeds["http_checks"] = `{"type":"send","method":"GET","uri":"/health","version":"HTTP/1.1","body":"x","check_comment":"c"}`
 	ruleSeeds["tcp_checks"] = `{"action":"expect","match":"string","pattern":"+PONG","on_success":"up","check_comment":"c"}`

@@ -20,22 +20,28 @@ type ParentKind struct {
 	// Singleton kinds have one section, addressed without a name:
 	// /services/haproxy/configuration/global/log_targets.
 	Singleton bool
+	// Needs is the HAProxy version the kind needs when it is newer than
+	// 2.6 ("3.4"): the spec says so in the operations of its children.
+	Needs string
 }
 
 // parentKinds are the section kinds the Data Plane API v3 hangs child
 // resources on, with its path segments and operationId suffixes.
 var parentKinds = map[string]ParentKind{
-	KindFrontend:   {KindFrontend, "frontends", "Frontend", false},
-	KindBackend:    {KindBackend, "backends", "Backend", false},
-	KindDefaults:   {KindDefaults, "defaults", "Defaults", false},
-	KindFCGIApp:    {KindFCGIApp, "fcgi_apps", "FCGIApp", false},
-	KindPeers:      {KindPeers, "peers", "Peer", false},
-	KindRing:       {KindRing, "rings", "Ring", false},
-	KindLogForward: {KindLogForward, "log_forwards", "LogForward", false},
-	KindGlobal:     {KindGlobal, "global", "Global", true},
-	KindUserlist:   {KindUserlist, "userlists", "Userlist", false},
-	KindResolvers:  {KindResolvers, "resolvers", "Resolver", false},
-	KindMailers:    {KindMailers, "mailers_section", "MailersSection", false},
+	KindFrontend:   {KindFrontend, "frontends", "Frontend", false, ""},
+	KindBackend:    {KindBackend, "backends", "Backend", false, ""},
+	KindDefaults:   {KindDefaults, "defaults", "Defaults", false, ""},
+	KindFCGIApp:    {KindFCGIApp, "fcgi_apps", "FCGIApp", false, ""},
+	KindPeers:      {KindPeers, "peers", "Peer", false, ""},
+	KindRing:       {KindRing, "rings", "Ring", false, ""},
+	KindLogForward: {KindLogForward, "log_forwards", "LogForward", false, ""},
+	KindGlobal:     {KindGlobal, "global", "Global", true, ""},
+	KindUserlist:   {KindUserlist, "userlists", "Userlist", false, ""},
+	KindResolvers:  {KindResolvers, "resolvers", "Resolver", false, ""},
+	KindMailers:    {KindMailers, "mailers_section", "MailersSection", false, ""},
+	// Newer than HAProxy 2.6 (newkinds.go).
+	KindCrtStore:    {KindCrtStore, "crt_stores", "CrtStore", false, "3.0"},
+	KindHealthcheck: {KindHealthcheck, "healthchecks", "Healthcheck", false, "3.4"},
 }
 
 // ParentKindOf returns the API naming of a section kind.
@@ -78,6 +84,23 @@ type CollectionInfo struct {
 	// PathKey is the path parameter of a keyed item when it is not
 	// {name}: users are /users/{username}.
 	PathKey string
+	// ParentParam is the path parameter naming the parent when it is not
+	// {parent_name}: /crt_stores/{crt_store}/crt_loads.
+	ParentParam string
+	// AppendOnly: a positional collection whose items are added at the
+	// end by a POST on the list, and which has no insert at an index and
+	// no replace-all (the Data Plane API's ssl_front_uses and
+	// force_be_switches).
+	AppendOnly bool
+}
+
+// ParentPathParam is the path parameter naming the parent section:
+// "parent_name" unless the collection names it otherwise.
+func (i CollectionInfo) ParentPathParam() string {
+	if i.ParentParam != "" {
+		return i.ParentParam
+	}
+	return "parent_name"
 }
 
 // KeyName is the path parameter of one keyed item: "name", "username".
@@ -128,6 +151,9 @@ func (i CollectionInfo) HasParent(kind string) bool {
 type Key struct {
 	Name  string
 	Index int
+	// Append, for a positional collection, adds after the last item
+	// (Index is ignored): the create of an AppendOnly collection.
+	Append bool
 }
 
 func (k Key) String() string {

@@ -4,7 +4,7 @@ BIN := bin/dataplane
 VERSION ?= 3.0.0-dev
 LDFLAGS := -X main.version=$(VERSION) -X main.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: all build run test vet bench bench-table bench-check bench-baseline bench-reload deps generate check-spec
+.PHONY: all build run test vet bench bench-table bench-check bench-baseline bench-reload deps generate check-spec clients-check
 
 all: build
 
@@ -12,7 +12,7 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dataplane
 
 deps:
-	./scripts/ensure-haproxy.sh socat wrk promtool
+	./scripts/ensure-haproxy.sh socat wrk promtool chromium npm
 
 run: build
 	./scripts/ensure-haproxy.sh
@@ -23,9 +23,17 @@ run: build
 generate:
 	$(GO) generate ./api
 
-# Lint the contract and compile a TypeScript client from it (needs npm).
+# Lint the contract (redocly, recommended rules) and type-check a
+# TypeScript program against it (needs npm).
 check-spec:
 	./scripts/check-spec.sh
+
+# The contract in the hands of its users, against the real binary and
+# HAProxy: Chromium renders /v3/docs with every operation, and generated Go
+# (oapi-codegen) and TypeScript (openapi-fetch) clients commit a
+# transaction and follow its reload. About 3 minutes.
+clients-check:
+	./scripts/clients-check.sh
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
@@ -37,6 +45,8 @@ TIMING_TESTS = TestFailureTimingDoesNotTellUsersApart|TestLoginUnderFlood
 test: deps vet
 	CI=$${CI:-1} $(GO) test -race -count=1 -timeout 60m ./...
 	CI=$${CI:-1} $(GO) test -count=1 -timeout 10m -run '$(TIMING_TESTS)' ./internal/auth
+	./scripts/check-spec.sh
+	./scripts/clients-check.sh
 
 # Benchmarks on generated files of 10, 1,000 and 10,000 backends, one
 # package at a time (-p 1: packages benchmarked in parallel skew each

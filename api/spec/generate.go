@@ -252,7 +252,7 @@ func generate(fsys fs.FS, colls []config.ChildResource, sections []config.Sectio
 		}
 	}
 
-	out, err := fill(string(base), blocks, sectionSchema)
+	out, err := fill(dropIncludeOnly(string(base)), blocks, sectionSchema)
 	if err != nil {
 		return nil, fmt.Errorf("base.yaml: %w", err)
 	}
@@ -430,6 +430,30 @@ func includeProperties(file, schemas, base string) (string, error) {
 		}
 	}
 	return strings.Join(out, "\n"), nil
+}
+
+// includeOnlyLine marks the schema of base.yaml on the next line as a
+// source of `@include` lines only: its properties are copied where it is
+// included, and the schema itself is left out of the published document
+// (nothing could reference it; linters flag it as unused).
+const includeOnlyLine = "    # @include-only"
+
+// dropIncludeOnly removes each schema marked with includeOnlyLine, the
+// marker and the schema's lines, from base.
+func dropIncludeOnly(base string) string {
+	lines := strings.SplitAfter(base, "\n")
+	out := make([]string, 0, len(lines))
+	for i := 0; i < len(lines); i++ {
+		if strings.TrimRight(lines[i], "\n") != includeOnlyLine {
+			out = append(out, lines[i])
+			continue
+		}
+		i++ // the schema's name
+		for i+1 < len(lines) && (strings.HasPrefix(lines[i+1], "      ") || strings.TrimSpace(lines[i+1]) == "") {
+			i++
+		}
+	}
+	return strings.Join(out, "")
 }
 
 // schemaProperties returns the lines of the properties of components

@@ -130,3 +130,32 @@ responses:
 		}
 	}
 }
+
+func TestDropIncludeOnly(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"unmarked schemas stay",
+			"    a:\n      type: object\n    b:\n      type: string\n",
+			"    a:\n      type: object\n    b:\n      type: string\n"},
+		{"a marked schema goes, with its blank lines, up to the next schema",
+			"    a:\n      type: object\n    # @include-only\n    more:\n      properties:\n\n        x:\n          type: string\n\n    b:\n      type: string\n",
+			"    a:\n      type: object\n    b:\n      type: string\n"},
+		{"the last schema of the block, followed by a new key",
+			"    # @include-only\n    more:\n      properties:\n        x: {}\n  responses:\n",
+			"  responses:\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := dropIncludeOnly(c.in); got != c.want {
+				t.Errorf("got\n%s\nwant\n%s", got, c.want)
+			}
+		})
+	}
+	// The published document keeps none of the include-only schemas.
+	out, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "\n    rule_line:\n") || strings.Contains(string(out), "\n    global_more:\n") {
+		t.Error("an include-only schema is in the document")
+	}
+}

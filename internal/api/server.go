@@ -251,6 +251,8 @@ func (s *Server) routes(r chi.Router) {
 	r.Get("/health", s.wrap(s.getHealth))
 	r.Get("/specification", s.getSpecification)
 	r.Get("/specification_openapiv3", s.getSpecification)
+	r.Get("/docs", s.getDocs)
+	r.Get("/docs/redoc.standalone.js", s.getDocsBundle)
 	r.Get("/services/haproxy/runtime/info", s.wrap(s.getRuntimeInfo))
 	s.routeRuntimeServers(r)
 	s.routeRuntimeSSL(r)

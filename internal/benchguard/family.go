@@ -174,6 +174,8 @@ var NotResources = map[string]string{
 	"/health":                         "probe, no resource",
 	"/specification":                  "the contract",
 	"/specification_openapiv3":        "the contract",
+	"/docs":                           "the contract's documentation page",
+	"/docs/redoc.standalone.js":       "the documentation page's script",
 	"/services/haproxy/runtime/info":  "`show info`, no resource",
 	"/services/haproxy/stats/native":  "statistics (BenchmarkMetricsScrape measures `show stat`)",
 	"/services/haproxy/configuration/version":  "the calibration row's request",

@@ -3,6 +3,8 @@ package config
 import (
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -97,10 +99,14 @@ func FuzzKeyedItems(f *testing.F) {
 		f.Add(uint8(0), uint8(0), v)
 	}
 	f.Add(uint8(3), uint8(1), "gpc0,http_req_rate(10s)")
-	// Peer entry addresses (peer_entries is the 5th path, address its
-	// first string field): IPv6 ones, bracketed or not, and half brackets.
-	for _, v := range []string{"::1", "[::1]", "fe80::1", "ipv6@::1", "::1]", "[::1", "[::1]:80"} {
-		f.Add(uint8(4), uint8(0), v)
+	// Addresses of peer entries and nameservers (address is their first
+	// string field): IPv6 ones, bracketed or not, and half brackets.
+	paths := slices.Sorted(maps.Keys(keyedSeeds))
+	for _, p := range []string{"peer_entries", "nameservers"} {
+		which := uint8(slices.Index(paths, p))
+		for _, v := range []string{"::1", "[::1]", "fe80::1", "ipv6@::1", "::1]", "[::1", "[::1]:80", "ipv6@[::1]"} {
+			f.Add(which, uint8(0), v)
+		}
 	}
 	f.Fuzz(func(t *testing.T, which, field uint8, value string) {
 		paths := make([]string, 0, len(keyedSeeds))

@@ -95,6 +95,14 @@ func splitAddress(tok string) (addr string, port, portEnd *int64) {
 		strings.HasPrefix(tok, "fd@") || strings.HasPrefix(tok, "sockpair@") {
 		return tok, nil, nil
 	}
+	// A family prefix before a bracketed IPv6 address (`ipv6@[::1]:53`,
+	// as joinAddress writes it): the brackets go, the prefix stays.
+	if prefix, rest, ok := strings.Cut(tok, "@"); ok && strings.HasPrefix(rest, "[") {
+		if addr, port, end := splitAddress(rest); addr != rest {
+			return prefix + "@" + addr, port, end
+		}
+		return tok, nil, nil
+	}
 	if strings.HasPrefix(tok, "[") {
 		if end := strings.Index(tok, "]"); end > 0 {
 			rest := tok[end+1:]

@@ -308,7 +308,7 @@ type LuaPrependPath struct {
 
 // OCSPHTTPProxy is `ocsp-update.httpproxy <address>[:<port>]`.
 type OCSPHTTPProxy struct {
-	Address string `json:"address,omitempty"`
+	Address string `json:"address"`
 	Port    *int64 `json:"port,omitempty"`
 }
 
@@ -340,16 +340,17 @@ func cpuAffinityField() sectionField[GlobalMore] {
 		})
 }
 
-// cpuSetField: one `cpu-set` line per directive. A line with several
-// directives is not read into the model (changing cpu_set is then refused:
-// use the raw endpoint), so it is never split or dropped.
+// cpuSetField: one `cpu-set <directive> [<set>]` line per item (whether a
+// directive takes a set is HAProxy's to say, at haproxy -c). A line with
+// several directives is not read into the model (changing cpu_set is then
+// refused: use the raw endpoint), so it is never split or dropped.
 func cpuSetField() sectionField[GlobalMore] {
 	return linesField("cpu_set", []string{"cpu-set"}, func(m *GlobalMore) *[]CPUSetDirective { return &m.CPUSet },
 		func(a []string) (CPUSetDirective, bool) {
-			switch {
-			case len(a) == 1 && a[0] == "reset":
+			switch len(a) {
+			case 1:
 				return CPUSetDirective{Directive: a[0]}, true
-			case len(a) == 2 && a[0] != "reset":
+			case 2:
 				return CPUSetDirective{Directive: a[0], Set: a[1]}, true
 			}
 			return CPUSetDirective{}, false
@@ -359,12 +360,7 @@ func cpuSetField() sectionField[GlobalMore] {
 			if err := checkEnum(field+".directive", v.Directive, cpuSetDirectives...); err != nil {
 				return err
 			}
-			switch {
-			case v.Directive == "reset" && v.Set != "":
-				return invalid(field+".set", "is not allowed with reset")
-			case v.Directive != "reset" && v.Set == "":
-				return invalid(field+".set", "is required with %s", v.Directive)
-			case v.Set != "":
+			if v.Set != "" {
 				return checkWord(field+".set", v.Set)
 			}
 			return nil

@@ -202,8 +202,21 @@ var globalNestedFields = concat(
 	liftPtr(wurflOptionsFields, func(m *Global) **WurflOptions { return &m.WurflOptions }),
 )
 
-var globalFields = withMasks(concat(globalTopFields, globalNestedFields,
-	liftMore(globalMoreFields, func(m *Global) **GlobalMore { return &m.GlobalMore })))
+// globalFields writes expose-experimental-directives first: HAProxy only
+// takes an experimental keyword (tune.fd.edge-triggered, ...) below it, and
+// a new line goes at the end of the section in field order.
+var globalFields = func() fieldSet[Global] {
+	more := liftMore(globalMoreFields, func(m *Global) **GlobalMore { return &m.GlobalMore })
+	var first, rest fieldSet[Global]
+	for _, f := range more {
+		if f.name == "expose_experimental_directives" {
+			first = append(first, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	return withMasks(concat(first, globalTopFields, globalNestedFields, rest))
+}()
 
 // liftPtr turns the fields of a nested object held through a pointer into
 // fields of the outer model. On read the object is allocated as soon as one

@@ -51,6 +51,7 @@ var goldenChecked = map[string][]string{
 	"18-tcp-rules.cfg":     nil,
 	"17-http-rules.cfg":    nil,
 	"19-proxy-fields.cfg":  nil,
+	"20-global-options.cfg": nil,
 }
 
 func goldenFiles(t *testing.T) []string {

@@ -434,12 +434,14 @@ func uncovered(t *testing.T, model string, bodies []map[string]any) []string {
 	return missing
 }
 
-// TestGlobalFieldsOnHAProxy: the rarer top-level fields of global
-// (GlobalMore) that HAProxy 2.6 knows are PUT on a running HAProxy,
-// accepted and read back equal; the others get 400 with haproxy -c's
-// words and leave the file as it was. The v3 objects of global not
-// modelled yet (lua_options, tune_ssl_options, ...) are refused with 422
-// saying they are v3 fields this dataplane does not support.
+// TestGlobalFieldsOnHAProxy: every field of the v3 global model
+// (v3fields.json's global_base, its objects one level down) with a valid
+// value. The ones HAProxy 2.6 knows are PUT on a running HAProxy, accepted
+// (haproxy -c, then a reload) and read back equal; the few that would stop
+// or stall the test's HAProxy (resetenv, busy-polling, the process layout)
+// are staged in a transaction, read back, and checked by haproxy -c. The
+// others get 400 with haproxy -c's words and leave the file as it was.
+// metadata is refused with 422 saying it is a v3 field not supported.
 func TestGlobalFieldsOnHAProxy(t *testing.T) {
 	e, _ := start(t)
 	path := "/services/haproxy/configuration/global"

@@ -59,6 +59,13 @@ var performanceFields = fieldSet[PerformanceOptions]{
 	flagField("performance_options.noreuseport", []string{"noreuseport"}, func(m *PerformanceOptions) *bool { return &m.Noreuseport }),
 	wordField("performance_options.server_state_file", []string{"server-state-file"}, nil, func(m *PerformanceOptions) *string { return &m.ServerStateFile }),
 	wordField("performance_options.server_state_base", []string{"server-state-base"}, nil, func(m *PerformanceOptions) *string { return &m.ServerStateBase }),
+	intField("performance_options.fd_hard_limit", []string{"fd-hard-limit"}, 0, 2147483648, func(m *PerformanceOptions) **int64 { return &m.FDHardLimit }),
+	flagField("performance_options.noevports", []string{"noevports"}, func(m *PerformanceOptions) *bool { return &m.Noevports }),
+	flagField("performance_options.nokqueue", []string{"nokqueue"}, func(m *PerformanceOptions) *bool { return &m.Nokqueue }),
+	flagField("performance_options.noktls", []string{"noktls"}, func(m *PerformanceOptions) *bool { return &m.Noktls }),
+	onOffField("performance_options.profiling_memory", []string{"profiling.memory"}, func(m *PerformanceOptions) *string { return &m.ProfilingMemory }),
+	mappedWordField("performance_options.profiling_tasks", []string{"profiling.tasks"}, [][2]string{{"auto", "auto"}, {"enabled", "on"}, {"disabled", "off"}}, func(m *PerformanceOptions) *string { return &m.ProfilingTasks }),
+	intField("performance_options.thread_hard_limit", []string{"thread-hard-limit"}, 0, 2147483648, func(m *PerformanceOptions) **int64 { return &m.ThreadHardLimit }),
 }
 
 var sslFields = fieldSet[SSLOptions]{
@@ -74,6 +81,23 @@ var sslFields = fieldSet[SSLOptions]{
 	wordField("ssl_options.server_verify", []string{"ssl-server-verify"}, []string{"none", "required"}, func(m *SSLOptions) *string { return &m.ServerVerify }),
 	intField("ssl_options.maxsslconn", []string{"maxsslconn"}, 0, maxInt31, func(m *SSLOptions) **int64 { return &m.Maxsslconn }),
 	intField("ssl_options.maxsslrate", []string{"maxsslrate"}, 0, maxInt31, func(m *SSLOptions) **int64 { return &m.Maxsslrate }),
+	wordField("ssl_options.acme_scheduler", []string{"acme.scheduler"}, []string{"auto", "off"}, func(m *SSLOptions) *string { return &m.AcmeScheduler }),
+	wordField("ssl_options.default_bind_client_sigalgs", []string{"ssl-default-bind-client-sigalgs"}, nil, func(m *SSLOptions) *string { return &m.DefaultBindClientSigalgs }),
+	wordField("ssl_options.default_bind_curves", []string{"ssl-default-bind-curves"}, nil, func(m *SSLOptions) *string { return &m.DefaultBindCurves }),
+	wordField("ssl_options.default_bind_sigalgs", []string{"ssl-default-bind-sigalgs"}, nil, func(m *SSLOptions) *string { return &m.DefaultBindSigalgs }),
+	wordField("ssl_options.default_server_client_sigalgs", []string{"ssl-default-server-client-sigalgs"}, nil, func(m *SSLOptions) *string { return &m.DefaultServerClientSigalgs }),
+	wordField("ssl_options.default_server_curves", []string{"ssl-default-server-curves"}, nil, func(m *SSLOptions) *string { return &m.DefaultServerCurves }),
+	wordField("ssl_options.default_server_sigalgs", []string{"ssl-default-server-sigalgs"}, nil, func(m *SSLOptions) *string { return &m.DefaultServerSigalgs }),
+	linesField("ssl_options.engines", []string{"ssl-engine"}, func(m *SSLOptions) *[]SSLEngine { return &m.Engines }, parseSSLEngine, renderSSLEngine, checkSSLEngine),
+	wordField("ssl_options.issuers_chain_path", []string{"issuers-chain-path"}, nil, func(m *SSLOptions) *string { return &m.IssuersChainPath }),
+	textField("ssl_options.load_extra_files", []string{"ssl-load-extra-files"}, func(m *SSLOptions) *string { return &m.LoadExtraFiles }),
+	flagEnumField("ssl_options.mode_async", []string{"ssl-mode-async"}, func(m *SSLOptions) *string { return &m.ModeAsync }),
+	textField("ssl_options.passphrase_cmd", []string{"ssl-passphrase-cmd"}, func(m *SSLOptions) *string { return &m.PassphraseCmd }),
+	wordField("ssl_options.propquery", []string{"ssl-propquery"}, nil, func(m *SSLOptions) *string { return &m.Propquery }),
+	wordField("ssl_options.provider", []string{"ssl-provider"}, nil, func(m *SSLOptions) *string { return &m.Provider }),
+	wordField("ssl_options.provider_path", []string{"ssl-provider-path"}, nil, func(m *SSLOptions) *string { return &m.ProviderPath }),
+	intField("ssl_options.security_level", []string{"ssl-security-level"}, 0, 5, func(m *SSLOptions) **int64 { return &m.SecurityLevel }),
+	flagField("ssl_options.skip_self_issued_ca", []string{"ssl-skip-self-issued-ca"}, func(m *SSLOptions) *bool { return &m.SkipSelfIssuedCA }),
 }
 
 var tuneBufferFields = fieldSet[TuneBufferOptions]{
@@ -81,6 +105,17 @@ var tuneBufferFields = fieldSet[TuneBufferOptions]{
 	intField("tune_buffer_options.buffers_limit", []string{"tune.buffers.limit"}, 0, maxInt31, func(m *TuneBufferOptions) **int64 { return &m.BuffersLimit }),
 	intField("tune_buffer_options.buffers_reserve", []string{"tune.buffers.reserve"}, 0, maxInt31, func(m *TuneBufferOptions) **int64 { return &m.BuffersReserve }),
 	sizeField("tune_buffer_options.pipesize", []string{"tune.pipesize"}, 0, maxInt31, func(m *TuneBufferOptions) **int64 { return &m.Pipesize }),
+	sizeField("tune_buffer_options.bufsize_large", []string{"tune.bufsize.large"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.BufsizeLarge }),
+	sizeField("tune_buffer_options.bufsize_small", []string{"tune.bufsize.small"}, 1, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.BufsizeSmall }),
+	sizeField("tune_buffer_options.rcvbuf_backend", []string{"tune.rcvbuf.backend"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.RcvbufBackend }),
+	sizeField("tune_buffer_options.sndbuf_backend", []string{"tune.sndbuf.backend"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.SndbufBackend }),
+	sizeField("tune_buffer_options.rcvbuf_client", []string{"tune.rcvbuf.client"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.RcvbufClient }),
+	sizeField("tune_buffer_options.sndbuf_client", []string{"tune.sndbuf.client"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.SndbufClient }),
+	sizeField("tune_buffer_options.rcvbuf_frontend", []string{"tune.rcvbuf.frontend"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.RcvbufFrontend }),
+	sizeField("tune_buffer_options.sndbuf_frontend", []string{"tune.sndbuf.frontend"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.SndbufFrontend }),
+	sizeField("tune_buffer_options.rcvbuf_server", []string{"tune.rcvbuf.server"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.RcvbufServer }),
+	sizeField("tune_buffer_options.sndbuf_server", []string{"tune.sndbuf.server"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.SndbufServer }),
+	sizeField("tune_buffer_options.recv_enough", []string{"tune.recv_enough"}, 0, 2147483648, func(m *TuneBufferOptions) **int64 { return &m.RecvEnough }),
 }
 
 var tuneFields = fieldSet[TuneOptions]{
@@ -88,6 +123,62 @@ var tuneFields = fieldSet[TuneOptions]{
 	intField("tune_options.http_maxhdr", []string{"tune.http.maxhdr"}, 1, 32767, func(m *TuneOptions) **int64 { return &m.HTTPMaxhdr }),
 	intField("tune_options.maxaccept", []string{"tune.maxaccept"}, -1, maxInt31, func(m *TuneOptions) **int64 { return &m.Maxaccept }),
 	intField("tune_options.maxpollevents", []string{"tune.maxpollevents"}, 0, maxInt31, func(m *TuneOptions) **int64 { return &m.Maxpollevents }),
+	onOffField("tune_options.applet_zero_copy_forwarding", []string{"tune.applet.zero-copy-forwarding"}, func(m *TuneOptions) *string { return &m.AppletZeroCopyForwarding }),
+	sizeField("tune_options.cli_max_payload_size", []string{"tune.cli.max-payload-size"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.CliMaxPayloadSize }),
+	intField("tune_options.comp_maxlevel", []string{"tune.comp.maxlevel"}, 1, 9, func(m *TuneOptions) **int64 { return &m.CompMaxlevel }),
+	flagField("tune_options.defaults_purge", []string{"tune.defaults.purge"}, func(m *TuneOptions) *bool { return &m.DefaultsPurge }),
+	flagField("tune_options.disable_fast_forward", []string{"tune.disable-fast-forward"}, func(m *TuneOptions) *bool { return &m.DisableFastForward }),
+	flagField("tune_options.disable_zero_copy_forwarding", []string{"tune.disable-zero-copy-forwarding"}, func(m *TuneOptions) *bool { return &m.DisableZeroCopyForwarding }),
+	commaListField("tune_options.epoll_mask_events", []string{"tune.epoll.mask-events"}, []string{"err", "hup", "rdhup"}, func(m *TuneOptions) *[]string { return &m.EpollMaskEvents }),
+	intField("tune_options.events_max_events_at_once", []string{"tune.events.max-events-at-once"}, 1, 10000, func(m *TuneOptions) **int64 { return &m.EventsMaxEventsAtOnce }),
+	flagField("tune_options.fail_alloc", []string{"tune.fail-alloc"}, func(m *TuneOptions) *bool { return &m.FailAlloc }),
+	onOffField("tune_options.fd_edge_triggered", []string{"tune.fd.edge-triggered"}, func(m *TuneOptions) *string { return &m.FDEdgeTriggered }),
+	intField("tune_options.glitches_kill_cpu_usage", []string{"tune.glitches.kill.cpu-usage"}, 0, 100, func(m *TuneOptions) **int64 { return &m.GlitchesKillCPUUsage }),
+	intField("tune_options.h1_be_glitches_threshold", []string{"tune.h1.be.glitches-threshold"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H1BeGlitchesThreshold }),
+	intField("tune_options.h1_fe_glitches_threshold", []string{"tune.h1.fe.glitches-threshold"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H1FeGlitchesThreshold }),
+	onOffField("tune_options.h1_zero_copy_fwd_recv", []string{"tune.h1.zero-copy-fwd-recv"}, func(m *TuneOptions) *string { return &m.H1ZeroCopyFwdRecv }),
+	onOffField("tune_options.h1_zero_copy_fwd_send", []string{"tune.h1.zero-copy-fwd-send"}, func(m *TuneOptions) *string { return &m.H1ZeroCopyFwdSend }),
+	intField("tune_options.h2_be_glitches_threshold", []string{"tune.h2.be.glitches-threshold"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2BeGlitchesThreshold }),
+	intField("tune_options.h2_be_initial_window_size", []string{"tune.h2.be.initial-window-size"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2BeInitialWindowSize }),
+	intField("tune_options.h2_be_max_concurrent_streams", []string{"tune.h2.be.max-concurrent-streams"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2BeMaxConcurrentStreams }),
+	intField("tune_options.h2_be_max_frames_at_once", []string{"tune.h2.be.max-frames-at-once"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2BeMaxFramesAtOnce }),
+	sizeField("tune_options.h2_be_rxbuf", []string{"tune.h2.be.rxbuf"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2BeRxbuf }),
+	intField("tune_options.h2_fe_glitches_threshold", []string{"tune.h2.fe.glitches-threshold"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2FeGlitchesThreshold }),
+	intField("tune_options.h2_fe_initial_window_size", []string{"tune.h2.fe.initial-window-size"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2FeInitialWindowSize }),
+	intField("tune_options.h2_fe_max_concurrent_streams", []string{"tune.h2.fe.max-concurrent-streams"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2FeMaxConcurrentStreams }),
+	intField("tune_options.h2_fe_max_frames_at_once", []string{"tune.h2.fe.max-frames-at-once"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2FeMaxFramesAtOnce }),
+	intField("tune_options.h2_fe_max_rst_at_once", []string{"tune.h2.fe.max-rst-at-once"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2FeMaxRstAtOnce }),
+	intField("tune_options.h2_fe_max_total_streams", []string{"tune.h2.fe.max-total-streams"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2FeMaxTotalStreams }),
+	sizeField("tune_options.h2_fe_rxbuf", []string{"tune.h2.fe.rxbuf"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2FeRxbuf }),
+	intField("tune_options.h2_header_table_size", []string{"tune.h2.header-table-size"}, 0, 65535, func(m *TuneOptions) **int64 { return &m.H2HeaderTableSize }),
+	intField("tune_options.h2_initial_window_size", []string{"tune.h2.initial-window-size"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2InitialWindowSize }),
+	wordField("tune_options.h2_log_errors", []string{"tune.h2.log-errors"}, []string{"none", "connection", "stream"}, func(m *TuneOptions) *string { return &m.H2LogErrors }),
+	intField("tune_options.h2_max_concurrent_streams", []string{"tune.h2.max-concurrent-streams"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2MaxConcurrentStreams }),
+	intField("tune_options.h2_max_frame_size", []string{"tune.h2.max-frame-size"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.H2MaxFrameSize }),
+	onOffField("tune_options.h2_zero_copy_fwd_send", []string{"tune.h2.zero-copy-fwd-send"}, func(m *TuneOptions) *string { return &m.H2ZeroCopyFwdSend }),
+	intField("tune_options.http_cookielen", []string{"tune.http.cookielen"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.HTTPCookielen }),
+	intField("tune_options.http_logurilen", []string{"tune.http.logurilen"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.HTTPLogurilen }),
+	onOffField("tune_options.idle_pool_shared", []string{"tune.idle-pool.shared"}, func(m *TuneOptions) *string { return &m.IdlePoolShared }),
+	intField("tune_options.idletimer", []string{"tune.idletimer"}, 0, 65535, func(m *TuneOptions) **int64 { return &m.Idletimer }),
+	wordField("tune_options.listener_default_shards", []string{"tune.listener.default-shards"}, []string{"by-process", "by-thread", "by-group"}, func(m *TuneOptions) *string { return &m.ListenerDefaultShards }),
+	onOffField("tune_options.listener_multi_queue", []string{"tune.listener.multi-queue"}, func(m *TuneOptions) *string { return &m.ListenerMultiQueue }),
+	intField("tune_options.max_checks_per_thread", []string{"tune.max-checks-per-thread"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.MaxChecksPerThread }),
+	intField("tune_options.max_rules_at_once", []string{"tune.max-rules-at-once"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.MaxRulesAtOnce }),
+	sizeField("tune_options.memory_hot_size", []string{"tune.memory.hot-size"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.MemoryHotSize }),
+	sizeField("tune_options.notsent_lowat_client", []string{"tune.notsent-lowat.client"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.NotsentLowatClient }),
+	sizeField("tune_options.notsent_lowat_server", []string{"tune.notsent-lowat.server"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.NotsentLowatServer }),
+	intField("tune_options.pattern_cache_size", []string{"tune.pattern.cache-size"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.PatternCacheSize }),
+	intField("tune_options.peers_max_updates_at_once", []string{"tune.peers.max-updates-at-once"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.PeersMaxUpdatesAtOnce }),
+	intField("tune_options.pool_high_fd_ratio", []string{"tune.pool-high-fd-ratio"}, 0, 10000, func(m *TuneOptions) **int64 { return &m.PoolHighFDRatio }),
+	intField("tune_options.pool_low_fd_ratio", []string{"tune.pool-low-fd-ratio"}, 0, 10000, func(m *TuneOptions) **int64 { return &m.PoolLowFDRatio }),
+	onOffField("tune_options.pt_zero_copy_forwarding", []string{"tune.pt.zero-copy-forwarding"}, func(m *TuneOptions) *string { return &m.PtZeroCopyForwarding }),
+	intField("tune_options.renice_runtime", []string{"tune.renice.runtime"}, -20, 19, func(m *TuneOptions) **int64 { return &m.ReniceRuntime }),
+	intField("tune_options.renice_startup", []string{"tune.renice.startup"}, -20, 19, func(m *TuneOptions) **int64 { return &m.ReniceStartup }),
+	intField("tune_options.ring_queues", []string{"tune.ring.queues"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.RingQueues }),
+	intField("tune_options.runqueue_depth", []string{"tune.runqueue-depth"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.RunqueueDepth }),
+	onOffField("tune_options.sched_low_latency", []string{"tune.sched.low-latency"}, func(m *TuneOptions) *string { return &m.SchedLowLatency }),
+	intField("tune_options.stick_counters", []string{"tune.stick-counters"}, 0, 2147483648, func(m *TuneOptions) **int64 { return &m.StickCounters }),
+	wordField("tune_options.takeover_other_tg_connections", []string{"tune.takeover-other-tg-connections"}, []string{"none", "restricted", "full"}, func(m *TuneOptions) *string { return &m.TakeoverOtherTGConnections }),
 }
 
 var globalNestedFields = concat(
@@ -95,10 +186,37 @@ var globalNestedFields = concat(
 	liftPtr(sslFields, func(m *Global) **SSLOptions { return &m.SSLOptions }),
 	liftPtr(tuneBufferFields, func(m *Global) **TuneBufferOptions { return &m.TuneBufferOptions }),
 	liftPtr(tuneFields, func(m *Global) **TuneOptions { return &m.TuneOptions }),
+	liftPtr(debugOptionsFields, func(m *Global) **DebugOptions { return &m.DebugOptions }),
+	liftPtr(deviceAtlasOptionsFields, func(m *Global) **DeviceAtlasOptions { return &m.DeviceAtlasOptions }),
+	liftPtr(environmentOptionsFields, func(m *Global) **EnvironmentOptions { return &m.EnvironmentOptions }),
+	liftPtr(fiftyOneDegreesOptionsFields, func(m *Global) **FiftyOneDegreesOptions { return &m.FiftyOneDegreesOptions }),
+	liftPtr(hardenFields, func(m *Global) **Harden { return &m.Harden }),
+	liftPtr(httpClientOptionsFields, func(m *Global) **HTTPClientOptions { return &m.HTTPClientOptions }),
+	liftPtr(luaOptionsFields, func(m *Global) **LuaOptions { return &m.LuaOptions }),
+	liftPtr(ocspUpdateOptionsFields, func(m *Global) **OCSPUpdateOptions { return &m.OCSPUpdateOptions }),
+	liftPtr(tuneLuaOptionsFields, func(m *Global) **TuneLuaOptions { return &m.TuneLuaOptions }),
+	liftPtr(tuneQuicOptionsFields, func(m *Global) **TuneQuicOptions { return &m.TuneQuicOptions }),
+	liftPtr(tuneSSLOptionsFields, func(m *Global) **TuneSSLOptions { return &m.TuneSSLOptions }),
+	liftPtr(tuneVarsOptionsFields, func(m *Global) **TuneVarsOptions { return &m.TuneVarsOptions }),
+	liftPtr(tuneZlibOptionsFields, func(m *Global) **TuneZlibOptions { return &m.TuneZlibOptions }),
+	liftPtr(wurflOptionsFields, func(m *Global) **WurflOptions { return &m.WurflOptions }),
 )
 
-var globalFields = withMasks(concat(globalTopFields, globalNestedFields,
-	liftMore(globalMoreFields, func(m *Global) **GlobalMore { return &m.GlobalMore })))
+// globalFields writes expose-experimental-directives first: HAProxy only
+// takes an experimental keyword (tune.fd.edge-triggered, ...) below it, and
+// a new line goes at the end of the section in field order.
+var globalFields = func() fieldSet[Global] {
+	more := liftMore(globalMoreFields, func(m *Global) **GlobalMore { return &m.GlobalMore })
+	var first, rest fieldSet[Global]
+	for _, f := range more {
+		if f.name == "expose_experimental_directives" {
+			first = append(first, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	return withMasks(concat(first, globalTopFields, globalNestedFields, rest))
+}()
 
 // liftPtr turns the fields of a nested object held through a pointer into
 // fields of the outer model. On read the object is allocated as soon as one

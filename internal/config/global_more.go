@@ -10,6 +10,8 @@ import (
 // known to HAProxy 2.6; they are written, and `haproxy -c` refuses them.
 type GlobalMore struct {
 	ClusterSecret                          string            `json:"cluster_secret,omitempty"`
+	CPUAffinity                            *CPUAffinity      `json:"cpu_affinity,omitempty"`
+	CPUSet                                 []CPUSetDirective `json:"cpu_set,omitempty"`
 	CPUPolicy                              string            `json:"cpu_policy,omitempty"`
 	DNSAcceptFamily                        string            `json:"dns_accept_family,omitempty"`
 	ExposeDeprecatedDirectives             bool              `json:"expose_deprecated_directives,omitempty"`
@@ -78,6 +80,8 @@ var cpuPolicies = []string{"none", "efficiency", "first-usable-node", "group-by-
 
 var globalMoreFields = fieldSet[GlobalMore]{
 	wordField("cluster_secret", []string{"cluster-secret"}, nil, func(m *GlobalMore) *string { return &m.ClusterSecret }),
+	cpuAffinityField(),
+	cpuSetField(),
 	wordField("cpu_policy", []string{"cpu-policy"}, cpuPolicies, func(m *GlobalMore) *string { return &m.CPUPolicy }),
 	wordField("dns_accept_family", []string{"dns-accept-family"}, nil, func(m *GlobalMore) *string { return &m.DNSAcceptFamily }),
 	flagField("expose_deprecated_directives", []string{"expose-deprecated-directives"}, func(m *GlobalMore) *bool { return &m.ExposeDeprecatedDirectives }),

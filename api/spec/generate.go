@@ -335,6 +335,11 @@ func newPathData(info config.CollectionInfo, p config.ParentKind, f *fragment) (
 	default:
 		d.ListPath = configurationBase + "/" + p.Path + "/{" + info.ParentPathParam() + "}/" + info.Path
 		d.ParentParam = info.ParentPathParam()
+		if d.ParentParam != "parent_name" {
+			// A component key of its own: `crt_store` also names a
+			// schema, and client generators give both the same type name.
+			d.ParentParam = "path_" + d.ParentParam
+		}
 	}
 	return d, nil
 }

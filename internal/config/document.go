@@ -334,10 +334,19 @@ func (d *Document) SameBytes(o *Document) bool {
 	}
 }
 
-// Texts is the text of the head, then of each section: together, the
-// file. Sections two documents share are the same strings (their
-// comparison costs nothing), so a diff can skip them.
-func (d *Document) Texts() []string { return d.texts() }
+// Pieces is how many pieces Texts has: the head and each section.
+func (d *Document) Pieces() int { return 1 + len(d.sections) }
+
+// Piece is piece i of Texts as a section (0 is the head). Pieces two
+// versions of a document share are the same *Section (edits copy what
+// they change), so a diff finds the changed ones by pointer, without
+// rendering the text of the others.
+func (d *Document) Piece(i int) *Section {
+	if i == 0 {
+		return d.head
+	}
+	return d.sections[i-1]
+}
 
 // texts is the text of the head, then of each section.
 func (d *Document) texts() []string {

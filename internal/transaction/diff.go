@@ -280,47 +280,61 @@ func DocDiff(aName, bName string, old, next *config.Document) string {
 // docDiff is DocDiff; with limit > 0, a change of more than limit bytes
 // of text (both sides) is summed up instead.
 func docDiff(aName, bName string, old, next *config.Document, limit int) string {
-	a, b := old.Texts(), next.Texts()
+	na, nb := old.Pieces(), next.Pieces()
+	// same compares by pointer first: shared sections cost nothing, and
+	// only a section that was rebuilt has its text rendered.
+	same := func(i, j int) bool {
+		x, y := old.Piece(i), next.Piece(j)
+		return x == y || x.Text() == y.Text()
+	}
 	pre := 0
-	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
+	for pre < na && pre < nb && same(pre, pre) {
 		pre++
 	}
-	if pre == len(a) && pre == len(b) {
+	if pre == na && pre == nb {
 		return ""
 	}
 	suf := 0
-	for suf < len(a)-pre && suf < len(b)-pre && a[len(a)-1-suf] == b[len(b)-1-suf] {
+	for suf < na-pre && suf < nb-pre && same(na-1-suf, nb-1-suf) {
 		suf++
 	}
 	// Shared pieces around the change, enough for the context lines.
 	from, ctxLines := pre, 0
 	for from > 0 && ctxLines < diffContext {
 		from--
-		ctxLines += strings.Count(a[from], "\n")
+		ctxLines += strings.Count(old.Piece(from).Text(), "\n")
 	}
 	to, ctxLines := suf, 0 // pieces of the shared suffix left out
 	for to > 0 && ctxLines < diffContext {
-		ctxLines += strings.Count(a[len(a)-to], "\n")
+		ctxLines += strings.Count(old.Piece(na-to).Text(), "\n")
 		to--
 	}
+	window := func(d *config.Document, n int) []string {
+		out := make([]string, 0, n-to-from)
+		for i := from; i < n-to; i++ {
+			out = append(out, d.Piece(i).Text())
+		}
+		return out
+	}
+	a, b := window(old, na), window(next, nb)
 	if limit > 0 {
 		size := 0
-		for _, t := range a[from : len(a)-to] {
+		for _, t := range a {
 			size += len(t)
 		}
-		for _, t := range b[from : len(b)-to] {
+		for _, t := range b {
 			size += len(t)
 		}
 		if size > limit {
 			return fmt.Sprintf("--- %s\n+++ %s\n(the change rewrites sections %d to %d of %d: %d bytes of text, too many to diff here)\n",
-				aName, bName, pre, len(b)-suf-1, len(b), size)
+				aName, bName, pre, nb-suf-1, nb, size)
 		}
 	}
 	offset := 0
-	for _, t := range a[:from] {
-		offset += strings.Count(t, "\n")
+	for i := 0; i < from; i++ {
+		offset += strings.Count(old.Piece(i).Text(), "\n")
 	}
-	d := UnifiedDiff(aName, bName, []byte(strings.Join(a[from:len(a)-to], "")), []byte(strings.Join(b[from:len(b)-to], "")))
+	d := UnifiedDiff(aName, bName, []byte(strings.Join(a, "")), []byte(strings.Join(b, "")))
 	if offset == 0 {
 		return d
 	}

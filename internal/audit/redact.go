@@ -1,6 +1,9 @@
 package audit
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // The secrets a record must never hold, wherever they appear in it (a
 // diff, a command, a path).
@@ -21,11 +24,32 @@ const Redacted = "<redacted>"
 // Redact returns s with every password, private key and basic credential
 // replaced by Redacted.
 func Redact(s string) string {
-	s = userPassword.ReplaceAllString(s, "${1}"+Redacted)
-	s = privateKey.ReplaceAllString(s, "-----BEGIN ${1}PRIVATE KEY----- "+Redacted)
-	s = basicAuth.ReplaceAllString(s, "${1}"+Redacted)
-	s = urlCreds.ReplaceAllString(s, "${1}"+Redacted+"@")
+	// Each pattern runs only where its fixed part occurs: most records
+	// hold none, and the regexps were most of an Append.
+	if strings.Contains(s, "password") {
+		s = userPassword.ReplaceAllString(s, "${1}"+Redacted)
+	}
+	if strings.Contains(s, "PRIVATE KEY-----") {
+		s = privateKey.ReplaceAllString(s, "-----BEGIN ${1}PRIVATE KEY----- "+Redacted)
+	}
+	if containsFold(s, "basic") {
+		s = basicAuth.ReplaceAllString(s, "${1}"+Redacted)
+	}
+	if strings.Contains(s, "://") {
+		s = urlCreds.ReplaceAllString(s, "${1}"+Redacted+"@")
+	}
 	return s
+}
+
+// containsFold reports whether s holds the lower-case ASCII word sub in
+// any case, without copying s.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // redact redacts every text of rec.

@@ -13,6 +13,14 @@ package benchguard
 //	BENCHGUARD_SIZES=10    sizes of the table (default 10,10000)
 //	BENCHGUARD_RSS_SIZE=0  skip the memory run (default 100000)
 //	BENCHGUARD_FAMILIES=re only the families matching re
+//	BENCHGUARD_REF=rev     compare with the dataplane of git revision rev
+//	                       (`baseline`: the commit the baseline file names)
+//	                       measured in the same run, round for round
+//	                       alternating with this tree's, instead of with
+//	                       the baseline's figures: a 2-CPU VM's speed moves
+//	                       by more than 10% from one day to the next, so
+//	                       only figures taken side by side tell a code
+//	                       change from the machine's
 //
 //	go test -run '^$' -bench Resources -benchtime 1x ./internal/benchguard
 
@@ -92,12 +100,26 @@ func BenchmarkResources(b *testing.B) {
 		b.Fatal(err)
 	}
 	bin := buildDataplane(b)
-	ctx := context.Background()
-	table := Table{}
-	for _, n := range envSizes() {
-		measureSize(ctx, b, bin, n, fams, base, table)
+	ref := os.Getenv("BENCHGUARD_REF")
+	if ref == "baseline" {
+		if ref = baselineCommit(baselinePath); ref == "" {
+			b.Fatalf("BENCHGUARD_REF=baseline: %s names no commit", baselinePath)
+		}
 	}
-	lines := Compare(table, base)
+	var refBin string
+	if ref != "" {
+		refBin = buildRevision(b, ref)
+	}
+	ctx := context.Background()
+	table, refTable := Table{}, Table{}
+	for _, n := range envSizes() {
+		measureSize(ctx, b, sides{bin, refBin}, n, fams, base, table, refTable)
+	}
+	against, what := base, "baseline "+baselinePath
+	if ref != "" {
+		against, what = Baseline(refTable.Medians()), "reference "+ref+" measured alongside"
+	}
+	lines := Compare(table, against)
 
 	var rssLine string
 	var rssOver bool
@@ -114,8 +136,8 @@ func BenchmarkResources(b *testing.B) {
 		b.ReportMetric(float64(rss), "RSS-MiB")
 	}
 
-	fmt.Printf("\nResources at %v backends: median ms (samples), baseline %s, Δ; SLOWER: >%.0f%% and >%.2f ms over it\n",
-		envSizes(), baselinePath, 100*Threshold, MinDelta)
+	fmt.Printf("\nResources at %v backends: median ms (samples), %s, Δ; SLOWER: >%.0f%% and >%.2f ms over it\n",
+		envSizes(), what, 100*Threshold, MinDelta)
 	if err := Render(os.Stdout, lines); err != nil {
 		b.Fatal(err)
 	}
@@ -124,8 +146,8 @@ func BenchmarkResources(b *testing.B) {
 	}
 	if os.Getenv("BENCHGUARD_UPDATE") == "1" {
 		host, _ := os.Hostname()
-		comment := fmt.Sprintf("Medians (ms) of BenchmarkResources (internal/benchguard), %s on %s, %d CPUs.\nRefresh: make bench-baseline. Columns: family, op, backends, ms.",
-			time.Now().UTC().Format("2006-01-02"), host, runtime.NumCPU())
+		comment := fmt.Sprintf("Medians (ms) of BenchmarkResources (internal/benchguard), %s on %s, %d CPUs.\ncommit: %s\nRefresh: make bench-baseline. Columns: family, op, backends, ms.",
+			time.Now().UTC().Format("2006-01-02"), host, runtime.NumCPU(), headCommit())
 		if err := WriteBaseline(baselinePath, mergeBaseline(base, table), comment); err != nil {
 			b.Fatal(err)
 		}
@@ -139,7 +161,7 @@ func BenchmarkResources(b *testing.B) {
 			}
 		}
 		if len(slower) > 0 {
-			b.Errorf("slower than the baseline by more than %.0f%%: %s", 100*Threshold, strings.Join(slower, "; "))
+			b.Errorf("slower than the %s by more than %.0f%%: %s", what, 100*Threshold, strings.Join(slower, "; "))
 		}
 		if rssOver {
 			b.Errorf("%s", rssLine)
@@ -160,9 +182,78 @@ func mergeBaseline(base Baseline, t Table) map[Row]float64 {
 	return out
 }
 
-// measureSize measures every family at n backends; rows slower than the
-// baseline are measured again, twice at most.
-func measureSize(ctx context.Context, b *testing.B, bin string, n int, fams []Family, base Baseline, table Table) {
+// sides are the binaries measured: this tree's, and the reference's
+// when there is one ("" otherwise).
+type sides struct{ head, ref string }
+
+// measureSize measures every family at n backends, this tree's binary
+// and the reference's (when there is one) each on its own HAProxy,
+// alternating one round of each; rows slower than what they are compared
+// with (the reference's figures of this run, else the baseline) are
+// measured again, twice at most.
+func measureSize(ctx context.Context, b *testing.B, bins sides, n int, fams []Family, base Baseline, table, refTable Table) {
+	head := startRunner(ctx, b, bins.head, n, fams, false)
+	runners := []*Runner{head}
+	tables := map[*Runner]Table{head: table}
+	if bins.ref != "" {
+		ref := startRunner(ctx, b, bins.ref, n, fams, true)
+		runners = append(runners, ref)
+		tables[ref] = refTable
+	}
+	staged, commits := rounds(n)
+	for pass := 0; pass < 3; pass++ {
+		onlyStaged, onlyCommits := map[string]bool(nil), map[string]bool(nil)
+		if pass > 0 {
+			against := base
+			if bins.ref != "" {
+				against = Baseline(refTable.Medians())
+			}
+			onlyStaged, onlyCommits = SlowerAt(Compare(table, against), n)
+			delete(onlyStaged, Calibration)
+			if len(onlyStaged) == 0 && len(onlyCommits) == 0 {
+				return
+			}
+			b.Logf("%d backends: measuring again (pass %d): %v %v", n, pass+1, keys(onlyStaged), keys(onlyCommits))
+		}
+		res := map[*Runner]Results{}
+		for _, r := range runners {
+			res[r] = Results{}
+		}
+		// One round at a time, the two binaries taking turns (and turns
+		// about going first), so that a slow moment of the machine falls
+		// on both.
+		turn := func(i int, run func(r *Runner) error) {
+			order := runners
+			if i%2 == 1 && len(runners) == 2 {
+				order = []*Runner{runners[1], runners[0]}
+			}
+			for _, r := range order {
+				if err := run(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if pass == 0 || len(onlyStaged) > 0 {
+			for i := range staged {
+				turn(i, func(r *Runner) error { return r.Staged(ctx, 1, onlyStaged, res[r]) })
+			}
+		}
+		if pass == 0 || len(onlyCommits) > 0 {
+			for i := range commits {
+				turn(i, func(r *Runner) error { return r.Commits(ctx, 1, onlyCommits, res[r]) })
+			}
+		}
+		for _, r := range runners {
+			tables[r].Merge(res[r])
+		}
+	}
+}
+
+// startRunner starts HAProxy on a generated file of n backends and the
+// dataplane binary bin on it (both stopped when the benchmark ends), and
+// prepares fams on it; tolerant leaves out the families bin does not
+// serve.
+func startRunner(ctx context.Context, b *testing.B, bin string, n int, fams []Family, tolerant bool) *Runner {
 	in := haproxytest.New(b)
 	in.StartTimeout = 2 * time.Minute
 	opts := cfggen.Realistic(cfggen.Options{StatsSocket: in.StatsSocket, FrontendPort: haproxytest.FreePort(b)})
@@ -170,35 +261,12 @@ func measureSize(ctx context.Context, b *testing.B, bin string, n int, fams []Fa
 	in.Start(string(cfggen.Generate(n, opts)))
 	b.Logf("%d backends: HAProxy up in %s", n, time.Since(start).Round(time.Millisecond))
 	dp := startDataplane(b, bin, in.Dir, in.ConfigPath, fmt.Sprintf("master_runtime = %q", in.MasterSocket), "")
-	defer dp.stop()
-	r := &Runner{Client: dp.client, Size: n, Logf: b.Logf}
+	b.Cleanup(dp.stop)
+	r := &Runner{Client: dp.client, Size: n, Logf: b.Logf, Tolerant: tolerant}
 	if err := r.Prepare(ctx, fams); err != nil {
 		b.Fatal(err)
 	}
-	staged, commits := rounds(n)
-	for pass := 0; pass < 3; pass++ {
-		onlyStaged, onlyCommits := map[string]bool(nil), map[string]bool(nil)
-		if pass > 0 {
-			onlyStaged, onlyCommits = SlowerAt(Compare(table, base), n)
-			delete(onlyStaged, Calibration)
-			if len(onlyStaged) == 0 && len(onlyCommits) == 0 {
-				return
-			}
-			b.Logf("%d backends: measuring again (pass %d): %v %v", n, pass+1, keys(onlyStaged), keys(onlyCommits))
-		}
-		res := Results{}
-		if pass == 0 || len(onlyStaged) > 0 {
-			if err := r.Staged(ctx, staged, onlyStaged, res); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if pass == 0 || len(onlyCommits) > 0 {
-			if err := r.Commits(ctx, commits, onlyCommits, res); err != nil {
-				b.Fatal(err)
-			}
-		}
-		table.Merge(res)
-	}
+	return r
 }
 
 func keys(m map[string]bool) []string {
@@ -309,6 +377,58 @@ func buildDataplane(b *testing.B) string {
 		b.Fatalf("build dataplane: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// buildRevision builds the dataplane binary of git revision rev, from
+// its tree exported to a temporary directory (the work tree is left
+// alone).
+func buildRevision(b *testing.B, rev string) string {
+	src := b.TempDir()
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		b.Fatalf("BENCHGUARD_REF needs the git repository: %v", err)
+	}
+	archive := exec.Command("git", "archive", "--format=tar", rev)
+	archive.Dir = strings.TrimSpace(string(top)) // the whole tree, not this directory's
+	untar := exec.Command("tar", "-x", "-C", src)
+	pipe, err := archive.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	untar.Stdin = pipe
+	var stderr strings.Builder
+	archive.Stderr = &stderr
+	if err := untar.Start(); err != nil {
+		b.Fatal(err)
+	}
+	if err := archive.Run(); err != nil {
+		b.Fatalf("git archive %s: %v %s", rev, err, stderr.String())
+	}
+	if err := untar.Wait(); err != nil {
+		b.Fatalf("unpack %s: %v", rev, err)
+	}
+	bin := filepath.Join(b.TempDir(), "dataplane-"+rev)
+	build := exec.Command("go", "build", "-o", bin, "./cmd/dataplane")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build dataplane at %s: %v\n%s", rev, err, out)
+	}
+	b.Logf("reference: dataplane at %s", rev)
+	return bin
+}
+
+// headCommit names the commit the work tree is at, and says so when the
+// tree has changes the commit does not hold.
+func headCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		c += " (with uncommitted changes)"
+	}
+	return c
 }
 
 type dataplane struct {

@@ -23,9 +23,17 @@ type Runner struct {
 	ReloadTimeout time.Duration
 	// Logf, when set, reports progress.
 	Logf func(format string, args ...any)
+	// Tolerant leaves out the families Prepare cannot make concrete (a
+	// reference build older than the family answers 404) instead of
+	// failing.
+	Tolerant bool
 
 	fams    []Family
 	targets map[string]target
+	// stagedDone and commitsDone count the rounds run so far: calls of
+	// one round each (a reference run alternates with this one) still
+	// get rounds of their own.
+	stagedDone, commitsDone int
 }
 
 // Prepare reads the live configuration and makes each family concrete on
@@ -39,13 +47,18 @@ func (r *Runner) Prepare(ctx context.Context, fams []Family) error {
 	if err != nil {
 		return fmt.Errorf("parse the live configuration: %w", err)
 	}
-	r.fams = fams
+	r.fams = nil
 	r.targets = map[string]target{}
 	for _, f := range fams {
 		t, err := prepare(ctx, r.Client, d, f)
 		if err != nil {
+			if r.Tolerant {
+				r.logf("%d backends: %s left out of this run: %v", r.Size, f.Name, err)
+				continue
+			}
 			return err
 		}
+		r.fams = append(r.fams, f)
 		r.targets[f.Name] = t
 	}
 	return nil
@@ -75,7 +88,9 @@ func (r *Runner) Staged(ctx context.Context, rounds int, only map[string]bool, r
 	if err != nil {
 		return err
 	}
-	for i := 0; i < rounds; i++ {
+	for range rounds {
+		i := r.stagedDone
+		r.stagedDone++
 		rep, err := r.Client.expect(ctx, http.MethodGet, configurationBase+"/version", nil)
 		if err != nil {
 			return err
@@ -111,8 +126,10 @@ func (r *Runner) Staged(ctx context.Context, rounds int, only map[string]bool, r
 // new item committed, then one with its removal (global: a value, then
 // the value before). Each commit's reload is waited for, untimed.
 func (r *Runner) Commits(ctx context.Context, rounds int, only map[string]bool, res Results) error {
-	for k := 0; k < rounds; k++ {
-		r.logf("%d backends: commits, round %d of %d", r.Size, k+1, rounds)
+	for range rounds {
+		k := r.commitsDone
+		r.commitsDone++
+		r.logf("%d backends: commits, round %d", r.Size, k+1)
 		for _, f := range r.fams {
 			if !has(f.Ops, OpCommit) || (only != nil && !only[f.Name]) {
 				continue

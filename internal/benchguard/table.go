@@ -107,6 +107,23 @@ func ReadBaseline(path string) (Baseline, error) {
 	return parseBaseline(f, path)
 }
 
+// baselineCommit is the commit a baseline file says its figures were
+// measured at (its `# commit: <rev>` comment), "" when it names none.
+func baselineCommit(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# commit: "); ok {
+			if f := strings.Fields(rest); len(f) > 0 {
+				return f[0]
+			}
+		}
+	}
+	return ""
+}
+
 func parseBaseline(r io.Reader, name string) (Baseline, error) {
 	b := Baseline{}
 	sc := bufio.NewScanner(r)

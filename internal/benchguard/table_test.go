@@ -66,11 +66,17 @@ func TestBaselineRoundTripAndRender(t *testing.T) {
 		{Calibration, OpGet, 10}:      0.3,
 		{"frontends/acls", OpGet, 10}: 0.45,
 	}
-	if err := WriteBaseline(path, rows, "a comment\non two lines"); err != nil {
+	if err := WriteBaseline(path, rows, "a comment\ncommit: 0123abc (with uncommitted changes)"); err != nil {
 		t.Fatal(err)
 	}
+	if c := baselineCommit(path); c != "0123abc" {
+		t.Errorf("baseline commit %q", c)
+	}
+	if c := baselineCommit(filepath.Join(t.TempDir(), "none.tsv")); c != "" {
+		t.Errorf("commit %q of no file", c)
+	}
 	text, _ := os.ReadFile(path)
-	if !strings.HasPrefix(string(text), "# a comment\n# on two lines\n(calibration) version\tget\t10\t0.300\nbackends\tlist\t10\t0.500\nbackends\tlist\t10000\t40.500\nbackends\tcommit\t10\t120.000\n") {
+	if !strings.HasPrefix(string(text), "# a comment\n# commit: 0123abc (with uncommitted changes)\n(calibration) version\tget\t10\t0.300\nbackends\tlist\t10\t0.500\nbackends\tlist\t10000\t40.500\nbackends\tcommit\t10\t120.000\n") {
 		t.Errorf("baseline file:\n%s", text)
 	}
 	base, err := ReadBaseline(path)

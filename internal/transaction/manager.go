@@ -155,6 +155,9 @@ func (m *Manager) load() error {
 				t.meta.Status = StatusOutdated
 			default:
 				t.doc = live
+				if st, err := os.Stat(m.stagedFile(meta.ID)); err == nil && st.ModTime().After(meta.Updated) {
+					t.meta.Updated = st.ModTime().UTC() // the last edit (Edit does not rewrite the sidecar)
+				}
 				if data, err := os.ReadFile(m.stagedFile(meta.ID)); err == nil {
 					if t.doc, err = config.Parse(data); err != nil {
 						m.log.Warn("staged file of a transaction does not load; marking it failed", "id", meta.ID, "error", err)
@@ -395,10 +398,11 @@ func (m *Manager) Edit(ctx context.Context, id string, edit EditFunc) (Result, e
 	auditConfig(ctx, m.pipeline.live.Path(), t.doc, next, 0)
 	audit.From(ctx).Transaction(id)
 	t.doc, t.staged = next, true
+	// The sidecar is not rewritten for an edit: nothing it holds but
+	// this time changed, and the staged file's modification time keeps
+	// it across a restart (load). That saves a file write and a rename
+	// per staged edit, a fifth of one.
 	t.meta.Updated = m.now().UTC()
-	if err := m.saveMeta(t); err != nil {
-		return Result{}, err
-	}
 	return res, nil
 }
 

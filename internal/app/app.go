@@ -47,6 +47,9 @@ type App struct {
 	// Pipeline is the live configuration and the path every change takes.
 	Pipeline *transaction.Pipeline
 	Stats    *runtime.Client // admin stats socket; nil when the config declares none
+	// Patterns guards runtime map and ACL file changes and keeps the
+	// snapshots of big files (tests tune their age).
+	Patterns *patfile.Files
 	Master   *runtime.Master // master CLI; nil when unknown
 	Reloads  *reload.Scheduler
 	// Transactions holds the explicit transactions.
@@ -172,6 +175,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	// Runtime map and ACL changes are written to their files; a reload
 	// waits for those in flight and holds the next until it is over.
 	patterns := patfile.New()
+	a.Patterns = patterns
 	pipeline.SetReloader(a.Reloads, patterns.Guard(strat, func() {
 		if c := a.runtimeClient(); c != nil {
 			c.CloseIdleConnections()

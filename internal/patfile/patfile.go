@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"dataplane/internal/fault"
@@ -54,6 +55,20 @@ type Files struct {
 	// false), fsynced within SyncDelay and before every reload.
 	unsynced map[string]bool
 	flushing bool
+	// maxAge overrides SnapshotMaxAge when set (SetSnapshotMaxAge).
+	maxAge atomic.Int64
+}
+
+// SetSnapshotMaxAge sets how old a snapshot may be before a read takes
+// a new one (SnapshotMaxAge when d <= 0). Tests set it: a long age to
+// count reads on a busy machine, a short one to see a change by hand.
+func (f *Files) SetSnapshotMaxAge(d time.Duration) { f.maxAge.Store(int64(d)) }
+
+func (f *Files) snapshotMaxAge() time.Duration {
+	if d := time.Duration(f.maxAge.Load()); d > 0 {
+		return d
+	}
+	return SnapshotMaxAge
 }
 
 // SyncDelay bounds how long an add made without force_sync waits for

@@ -171,7 +171,7 @@ func (f *Files) Scan(ctx context.Context, c *runtime.Client, t Target, want func
 	s := f.snaps[path]
 	epoch := f.epochLocked(path)
 	f.mu.Unlock()
-	current := s != nil && s.id == t.File.ID && s.count == t.File.Count && s.epoch == epoch && time.Since(s.taken) <= SnapshotMaxAge
+	current := s != nil && s.id == t.File.ID && s.count == t.File.Count && s.epoch == epoch && time.Since(s.taken) <= f.snapshotMaxAge()
 	// An added entry the read would list needs its id from HAProxy.
 	if current && slices.ContainsFunc(s.added, want) {
 		current = false

@@ -179,11 +179,11 @@ func fullSectionJSON(m any, kind string) map[string]any {
 			panic("fullItems has no " + info.Schema + ": add a fully populated one")
 		}
 		if info.Positional {
-			out[info.FullSection] = []any{toJSONValue(item)}
+			out[info.FullSectionOf(kind)] = []any{toJSONValue(item)}
 			continue
 		}
 		name, _ := toJSONValue(item).(map[string]any)["name"].(string)
-		out[info.FullSection] = map[string]any{name: toJSONValue(item)}
+		out[info.FullSectionOf(kind)] = map[string]any{name: toJSONValue(item)}
 	}
 	return out
 }
@@ -198,7 +198,7 @@ func withoutChildren(s *openapi3.Schema, kind string) *openapi3.Schema {
 		c.Properties[k] = v
 	}
 	for _, coll := range config.CollectionsOf(kind) {
-		delete(c.Properties, coll.Info().FullSection)
+		delete(c.Properties, coll.Info().FullSectionOf(kind))
 	}
 	return &c
 }

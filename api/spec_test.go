@@ -366,6 +366,7 @@ func TestFullSectionProperties(t *testing.T) {
 		s := schemaOf(t, doc, sec.Schema)
 		for _, c := range config.CollectionsOf(sec.Kind) {
 			info := c.Info()
+			info.FullSection = info.FullSectionOf(sec.Kind)
 			p, ok := s.Properties[info.FullSection]
 			if !ok {
 				t.Errorf("%s: no property %s for its %s", sec.Schema, info.FullSection, info.Path)

@@ -72,7 +72,7 @@ func TestNewKindsRefusedByHAProxy26(t *testing.T) {
 	}
 	var full map[string]any
 	e.Get(cfgBase+"/healthchecks/hc"+q+"&full_section=true").JSON(t, &full)
-	if l, _ := full["tcp_check_rule_list"].([]any); len(l) != 1 {
+	if l, _ := full["tcp_check_list"].([]any); len(l) != 1 {
 		t.Fatalf("staged healthcheck with full_section: %v", full)
 	}
 	r := e.Do(apitest.Request{Method: "PUT", Path: "/services/haproxy/transactions/" + tx.ID + "?force_reload=true"})

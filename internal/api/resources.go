@@ -179,7 +179,7 @@ func withChildren(doc *config.Document, kind, name string, m any, redact func(an
 		if err != nil {
 			return nil, fmt.Errorf("encode %s of %s %s: %w", c.Info().Path, kind, name, err)
 		}
-		b = spliceProperty(b, c.Info().FullSection, cb)
+		b = spliceProperty(b, c.Info().FullSectionOf(kind), cb)
 	}
 	return b, nil
 }
@@ -222,7 +222,7 @@ func decodeSection(r *http.Request, kind string, m any) (*sectionChildren, error
 	}
 	children := &sectionChildren{kind: kind, raw: map[config.ChildResource]json.RawMessage{}}
 	for _, c := range config.CollectionsOf(kind) {
-		key := c.Info().FullSection
+		key := c.Info().FullSectionOf(kind)
 		if v, ok := obj[key]; ok {
 			children.raw[c] = v
 			delete(obj, key)
@@ -251,7 +251,7 @@ func (c *sectionChildren) apply(d *config.Document, name string) (*config.Docume
 		list := coll.NewList()
 		if raw, ok := c.raw[coll]; ok && string(raw) != "null" {
 			if err := decodeStrict(raw, list); err != nil {
-				return nil, fmt.Errorf("%s: %w", coll.Info().FullSection, err)
+				return nil, fmt.Errorf("%s: %w", coll.Info().FullSectionOf(c.kind), err)
 			}
 		}
 		var err error

@@ -144,6 +144,8 @@ var TCPChecks = actionList(&Collection[TCPCheck]{
 	Tag: "TCPCheck", Schema: "tcp_check",
 	Parents:     []string{KindBackend, KindDefaults, KindHealthcheck},
 	FullSection: "tcp_check_rule_list",
+	// The contract's healthcheck model names its list otherwise.
+	FullSectionIn: map[string]string{KindHealthcheck: "tcp_check_list"},
 }, tcpCheckActions, func(m *TCPCheck) *Unmodelled { return &m.Unmodelled })
 
 var tcpCheckActions = &actionTable[TCPCheck]{

@@ -44,6 +44,8 @@ type Collection[T any] struct {
 	// FullSection is the parent model's property that holds the items
 	// with full_section=true.
 	FullSection string
+	// FullSectionIn: see CollectionInfo.
+	FullSectionIn map[string]string
 	// Filters are list query parameters: an item is listed when the
 	// field the function returns equals the parameter's value.
 	Filters map[string]func(m *T) string
@@ -110,7 +112,7 @@ func (c *Collection[T]) validate() error {
 func (c *Collection[T]) Info() CollectionInfo {
 	info := CollectionInfo{
 		Name: c.Name, Path: c.Path, OpName: c.OpName, Tag: c.Tag, Schema: c.Schema, Keyword: c.Keyword,
-		Positional: c.Positional, FullSection: c.FullSection, PluralListOps: c.PluralListOps,
+		Positional: c.Positional, FullSection: c.FullSection, FullSectionIn: c.FullSectionIn, PluralListOps: c.PluralListOps,
 		OpPlural: c.OpPlural, QueryParent: c.QueryParent, PathKey: c.PathKey,
 		ParentParam: c.ParentParam, AppendOnly: c.AppendOnly,
 	}

@@ -67,6 +67,10 @@ type CollectionInfo struct {
 	// collection with full_section=true: a map by name for keyed
 	// collections ("servers"), a list for positional ones ("acl_list").
 	FullSection string
+	// FullSectionIn names the property for the parent kinds where the
+	// contract calls it otherwise (healthcheck: tcp_check_list, where
+	// backends and defaults have tcp_check_rule_list).
+	FullSectionIn map[string]string
 	// Filters are the query parameters the list operation filters on.
 	Filters []string
 	// PluralListOps: operationIds without the parent kind, plural for the
@@ -135,6 +139,15 @@ func (i CollectionInfo) OpID(prefix string, p ParentKind) string {
 
 // ListSchema is the spec's schema of the whole list: "servers", "acls".
 func (i CollectionInfo) ListSchema() string { return i.Path }
+
+// FullSectionOf is the property of a parent of that kind that holds the
+// collection with full_section=true.
+func (i CollectionInfo) FullSectionOf(kind string) string {
+	if p, ok := i.FullSectionIn[kind]; ok {
+		return p
+	}
+	return i.FullSection
+}
 
 // HasParent reports whether sections of kind may hold the collection.
 func (i CollectionInfo) HasParent(kind string) bool {

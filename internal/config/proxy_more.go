@@ -261,11 +261,16 @@ type StatsHTTPRequest struct {
 // a change of the field is refused (edit them through the raw
 // configuration).
 func liftMore[Outer, Inner any](fs fieldSet[Inner], ptr func(*Outer) **Inner) fieldSet[Outer] {
+	// absent stands for a nil *Inner: the functions peek serves only
+	// read the model (reads go through ptr), so one zero value does for
+	// every call, where a new one per field and call was most of what a
+	// write allocated.
+	absent := new(Inner)
 	peek := func(m *Outer) *Inner {
 		if p := *ptr(m); p != nil {
 			return p
 		}
-		return new(Inner)
+		return absent
 	}
 	out := lift(fs, peek)
 	for i, f := range fs {

@@ -1,6 +1,9 @@
 package audit
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // The secrets a record must never hold, wherever they appear in it (a
 // diff, a command, a path).
@@ -20,11 +23,25 @@ const Redacted = "<redacted>"
 
 // Redact returns s with every password, private key and basic credential
 // replaced by Redacted.
+//
+// Each pattern runs only on a text holding what any match of it must hold
+// (the case-sensitive "password" and "PRIVATE KEY-----", the ':' after
+// "authorization", both "://" and "@"): most texts hold none, and the four
+// regular expressions would cost every audited request microseconds for
+// nothing.
 func Redact(s string) string {
-	s = userPassword.ReplaceAllString(s, "${1}"+Redacted)
-	s = privateKey.ReplaceAllString(s, "-----BEGIN ${1}PRIVATE KEY----- "+Redacted)
-	s = basicAuth.ReplaceAllString(s, "${1}"+Redacted)
-	s = urlCreds.ReplaceAllString(s, "${1}"+Redacted+"@")
+	if strings.Contains(s, "password") {
+		s = userPassword.ReplaceAllString(s, "${1}"+Redacted)
+	}
+	if strings.Contains(s, "PRIVATE KEY-----") {
+		s = privateKey.ReplaceAllString(s, "-----BEGIN ${1}PRIVATE KEY----- "+Redacted)
+	}
+	if strings.Contains(s, ":") {
+		s = basicAuth.ReplaceAllString(s, "${1}"+Redacted)
+		if strings.Contains(s, "://") && strings.Contains(s, "@") {
+			s = urlCreds.ReplaceAllString(s, "${1}"+Redacted+"@")
+		}
+	}
 	return s
 }
 

@@ -99,6 +99,9 @@ func (s *Server) operationID(r *http.Request) string {
 	if s.validator == nil {
 		return ""
 	}
+	if info := infoOf(r); info != nil && info.operation != "" {
+		return info.operation
+	}
 	route, _, err := s.validator.router.FindRoute(r)
 	if err != nil || route.Operation == nil {
 		return ""

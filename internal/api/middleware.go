@@ -108,8 +108,19 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 }
 
 // requestInfo is what the handlers inside learn about a request that the
-// access log, outside them, writes: the authenticated user.
-type requestInfo struct{ user string }
+// access log and the audit trail, outside them, write: the authenticated
+// user, and the contract's operationId once the validator found it (so
+// that the audit record does not look the route up again).
+type requestInfo struct {
+	user      string
+	operation string
+}
+
+// infoOf returns r's requestInfo, nil outside the access log.
+func infoOf(r *http.Request) *requestInfo {
+	info, _ := r.Context().Value(requestInfoKey{}).(*requestInfo)
+	return info
+}
 
 type requestInfoKey struct{}
 
@@ -117,7 +128,7 @@ type requestInfoKey struct{}
 // the request was authenticated as.
 func noteUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		if info := infoOf(r); info != nil {
 			info.user = auth.UserFrom(r.Context())
 		}
 		next.ServeHTTP(w, r)

@@ -714,3 +714,57 @@ func TestDrainOutlivesWriteTimeout(t *testing.T) {
 	}
 	<-done
 }
+
+// TestRuntimeServerPutReadBack shows that a runtime PUT answers with the
+// state HAProxy has after the change, read back on the same line as the
+// change, and never with what was asked: a value HAProxy refuses is an
+// error that changes nothing, and a change HAProxy takes but that does not
+// give the server the asked state (its tracked server holds it in
+// maintenance) is answered with the state as it is.
+func TestRuntimeServerPutReadBack(t *testing.T) {
+	l := startRuntimeLab(t)
+
+	// One field, refused: the one-line change and read back fails as a
+	// whole, and the weight is still the configured one.
+	before := l.state(t, "be_src", "a")
+	r := l.put(t, "be_src", "a", map[string]any{"weight": 3})
+	mustStatus(t, r, 400, "PUT weight on a static algorithm")
+	if !strings.Contains(string(r.Body), "weight") {
+		t.Errorf("refused weight: the message does not name it: %s", r.Body)
+	}
+	if after := l.state(t, "be_src", "a"); after["srv_uweight"] != before["srv_uweight"] {
+		t.Fatalf("a refused weight changed the server: %v -> %v", before["srv_uweight"], after["srv_uweight"])
+	}
+
+	// Taken but not in effect: t1 tracks be_app/s2, so while s2 is in
+	// maintenance t1 stays in maintenance whatever it is told.
+	mustStatus(t, l.put(t, "be_app", "s2", map[string]any{"admin_state": "maint"}), 200, "PUT s2 maint")
+	for _, c := range []struct {
+		asked, want string
+	}{{"ready", "maint"}, {"drain", "maint"}} {
+		r := l.put(t, "be_trk", "t1", map[string]any{"admin_state": c.asked})
+		mustStatus(t, r, 200, "PUT t1 "+c.asked)
+		var s struct {
+			AdminState string `json:"admin_state"`
+		}
+		r.JSON(t, &s)
+		if s.AdminState != c.want {
+			t.Errorf("PUT t1 %s while its tracked server is in maintenance: answered admin_state %q, want %q: %s", c.asked, s.AdminState, c.want, r.Body)
+		}
+		if bits, _ := strconv.Atoi(l.state(t, "be_trk", "t1")["srv_admin_state"]); bits&0x02 == 0 {
+			t.Errorf("PUT t1 %s: HAProxy no longer has it in inherited maintenance (%#x): the test proves nothing", c.asked, bits)
+		}
+	}
+
+	// Once s2 is back, the same request is answered with what it asked.
+	mustStatus(t, l.put(t, "be_app", "s2", map[string]any{"admin_state": "ready"}), 200, "PUT s2 ready")
+	r = l.put(t, "be_trk", "t1", map[string]any{"admin_state": "ready"})
+	mustStatus(t, r, 200, "PUT t1 ready")
+	var s struct {
+		AdminState string `json:"admin_state"`
+	}
+	r.JSON(t, &s)
+	if s.AdminState != "ready" {
+		t.Errorf("PUT t1 ready with s2 ready: answered %q: %s", s.AdminState, r.Body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -26,6 +27,8 @@ type validator struct {
 	paramsOnly *openapi3filter.Options
 	// fast are the scanners of fastBodies, by operation.
 	fast map[*openapi3.Operation]fastBody
+	// noSec holds the copy of each route withoutSecurity made.
+	noSec sync.Map // *routers.Route -> *routers.Route
 }
 
 func newValidator(spec *openapi3.T) (*validator, error) {
@@ -79,6 +82,11 @@ func (v *validator) check(w http.ResponseWriter, r *http.Request, next http.Hand
 			err = routers.ErrMethodNotAllowed
 		}
 	}
+	if err == nil {
+		if info := infoOf(r); info != nil {
+			info.operation = route.Operation.OperationID
+		}
+	}
 	switch {
 	case errors.Is(err, routers.ErrPathNotFound):
 		apierror.Write(w, http.StatusNotFound, fmt.Sprintf("path %s was not found", r.URL.Path))
@@ -101,7 +109,7 @@ func (v *validator) check(w http.ResponseWriter, r *http.Request, next http.Hand
 				// The body is valid: the rest of the request is checked
 				// as always. Any refusal is left to the general path,
 				// which says all that is wrong.
-				in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: withoutSecurity(route), Options: v.paramsOnly}
+				in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: v.withoutSecurity(route), Options: v.paramsOnly}
 				if openapi3filter.ValidateRequest(r.Context(), in) == nil {
 					next.ServeHTTP(w, withPrevalidated(r, body))
 					return
@@ -109,7 +117,7 @@ func (v *validator) check(w http.ResponseWriter, r *http.Request, next http.Hand
 			}
 		}
 	}
-	route = withoutSecurity(route)
+	route = v.withoutSecurity(route)
 	opts := v.opts
 	if ct := r.Header.Get("Content-Type"); r.ContentLength != 0 && (strings.HasPrefix(ct, "text/plain") || strings.HasPrefix(ct, "multipart/form-data")) {
 		// A text body (a whole configuration, up to
@@ -136,11 +144,18 @@ func (v *validator) check(w http.ResponseWriter, r *http.Request, next http.Hand
 var noSecurity = openapi3.SecurityRequirements{}
 
 // withoutSecurity returns a copy of route whose operation has no security
-// requirements (the spec's own route is shared, and served as it is).
-func withoutSecurity(route *routers.Route) *routers.Route {
+// requirements (the spec's own route is shared, and served as it is). The
+// copy is made once per route and kept: the legacy router returns the
+// same route for every request to an operation, and validation only
+// reads it.
+func (v *validator) withoutSecurity(route *routers.Route) *routers.Route {
+	if rt, ok := v.noSec.Load(route); ok {
+		return rt.(*routers.Route)
+	}
 	rt, op := *route, *route.Operation
 	op.Security = &noSecurity
 	rt.Operation = &op
+	v.noSec.Store(route, &rt)
 	return &rt
 }
 

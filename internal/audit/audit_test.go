@@ -129,3 +129,27 @@ func TestQueryFilters(t *testing.T) {
 		})
 	}
 }
+
+// FuzzRedactGuards checks that Redact's literal guards never change its
+// result: whatever the text, it is what the four patterns run on every
+// text give.
+func FuzzRedactGuards(f *testing.F) {
+	for _, s := range []string{
+		"+    user bob password $5$salt$hash groups g\n",
+		"-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----\n",
+		"AUTHORIZATION:basic Zm9vOmJhcg==", "authorization:\tBASIC x", "Authorization : Basic x",
+		"https://u:p@h/", "ftp://u:p@h", "://a:b@", "set server be_1/s1 weight 7",
+		"/v3/services/haproxy/runtime/backends/be/servers/s1", "set server be/s1 addr ::1 port 80",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := userPassword.ReplaceAllString(s, "${1}"+Redacted)
+		want = privateKey.ReplaceAllString(want, "-----BEGIN ${1}PRIVATE KEY----- "+Redacted)
+		want = basicAuth.ReplaceAllString(want, "${1}"+Redacted)
+		want = urlCreds.ReplaceAllString(want, "${1}"+Redacted+"@")
+		if got := Redact(s); got != want {
+			t.Fatalf("Redact(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

@@ -23,20 +23,26 @@ const Redacted = "<redacted>"
 
 // Redact returns s with every password, private key and basic credential
 // replaced by Redacted.
+//
+// Each pattern runs only on a text holding what any match of it must hold
+// (the case-sensitive "password" and "PRIVATE KEY-----", the ':' after
+// "authorization" and "basic" in any case, both "://" and "@"): most texts hold none, and the four
+// regular expressions would cost every audited request microseconds for
+// nothing.
 func Redact(s string) string {
-	// Each pattern runs only where its fixed part occurs: most records
-	// hold none, and the regexps were most of an Append.
 	if strings.Contains(s, "password") {
 		s = userPassword.ReplaceAllString(s, "${1}"+Redacted)
 	}
 	if strings.Contains(s, "PRIVATE KEY-----") {
 		s = privateKey.ReplaceAllString(s, "-----BEGIN ${1}PRIVATE KEY----- "+Redacted)
 	}
-	if containsFold(s, "basic") {
-		s = basicAuth.ReplaceAllString(s, "${1}"+Redacted)
-	}
-	if strings.Contains(s, "://") {
-		s = urlCreds.ReplaceAllString(s, "${1}"+Redacted+"@")
+	if strings.Contains(s, ":") {
+		if containsFold(s, "basic") {
+			s = basicAuth.ReplaceAllString(s, "${1}"+Redacted)
+		}
+		if strings.Contains(s, "://") && strings.Contains(s, "@") {
+			s = urlCreds.ReplaceAllString(s, "${1}"+Redacted+"@")
+		}
 	}
 	return s
 }

@@ -165,10 +165,14 @@ type step struct {
 //
 // Its commands go over one connection reserved for the update: they wait
 // for the socket once, and when too many wait (runtime.ErrBusy) nothing at
-// all is applied.
+// all is applied. An update of one round trip (one change and its read
+// back on one line) needs no reservation: its line holds it all.
 func Update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (runtime.ServerState, error) {
 	if err := ch.validate(); err != nil {
 		return runtime.ServerState{}, err
+	}
+	if !ch.readsFirst() && len(ch.steps("")) == 1 {
+		return update(ctx, c, be, srv, ch)
 	}
 	var st runtime.ServerState
 	err := c.Session(ctx, func(c *runtime.Client) error {
@@ -191,7 +195,7 @@ type setting struct {
 // be set; otherwise the first step finds out whether the server exists.
 func update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (runtime.ServerState, error) {
 	var cur runtime.ServerState
-	if (ch.Port != nil && ch.Address == "") || ch == (Change{}) {
+	if ch.readsFirst() {
 		var err error
 		if cur, err = Get(ctx, c, be, srv); err != nil || ch == (Change{}) {
 			return cur, err
@@ -225,6 +229,13 @@ func update(ctx context.Context, c *runtime.Client, be, srv string, ch Change) (
 		return runtime.ServerState{}, fmt.Errorf("server %s/%s: %w", be, srv, runtime.ErrNotFound)
 	}
 	return st, nil
+}
+
+// readsFirst reports whether update reads the server's state before it
+// changes anything: a new port alone keeps the current address, and an
+// empty change only reads.
+func (ch Change) readsFirst() bool {
+	return (ch.Port != nil && ch.Address == "") || ch == (Change{})
 }
 
 // steps orders the changes so that traffic stays safe: maint or drain

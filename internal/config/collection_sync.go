@@ -107,14 +107,24 @@ func (c *Collection[T]) sync(e *lineEdit, have []item[T], want []T) {
 		}
 		if oi < len(have) && !anchored[oi] {
 			old := have[oi].line
-			if words := c.Render(&want[j], &old); !equalWords(words, old.Words) {
-				e.replaceWords(old.Index, words)
+			words, comment, err := c.render(&want[j], &old)
+			if err != nil {
+				e.fail(err)
+				return
+			}
+			if !equalWords(words, old.Words) || comment != old.Comment {
+				e.replaceLine(old.Index, words, comment)
 			}
 			cursor, indent = old.Index, e.indentOf(old.Index)
 			oi++
 			continue
 		}
-		e.insertRaw(cursor, e.render(indent, c.Render(&want[j], nil)))
+		words, comment, err := c.render(&want[j], nil)
+		if err != nil {
+			e.fail(err)
+			return
+		}
+		e.insertRaw(cursor, e.render(indent, words, comment))
 	}
 	for ; oi < len(have); oi++ {
 		drop(oi)

@@ -12,8 +12,9 @@ import (
 // Collection is the declaration of one kind of child line of sections
 // (servers, binds, ACLs, and later every rule list), and the one lossless
 // implementation of their reads and edits. Untouched lines stay byte for
-// byte as they are; a replaced line keeps its indentation, its trailing
-// comment and the words the model does not hold; a line that moves (a
+// byte as they are; a replaced line keeps its indentation and the words
+// the model does not hold, and its trailing comment is the model's
+// metadata (metadata.go); a line that moves (a
 // reordering replace-all) takes the comment lines directly above it along.
 type Collection[T any] struct {
 	Name    string // singular, for messages: "server"

@@ -6,7 +6,8 @@ package config
 // subsequence of the rest stay untouched; an item found elsewhere in the
 // old list moves there with the comment lines directly above it; a new
 // item at the place of an old one that is gone rewrites that line in
-// place (keeping its indentation, comment and unmodelled words); what is
+// place (keeping its indentation and unmodelled words; its comment is
+// the new item's metadata); what is
 // left is inserted or deleted.
 
 // maxLCSCells bounds the LCS table (rows x columns) of one replace-all.

@@ -105,6 +105,9 @@ func (m Metadata) check() error {
 	for _, k := range keys {
 		switch v := m[k].(type) {
 		case map[string]any:
+			if k == plainKey {
+				return invalid("metadata", "%q: want a string, the plain comment", k)
+			}
 		case string:
 			if k != plainKey {
 				return invalid("metadata", "%q: want an object, got a string (only %q may be one)", k, plainKey)

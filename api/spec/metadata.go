@@ -29,6 +29,9 @@ func metadataSchemas(colls []config.ChildResource, sections []config.SectionReso
 			out = append(out, s.Info().Schema)
 		}
 	}
+	if config.HasMetadata(&config.Global{}) {
+		out = append(out, "global") // served by its own handlers
+	}
 	sort.Strings(out)
 	return out
 }

@@ -439,7 +439,7 @@ func uncovered(t *testing.T, model string, bodies []map[string]any) []string {
 // or stall the test's HAProxy (resetenv, busy-polling, the process layout)
 // are staged in a transaction, read back, and checked by haproxy -c. The
 // others get 400 with haproxy -c's words and leave the file as it was.
-// metadata is refused with 422 saying it is a v3 field not supported.
+// metadata is the header line's comment.
 func TestGlobalFieldsOnHAProxy(t *testing.T) {
 	e, _ := start(t)
 	path := "/services/haproxy/configuration/global"
@@ -640,9 +640,21 @@ func TestGlobalFieldsOnHAProxy(t *testing.T) {
 	if missing := uncovered(t, "global_base", sent); len(missing) > 0 {
 		t.Errorf("global: v3 fields never sent: %s", strings.Join(missing, ", "))
 	}
-	// metadata is not modelled yet: 422 saying it is a v3 field.
-	r = e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(known, map[string]any{"metadata": map[string]any{}})})
-	if r.Status != 422 || !strings.Contains(string(r.Body), "metadata") || !strings.Contains(string(r.Body), "does not support") {
-		t.Errorf("global metadata: %d %s, want 422 saying it is a v3 field not supported", r.Status, r.Body)
+	// metadata: the comment of the header line, read back as sent
+	// (TestMetadataOnHAProxy covers the other sections and the items).
+	meta := map[string]any{"comment": "process settings", "owner": map[string]any{"team": "ops\nnbthread 64"}}
+	r = e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e) + "&force_reload=true", Body: merged(known, map[string]any{"metadata": meta})})
+	mustStatus(t, r, 200, "PUT global with metadata")
+	var g map[string]any
+	e.Get(path).JSON(t, &g)
+	if want, got := fmt.Sprint(meta), fmt.Sprint(g["metadata"]); got != want {
+		t.Errorf("global metadata read back as %s, want %s", got, want)
+	}
+	if cfg := string(e.ReadConfig()); !strings.Contains(cfg, "\nglobal # {\"comment\":\"process settings\",\"owner\":{\"team\":\"ops\\nnbthread 64\"}}\n") {
+		t.Errorf("the global header does not carry the metadata:\n%s", cfg)
+	}
+	r = e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(known, map[string]any{"metadata": map[string]any{"owner": "ops"}})})
+	if r.Status != 422 || !strings.Contains(string(r.Body), "metadata") {
+		t.Errorf("global metadata of a string: %d %s, want 422", r.Status, r.Body)
 	}
 }

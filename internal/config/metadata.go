@@ -213,6 +213,32 @@ func sameMetadata(a, b Metadata) bool {
 	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
+// withHeaderMetadata returns ns (the edited s, or s itself) with the
+// header line's comment set from m: nil keeps the comment there is, as
+// the Data Plane API v3 sets a section's comment only when metadata is
+// given; an empty object removes it. The header's words stay as written.
+func withHeaderMetadata(s, ns *Section, m Metadata, nl string) (*Section, error) {
+	if m == nil {
+		return ns, nil
+	}
+	words, old := splitWords(s.header)
+	if sameMetadata(m, readMetadata(old)) {
+		return ns, nil
+	}
+	comment, err := m.comment()
+	if err != nil {
+		return nil, err
+	}
+	if ns == s {
+		ns = &Section{Kind: s.Kind, Name: s.Name, From: s.From, lines: s.lines}
+	}
+	ns.header = leadingBlank(s.header) + renderWords(words, comment) + eolOf(s.header, nl)
+	if err := lineTooLong(ns.header); err != nil {
+		return nil, err
+	}
+	return ns, nil
+}
+
 // setMetadata fills m's metadata (m a model pointer) from its line's
 // trailing comment.
 func setMetadata(m any, comment string) {

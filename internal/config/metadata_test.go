@@ -144,3 +144,43 @@ func parseDocString(t *testing.T, text string) *Document {
 	}
 	return d
 }
+
+// TestGlobalMetadata: the global section's metadata is its header's
+// comment, with the sections' rules.
+func TestGlobalMetadata(t *testing.T) {
+	d := parseDocString(t, "global # caf\xe9\n    daemon\n")
+	g, err := d.Global()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(g.Metadata); string(got) != `{"comment":"caf`+"\uFFFD"+`"}` {
+		t.Fatalf("metadata %s", got)
+	}
+	var back Global
+	b, _ := json.Marshal(g)
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		meta   Metadata
+		header string
+	}{
+		{"unchanged: the bytes stay", back.Metadata, "global # caf\xe9\n"},
+		{"none: kept", nil, "global # caf\xe9\n"},
+		{"new", Metadata{"o": map[string]any{}}, `global # {"o":{}}` + "\n"},
+		{"empty: removed", Metadata{}, "global\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := back
+			m.Metadata = c.meta
+			nd, err := d.ReplaceGlobal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.SplitAfter(string(nd.Render()), "\n")[0]; got != c.header {
+				t.Fatalf("header %q, want %q", got, c.header)
+			}
+		})
+	}
+}

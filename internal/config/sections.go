@@ -335,8 +335,8 @@ func (sm *sectionModel[T]) replace(d *Document, name string, m T) (*Document, er
 // empty metadata object removes it.
 func (sm *sectionModel[T]) headerComment(m *T, old string) (string, error) {
 	mt := metaOf(m)
-	if mt == nil || mt.Metadata == nil {
-		return old, nil
+	if mt == nil || mt.Metadata == nil || sameMetadata(mt.Metadata, readMetadata(old)) {
+		return old, nil // the bytes written stay while the metadata is the same
 	}
 	return mt.Metadata.comment()
 }

@@ -21,7 +21,7 @@ type Ring struct {
 	Size           *int64 `json:"size,omitempty"`
 	TimeoutConnect *int64 `json:"timeout_connect,omitempty"`
 	TimeoutServer  *int64 `json:"timeout_server,omitempty"`
-	Meta                  // metadata: the trailing comment of its line (metadata.go)
+	Meta                  // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var ringModel = registerSection(&sectionModel[Ring]{
@@ -47,7 +47,7 @@ type LogForward struct {
 	DontParseLog     bool   `json:"dont-parse-log,omitempty"`
 	Maxconn          *int64 `json:"maxconn,omitempty"`
 	TimeoutClient    *int64 `json:"timeout_client,omitempty"`
-	Meta                    // metadata: the trailing comment of its line (metadata.go)
+	Meta                    // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var logForwardModel = registerSection(&sectionModel[LogForward]{
@@ -72,7 +72,7 @@ type PeerSection struct {
 	Disabled      bool          `json:"disabled,omitempty"`
 	Enabled       bool          `json:"enabled,omitempty"`
 	Shards        *int64        `json:"shards,omitempty"`
-	Meta                        // metadata: the trailing comment of its line (metadata.go)
+	Meta                        // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // DefaultBind is a `default-bind` line, the v3 `default_bind` model: the

@@ -14,7 +14,7 @@ import (
 type MailersSection struct {
 	Name    string `json:"name"`
 	Timeout *int64 `json:"timeout,omitempty"`
-	Meta           // metadata: the trailing comment of its line (metadata.go)
+	Meta           // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var mailersModel = registerSection(&sectionModel[MailersSection]{

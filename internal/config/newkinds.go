@@ -29,7 +29,7 @@ type CrtStore struct {
 	Name    string `json:"name"`
 	CrtBase string `json:"crt_base,omitempty"`
 	KeyBase string `json:"key_base,omitempty"`
-	Meta           // metadata: the trailing comment of its line (metadata.go)
+	Meta           // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var crtStoreModel = registerSection(&sectionModel[CrtStore]{
@@ -104,7 +104,7 @@ type LogProfile struct {
 	Name   string           `json:"name"`
 	LogTag string           `json:"log_tag,omitempty"`
 	Steps  []LogProfileStep `json:"steps,omitempty"`
-	Meta                    // metadata: the trailing comment of its line (metadata.go)
+	Meta                    // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // LogProfileStep is `on <step> [drop] [format <fmt>] [sd <fmt>]`. The
@@ -207,7 +207,7 @@ type AcmeProvider struct {
 	Map            string   `json:"map,omitempty"`
 	Profile        string   `json:"profile,omitempty"`
 	ReuseKey       string   `json:"reuse_key,omitempty"`
-	Meta                    // metadata: the trailing comment of its line (metadata.go)
+	Meta                    // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var acmeModel = registerSection(&sectionModel[AcmeProvider]{

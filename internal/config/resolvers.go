@@ -23,7 +23,7 @@ type Resolver struct {
 	ResolveRetries      *int64 `json:"resolve_retries,omitempty"`
 	TimeoutResolve      *int64 `json:"timeout_resolve,omitempty"`
 	TimeoutRetry        *int64 `json:"timeout_retry,omitempty"`
-	Meta                       // metadata: the trailing comment of its line (metadata.go)
+	Meta                       // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var resolverFields = fieldSet[Resolver]{

@@ -23,7 +23,7 @@ type Frontend struct {
 	ProxyCommon
 	FrontendOptions
 	*FrontendOnly
-	Meta // metadata: the trailing comment of its line (metadata.go)
+	Meta // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // Backend is a `backend` section.
@@ -36,7 +36,7 @@ type Backend struct {
 	ProxyCommon
 	BackendOptions
 	*BackendOnly
-	Meta // metadata: the trailing comment of its line (metadata.go)
+	Meta // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // Defaults is a `defaults` section. Unnamed ones are called
@@ -47,7 +47,7 @@ type Defaults struct {
 	ProxyCommon
 	FrontendOptions
 	BackendOptions
-	Meta // metadata: the trailing comment of its line (metadata.go)
+	Meta // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var frontendFields = withMasks(concat(

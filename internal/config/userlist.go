@@ -12,7 +12,7 @@ import (
 // model. Its lines are users and groups (collections below).
 type Userlist struct {
 	Name string `json:"name"`
-	Meta        // metadata: the trailing comment of its line (metadata.go)
+	Meta        // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var userlistModel = registerSection(&sectionModel[Userlist]{

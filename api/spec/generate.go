@@ -256,6 +256,9 @@ func generate(fsys fs.FS, colls []config.ChildResource, sections []config.Sectio
 	if err != nil {
 		return nil, fmt.Errorf("base.yaml: %w", err)
 	}
+	if out, err = addMetadata(out, metadataSchemas(colls, sections)); err != nil {
+		return nil, err
+	}
 	return []byte(header + out), nil
 }
 

@@ -233,9 +233,8 @@ func refusedBy26(model string) []refusedField {
 // v3fields.json) is PUT with a valid value on a real HAProxy 2.6, which
 // accepts the file (`haproxy -c` at the commit, then a reload), and read
 // back equal. The fields 2.6 does not know are refused with its message
-// (400), and the file stays as it was. metadata is the one field not
-// modelled: it is refused with 422 saying it is a v3 field this dataplane
-// does not support.
+// (400), and the file stays as it was. metadata, the header's comment, is
+// covered by TestMetadataOnHAProxy.
 func TestCoreFieldsOnHAProxy(t *testing.T) {
 	in := haproxytest.New(t)
 	errorFile := filepath.Join(in.Dir, "503.http")
@@ -321,9 +320,8 @@ func TestCoreFieldsOnHAProxy(t *testing.T) {
 			t.Errorf("%s: v3 fields never sent: %s", m.kind, strings.Join(missing, ", "))
 		}
 
-		// metadata, the one v3 field not modelled, and a typo: 422 naming
-		// the property, and saying which is which.
-		for prop, says := range map[string]string{"metadata": "v3", "maxconm": "not a field of the v3"} {
+		// A typo: 422 naming the property, and saying it is no v3 field.
+		for prop, says := range map[string]string{"maxconm": "not a field of the v3"} {
 			r := e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(withoutNil(m.base), map[string]any{prop: map[string]any{}})})
 			if r.Status != 422 || !strings.Contains(string(r.Body), prop) || !strings.Contains(string(r.Body), says) {
 				t.Errorf("%s %s: %d %s, want 422 naming it and saying %q", m.kind, prop, r.Status, r.Body, says)
@@ -412,7 +410,7 @@ func uncovered(t *testing.T, model string, bodies []map[string]any) []string {
 	var missing []string
 	for field, ref := range v3[model] {
 		if field == "metadata" {
-			continue // not modelled: refused with 422 (checked above)
+			continue // TestMetadataOnHAProxy
 		}
 		if !seen[field] {
 			missing = append(missing, field)
@@ -441,7 +439,7 @@ func uncovered(t *testing.T, model string, bodies []map[string]any) []string {
 // or stall the test's HAProxy (resetenv, busy-polling, the process layout)
 // are staged in a transaction, read back, and checked by haproxy -c. The
 // others get 400 with haproxy -c's words and leave the file as it was.
-// metadata is refused with 422 saying it is a v3 field not supported.
+// metadata is the header line's comment.
 func TestGlobalFieldsOnHAProxy(t *testing.T) {
 	e, _ := start(t)
 	path := "/services/haproxy/configuration/global"
@@ -642,9 +640,21 @@ func TestGlobalFieldsOnHAProxy(t *testing.T) {
 	if missing := uncovered(t, "global_base", sent); len(missing) > 0 {
 		t.Errorf("global: v3 fields never sent: %s", strings.Join(missing, ", "))
 	}
-	// metadata is not modelled yet: 422 saying it is a v3 field.
-	r = e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(known, map[string]any{"metadata": map[string]any{}})})
-	if r.Status != 422 || !strings.Contains(string(r.Body), "metadata") || !strings.Contains(string(r.Body), "does not support") {
-		t.Errorf("global metadata: %d %s, want 422 saying it is a v3 field not supported", r.Status, r.Body)
+	// metadata: the comment of the header line, read back as sent
+	// (TestMetadataOnHAProxy covers the other sections and the items).
+	meta := map[string]any{"comment": "process settings", "owner": map[string]any{"team": "ops\nnbthread 64"}}
+	r = e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e) + "&force_reload=true", Body: merged(known, map[string]any{"metadata": meta})})
+	mustStatus(t, r, 200, "PUT global with metadata")
+	var g map[string]any
+	e.Get(path).JSON(t, &g)
+	if want, got := fmt.Sprint(meta), fmt.Sprint(g["metadata"]); got != want {
+		t.Errorf("global metadata read back as %s, want %s", got, want)
+	}
+	if cfg := string(e.ReadConfig()); !strings.Contains(cfg, "\nglobal # {\"comment\":\"process settings\",\"owner\":{\"team\":\"ops\\nnbthread 64\"}}\n") {
+		t.Errorf("the global header does not carry the metadata:\n%s", cfg)
+	}
+	r = e.Do(apitest.Request{Method: "PUT", Path: path + vq(t, e), Body: merged(known, map[string]any{"metadata": map[string]any{"owner": "ops"}})})
+	if r.Status != 422 || !strings.Contains(string(r.Body), "metadata") {
+		t.Errorf("global metadata of a string: %d %s, want 422", r.Status, r.Body)
 	}
 }

@@ -12,6 +12,7 @@ type ACL struct {
 	ACLName   string `json:"acl_name"`
 	Criterion string `json:"criterion"`
 	Value     string `json:"value,omitempty"`
+	Meta             // metadata: the trailing comment of its line (metadata.go)
 }
 
 // ACLs are the `acl` lines of frontends, backends, defaults and fcgi-apps:

@@ -490,6 +490,7 @@ func (t *actionTable[T]) unknownPair(m *T) error {
 // another one (a variable scope with a dot, a value ending in an escape):
 // what is written must be what was sent.
 func (t *actionTable[T]) readsBack(m *T) error {
+	m = withoutMetadata(m) // the comment is not part of the words
 	words := t.render(m)
 	back, ok := t.parse(Line{Words: words})
 	if ok && modelKey(&back) == modelKey(m) {

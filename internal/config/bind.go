@@ -15,6 +15,7 @@ type Bind struct {
 	Port         *int64 `json:"port,omitempty"`
 	PortRangeEnd *int64 `json:"port-range-end,omitempty"`
 	BindParams
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // BindParams are the bind params the API models. Flags are booleans, as

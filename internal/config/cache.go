@@ -14,6 +14,7 @@ type Cache struct {
 	MaxSecondaryEntries *int64 `json:"max_secondary_entries,omitempty"`
 	ProcessVary         *bool  `json:"process_vary,omitempty"`
 	TotalMaxSize        *int64 `json:"total_max_size,omitempty"`
+	Meta                       // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var cacheModel = registerSection(&sectionModel[Cache]{

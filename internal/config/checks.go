@@ -54,6 +54,7 @@ type HTTPCheck struct {
 	Version         string        `json:"version,omitempty"`
 	ViaSocks4       bool          `json:"via_socks4,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // CheckHeader is one `hdr <name> <fmt>` of an http-check send (the v3
@@ -137,6 +138,7 @@ type TCPCheck struct {
 	VarScope        string `json:"var_scope,omitempty"`
 	ViaSocks4       bool   `json:"via_socks4,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 var TCPChecks = actionList(&Collection[TCPCheck]{

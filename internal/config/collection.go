@@ -12,8 +12,9 @@ import (
 // Collection is the declaration of one kind of child line of sections
 // (servers, binds, ACLs, and later every rule list), and the one lossless
 // implementation of their reads and edits. Untouched lines stay byte for
-// byte as they are; a replaced line keeps its indentation, its trailing
-// comment and the words the model does not hold; a line that moves (a
+// byte as they are; a replaced line keeps its indentation and the words
+// the model does not hold, and its trailing comment is the model's
+// metadata (metadata.go); a line that moves (a
 // reordering replace-all) takes the comment lines directly above it along.
 type Collection[T any] struct {
 	Name    string // singular, for messages: "server"
@@ -243,13 +244,27 @@ func (c *Collection[T]) matches(l Line) bool {
 	return false
 }
 
-// parse reads l as an item: with Parse, else verbatim when declared.
+// parse reads l as an item: with Parse, else verbatim when declared. Its
+// metadata is the line's trailing comment.
 func (c *Collection[T]) parse(l Line) (T, bool) {
 	m, ok := c.Parse(l)
 	if !ok && c.Verbatim != nil {
-		return c.Verbatim(l), true
+		m, ok = c.Verbatim(l), true
+	}
+	if ok && l.Comment != "" {
+		setMetadata(&m, l.Comment)
 	}
 	return m, ok
+}
+
+// render returns the words of m and its line's trailing comment (its
+// metadata; "" for none). old is the line m replaces, nil for a new one.
+func (c *Collection[T]) render(m *T, old *Line) ([]string, string, error) {
+	comment, err := lineComment(m, old)
+	if err != nil {
+		return nil, "", err
+	}
+	return c.Render(m, old), comment, nil
 }
 
 // itemLines returns the lines of the items of a section in file order,
@@ -378,7 +393,10 @@ func (c *Collection[T]) Add(d *Document, p Parent, k Key, m T) (*Document, Key, 
 	}
 	items := c.itemLines(s)
 	e := newLineEdit(s, d.nl)
-	words := c.Render(&m, nil)
+	words, comment, err := c.render(&m, nil)
+	if err != nil {
+		return nil, Key{}, err
+	}
 	if !c.Positional {
 		k = Key{Name: c.Key(&m)}
 		if len(c.byKey(c.items(s), k.Name)) > 0 {
@@ -394,20 +412,23 @@ func (c *Collection[T]) Add(d *Document, p Parent, k Key, m T) (*Document, Key, 
 		return nil, Key{}, fmt.Errorf("%s index %d in %s: there are %d, insert at 0..%d: %w", c.Name, k.Index, p, len(items), len(items), ErrNotFound)
 	case len(items) == 0:
 		slot, indent := c.firstSlot(e)
-		e.insertRaw(slot, e.render(indent, words))
+		e.insertRaw(slot, e.render(indent, words, comment))
 	case k.Index == len(items):
 		// After the last line of the keyword, and after the conditional
 		// block it may sit in.
-		e.add(c.prefixes()[0], words)
+		e.addLine(c.prefixes()[0], words, comment)
 	default:
 		at := items[k.Index].Index
-		e.insertRaw(attachedStart(s, at)-1, e.render(e.indentOf(at), words))
+		e.insertRaw(attachedStart(s, at)-1, e.render(e.indentOf(at), words, comment))
 	}
 	return e.commit(d, pos, k)
 }
 
-// Put replaces one item in place: its line keeps its position, indentation,
-// trailing comment and the words the model does not hold.
+// Put replaces one item in place: its line keeps its position, indentation
+// and the words the model does not hold. Its trailing comment is the
+// model's metadata: a model without metadata leaves the line without a
+// comment, as the Data Plane API v3 writes the whole line from the model
+// (client-native serializes nil metadata as no comment).
 func (c *Collection[T]) Put(d *Document, p Parent, k Key, m T) (*Document, error) {
 	if !c.Positional {
 		if c.Key(&m) == "" {
@@ -430,15 +451,18 @@ func (c *Collection[T]) Put(d *Document, p Parent, k Key, m T) (*Document, error
 		return d, nil
 	}
 	old := found[0].line
-	words := c.Render(&m, &old)
-	if equalWords(words, old.Words) {
+	words, comment, err := c.render(&m, &old)
+	if err != nil {
+		return nil, err
+	}
+	if equalWords(words, old.Words) && comment == old.Comment {
 		return d, nil
 	}
 	if len(found) > 1 {
 		return nil, duplicatedLines(c.Name, k.Name, s, lines(found))
 	}
 	e := newLineEdit(s, d.nl)
-	e.replaceWords(old.Index, words)
+	e.replaceLine(old.Index, words, comment)
 	doc, _, err := e.commit(d, pos, k)
 	return doc, err
 }

@@ -6,7 +6,8 @@ package config
 // subsequence of the rest stay untouched; an item found elsewhere in the
 // old list moves there with the comment lines directly above it; a new
 // item at the place of an old one that is gone rewrites that line in
-// place (keeping its indentation, comment and unmodelled words); what is
+// place (keeping its indentation and unmodelled words; its comment is
+// the new item's metadata); what is
 // left is inserted or deleted.
 
 // maxLCSCells bounds the LCS table (rows x columns) of one replace-all.
@@ -107,14 +108,24 @@ func (c *Collection[T]) sync(e *lineEdit, have []item[T], want []T) {
 		}
 		if oi < len(have) && !anchored[oi] {
 			old := have[oi].line
-			if words := c.Render(&want[j], &old); !equalWords(words, old.Words) {
-				e.replaceWords(old.Index, words)
+			words, comment, err := c.render(&want[j], &old)
+			if err != nil {
+				e.fail(err)
+				return
+			}
+			if !equalWords(words, old.Words) || comment != old.Comment {
+				e.replaceLine(old.Index, words, comment)
 			}
 			cursor, indent = old.Index, e.indentOf(old.Index)
 			oi++
 			continue
 		}
-		e.insertRaw(cursor, e.render(indent, c.Render(&want[j], nil)))
+		words, comment, err := c.render(&want[j], nil)
+		if err != nil {
+			e.fail(err)
+			return
+		}
+		e.insertRaw(cursor, e.render(indent, words, comment))
 	}
 	for ; oi < len(have); oi++ {
 		drop(oi)

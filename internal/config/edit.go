@@ -46,16 +46,22 @@ func newLineEdit(s *Section, nl string) *lineEdit {
 // replaceWords re-renders line i with new words, keeping its indentation and
 // its trailing comment.
 func (e *lineEdit) replaceWords(i int, words []string) {
+	_, comment := splitWords(e.s.lines[i])
+	e.replaceLine(i, words, comment)
+}
+
+// replaceLine re-renders line i with new words and trailing comment
+// ("": none), keeping its indentation.
+func (e *lineEdit) replaceLine(i int, words []string, comment string) {
 	raw := e.s.lines[i]
-	_, comment := splitWords(raw)
 	e.repl[i] = e.keep(leadingBlank(raw) + renderWords(words, comment) + e.eol(raw))
 }
 
 func (e *lineEdit) delete(i int) { e.del[i] = true }
 
 // render builds a new raw line.
-func (e *lineEdit) render(indent string, words []string) string {
-	return e.keep(indent + renderWords(words, "") + e.nl)
+func (e *lineEdit) render(indent string, words []string, comment string) string {
+	return e.keep(indent + renderWords(words, comment) + e.nl)
 }
 
 // insertRaw puts raw lines (terminators included) after body line i (-1:
@@ -115,7 +121,12 @@ func isBlank(raw string) bool {
 
 // insertAfter puts a new line after body line i (-1: first in the body).
 func (e *lineEdit) insertAfter(i int, words []string) {
-	e.after[i] = append(e.after[i], e.keep(e.s.indent()+renderWords(words, "")+e.nl))
+	e.insertLineAfter(i, words, "")
+}
+
+// insertLineAfter is insertAfter with a trailing comment ("": none).
+func (e *lineEdit) insertLineAfter(i int, words []string, comment string) {
+	e.after[i] = append(e.after[i], e.keep(e.s.indent()+renderWords(words, comment)+e.nl))
 }
 
 // add inserts a new line after the last line of the same keyword, else
@@ -123,6 +134,11 @@ func (e *lineEdit) insertAfter(i int, words []string) {
 // comments that introduce the next section stay where they are), else right
 // after the header.
 func (e *lineEdit) add(keyword []string, words []string) {
+	e.addLine(keyword, words, "")
+}
+
+// addLine is add with a trailing comment ("": none).
+func (e *lineEdit) addLine(keyword []string, words []string, comment string) {
 	st := structureOf(e.s)
 	pos := -1
 	for _, l := range e.s.Lines() {
@@ -138,7 +154,7 @@ func (e *lineEdit) add(keyword []string, words []string) {
 	if end, ok := st.blockEnd[pos]; ok {
 		pos = end
 	}
-	e.insertAfter(pos, words)
+	e.insertLineAfter(pos, words, comment)
 }
 
 // structure describes the conditional blocks of a section body.
@@ -450,6 +466,12 @@ func (d *Document) editSection(kind, name string, f func(e *lineEdit) error) (*D
 // section it follows (they usually introduce the next section) move below
 // the new one, so the layout of the file is kept.
 func (d *Document) addSection(kind, name string, headerWords []string, body [][]string, atEnd bool) (*Document, error) {
+	return d.addSectionWithComment(kind, name, headerWords, "", body, atEnd)
+}
+
+// addSectionWithComment is addSection with the header line's trailing
+// comment ("": none).
+func (d *Document) addSectionWithComment(kind, name string, headerWords []string, comment string, body [][]string, atEnd bool) (*Document, error) {
 	if _, exists := d.sectionPos(kind, name); exists {
 		return nil, fmt.Errorf("%s %q: %w", kind, name, ErrExists)
 	}
@@ -471,7 +493,10 @@ func (d *Document) addSection(kind, name string, headerWords []string, body [][]
 		indent = "\t"
 	}
 
-	ns := &Section{Kind: kind, Name: name, header: renderWords(headerWords, "") + d.nl}
+	ns := &Section{Kind: kind, Name: name, header: renderWords(headerWords, comment) + d.nl}
+	if err := lineTooLong(ns.header); err != nil {
+		return nil, err
+	}
 	for _, w := range body {
 		line := indent + renderWords(w, "") + d.nl
 		if err := lineTooLong(line); err != nil {

@@ -22,6 +22,7 @@ type FCGIApp struct {
 	PassHeaders []FCGIPassHeader `json:"pass_headers,omitempty"`
 	SetParams   []FCGISetParam   `json:"set_params,omitempty"`
 	LogStderrs  []FCGILogStderr  `json:"log_stderrs,omitempty"`
+	Meta                         // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // FCGIPassHeader is a `pass-header <name> [if|unless <cond>]` line.

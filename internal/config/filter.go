@@ -25,6 +25,7 @@ type Filter struct {
 	TraceRndForwarding bool   `json:"trace_rnd_forwarding,omitempty"`
 	TraceRndParsing    bool   `json:"trace_rnd_parsing,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // Filters are the `filter` lines of frontends and backends, in order

@@ -624,6 +624,9 @@ func globalOf(s *Section) *Global {
 		return g
 	}
 	g := &Global{}
+	if _, comment := splitWords(s.header); comment != "" {
+		setMetadata(g, comment)
+	}
 	globalFields.read(s, g)
 	g.RuntimeAPIs = readRuntimeAPIs(s)
 	s.model.Store(g)
@@ -665,10 +668,18 @@ func (d *Document) ReplaceGlobal(g Global) (*Document, error) {
 	if e.err != nil {
 		return nil, e.err
 	}
-	if !e.changed() {
+	ns := s
+	if e.changed() {
+		ns = e.build()
+	}
+	ns, err := withHeaderMetadata(s, ns, g.Metadata, d.nl)
+	if err != nil {
+		return nil, err
+	}
+	if ns == s {
 		return d, nil
 	}
-	return d.withSection(pos, e.build()), nil
+	return d.withSection(pos, ns), nil
 }
 
 func nilIfEmpty(r []RuntimeAPI) []RuntimeAPI {
@@ -695,7 +706,11 @@ func (d *Document) addGlobalSection(g *Global) (*Document, error) {
 	} else if d.usesTabs() {
 		indent = "\t"
 	}
-	ns := &Section{Kind: KindGlobal, header: KindGlobal + d.nl}
+	comment, err := g.Metadata.comment()
+	if err != nil {
+		return nil, err
+	}
+	ns := &Section{Kind: KindGlobal, header: renderWords([]string{KindGlobal}, comment) + d.nl}
 	for _, w := range body {
 		ns.lines = append(ns.lines, indent+renderWords(w, "")+d.nl)
 	}
@@ -709,7 +724,6 @@ func (d *Document) addGlobalSection(g *Global) (*Document, error) {
 	n := d.shallowCopy()
 	n.head = h
 	n.sections = append([]*Section{ns}, d.sections...)
-	var err error
 	n.index, err = buildIndex(n.sections)
 	if err != nil {
 		return nil, err

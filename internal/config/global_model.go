@@ -55,6 +55,7 @@ type Global struct {
 	WurflOptions           *WurflOptions           `json:"wurfl_options,omitempty"`
 
 	*GlobalMore
+	Meta // metadata: the trailing comment of the header line (metadata.go)
 }
 
 // LogSendHostname is `log-send-hostname [<name>]`.

@@ -178,10 +178,10 @@ func TestGoldenReads(t *testing.T) {
 	expect("01 defaults timeouts", asJSON([]*int64{defs[0].ClientTimeout, defs[0].ServerTimeout, defs[0].ConnectTimeout, defs[0].Retries}), "[30000,30000,5000,3]")
 	binds, _ := Binds.At(KindFrontend, "fe_main").List(edge)
 	expect("01 fe_main binds", asJSON(binds),
-		`[{"name":":80","address":"","port":80},{"name":"local_http","address":"127.0.0.1","port":8080}]`)
+		`[{"name":":80","address":"","port":80},{"name":"local_http","address":"127.0.0.1","port":8080,"metadata":{"comment":"health probes from the node"}}]`)
 	web1, _ := Servers.At(KindBackend, "be_web").Get(edge, "web1")
 	expect("01 be_web/web1", asJSON(web1),
-		`{"name":"web1","address":"10.0.1.11","port":8080,"check":"enabled","cookie":"web1","weight":100}`)
+		`{"name":"web1","address":"10.0.1.11","port":8080,"check":"enabled","cookie":"web1","weight":100,"metadata":{"comment":"rack A"}}`)
 	api, _ := edge.Backend("be_api")
 	expect("01 be_api default_server", asJSON(api.DefaultServer), `{"fall":3,"inter":2000,"rise":2}`)
 	expect("01 be_api adv_check", api.AdvCheck, "httpchk")
@@ -199,7 +199,7 @@ func TestGoldenReads(t *testing.T) {
 	}
 	crlf := load("03-windows-crlf.cfg")
 	j1, _ := Servers.At(KindBackend, "be_jenkins").Get(crlf, "jenkins1")
-	expect("03 jenkins1", asJSON(j1), `{"name":"jenkins1","address":"10.20.0.11","port":8080,"check":"enabled","weight":10}`)
+	expect("03 jenkins1", asJSON(j1), `{"name":"jenkins1","address":"10.20.0.11","port":8080,"check":"enabled","weight":10,"metadata":{"comment":"primary controller"}}`)
 
 	nofinal := load("04-no-final-newline.cfg")
 	r1, _ := Servers.At(KindBackend, "be_redis").Get(nofinal, "redis1")
@@ -266,7 +266,7 @@ func TestGoldenReads(t *testing.T) {
 	pay, _ := mixed.Frontend("fe_pay")
 	expect("10 fe_pay maxconn (the last of two lines wins)", asJSON(pay.Maxconn), "3000")
 	pay2, _ := Servers.At(KindBackend, "be_pay").Get(mixed, "pay2")
-	expect("10 pay2", asJSON(pay2), `{"name":"pay2","address":"10.10.0.2","port":443,"check":"enabled","weight":10}`)
+	expect("10 pay2", asJSON(pay2), `{"name":"pay2","address":"10.10.0.2","port":443,"check":"enabled","weight":10,"metadata":{"comment":"caf`+"\uFFFD \uFFFD"+` Latin-1"}}`)
 
 	if fs := load("11-listen-only.cfg").Frontends(); len(fs) != 0 {
 		t.Errorf("11: Frontends() = %s, want none (listen sections are not frontends)", asJSON(fs))

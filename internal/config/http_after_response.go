@@ -40,6 +40,7 @@ type HTTPAfterResponseRule struct {
 	VarName       string `json:"var_name,omitempty"`
 	VarScope      string `json:"var_scope,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // HTTPAfterResponseRules are the `http-after-response` lines of frontends,

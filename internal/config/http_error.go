@@ -20,6 +20,7 @@ type HTTPErrorRule struct {
 	Status              int64          `json:"status,omitempty"`
 	Type                string         `json:"type,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // HTTPErrorRules are the `http-error` lines of frontends, backends and

@@ -88,6 +88,7 @@ type HTTPRequestRule struct {
 	WaitAtLeast          *int64         `json:"wait_at_least,omitempty"`
 	WaitTime             *int64         `json:"wait_time,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // ReturnHeader is one `hdr <name> <fmt>` of a return, deny or tarpit.

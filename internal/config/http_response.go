@@ -74,6 +74,7 @@ type HTTPResponseRule struct {
 	WaitAtLeast          *int64         `json:"wait_at_least,omitempty"`
 	WaitTime             *int64         `json:"wait_time,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // HTTPResponseRules are the `http-response` lines of frontends, backends

@@ -13,6 +13,7 @@ import (
 type HTTPErrorsSection struct {
 	Name       string      `json:"name"`
 	ErrorFiles []ErrorFile `json:"error_files"`
+	Meta                   // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // ErrorFile is one `errorfile <code> <file>` line.

@@ -21,6 +21,7 @@ type Ring struct {
 	Size           *int64 `json:"size,omitempty"`
 	TimeoutConnect *int64 `json:"timeout_connect,omitempty"`
 	TimeoutServer  *int64 `json:"timeout_server,omitempty"`
+	Meta                  // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var ringModel = registerSection(&sectionModel[Ring]{
@@ -46,6 +47,7 @@ type LogForward struct {
 	DontParseLog     bool   `json:"dont-parse-log,omitempty"`
 	Maxconn          *int64 `json:"maxconn,omitempty"`
 	TimeoutClient    *int64 `json:"timeout_client,omitempty"`
+	Meta                    // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var logForwardModel = registerSection(&sectionModel[LogForward]{
@@ -70,6 +72,7 @@ type PeerSection struct {
 	Disabled      bool          `json:"disabled,omitempty"`
 	Enabled       bool          `json:"enabled,omitempty"`
 	Shards        *int64        `json:"shards,omitempty"`
+	Meta                        // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // DefaultBind is a `default-bind` line, the v3 `default_bind` model: the
@@ -100,6 +103,7 @@ type PeerEntry struct {
 	Address string `json:"address"`
 	Port    *int64 `json:"port"`
 	Shard   *int64 `json:"shard,omitempty"`
+	Meta           // metadata: the trailing comment of its line (metadata.go)
 }
 
 // PeerEntries are the `peer` lines of peers sections, addressed as the
@@ -230,6 +234,7 @@ type Table struct {
 	NoPurge bool   `json:"no_purge,omitempty"`
 	Store   string `json:"store,omitempty"`
 	WriteTo string `json:"write_to,omitempty"`
+	Meta           // metadata: the trailing comment of its line (metadata.go)
 }
 
 // Tables are the `table` lines of peers sections.
@@ -307,6 +312,7 @@ type DgramBind struct {
 	Interface    string `json:"interface,omitempty"`
 	Namespace    string `json:"namespace,omitempty"`
 	Transparent  bool   `json:"transparent,omitempty"`
+	Meta                // metadata: the trailing comment of its line (metadata.go)
 }
 
 // DgramBinds are the `dgram-bind` lines of log-forward sections.

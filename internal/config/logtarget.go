@@ -20,6 +20,7 @@ type LogTarget struct {
 	SampleRange string `json:"sample_range,omitempty"`
 	SampleSize  int64  `json:"sample_size,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // LogTargets are the `log` and `no log` lines of the global section,

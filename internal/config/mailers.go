@@ -14,6 +14,7 @@ import (
 type MailersSection struct {
 	Name    string `json:"name"`
 	Timeout *int64 `json:"timeout,omitempty"`
+	Meta           // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var mailersModel = registerSection(&sectionModel[MailersSection]{
@@ -31,6 +32,7 @@ type MailerEntry struct {
 	Name    string `json:"name"`
 	Address string `json:"address"`
 	Port    int64  `json:"port"`
+	Meta           // metadata: the trailing comment of its line (metadata.go)
 }
 
 // MailerEntries are the `mailer` lines of mailers sections:

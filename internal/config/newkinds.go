@@ -29,6 +29,7 @@ type CrtStore struct {
 	Name    string `json:"name"`
 	CrtBase string `json:"crt_base,omitempty"`
 	KeyBase string `json:"key_base,omitempty"`
+	Meta           // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var crtStoreModel = registerSection(&sectionModel[CrtStore]{
@@ -54,6 +55,7 @@ type CrtLoad struct {
 	Ocsp        string   `json:"ocsp,omitempty"`
 	OcspUpdate  string   `json:"ocsp_update,omitempty"`
 	Sctl        string   `json:"sctl,omitempty"`
+	Meta                 // metadata: the trailing comment of its line (metadata.go)
 }
 
 // crtLoadParams: the words of a load line after `load`, in the order new
@@ -102,6 +104,7 @@ type LogProfile struct {
 	Name   string           `json:"name"`
 	LogTag string           `json:"log_tag,omitempty"`
 	Steps  []LogProfileStep `json:"steps,omitempty"`
+	Meta                    // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // LogProfileStep is `on <step> [drop] [format <fmt>] [sd <fmt>]`. The
@@ -204,6 +207,7 @@ type AcmeProvider struct {
 	Map            string   `json:"map,omitempty"`
 	Profile        string   `json:"profile,omitempty"`
 	ReuseKey       string   `json:"reuse_key,omitempty"`
+	Meta                    // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var acmeModel = registerSection(&sectionModel[AcmeProvider]{
@@ -404,6 +408,7 @@ type SSLFrontUse struct {
 	SslMinVer     string `json:"ssl_min_ver,omitempty"`
 	Verify        string `json:"verify,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 var sslFrontUseParams = []lineParam[SSLFrontUse]{
@@ -463,6 +468,7 @@ var SSLFrontUses = registerRuleList(&Collection[SSLFrontUse]{
 type ForceBeSwitch struct {
 	Condition
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 var ForceBeSwitches = ruleList(&Collection[ForceBeSwitch]{

@@ -23,6 +23,7 @@ type Resolver struct {
 	ResolveRetries      *int64 `json:"resolve_retries,omitempty"`
 	TimeoutResolve      *int64 `json:"timeout_resolve,omitempty"`
 	TimeoutRetry        *int64 `json:"timeout_retry,omitempty"`
+	Meta                       // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var resolverFields = fieldSet[Resolver]{
@@ -53,6 +54,7 @@ type Nameserver struct {
 	Name    string `json:"name"`
 	Address string `json:"address"`
 	Port    *int64 `json:"port,omitempty"`
+	Meta           // metadata: the trailing comment of its line (metadata.go)
 }
 
 // Nameservers are the `nameserver` lines of resolvers sections, keyed by

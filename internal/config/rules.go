@@ -135,7 +135,8 @@ func onlyFields(m any, kind string, allowed ...string) error {
 	}
 	var extra []string
 	for f := range set {
-		if !slices.Contains(allowed, f) {
+		// metadata is the line's comment, which every item takes.
+		if f != "metadata" && !slices.Contains(allowed, f) {
 			extra = append(extra, f)
 		}
 	}

@@ -23,6 +23,7 @@ type Frontend struct {
 	ProxyCommon
 	FrontendOptions
 	*FrontendOnly
+	Meta // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // Backend is a `backend` section.
@@ -35,6 +36,7 @@ type Backend struct {
 	ProxyCommon
 	BackendOptions
 	*BackendOnly
+	Meta // metadata: the trailing comment of its header line (metadata.go)
 }
 
 // Defaults is a `defaults` section. Unnamed ones are called
@@ -45,6 +47,7 @@ type Defaults struct {
 	ProxyCommon
 	FrontendOptions
 	BackendOptions
+	Meta // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var frontendFields = withMasks(concat(
@@ -159,6 +162,9 @@ func (sm *sectionModel[T]) cached(s *Section) *T {
 	m := new(T)
 	*sm.name(m) = s.Name
 	*sm.from(m) = s.From
+	if _, comment := splitWords(s.header); comment != "" {
+		setMetadata(m, comment)
+	}
 	sm.fields.read(s, m)
 	c.Store(m)
 	if !split && len(s.lines) <= keepSplitFrom {
@@ -255,7 +261,11 @@ func (sm *sectionModel[T]) create(d *Document, m T) (*Document, error) {
 	if err := d.checkFrom(*sm.from(&m)); err != nil {
 		return nil, err
 	}
-	return d.addSection(sm.info.Kind, *sm.name(&m), sm.header(&m), sm.fields.sectionWords(&m), sm.atEnd)
+	comment, err := modelComment(&m)
+	if err != nil {
+		return nil, err
+	}
+	return d.addSectionWithComment(sm.info.Kind, *sm.name(&m), sm.header(&m), comment, sm.fields.sectionWords(&m), sm.atEnd)
 }
 
 // replace makes section name hold m: modelled lines change in place,
@@ -290,7 +300,12 @@ func (sm *sectionModel[T]) replace(d *Document, name string, m T) (*Document, er
 	if e.changed() {
 		ns = e.build()
 	}
-	if *sm.from(&m) != s.From {
+	_, oldComment := splitWords(s.header)
+	comment, err := sm.headerComment(&m, oldComment)
+	if err != nil {
+		return nil, err
+	}
+	if *sm.from(&m) != s.From || comment != oldComment {
 		hw := []string{sm.info.Kind}
 		if s.Name != "" {
 			hw = append(hw, s.Name)
@@ -301,14 +316,29 @@ func (sm *sectionModel[T]) replace(d *Document, name string, m T) (*Document, er
 		if ns == s {
 			ns = &Section{Kind: s.Kind, Name: s.Name, lines: s.lines}
 		}
-		_, comment := splitWords(s.header)
 		ns.header = leadingBlank(s.header) + renderWords(hw, comment) + eolOf(s.header, d.nl)
+		if err := lineTooLong(ns.header); err != nil {
+			return nil, err
+		}
 		ns.From = *sm.from(&m)
 	}
 	if ns == s {
 		return d, nil
 	}
 	return d.withSection(pos, ns), nil
+}
+
+// headerComment returns the trailing comment of the header line for m.
+// A model without metadata keeps the comment there is (old), as the Data
+// Plane API v3 sets a section's comment only when metadata is given
+// (client-native: `if data.Metadata != nil { SectionCommentSet }`); an
+// empty metadata object removes it.
+func (sm *sectionModel[T]) headerComment(m *T, old string) (string, error) {
+	mt := metaOf(m)
+	if mt == nil || mt.Metadata == nil || sameMetadata(mt.Metadata, readMetadata(old)) {
+		return old, nil // the bytes written stay while the metadata is the same
+	}
+	return mt.Metadata.comment()
 }
 
 // checkFrom checks that `from` names a named defaults section (an unnamed

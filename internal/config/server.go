@@ -139,6 +139,7 @@ type Server struct {
 	Port    *int64 `json:"port,omitempty"`
 	ID      *int64 `json:"id,omitempty"`
 	ServerParams
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // paramKind says how a modelled param is written.

@@ -15,6 +15,7 @@ type ServerTemplate struct {
 	Port       *int64 `json:"port,omitempty"`
 	ID         *int64 `json:"id,omitempty"`
 	ServerParams
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // numOrRange is a count (`3`) or a range of ids (`1-3`).

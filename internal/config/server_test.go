@@ -19,7 +19,7 @@ func TestServerReadAndEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := json.Marshal(s1)
-	want := `{"name":"s1","address":"10.0.0.1","port":80,"check":"enabled","inter":2000,"maxconn":5,"weight":10}`
+	want := `{"name":"s1","address":"10.0.0.1","port":80,"check":"enabled","inter":2000,"maxconn":5,"weight":10,"metadata":{"comment":"keep me"}}`
 	if string(got) != want {
 		t.Fatalf("s1 = %s\nwant %s", got, want)
 	}
@@ -40,6 +40,10 @@ func TestServerReadAndEdit(t *testing.T) {
 		{"inter new value", func(s *Server) { s.Inter = i64(1500) }, "    server s1 10.0.0.1:80 check inter 1500ms weight 10 foo-unknown bar maxconn 5 # keep me\n"},
 		{"address", func(s *Server) { s.Address = "10.0.0.9"; s.Port = i64(81) }, "    server s1 10.0.0.9:81 check inter 2s weight 10 foo-unknown bar maxconn 5 # keep me\n"},
 		{"maintenance", func(s *Server) { s.Maintenance = "enabled" }, "    server s1 10.0.0.1:80 check inter 2s weight 10 foo-unknown bar maxconn 5 disabled # keep me\n"},
+		// The comment is the metadata: new metadata is a new comment, none
+		// is no comment (the Data Plane API v3 writes the line from the model).
+		{"new metadata", func(s *Server) { s.Metadata = Metadata{"owner": map[string]any{"team": "web"}} }, "    server s1 10.0.0.1:80 check inter 2s weight 10 foo-unknown bar maxconn 5 # {\"owner\":{\"team\":\"web\"}}\n"},
+		{"no metadata", func(s *Server) { s.Metadata = nil }, "    server s1 10.0.0.1:80 check inter 2s weight 10 foo-unknown bar maxconn 5\n"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

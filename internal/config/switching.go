@@ -15,6 +15,7 @@ type BackendSwitchingRule struct {
 	Name string `json:"name,omitempty"`
 	Condition
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 var BackendSwitchingRules = ruleList(&Collection[BackendSwitchingRule]{
@@ -46,6 +47,7 @@ type ServerSwitchingRule struct {
 	TargetServer string `json:"target_server,omitempty"`
 	Condition
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 var ServerSwitchingRules = ruleList(&Collection[ServerSwitchingRule]{
@@ -77,6 +79,7 @@ type StickRule struct {
 	Table   string `json:"table,omitempty"`
 	Condition
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 var StickRules = ruleList(&Collection[StickRule]{
@@ -119,6 +122,7 @@ type Capture struct {
 	Type   string `json:"type,omitempty"`
 	Length int64  `json:"length,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 var Captures = ruleList(&Collection[Capture]{

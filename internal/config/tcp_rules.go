@@ -56,6 +56,7 @@ type TCPRequestRule struct {
 	VarName              string `json:"var_name,omitempty"`
 	VarScope             string `json:"var_scope,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // TCPRequestRules are the `tcp-request` lines of frontends, backends and
@@ -167,6 +168,7 @@ type TCPResponseRule struct {
 	VarName              string `json:"var_name,omitempty"`
 	VarScope             string `json:"var_scope,omitempty"`
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 // TCPResponseRules are the `tcp-response` lines of backends and defaults
@@ -220,6 +222,7 @@ type QUICInitialRule struct {
 	Type string `json:"type,omitempty"`
 	Condition
 	Unmodelled
+	Meta // metadata: the trailing comment of its line (metadata.go)
 }
 
 var quicInitialActions = []string{"reject", "accept", "send-retry", "dgram-drop"}

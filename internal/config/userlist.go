@@ -12,6 +12,7 @@ import (
 // model. Its lines are users and groups (collections below).
 type Userlist struct {
 	Name string `json:"name"`
+	Meta        // metadata: the trailing comment of its header line (metadata.go)
 }
 
 var userlistModel = registerSection(&sectionModel[Userlist]{
@@ -30,6 +31,7 @@ type User struct {
 	Password       string `json:"password"`
 	SecurePassword bool   `json:"secure_password"`
 	Groups         string `json:"groups,omitempty"`
+	Meta                  // metadata: the trailing comment of its line (metadata.go)
 }
 
 // Users are the `user` lines of userlists, keyed by name, addressed as
@@ -106,6 +108,7 @@ func checkUser(m *User) error {
 type Group struct {
 	Name  string `json:"name"`
 	Users string `json:"users,omitempty"`
+	Meta         // metadata: the trailing comment of its line (metadata.go)
 }
 
 // Groups are the `group` lines of userlists: /groups?userlist=<name>.

@@ -12,7 +12,7 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dataplane
 
 deps:
-	./scripts/ensure-haproxy.sh socat wrk promtool chromium npm
+	./scripts/ensure-haproxy.sh socat wrk promtool chromium npm etcd
 
 run: build
 	./scripts/ensure-haproxy.sh

@@ -6,6 +6,9 @@ command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 for p in "$@"; do
   case $p in
     promtool) { command -v promtool && command -v prometheus; } >/dev/null 2>&1 || need+=(prometheus) ;;
+    # Debian names the packages after the role, not the command.
+    etcd) command -v etcd >/dev/null 2>&1 || need+=(etcd-server) ;;
+    etcdctl) command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client) ;;
     *) command -v "$p" >/dev/null 2>&1 || need+=("$p") ;;
   esac
 done

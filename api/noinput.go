@@ -6,14 +6,15 @@ package api
 // parameter, no request body. Validating a request to one of them checks
 // nothing, so it needs no contract (TakesNoInput).
 var noInput = map[string]bool{
-	"GET /v3/":                                          true,
-	"GET /v3/docs":                                      true,
-	"GET /v3/docs/redoc.standalone.js":                  true,
-	"GET /v3/health":                                    true,
-	"GET /v3/info":                                      true,
-	"GET /v3/services":                                  true,
-	"GET /v3/services/haproxy":                          true,
-	"GET /v3/services/haproxy/configuration":            true,
+	"GET /v3/":                               true,
+	"GET /v3/cluster":                        true,
+	"GET /v3/docs":                           true,
+	"GET /v3/docs/redoc.standalone.js":       true,
+	"GET /v3/health":                         true,
+	"GET /v3/info":                           true,
+	"GET /v3/services":                       true,
+	"GET /v3/services/haproxy":               true,
+	"GET /v3/services/haproxy/configuration": true,
 	"GET /v3/services/haproxy/configuration/backups":    true,
 	"GET /v3/services/haproxy/reloads":                  true,
 	"GET /v3/services/haproxy/runtime":                  true,

@@ -75,3 +75,14 @@ log {
   log_level  = "info"
   log_format = "text"
 }
+
+# Fleet mode (off unless endpoints are given): this node keeps its
+# configuration in etcd with the other nodes of the fleet, and applies what
+# any of them commits. See README, "Fleet mode".
+# fleet {
+#   endpoints       = ["http://127.0.0.1:2379"]
+#   prefix          = "/dataplane"
+#   node            = "lb-1"
+#   request_timeout = "5s"
+#   resync          = "2s"
+# }

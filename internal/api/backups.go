@@ -33,6 +33,7 @@ func (s *Server) routeBackups(r chi.Router) {
 	r.Get("/services/haproxy/configuration/backups", s.wrap(s.listBackups))
 	r.Post("/services/haproxy/configuration/backups/{version}/restore", s.wrap(s.restoreBackup))
 	r.Get("/audit", s.wrap(s.getAudit))
+	s.routeCluster(r)
 }
 
 // listBackups is GET .../configuration/backups: the kept versions, oldest

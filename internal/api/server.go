@@ -22,6 +22,7 @@ import (
 	"dataplane/internal/audit"
 	"dataplane/internal/certstore"
 	"dataplane/internal/config"
+	"dataplane/internal/fleet"
 	"dataplane/internal/patfile"
 	"dataplane/internal/reload"
 	"dataplane/internal/role"
@@ -69,6 +70,9 @@ type Deps struct {
 	// Audit is the audit trail every change is recorded in; nil records
 	// none and answers GET /audit with 404.
 	Audit *audit.Log
+	// Fleet, in fleet mode, is the fleet as this node sees it (GET
+	// /cluster); nil in single-node mode.
+	Fleet func(ctx context.Context) fleet.View
 	// Observe, when set, is called after every request (metrics).
 	Observe func(route string, status int, took time.Duration)
 }

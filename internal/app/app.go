@@ -26,6 +26,7 @@ import (
 	"dataplane/internal/audit"
 	"dataplane/internal/auth"
 	"dataplane/internal/config"
+	"dataplane/internal/fleet"
 	"dataplane/internal/metrics"
 	"dataplane/internal/patfile"
 	"dataplane/internal/preflight"
@@ -61,6 +62,8 @@ type App struct {
 	// SSLStore is the certificate storage (its certificates' expiry is
 	// exported on /metrics).
 	SSLStore *certstore.Store
+	// Fleet is this node's membership in a fleet (nil: single-node mode).
+	Fleet *fleet.Node
 
 	finder *reload.Finder // the running HAProxy, for the check and the custom strategy
 	// running is closed when Run starts: the contract loads from then on.
@@ -206,6 +209,9 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	if err != nil {
 		return nil, err
 	}
+	if a.Fleet, err = a.newFleet(st); err != nil {
+		return nil, err
+	}
 	m := a.wireMetrics(build)
 	srv, err := dpapi.New(dpapi.Deps{
 		SSLStore:     stores.ssl,
@@ -230,6 +236,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		MetricsNoAuth: !st.Metrics.Auth,
 		Observe:       m.ObserveHTTP,
 		Audit:         a.Audit,
+		Fleet:         fleetView(a.Fleet),
 	})
 	if err != nil {
 		return nil, err
@@ -268,6 +275,9 @@ func (a *App) Run(ctx context.Context) {
 		}
 	}()
 	go a.handleSignals(ctx)
+	if a.Fleet != nil {
+		go a.Fleet.Run(ctx)
+	}
 	if a.Pipeline.NeedsReload() {
 		// The file changed after HAProxy last applied it (a crash between
 		// a write and its reload): bring HAProxy in line at once.

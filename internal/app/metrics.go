@@ -24,6 +24,9 @@ func (a *App) wireMetrics(build Build) *metrics.Metrics {
 		opts.OpenTransactions = a.Transactions.Open
 	}
 	opts.Certificates = a.certificateExpiries
+	if a.Fleet != nil {
+		opts.Fleet = a.fleetMetrics
+	}
 	m := metrics.New(opts)
 	a.Pipeline.SetCommitObserver(m.ObserveCommit)
 	prev := a.Reloads.OnFinish

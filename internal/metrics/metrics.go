@@ -37,6 +37,9 @@ type Options struct {
 	// (dataplane_ssl_certificate_not_after_timestamp_seconds), at scrape
 	// time, within HAProxyTimeout.
 	Certificates func(ctx context.Context) []CertExpiry
+	// Fleet, in fleet mode, reports the fleet (dataplane_fleet_*) at
+	// scrape time.
+	Fleet func(ctx context.Context) Fleet
 	// Version is the dataplane version, for dataplane_build_info.
 	Version string
 	Logger  *slog.Logger
@@ -134,6 +137,9 @@ func New(opts Options) *Metrics {
 	m.reg.MustRegister(newHAProxyCollector(opts.HAProxy, timeout, opts.Logger))
 	if opts.Certificates != nil {
 		m.reg.MustRegister(newCertCollector(opts.Certificates, timeout))
+	}
+	if opts.Fleet != nil {
+		m.reg.MustRegister(newFleetCollector(opts.Fleet, timeout))
 	}
 	return m
 }

@@ -78,6 +78,7 @@ type Settings struct {
 	HAProxy HAProxy // the `haproxy` block
 	Log     Log     // the `log` block
 	Metrics Metrics // the `metrics` block
+	Fleet   Fleet   // the `fleet` block
 	File    string  // absolute path of the HCL file that was loaded ("" when none)
 	// NotBuilt holds the settings that were given and do nothing yet
 	// (Setting.NotBuilt), by name, as text; nil when none was given.
@@ -267,6 +268,24 @@ type Log struct {
 	File   string // `log_file`: the file for log_to "file"
 }
 
+// Fleet configures fleet mode (the `fleet` block): off unless Endpoints
+// lists etcd's client URLs.
+type Fleet struct {
+	Endpoints      []string      // `endpoints`: etcd client URLs (http:// or https://)
+	Prefix         string        // `prefix`, default "/dataplane": the keys of this fleet
+	Node           string        // `node`, default the host name: this node's unique name
+	TLSCA          string        // `tls_ca`: CA certificates for https endpoints
+	TLSCertificate string        // `tls_certificate`: client certificate for etcd
+	TLSKey         string        // `tls_key`: its key
+	Username       string        // `username`: etcd user
+	Password       string        // `password`
+	RequestTimeout time.Duration // `request_timeout`, default 5s: a write etcd does not take by then is 503
+	Resync         time.Duration // `resync`, default 2s: how often a node reads the store besides the watch
+}
+
+// Enabled says whether fleet mode is on.
+func (f Fleet) Enabled() bool { return len(f.Endpoints) > 0 }
+
 // Metrics configures the /metrics endpoint (the `metrics` block).
 type Metrics struct {
 	Auth bool // `auth`, default true: /metrics requires basic auth
@@ -302,6 +321,7 @@ func Defaults() *Settings {
 		},
 		Log:     Log{Level: "info", Format: "text", To: "stderr", File: "/var/log/dataplaneapi/dataplaneapi.log"},
 		Metrics: Metrics{Auth: true},
+		Fleet:   Fleet{Prefix: "/dataplane", RequestTimeout: 5 * time.Second, Resync: 2 * time.Second},
 	}
 }
 

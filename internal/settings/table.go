@@ -259,6 +259,28 @@ var Table = []Setting{
 	{Name: "service_name", Block: "haproxy.reload", Long: "service", Arg: "name", Kind: KindString,
 		Usage: "the name of HAProxy's service", NotBuilt: "no systemd or s6 strategy: use reload_cmd"},
 
+	// Fleet mode: nodes that converge on one configuration kept in etcd.
+	{Name: "fleet_endpoints", Block: "fleet", Attr: "endpoints", Long: "fleet-endpoints", Arg: "urls", Kind: KindList,
+		Usage: "etcd client URLs; given, fleet mode is on (see README, Fleet mode)", Field: list(func(s *Settings) *[]string { return &s.Fleet.Endpoints })},
+	{Name: "fleet_prefix", Block: "fleet", Attr: "prefix", Long: "fleet-prefix", Arg: "prefix", Kind: KindString, Default: "/dataplane",
+		Usage: "the etcd key prefix of this fleet", Field: str(func(s *Settings) *string { return &s.Fleet.Prefix })},
+	{Name: "fleet_node", Block: "fleet", Attr: "node", Long: "fleet-node", Arg: "name", Kind: KindString, Default: "the host name",
+		Usage: "this node's name in the fleet, unique", Field: str(func(s *Settings) *string { return &s.Fleet.Node })},
+	{Name: "fleet_tls_ca", Block: "fleet", Attr: "tls_ca", Long: "fleet-tls-ca", Arg: "path", Kind: KindPath,
+		Usage: "PEM CA certificates etcd's certificate is verified against (https endpoints)", Field: str(func(s *Settings) *string { return &s.Fleet.TLSCA })},
+	{Name: "fleet_tls_certificate", Block: "fleet", Attr: "tls_certificate", Long: "fleet-tls-certificate", Arg: "path", Kind: KindPath,
+		Usage: "PEM client certificate for etcd", Field: str(func(s *Settings) *string { return &s.Fleet.TLSCertificate })},
+	{Name: "fleet_tls_key", Block: "fleet", Attr: "tls_key", Long: "fleet-tls-key", Arg: "path", Kind: KindPath,
+		Usage: "PEM key of the client certificate", Field: str(func(s *Settings) *string { return &s.Fleet.TLSKey })},
+	{Name: "fleet_username", Block: "fleet", Attr: "username", Long: "fleet-username", Arg: "user", Kind: KindString,
+		Usage: "etcd user (etcd authentication)", Field: str(func(s *Settings) *string { return &s.Fleet.Username })},
+	{Name: "fleet_password", Block: "fleet", Attr: "password", Long: "fleet-password", Arg: "password", Kind: KindString,
+		Usage: "etcd user's password", Field: str(func(s *Settings) *string { return &s.Fleet.Password })},
+	{Name: "fleet_request_timeout", Block: "fleet", Attr: "request_timeout", Long: "fleet-request-timeout", Arg: "duration", Kind: KindDuration, Default: "5s",
+		Usage: "how long a write waits for etcd before it is refused with 503", Field: dur(func(s *Settings) *time.Duration { return &s.Fleet.RequestTimeout })},
+	{Name: "fleet_resync", Block: "fleet", Attr: "resync", Long: "fleet-resync", Arg: "duration", Kind: KindDuration, Default: "2s",
+		Usage: "how often a node reads the desired version and reports, besides the watch", Field: dur(func(s *Settings) *time.Duration { return &s.Fleet.Resync })},
+
 	// Logging.
 	{Name: "log_to", Block: "log", Long: "log-to", Arg: "target", Kind: KindString, Default: "stderr",
 		Usage: "where the log goes: stdout, stderr or file", Field: str(func(s *Settings) *string { return &s.Log.To })},

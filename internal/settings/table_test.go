@@ -33,6 +33,12 @@ func sample(st Setting) (text, want string) {
 		return "cn", "cn"
 	case "audit_max_size":
 		return "70KiB", "71680" // the bound must hold a record
+	case "fleet_endpoints":
+		return "http://127.0.0.1:2379", "http://127.0.0.1:2379"
+	case "fleet_prefix":
+		return "/sample/fleet", "/sample/fleet"
+	case "fleet_node":
+		return "sample-node", "sample-node"
 	}
 	switch st.Kind {
 	case KindPath:

@@ -80,6 +80,7 @@ func validate(s *Settings, origins map[string]origin) []problem {
 	if s.Log.To == "file" && s.Log.File == "" {
 		bad("log_file", "Invalid value: log_to \"file\" requires log_file")
 	}
+	validateFleet(s.Fleet, bad, positive)
 	return probs
 }
 
@@ -142,4 +143,28 @@ func quoteList(vs []string) string {
 		return strings.Join(q, "")
 	}
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// validateFleet checks the fleet block; only its durations matter when
+// fleet mode is off.
+func validateFleet(f Fleet, bad func(key, format string, args ...any), positive func(key string, d time.Duration)) {
+	positive("fleet_request_timeout", f.RequestTimeout)
+	positive("fleet_resync", f.Resync)
+	if !f.Enabled() {
+		return
+	}
+	for _, e := range f.Endpoints {
+		if !strings.HasPrefix(e, "http://") && !strings.HasPrefix(e, "https://") {
+			bad("fleet_endpoints", "Invalid value: fleet_endpoints: %q is not an http:// or https:// URL", e)
+		}
+	}
+	if !strings.HasPrefix(f.Prefix, "/") || strings.ContainsAny(f.Prefix, " \t\r\n") {
+		bad("fleet_prefix", "Invalid value: fleet_prefix must start with / and hold no space, got %q", f.Prefix)
+	}
+	if strings.ContainsAny(f.Node, "/ \t\r\n") {
+		bad("fleet_node", "Invalid value: fleet_node must hold no slash or space, got %q", f.Node)
+	}
+	if (f.TLSCertificate == "") != (f.TLSKey == "") {
+		bad("fleet_tls_certificate", "Invalid value: fleet_tls_certificate and fleet_tls_key go together")
+	}
 }

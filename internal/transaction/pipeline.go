@@ -76,6 +76,9 @@ type CommitOptions struct {
 	// DryRun goes through the commit up to what it would do, and does
 	// none of it: Result.Plan says what (see DryRun).
 	DryRun bool
+	// adopt marks a fleet's desired document being made live here
+	// (Adopt): it keeps its own version and is not published back.
+	adopt bool
 }
 
 // Base is what a change is based on.
@@ -142,6 +145,11 @@ type Pipeline struct {
 	afterReload  func()
 	keeper       Keeper
 	commitObs    atomic.Pointer[func(outcome string)]
+	// publisher, in fleet mode, stores every checked document as the
+	// fleet's desired configuration before it is applied here (see
+	// fleet.go); applied hears what HAProxy ended up running.
+	publisher Publisher
+	applied   func(doc *config.Document, err error)
 	// waiting are the committed changes waiting for a reload, in order:
 	// when a reload of several fails, they are tried one by one.
 	waiting []waitingChange
@@ -329,7 +337,7 @@ func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opt
 			res.Plan = &DryRun{Version: live.Version(), Valid: true, Apply: []string{"nothing: the change leaves the configuration as it is"}}
 			return res, nil
 		}
-		if opts.ForceReload && p.sched != nil {
+		if opts.ForceReload && p.sched != nil && !opts.adopt {
 			res.Outcome, res.ReloadID = ReloadScheduled, p.sched.RequestNow()
 		}
 		return res, nil
@@ -372,6 +380,15 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		}
 		return Result{}, fmt.Errorf("commit version %d: %w", next.Version(), err)
 	}
+	// Fleet mode: the store takes the checked document first (a
+	// compare-and-swap on the version it was based on); only then does
+	// any node, this one included, apply it.
+	if p.publisher != nil && !opts.adopt {
+		if err := p.publisher.Publish(ctx, live.Version(), next, opts.SkipReload); err != nil {
+			os.Remove(tmp)
+			return Result{}, fmt.Errorf("commit version %d: %w", next.Version(), err)
+		}
+	}
 	if err := p.backup(live); err != nil {
 		os.Remove(tmp)
 		return Result{}, err
@@ -402,6 +419,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		case ok:
 			p.running = next
 			p.markApplied()
+			p.noteApplied(next, nil)
 			res.Outcome = AppliedLive
 			return res, nil
 		}
@@ -430,7 +448,7 @@ func (p *Pipeline) stageLocked(ctx context.Context, next *config.Document, opts 
 	// Versions only go up, even past one a rollback left behind; a body's
 	// own version (skip_version) is kept only when it is new.
 	v := p.live.NextVersion()
-	if !opts.KeepVersion || next.Version() < v {
+	if !opts.adopt && (!opts.KeepVersion || next.Version() < v) {
 		next = next.WithVersion(v)
 	}
 	path := p.live.Path()
@@ -593,7 +611,10 @@ func (p *Pipeline) PerformReload(ctx context.Context, ids []string) reload.Outco
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	res := reload.Outcome{Response: out, Err: err}
-	if err != nil && errors.Is(err, reload.ErrReloadFailed) && len(mine) > 1 {
+	// In fleet mode the changes were each published as the whole desired
+	// configuration: trying them one by one would make documents no
+	// other node has, so the failure is the whole reload's.
+	if err != nil && errors.Is(err, reload.ErrReloadFailed) && len(mine) > 1 && p.publisher == nil {
 		res.Each = p.oneByOneLocked(ctx, mine, err)
 	}
 	return res
@@ -789,9 +810,11 @@ func (p *Pipeline) reloadLive(ctx context.Context, claim func()) (string, error)
 		p.running = cur
 		return out, fmt.Errorf("%w; the configuration file was kept (HAProxy may run it)", err)
 	case err != nil:
+		p.noteApplied(cur, err)
 		return out, p.rollbackLocked(cur, err, nothingRuns)
 	}
 	p.running = cur
+	p.noteApplied(cur, nil)
 	if p.live.state.Load().doc == cur {
 		p.markApplied()
 	} else {

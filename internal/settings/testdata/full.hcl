@@ -65,3 +65,10 @@ log {
 metrics {
   auth = false
 }
+fleet {
+  endpoints       = ["http://127.0.0.1:2379", "http://127.0.0.1:22379"]
+  prefix          = "/dataplane/prod"
+  node            = "lb-1"
+  request_timeout = "3s"
+  resync          = "1s"
+}

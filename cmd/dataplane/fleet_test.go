@@ -1,0 +1,354 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"dataplane/internal/etcdtest"
+	"dataplane/internal/haproxytest"
+)
+
+// TestFleet runs three HAProxy + dataplane nodes on one 3-member etcd
+// cluster, all on loopback, and goes through what fleet mode promises:
+// a transaction committed on one node is served by all; two writers with
+// one version, one wins; a node cut off from etcd refuses writes, keeps
+// serving, and catches up without serving a half-applied state; a
+// version one node's HAProxy rejects leaves that node on its last good
+// one while the others apply it; losing one etcd member changes nothing,
+// losing quorum refuses writes and keeps reads and traffic, and healing
+// brings writes back.
+func TestFleet(t *testing.T) {
+	etcd := etcdtest.StartCluster(t, 3)
+	proxies := etcdtest.ProxyAll(t, etcd)
+	old := haproxytest.StartBackend(t, "old", nil)
+	newer := haproxytest.StartBackend(t, "new", nil)
+	third := haproxytest.StartBackend(t, "third", nil)
+	cfg := fleetConfig(old.Addr(), "")
+	// The port node n2's HAProxy finds taken (see "rejected on one node").
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	heldPort := held.Addr().(*net.TCPAddr).Port
+
+	f := &testFleet{etcd: etcd, proxies: proxies}
+	for i := range 3 {
+		endpoints := etcd.Endpoints()
+		extra := haproxytest.FreePort(t)
+		if i == 2 {
+			// n2 reaches etcd through proxies the test can cut.
+			endpoints = etcdtest.URLs(proxies)
+		}
+		if i == 1 {
+			extra = heldPort
+		}
+		f.nodes = append(f.nodes, startFleetNode(t, fmt.Sprintf("n%d", i), cfg, endpoints,
+			map[string]string{"EXTRA_PORT": fmt.Sprint(extra)}))
+	}
+	n0, n1, n2 := f.nodes[0], f.nodes[1], f.nodes[2]
+
+	// The first node seeds the store; the others adopt its version.
+	var seed int64
+	haproxytest.WaitFor(t, 30*time.Second, "every node in sync on the seeded version", func() bool {
+		v, err := n0.cluster()
+		if err != nil || v.Desired == nil {
+			return false
+		}
+		seed = v.Desired.Version
+		return allApplied(v, seed, f.names()...)
+	})
+	for _, n := range f.nodes {
+		if got := n.version(); got != seed {
+			t.Fatalf("%s: version %d, want the fleet's %d", n.name, got, seed)
+		}
+	}
+
+	t.Run("a transaction committed on one node is served by all", func(t *testing.T) {
+		v := n0.version()
+		id := openTransaction(t, n0, v)
+		mustAPI(t, n0, "POST", "/services/haproxy/configuration/backends?transaction_id="+id, `{"name":"be_new"}`, 201, 202)
+		mustAPI(t, n0, "POST", "/services/haproxy/configuration/backends/be_new/servers?transaction_id="+id,
+			fmt.Sprintf(`{"name":"s1","address":"127.0.0.1","port":%d}`, newer.Port), 201, 202)
+		switchDefault(t, n0, id, "be_new")
+		mustAPI(t, n0, "PUT", "/services/haproxy/transactions/"+id, "", 200, 202)
+		took := f.waitApplied(t, n0, v+1, 60*time.Second)
+		t.Logf("commit acknowledged on n0 -> all 3 nodes applied version %d: %s", v+1, took)
+		for _, n := range f.nodes {
+			code, body, err := n.serve()
+			if err != nil || code != 200 || body != "new" {
+				t.Errorf("%s serves %d %q (%v), want the new backend", n.name, code, body, err)
+			}
+			if got := n.version(); got != v+1 {
+				t.Errorf("%s: version %d, want %d", n.name, got, v+1)
+			}
+		}
+		// /metrics on one node has every node's report.
+		metrics := n0.metrics(t)
+		for _, want := range []string{
+			fmt.Sprintf("dataplane_fleet_desired_version %d", v+1),
+			"dataplane_fleet_store_reachable 1",
+			fmt.Sprintf(`dataplane_fleet_node_applied_version{node="n2"} %d`, v+1),
+			`dataplane_fleet_node_in_sync{node="n1"} 1`,
+			`dataplane_fleet_node_lag_versions{node="n2"} 0`,
+			`dataplane_fleet_node_up{node="n0"} 1`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
+	})
+
+	t.Run("two writers with the same version: exactly one wins", func(t *testing.T) {
+		v := n0.version()
+		if got := n1.version(); got != v {
+			t.Fatalf("n1 at version %d, n0 at %d", got, v)
+		}
+		codes := make([]int, 2)
+		var wg sync.WaitGroup
+		for i, n := range []*fleetNode{n0, n1} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i], _, _ = n.api("POST", fmt.Sprintf("/services/haproxy/configuration/backends?version=%d", v),
+					fmt.Sprintf(`{"name":"be_writer_%d"}`, i))
+			}()
+		}
+		wg.Wait()
+		won, lost := 0, 0
+		winner := -1
+		for i, c := range codes {
+			switch c {
+			case 201, 202:
+				won++
+				winner = i
+			case 409:
+				lost++
+			}
+		}
+		if won != 1 || lost != 1 {
+			t.Fatalf("answers %v: want one 201/202 and one 409", codes)
+		}
+		f.waitApplied(t, n0, v+1, 60*time.Second)
+		for _, n := range f.nodes {
+			_, body, _ := n.api("GET", "/services/haproxy/configuration/backends", "")
+			if !strings.Contains(body, fmt.Sprintf(`"be_writer_%d"`, winner)) || strings.Contains(body, fmt.Sprintf(`"be_writer_%d"`, 1-winner)) {
+				t.Errorf("%s: backends %s: want be_writer_%d only", n.name, body, winner)
+			}
+		}
+	})
+
+	t.Run("a node cut off from etcd keeps serving and catches up", func(t *testing.T) {
+		v := n0.version()
+		for _, p := range proxies {
+			p.Cut()
+		}
+		// n2 notices: its writes are refused with 503, its reads work.
+		code, body, _ := n2.api("POST", fmt.Sprintf("/services/haproxy/configuration/backends?version=%d", v), `{"name":"be_on_n2"}`)
+		if code != 503 || !strings.Contains(body, "etcd") {
+			t.Fatalf("write on the cut-off node: %d %s, want 503 naming etcd", code, body)
+		}
+		if code, _, _ := n2.api("GET", "/services/haproxy/configuration/backends", ""); code != 200 {
+			t.Fatalf("read on the cut-off node: %d", code)
+		}
+		// A change of two parts (a backend, and the frontend sent to
+		// it) is made while n2 is cut off.
+		id := openTransaction(t, n0, v)
+		mustAPI(t, n0, "POST", "/services/haproxy/configuration/backends?transaction_id="+id, `{"name":"be_third"}`, 201, 202)
+		mustAPI(t, n0, "POST", "/services/haproxy/configuration/backends/be_third/servers?transaction_id="+id,
+			fmt.Sprintf(`{"name":"s1","address":"127.0.0.1","port":%d}`, third.Port), 201, 202)
+		switchDefault(t, n0, id, "be_third")
+		mustAPI(t, n0, "PUT", "/services/haproxy/transactions/"+id, "", 200, 202)
+		haproxytest.WaitFor(t, 30*time.Second, "n0 and n1 apply it", func() bool {
+			v2, err := n0.cluster()
+			return err == nil && allApplied(v2, v+1, "n0", "n1")
+		})
+		if _, body, _ := n2.serve(); body != "new" {
+			t.Fatalf("cut-off n2 serves %q, want its last configuration's \"new\"", body)
+		}
+		if got := n2.version(); got != v {
+			t.Fatalf("cut-off n2 at version %d, want %d", got, v)
+		}
+		// Traffic through n2 while it comes back: every answer is the
+		// old configuration's or the new one's, never an error, and
+		// once the new one answers the old one never does again.
+		stop := make(chan struct{})
+		var seen []string
+		var mu sync.Mutex
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, body, err := n2.serve()
+				mu.Lock()
+				if err != nil || code != 200 {
+					body = fmt.Sprintf("error %d %v", code, err)
+				}
+				seen = append(seen, body)
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+		restored := time.Now()
+		for _, p := range proxies {
+			p.Restore()
+		}
+		took := f.waitApplied(t, n0, v+1, 30*time.Second)
+		t.Logf("n2 caught up %s after its access to etcd came back", time.Since(restored).Round(time.Millisecond))
+		_ = took
+		haproxytest.WaitFor(t, 10*time.Second, "n2 serves the new configuration", func() bool {
+			_, body, _ := n2.serve()
+			return body == "third"
+		})
+		close(stop)
+		<-done
+		newSeen := false
+		for i, b := range seen {
+			switch {
+			case b == "third":
+				newSeen = true
+			case b == "new" && !newSeen:
+			default:
+				t.Fatalf("answer %d of %d through n2 while it caught up: %q (answers: %v)", i, len(seen), b, seen)
+			}
+		}
+		t.Logf("%d answers through n2 while it caught up, all old-then-new", len(seen))
+	})
+
+	t.Run("a version one node's HAProxy rejects leaves it on its last good one", func(t *testing.T) {
+		v := n0.version()
+		code, raw, _ := n0.api("GET", "/services/haproxy/configuration/raw", "")
+		if code != 200 {
+			t.Fatalf("raw: %d %s", code, raw)
+		}
+		var rawText string
+		if err := json.Unmarshal([]byte(raw), &rawText); err != nil {
+			rawText = raw
+		}
+		// A second bind on ${EXTRA_PORT}: n1's is the port the test
+		// holds, so only n1's HAProxy cannot start the new worker.
+		next := strings.Replace(rawText, "    bind \"127.0.0.1:${FE_PORT}\"\n", "    bind \"127.0.0.1:${FE_PORT}\"\n    bind \"127.0.0.1:${EXTRA_PORT}\"\n", 1)
+		if next == rawText {
+			t.Fatalf("no bind line to extend in:\n%s", rawText)
+		}
+		mustAPI(t, n0, "POST", fmt.Sprintf("/services/haproxy/configuration/raw?version=%d", v), next, 200, 201, 202)
+		haproxytest.WaitFor(t, 60*time.Second, "n0 and n2 apply it, n1 reports the failure", func() bool {
+			view, err := n0.cluster()
+			if err != nil || !allApplied(view, v+1, "n0", "n2") {
+				return false
+			}
+			for _, s := range view.Nodes {
+				if s.Node == "n1" {
+					return s.State == "failed" && s.FailedVersion == v+1 && s.AppliedVersion == v && s.Message != ""
+				}
+			}
+			return false
+		})
+		view, _ := n0.cluster()
+		for _, s := range view.Nodes {
+			if s.Node == "n1" {
+				t.Logf("n1 reports: %s version %d: %s", s.State, s.FailedVersion, tail(s.Message, 300))
+				if s.Lag != 1 {
+					t.Errorf("n1 lag %d, want 1", s.Lag)
+				}
+			}
+		}
+		if code, body, err := n1.serve(); code != 200 || body != "third" {
+			t.Errorf("n1 serves %d %q (%v), want its last good configuration", code, body, err)
+		}
+		if got := n1.version(); got != v {
+			t.Errorf("n1 at version %d, want its last good %d", got, v)
+		}
+		// The next version, without that bind, is one n1 can run: it
+		// applies it and is in sync again.
+		mustAPI(t, n0, "POST", fmt.Sprintf("/services/haproxy/configuration/raw?version=%d", v+1), rawText, 200, 201, 202)
+		f.waitApplied(t, n0, v+2, 60*time.Second)
+	})
+
+	t.Run("one etcd member lost changes nothing; quorum lost refuses writes only", func(t *testing.T) {
+		etcd.Kill(0)
+		v := n0.version()
+		mustAPI(t, n0, "POST", fmt.Sprintf("/services/haproxy/configuration/backends?version=%d", v), `{"name":"be_two_members"}`, 201, 202)
+		f.waitApplied(t, n0, v+1, 60*time.Second)
+
+		etcd.Kill(1)
+		v++
+		code, body, _ := n0.api("POST", fmt.Sprintf("/services/haproxy/configuration/backends?version=%d", v), `{"name":"be_no_quorum"}`)
+		if code != 503 {
+			t.Fatalf("write without quorum: %d %s, want 503", code, body)
+		}
+		for _, n := range f.nodes {
+			if code, _, _ := n.api("GET", "/services/haproxy/configuration/backends", ""); code != 200 {
+				t.Errorf("%s: read without quorum: %d", n.name, code)
+			}
+			if code, body, err := n.serve(); code != 200 || body != "third" {
+				t.Errorf("%s serves %d %q (%v) without quorum", n.name, code, body, err)
+			}
+			if got := n.version(); got != v {
+				t.Errorf("%s: version %d after a refused write, want %d", n.name, got, v)
+			}
+		}
+		etcd.Restart(0)
+		etcd.Restart(1)
+		etcd.WaitHealthy(t, 30*time.Second)
+		var last string
+		haproxytest.WaitFor(t, 30*time.Second, "a write succeeds again", func() bool {
+			cur := n0.version()
+			code, body, _ := n0.api("POST", fmt.Sprintf("/services/haproxy/configuration/backends?version=%d", cur), `{"name":"be_healed"}`)
+			last = fmt.Sprintf("%d %s", code, body)
+			return code == 201 || code == 202
+		})
+		_ = last
+		f.waitApplied(t, n0, n0.version(), 60*time.Second)
+	})
+}
+
+// openTransaction starts a transaction on n at version v.
+func openTransaction(t testing.TB, n *fleetNode, v int64) string {
+	t.Helper()
+	body := mustAPI(t, n, "POST", fmt.Sprintf("/services/haproxy/transactions?version=%d", v), "", 201)
+	var tx struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(body), &tx); err != nil || tx.ID == "" {
+		t.Fatalf("transaction: %s", body)
+	}
+	return tx.ID
+}
+
+// switchDefault points frontend fe at backend in transaction id.
+func switchDefault(t testing.TB, n *fleetNode, id, backend string) {
+	t.Helper()
+	body := mustAPI(t, n, "GET", "/services/haproxy/configuration/frontends/fe?transaction_id="+id, "", 200)
+	var fe map[string]any
+	if err := json.Unmarshal([]byte(body), &fe); err != nil {
+		t.Fatal(err)
+	}
+	fe["default_backend"] = backend
+	b, _ := json.Marshal(fe)
+	mustAPI(t, n, "PUT", "/services/haproxy/configuration/frontends/fe?transaction_id="+id, string(b), 200, 202)
+}
+
+// mustAPI sends a request and fails the test unless the status is one of
+// want; it returns the body.
+func mustAPI(t testing.TB, n *fleetNode, method, path, body string, want ...int) string {
+	t.Helper()
+	code, got, _ := n.api(method, path, body)
+	for _, w := range want {
+		if code == w {
+			return got
+		}
+	}
+	t.Fatalf("%s %s on %s: %d %s, want %v", method, path, n.name, code, got, want)
+	return ""
+}

@@ -91,6 +91,7 @@ haproxy {
   master_runtime = %q
   reload {
     reload_delay = 0
+    master_log   = %q
   }
 }
 fleet {
@@ -100,7 +101,7 @@ fleet {
   resync          = "500ms"
   request_timeout = "3s"
 }
-`, n.apiPort, n.in.MasterSocket, strings.Join(quoted, ", "), name)
+`, n.apiPort, n.in.MasterSocket, n.in.LogFile, strings.Join(quoted, ", "), name)
 	if err := os.WriteFile(n.hcl, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,11 @@ func (s *Server) replaceRuntimeServer(r *http.Request) (*response, error) {
 		Port:             body.Port,
 	}
 	be, name := pathParam(r, "parent_name"), pathParam(r, "name")
+	// Fleet mode: stored for every node first, as a configuration change
+	// is; refused (503) when the store does not take it.
+	if err := s.publishServerChange(r.Context(), be, name, ch); err != nil {
+		return nil, err
+	}
 	st, err := rtserver.Update(r.Context(), c, be, name, ch)
 	if err != nil {
 		return nil, err

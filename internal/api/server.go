@@ -73,6 +73,9 @@ type Deps struct {
 	// Fleet, in fleet mode, is the fleet as this node sees it (GET
 	// /cluster); nil in single-node mode.
 	Fleet func(ctx context.Context) fleet.View
+	// FleetRuntime, in fleet mode, stores a runtime record for every
+	// node (fleet.Node.UpdateRuntime); see runtime_fleet.go.
+	FleetRuntime func(ctx context.Context, kind, key string, merge func(old []byte) ([]byte, error)) error
 	// Observe, when set, is called after every request (metrics).
 	Observe func(route string, status int, took time.Duration)
 }

@@ -237,12 +237,16 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 		Observe:       m.ObserveHTTP,
 		Audit:         a.Audit,
 		Fleet:         fleetView(a.Fleet),
+		FleetRuntime:  fleetRuntime(a.Fleet),
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.Handler = srv
 	a.server = srv
+	if a.Fleet != nil {
+		a.Fleet.SetRuntimeApplier(srv.ApplyFleetRuntime)
+	}
 	// After a reload: follow a moved stats socket, then apply again the
 	// runtime changes made while it was due.
 	pipeline.SetAfterReload(func() {

@@ -85,3 +85,12 @@ func fleetView(n *fleet.Node) func(context.Context) fleet.View {
 	}
 	return n.View
 }
+
+// fleetRuntime stores runtime records for the fleet (nil in single-node
+// mode).
+func fleetRuntime(n *fleet.Node) func(context.Context, string, string, func([]byte) ([]byte, error)) error {
+	if n == nil {
+		return nil
+	}
+	return n.UpdateRuntime
+}

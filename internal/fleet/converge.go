@@ -18,7 +18,8 @@ import (
 // every Resync the node reads the store anyway, which is how it catches
 // up after being cut off (a watch may not tell).
 func (n *Node) Run(ctx context.Context) {
-	go n.watch(ctx)
+	go n.watch(ctx, configDir)
+	go n.watch(ctx, runtimeDir)
 	t := time.NewTicker(n.opts.Resync)
 	defer t.Stop()
 	for {
@@ -35,10 +36,10 @@ func (n *Node) Run(ctx context.Context) {
 // watch pokes Run on every change of the desired configuration. It asks
 // for a leader, so a member cut off from its quorum ends the watch
 // instead of holding it silent; it then watches again after a pause.
-func (n *Node) watch(ctx context.Context) {
+func (n *Node) watch(ctx context.Context, dir string) {
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		for resp := range n.cli.Watch(wctx, n.prefix+configDir, clientv3.WithPrefix()) {
+		for resp := range n.cli.Watch(wctx, n.prefix+dir, clientv3.WithPrefix()) {
 			if err := resp.Err(); err != nil {
 				n.log.Debug("watch ended", "error", err)
 				break
@@ -71,6 +72,7 @@ func (n *Node) sync(ctx context.Context) {
 	}
 	n.noteStore(nil)
 	n.converge(ctx, d)
+	n.syncRuntime(ctx)
 	n.report(ctx)
 }
 
@@ -202,6 +204,9 @@ type NodeStatus struct {
 	FailedVersion int64     `json:"failed_version,omitempty"`
 	Message       string    `json:"message,omitempty"`
 	FailedAt      time.Time `json:"failed_at,omitzero"`
+	// RuntimeError is the last fleet runtime record this node could not
+	// apply (a server its configuration lacks), and why.
+	RuntimeError string `json:"runtime_error,omitempty"`
 	// Changed is when State last changed; Heartbeat when the report was
 	// written.
 	Changed   time.Time `json:"changed"`
@@ -223,6 +228,7 @@ func (n *Node) status() (NodeStatus, error) {
 	if st.Running != nil {
 		s.AppliedVersion = st.Running.Version()
 	}
+	s.RuntimeError = n.runtimeErr
 	if n.failed != 0 {
 		s.FailedVersion, s.Message, s.FailedAt = n.failed, n.failedMsg, n.failedTime.UTC()
 	}

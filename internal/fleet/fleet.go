@@ -85,6 +85,16 @@ type Node struct {
 	// changed is when this node's state last changed (reported).
 	changed   time.Time
 	lastState string
+
+	// Runtime records (runtime.go): how they are applied here, the
+	// revision up to which they were, whether all are due again (after a
+	// reload), the last failure, and the revisions this node stored
+	// itself (it applied those already).
+	applyRuntime  RuntimeApplier
+	runtimeRev    int64
+	replayRuntime bool
+	runtimeErr    string
+	ownRuntime    map[int64]bool
 }
 
 // New connects to etcd (lazily: a node starts without it) and returns
@@ -138,6 +148,8 @@ func New(opts Options, local Local) (*Node, error) {
 		cli:    cli,
 		local:  local,
 		wake:   make(chan struct{}, 1),
+
+		ownRuntime: map[int64]bool{},
 	}, nil
 }
 
@@ -205,9 +217,13 @@ func (n *Node) Publish(ctx context.Context, base int64, next *config.Document, s
 }
 
 // Observe is the pipeline's applied observer: HAProxy was made to run doc
-// (err nil), or failed to.
-func (n *Node) Observe(doc *config.Document, err error) {
+// (err nil), or failed to; reloaded says it was by a reload, after which
+// the fleet's runtime state is applied again.
+func (n *Node) Observe(doc *config.Document, reloaded bool, err error) {
 	n.mu.Lock()
+	if reloaded && err == nil {
+		n.replayRuntime = true
+	}
 	if err != nil {
 		n.failed, n.failedMsg, n.failedTime = doc.Version(), err.Error(), time.Now()
 	} else if doc.Version() == n.failed {

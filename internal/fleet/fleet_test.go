@@ -225,3 +225,56 @@ func TestUnreachableStoreRefusesWrites(t *testing.T) {
 		t.Fatalf("view with etcd unreachable: %+v", v)
 	}
 }
+
+func TestRuntimeRecordsMergeAndReachOtherNodes(t *testing.T) {
+	etcd := etcdtest.StartCluster(t, 1)
+	ctx := context.Background()
+	la, lb := newFakeLocal(t, 1, "be_a"), newFakeLocal(t, 1, "be_a")
+	a := newTestNode(t, etcd.Endpoints(), "/unit", "a", la)
+	b := newTestNode(t, etcd.Endpoints(), "/unit", "b", lb)
+	var mu sync.Mutex
+	got := map[string][]string{} // node -> values applied
+	applier := func(name string) RuntimeApplier {
+		return func(_ context.Context, kind, key string, value []byte) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got[name] = append(got[name], kind+" "+key+" "+string(value))
+			return nil
+		}
+	}
+	a.SetRuntimeApplier(applier("a"))
+	b.SetRuntimeApplier(applier("b"))
+	a.sync(ctx)
+	b.sync(ctx)
+	// Two nodes add a field each to one record at once: both count.
+	var wg sync.WaitGroup
+	for i, n := range []*Node{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := n.UpdateRuntime(ctx, "servers", "be_a/s1", func(old []byte) ([]byte, error) {
+				if len(old) == 0 {
+					return fmt.Appendf(nil, "[%d]", i), nil
+				}
+				return fmt.Appendf(nil, "%s,%d]", old[:len(old)-1], i), nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	got = map[string][]string{}
+	mu.Unlock()
+	a.sync(ctx)
+	b.sync(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	// The node that wrote last applied its own value already; the other
+	// applies the merged record.
+	all := strings.Join(append(got["a"], got["b"]...), "\n")
+	if !strings.Contains(all, "servers be_a/s1 [0,1]") && !strings.Contains(all, "servers be_a/s1 [1,0]") {
+		t.Fatalf("applied %v, want the merged record of both writes", got)
+	}
+}

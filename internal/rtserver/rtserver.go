@@ -119,11 +119,32 @@ func Get(ctx context.Context, c *runtime.Client, be, srv string) (runtime.Server
 // Change lists the fields an update sets; zero values leave a field as it
 // is.
 type Change struct {
-	AdminState       string // ready | maint | drain
-	OperationalState string // up | down | stopping
-	Weight           *int64 // 0..256
-	Address          string // an IP address
-	Port             *int64 // 1..65535
+	AdminState       string `json:"admin_state,omitempty"`       // ready | maint | drain
+	OperationalState string `json:"operational_state,omitempty"` // up | down | stopping
+	Weight           *int64 `json:"weight,omitempty"`            // 0..256
+	Address          string `json:"address,omitempty"`           // an IP address
+	Port             *int64 `json:"port,omitempty"`              // 1..65535
+}
+
+// Merge is c followed by later: the fields later sets win, the others
+// stay as c has them.
+func (c Change) Merge(later Change) Change {
+	if later.AdminState != "" {
+		c.AdminState = later.AdminState
+	}
+	if later.OperationalState != "" {
+		c.OperationalState = later.OperationalState
+	}
+	if later.Weight != nil {
+		c.Weight = later.Weight
+	}
+	if later.Address != "" {
+		c.Address = later.Address
+	}
+	if later.Port != nil {
+		c.Port = later.Port
+	}
+	return c
 }
 
 // PartialError says how far an update got before a step failed. HAProxy has
@@ -348,21 +369,7 @@ func (j *Journal) Record(be, srv string, ch Change) {
 		e = journalEntry{be: be, srv: srv}
 		j.order = append(j.order, k)
 	}
-	if ch.AdminState != "" {
-		e.ch.AdminState = ch.AdminState
-	}
-	if ch.OperationalState != "" {
-		e.ch.OperationalState = ch.OperationalState
-	}
-	if ch.Weight != nil {
-		e.ch.Weight = ch.Weight
-	}
-	if ch.Address != "" {
-		e.ch.Address = ch.Address
-	}
-	if ch.Port != nil {
-		e.ch.Port = ch.Port
-	}
+	e.ch = e.ch.Merge(ch)
 	j.changes[k] = e
 }
 

@@ -26,19 +26,20 @@ func (p *Pipeline) SetPublisher(pub Publisher) {
 }
 
 // SetAppliedObserver makes the pipeline call f each time HAProxy was
-// made to run a document (err nil: a runtime apply or a reload that came
-// up) or failed to (err: the reload that was rolled back). f runs with
-// the commit lock held: it must be quick and must not call the pipeline.
-func (p *Pipeline) SetAppliedObserver(f func(doc *config.Document, err error)) {
+// made to run a document (err nil: a runtime apply, or a reload that came
+// up, reloaded true) or failed to (err: the reload that was rolled back).
+// f runs with the commit lock held: it must be quick and must not call
+// the pipeline.
+func (p *Pipeline) SetAppliedObserver(f func(doc *config.Document, reloaded bool, err error)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.applied = f
 }
 
 // noteApplied tells the observer (p.mu held).
-func (p *Pipeline) noteApplied(doc *config.Document, err error) {
+func (p *Pipeline) noteApplied(doc *config.Document, reloaded bool, err error) {
 	if p.applied != nil {
-		p.applied(doc, err)
+		p.applied(doc, reloaded, err)
 	}
 }
 

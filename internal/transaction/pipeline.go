@@ -149,7 +149,7 @@ type Pipeline struct {
 	// fleet's desired configuration before it is applied here (see
 	// fleet.go); applied hears what HAProxy ended up running.
 	publisher Publisher
-	applied   func(doc *config.Document, err error)
+	applied   func(doc *config.Document, reloaded bool, err error)
 	// waiting are the committed changes waiting for a reload, in order:
 	// when a reload of several fails, they are tried one by one.
 	waiting []waitingChange
@@ -419,7 +419,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		case ok:
 			p.running = next
 			p.markApplied()
-			p.noteApplied(next, nil)
+			p.noteApplied(next, false, nil)
 			res.Outcome = AppliedLive
 			return res, nil
 		}
@@ -810,11 +810,11 @@ func (p *Pipeline) reloadLive(ctx context.Context, claim func()) (string, error)
 		p.running = cur
 		return out, fmt.Errorf("%w; the configuration file was kept (HAProxy may run it)", err)
 	case err != nil:
-		p.noteApplied(cur, err)
+		p.noteApplied(cur, true, err)
 		return out, p.rollbackLocked(cur, err, nothingRuns)
 	}
 	p.running = cur
-	p.noteApplied(cur, nil)
+	p.noteApplied(cur, true, nil)
 	if p.live.state.Load().doc == cur {
 		p.markApplied()
 	} else {

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"dataplane/internal/rtserver"
+)
+
+// Fleet-wide runtime state (fleet mode): a runtime server change (admin
+// and operational state, weight, address) made on one node is stored in
+// the fleet's store, merged with the earlier ones of that server, before
+// it is applied here; every other node applies it, and every node applies
+// them all again after each reload. The record of a server is the state
+// it was last set to at runtime, field by field.
+
+// fleetServerKind is the record kind of runtime server changes.
+const fleetServerKind = "servers"
+
+// publishServerChange stores ch for be/srv in the fleet (when in fleet
+// mode) once the server is known here.
+func (s *Server) publishServerChange(ctx context.Context, be, srv string, ch rtserver.Change) error {
+	if s.d.FleetRuntime == nil {
+		return nil
+	}
+	if _, err := rtserver.Get(ctx, s.runtimeClient(), be, srv); err != nil {
+		return err
+	}
+	return s.d.FleetRuntime(ctx, fleetServerKind, be+"/"+srv, func(old []byte) ([]byte, error) {
+		var cur rtserver.Change
+		if len(old) > 0 {
+			if err := json.Unmarshal(old, &cur); err != nil {
+				cur = rtserver.Change{} // unreadable: this change replaces it
+			}
+		}
+		return json.Marshal(cur.Merge(ch))
+	})
+}
+
+// ApplyFleetRuntime applies one of the fleet's runtime records here (the
+// fleet node's RuntimeApplier). A change while a reload is due is also
+// journaled, as a local one is, so the reload does not undo it.
+func (s *Server) ApplyFleetRuntime(ctx context.Context, kind, key string, value []byte) error {
+	if kind != fleetServerKind {
+		return fmt.Errorf("unknown runtime record kind %q", kind)
+	}
+	be, srv, ok := strings.Cut(key, "/")
+	if !ok {
+		return fmt.Errorf("runtime record %q: want <backend>/<server>", key)
+	}
+	var ch rtserver.Change
+	if err := json.Unmarshal(value, &ch); err != nil {
+		return fmt.Errorf("runtime record %s: %w", key, err)
+	}
+	c, err := s.requireRuntime()
+	if err != nil {
+		return err
+	}
+	if _, err := rtserver.Update(ctx, c, be, srv, ch); err != nil {
+		return err
+	}
+	if _, busy := s.reloadBusy(); busy {
+		s.journal.Record(be, srv, ch)
+	}
+	return nil
+}

@@ -99,7 +99,7 @@ fleet {
   prefix          = "/fleet-test"
   node            = %q
   resync          = "500ms"
-  request_timeout = "3s"
+  request_timeout = "5s"
 }
 `, n.apiPort, n.in.MasterSocket, n.in.LogFile, strings.Join(quoted, ", "), name)
 	if err := os.WriteFile(n.hcl, []byte(text), 0o644); err != nil {

@@ -310,6 +310,9 @@ func (a *App) Run(ctx context.Context) {
 	// Requests still answered after this are not audited (their
 	// records fail, logged): the program is stopping.
 	a.Audit.Close()
+	if a.Fleet != nil {
+		a.Fleet.Close()
+	}
 }
 
 // Ready waits until the start-up work that the first answers do not wait

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 func (n *Node) Run(ctx context.Context) {
 	go n.watch(ctx, configDir)
 	go n.watch(ctx, runtimeDir)
+	go n.heartbeat(ctx)
 	t := time.NewTicker(n.opts.Resync)
 	defer t.Stop()
 	for {
@@ -29,6 +31,22 @@ func (n *Node) Run(ctx context.Context) {
 			return
 		case <-n.wake:
 		case <-t.C:
+		}
+	}
+}
+
+// heartbeat reports every Resync on its own, so a node busy applying a
+// version (a reload of a large file takes seconds) still reports, and is
+// not taken for gone.
+func (n *Node) heartbeat(ctx context.Context) {
+	t := time.NewTicker(n.opts.Resync)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n.report(ctx)
 		}
 	}
 }
@@ -138,7 +156,16 @@ func (n *Node) converge(ctx context.Context, d *Desired) {
 	if failed {
 		return
 	}
-	if err := n.adopt(ctx, d); err != nil {
+	err = n.adopt(ctx, d)
+	var fetchErr *fetchError
+	switch {
+	case err == nil:
+	case errors.As(err, &fetchErr):
+		// Reading it from the store failed: tried again at the next
+		// sync, as nothing here refused it.
+		n.noteStore(fetchErr.err)
+		n.log.Warn("reading the fleet's configuration", "version", d.Version, "error", fetchErr.err)
+	default:
 		n.mu.Lock()
 		n.failed, n.failedMsg, n.failedTime = d.Version, err.Error(), time.Now()
 		n.mu.Unlock()
@@ -146,13 +173,19 @@ func (n *Node) converge(ctx context.Context, d *Desired) {
 	}
 }
 
+// fetchError is a failure to read the desired configuration from the
+// store, which says nothing of the configuration itself.
+type fetchError struct{ err error }
+
+func (e *fetchError) Error() string { return e.err.Error() }
+
 // adopt reads d's configuration and makes it live here.
 func (n *Node) adopt(ctx context.Context, d *Desired) error {
 	rctx, cancel := context.WithTimeout(ctx, n.opts.RequestTimeout)
 	data, err := n.readData(rctx, d)
 	cancel()
 	if err != nil {
-		return err
+		return &fetchError{err}
 	}
 	doc, err := config.Parse(data)
 	if err != nil {

@@ -134,7 +134,7 @@ func (n *fleetNode) start() {
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-done
 		}
-		if t.Failed() {
+		if t.Failed() || os.Getenv("FLEET_LOGS") != "" {
 			t.Logf("dataplane %s:\n%s", n.name, tail(logs.String(), 6000))
 		}
 	})

@@ -71,12 +71,7 @@ func TestFleet(t *testing.T) {
 
 	t.Run("a transaction committed on one node is served by all", func(t *testing.T) {
 		v := n0.version()
-		id := openTransaction(t, n0, v)
-		mustAPI(t, n0, "POST", "/services/haproxy/configuration/backends?transaction_id="+id, `{"name":"be_new"}`, 201, 202)
-		mustAPI(t, n0, "POST", "/services/haproxy/configuration/backends/be_new/servers?transaction_id="+id,
-			fmt.Sprintf(`{"name":"s1","address":"127.0.0.1","port":%d}`, newer.Port), 201, 202)
-		switchDefault(t, n0, id, "be_new")
-		mustAPI(t, n0, "PUT", "/services/haproxy/transactions/"+id, "", 200, 202)
+		switchToNewBackend(t, n0, v, "be_new", newer.Port)
 		took := f.waitApplied(t, n0, v+1, 60*time.Second)
 		t.Logf("commit acknowledged on n0 -> all 3 nodes applied version %d: %s", v+1, took)
 		for _, n := range f.nodes {
@@ -158,12 +153,7 @@ func TestFleet(t *testing.T) {
 		}
 		// A change of two parts (a backend, and the frontend sent to
 		// it) is made while n2 is cut off.
-		id := openTransaction(t, n0, v)
-		mustAPI(t, n0, "POST", "/services/haproxy/configuration/backends?transaction_id="+id, `{"name":"be_third"}`, 201, 202)
-		mustAPI(t, n0, "POST", "/services/haproxy/configuration/backends/be_third/servers?transaction_id="+id,
-			fmt.Sprintf(`{"name":"s1","address":"127.0.0.1","port":%d}`, third.Port), 201, 202)
-		switchDefault(t, n0, id, "be_third")
-		mustAPI(t, n0, "PUT", "/services/haproxy/transactions/"+id, "", 200, 202)
+		switchToNewBackend(t, n0, v, "be_third", third.Port)
 		haproxytest.WaitFor(t, 30*time.Second, "n0 and n1 apply it", func() bool {
 			v2, err := n0.cluster()
 			return err == nil && allApplied(v2, v+1, "n0", "n1")
@@ -368,6 +358,18 @@ func TestFleet(t *testing.T) {
 		_ = last
 		f.waitApplied(t, n0, n0.version(), 60*time.Second)
 	})
+}
+
+// switchToNewBackend commits on n, in one transaction made on version
+// v, a new backend with one server on port and the frontend sent to it.
+func switchToNewBackend(t testing.TB, n *fleetNode, v int64, backend string, port int) {
+	t.Helper()
+	id := openTransaction(t, n, v)
+	mustAPI(t, n, "POST", "/services/haproxy/configuration/backends?transaction_id="+id, fmt.Sprintf(`{"name":%q}`, backend), 201, 202)
+	mustAPI(t, n, "POST", "/services/haproxy/configuration/backends/"+backend+"/servers?transaction_id="+id,
+		fmt.Sprintf(`{"name":"s1","address":"127.0.0.1","port":%d}`, port), 201, 202)
+	switchDefault(t, n, id, backend)
+	mustAPI(t, n, "PUT", "/services/haproxy/transactions/"+id, "", 200, 202)
 }
 
 // openTransaction starts a transaction on n at version v.

@@ -77,6 +77,11 @@ type Node struct {
 	// storeSince.
 	storeErr   error
 	storeSince time.Time
+	// tlsRefused is etcd refusing this node's TLS handshake, as the last
+	// probe found (tlsprobe.go); nil when it did not, or none was made.
+	tlsRefused  *tlsRefusedError
+	tlsProbing  bool
+	tlsProbedAt time.Time
 	// synced is when this node last read the store with success.
 	synced time.Time
 	// nodes is the last list of reports read (for a view when the store
@@ -194,7 +199,7 @@ func (n *Node) Publish(ctx context.Context, base int64, next *config.Document, s
 		}
 		if ctx.Err() != nil || refused(err) {
 			n.noteStore(err)
-			return storeError(n.opts.Endpoints, err)
+			return storeError(n.opts.Endpoints, n.explain(err))
 		}
 		select {
 		case <-ctx.Done():
@@ -252,8 +257,12 @@ func (n *Node) poke() {
 func (n *Node) noteStore(err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if err != nil {
+		n.maybeProbeTLS(err)
+	}
 	switch {
 	case err == nil:
+		n.tlsRefused = nil
 		if n.storeErr != nil {
 			n.log.Info("etcd answers again", "after", time.Since(n.storeSince).Round(time.Millisecond))
 		}

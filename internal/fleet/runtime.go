@@ -54,12 +54,12 @@ func (n *Node) UpdateRuntime(ctx context.Context, kind, key string, merge func(o
 		cli, err := n.client(ctx)
 		if err != nil {
 			n.noteStore(err)
-			return storeError(n.opts.Endpoints, err)
+			return storeError(n.opts.Endpoints, n.explain(err))
 		}
 		resp, err := cli.Get(ctx, k)
 		if err != nil {
 			n.noteStore(err)
-			return storeError(n.opts.Endpoints, err)
+			return storeError(n.opts.Endpoints, n.explain(err))
 		}
 		var old []byte
 		var rev int64
@@ -82,7 +82,7 @@ func (n *Node) UpdateRuntime(ctx context.Context, kind, key string, merge func(o
 			Then(clientv3.OpPut(k, string(b))).Commit()
 		if err != nil {
 			n.noteStore(err)
-			return storeError(n.opts.Endpoints, err)
+			return storeError(n.opts.Endpoints, n.explain(err))
 		}
 		n.noteStore(nil)
 		if txn.Succeeded {

@@ -222,7 +222,10 @@ func refused(err error) bool {
 // describe says what an error of the store means, in the words an
 // operator acts on; etcd's own words follow in parentheses.
 func describe(err error) string {
+	var tlsErr *tlsRefusedError
 	switch {
+	case errors.As(err, &tlsErr):
+		return tlsErr.Error()
 	case errors.Is(err, rpctypes.ErrAuthFailed):
 		return fmt.Sprintf("authentication failed: etcd refused the fleet username or password (%v)", err)
 	case errors.Is(err, rpctypes.ErrPermissionDenied):
@@ -230,7 +233,7 @@ func describe(err error) string {
 	case errors.Is(err, rpctypes.ErrUserEmpty):
 		return fmt.Sprintf("etcd requires authentication: set the fleet username and password (%v)", err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return "no answer before the deadline (etcd unreachable, refusing this node's TLS certificate, or without quorum)"
+		return "no answer before the deadline (etcd unreachable, or without quorum)"
 	}
 	return err.Error()
 }

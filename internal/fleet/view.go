@@ -99,7 +99,7 @@ func (n *Node) View(ctx context.Context) View {
 		Store: Store{Reachable: n.storeErr == nil, LastRead: n.synced.UTC()},
 	}
 	if n.storeErr != nil {
-		v.Store.Error, v.Store.Since = describe(n.storeErr), n.storeSince.UTC()
+		v.Store.Error, v.Store.Since = describe(n.explainLocked(n.storeErr)), n.storeSince.UTC()
 	}
 	d := n.desired
 	if d != nil {

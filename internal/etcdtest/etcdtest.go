@@ -1,7 +1,8 @@
 // Package etcdtest starts real etcd clusters on loopback for integration
-// tests, lets a test damage and heal them (Kill, Restart), and puts cuttable
-// TCP proxies in front of members so one client can be cut off from etcd.
-// It stops only the processes it started.
+// tests (with mutual TLS on the client URLs, and authentication, when a
+// test asks), lets a test damage and heal them (Kill, Restart), and puts
+// cuttable TCP proxies in front of members so one client can be cut off
+// from etcd. It stops only the processes it started.
 package etcdtest
 
 import (

@@ -63,6 +63,13 @@ backend be_old
 // dataplane's `haproxy -c`).
 func startFleetNode(t testing.TB, name, cfg string, endpoints []string, env map[string]string) *fleetNode {
 	t.Helper()
+	return startFleetNodeWith(t, name, cfg, endpoints, env, "")
+}
+
+// startFleetNodeWith is startFleetNode with fleetExtra, HCL lines added to
+// the node's fleet block (its etcd TLS files, user and password).
+func startFleetNodeWith(t testing.TB, name, cfg string, endpoints []string, env map[string]string, fleetExtra string) *fleetNode {
+	t.Helper()
 	n := &fleetNode{name: name, in: haproxytest.New(t), fePort: haproxytest.FreePort(t), apiPort: haproxytest.FreePort(t), t: t}
 	n.env = []string{"FE_PORT=" + strconv.Itoa(n.fePort)}
 	for k, v := range env {
@@ -100,8 +107,9 @@ fleet {
   node            = %q
   resync          = "500ms"
   request_timeout = "5s"
+%s
 }
-`, n.apiPort, n.in.MasterSocket, n.in.LogFile, strings.Join(quoted, ", "), name)
+`, n.apiPort, n.in.MasterSocket, n.in.LogFile, strings.Join(quoted, ", "), name, fleetExtra)
 	if err := os.WriteFile(n.hcl, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}

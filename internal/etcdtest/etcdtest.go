@@ -1,11 +1,13 @@
 // Package etcdtest starts real etcd clusters on loopback for integration
-// tests, lets a test damage and heal them (Kill, Restart), and puts cuttable
-// TCP proxies in front of members so one client can be cut off from etcd.
-// It stops only the processes it started.
+// tests (with mutual TLS on the client URLs, and authentication, when a
+// test asks), lets a test damage and heal them (Kill, Restart), and puts
+// cuttable TCP proxies in front of members so one client can be cut off
+// from etcd. It stops only the processes it started.
 package etcdtest
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -61,6 +63,21 @@ type Cluster struct {
 	dir     string
 	token   string
 	members []*member
+
+	certs     *Certs      // nil: plain http client URLs
+	clientTLS *tls.Config // the health check's and Client's, with certs
+	user      string      // set by EnableAuth: who Client() is
+	password  string
+}
+
+// Options are how StartClusterWith starts a cluster; the zero Options
+// are StartCluster's.
+type Options struct {
+	// TLS, when not nil, makes the client URLs https with mutual TLS:
+	// every member serves TLS.ServerCert and takes only clients whose
+	// certificate TLS.CA signed (--client-cert-auth). Peers stay on
+	// plain http: what a test checks is a client's way in.
+	TLS *Certs
 }
 
 type member struct {
@@ -80,10 +97,23 @@ type member struct {
 // directories removed at the end of the test.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return StartClusterWith(t, n, Options{})
+}
+
+// StartClusterWith is StartCluster with options.
+func StartClusterWith(t testing.TB, n int, opts Options) *Cluster {
+	t.Helper()
 	if n < 1 {
 		t.Fatalf("etcd cluster of %d members", n)
 	}
-	c := &Cluster{t: t, bin: Binary(t), dir: tempDir(t)}
+	c := &Cluster{t: t, bin: Binary(t), dir: tempDir(t), certs: opts.TLS}
+	if opts.TLS != nil {
+		cfg, err := opts.TLS.ClientTLS()
+		if err != nil {
+			t.Fatalf("etcd client TLS: %v", err)
+		}
+		c.clientTLS = cfg
+	}
 	// A token of its own keeps members of two clusters started by
 	// parallel tests from ever accepting each other's peers.
 	c.token = filepath.Base(c.dir)
@@ -121,9 +151,24 @@ func (c *Cluster) Endpoints() []string {
 	return urls
 }
 
-// ClientURL returns member i's client URL, "http://127.0.0.1:<port>".
+// ClientURL returns member i's client URL, "http://127.0.0.1:<port>"
+// ("https://" with Options.TLS).
 func (c *Cluster) ClientURL(i int) string {
-	return "http://" + c.ClientAddr(i)
+	return c.scheme() + "://" + c.ClientAddr(i)
+}
+
+func (c *Cluster) scheme() string {
+	if c.certs != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// Client is a JSON-gateway client of the whole cluster: with its client
+// certificate under Options.TLS, and as the root user once EnableAuth
+// has run.
+func (c *Cluster) Client() *Client {
+	return &Client{Endpoints: c.Endpoints(), TLS: c.clientTLS, User: c.user, Password: c.password}
 }
 
 // ClientAddr returns member i's client address, "127.0.0.1:<port>", the
@@ -157,9 +202,9 @@ func (c *Cluster) start(i int) error {
 	if m.cmd != nil {
 		return fmt.Errorf("start member %s: already running", m.name)
 	}
-	client := fmt.Sprintf("http://127.0.0.1:%d", m.clientPort)
+	client := fmt.Sprintf("%s://127.0.0.1:%d", c.scheme(), m.clientPort)
 	peer := fmt.Sprintf("http://127.0.0.1:%d", m.peerPort)
-	cmd := exec.Command(c.bin,
+	args := []string{
 		"--name", m.name,
 		"--data-dir", m.dataDir,
 		"--listen-client-urls", client,
@@ -174,7 +219,16 @@ func (c *Cluster) start(i int) error {
 		// capnslog, 3.4's default, prints a deprecation warning.
 		"--logger", "zap",
 		"--log-outputs", "stderr",
-	)
+	}
+	if c.certs != nil {
+		args = append(args,
+			"--cert-file", c.certs.ServerCert,
+			"--key-file", c.certs.ServerKey,
+			"--trusted-ca-file", c.certs.CA,
+			"--client-cert-auth",
+		)
+	}
+	cmd := exec.Command(c.bin, args...)
 	logf, err := os.OpenFile(m.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("start member %s: open log: %w", m.name, err)
@@ -294,10 +348,12 @@ func (c *Cluster) Running(i int) bool {
 func (c *Cluster) Healthy(i int) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return healthy(ctx, c.ClientURL(i))
+	return healthy(ctx, httpClient(c.clientTLS), c.ClientURL(i))
 }
 
-func healthy(ctx context.Context, url string) bool {
+// healthy asks url's /health. Authentication does not matter: etcd 3.4
+// answers /health without a token when auth is enabled.
+func healthy(ctx context.Context, hc *http.Client, url string) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/health", nil)
 	if err != nil {
 		return false
@@ -305,7 +361,7 @@ func healthy(ctx context.Context, url string) bool {
 	var h struct {
 		Health string `json:"health"`
 	}
-	return doJSON(req, &h) == nil && h.Health == "true"
+	return doJSON(hc, req, &h) == nil && h.Health == "true"
 }
 
 // WaitHealthy waits until every member answers healthy, and fails t after

@@ -57,13 +57,17 @@ func (n *Node) heartbeat(ctx context.Context) {
 func (n *Node) watch(ctx context.Context, dir string) {
 	for ctx.Err() == nil {
 		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		for resp := range n.cli.Watch(wctx, n.prefix+dir, clientv3.WithPrefix()) {
-			if err := resp.Err(); err != nil {
-				n.log.Debug("watch ended", "error", err)
-				break
-			}
-			if len(resp.Events) > 0 {
-				n.poke()
+		if cli, err := n.client(wctx); err != nil {
+			n.log.Debug("watch not started", "error", err)
+		} else {
+			for resp := range cli.Watch(wctx, n.prefix+dir, clientv3.WithPrefix()) {
+				if err := resp.Err(); err != nil {
+					n.log.Debug("watch ended", "error", err)
+					break
+				}
+				if len(resp.Events) > 0 {
+					n.poke()
+				}
 			}
 		}
 		cancel()
@@ -305,7 +309,11 @@ func (n *Node) report(ctx context.Context) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, n.opts.RequestTimeout)
 	defer cancel()
-	if _, err := n.cli.Put(rctx, n.prefix+nodesDir+n.opts.Name, string(b)); err != nil {
+	cli, err := n.client(rctx)
+	if err == nil {
+		_, err = cli.Put(rctx, n.prefix+nodesDir+n.opts.Name, string(b))
+	}
+	if err != nil {
 		n.noteStore(err)
 	}
 }

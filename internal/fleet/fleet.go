@@ -58,7 +58,7 @@ type Node struct {
 	opts   Options
 	prefix string
 	log    *slog.Logger
-	cli    *clientv3.Client
+	etcd   *conn // the etcd client, see client
 	local  Local
 	wake   chan struct{}
 
@@ -77,6 +77,11 @@ type Node struct {
 	// storeSince.
 	storeErr   error
 	storeSince time.Time
+	// tlsRefused is etcd refusing this node's TLS handshake, as the last
+	// probe found (tlsprobe.go); nil when it did not, or none was made.
+	tlsRefused  *tlsRefusedError
+	tlsProbing  bool
+	tlsProbedAt time.Time
 	// synced is when this node last read the store with success.
 	synced time.Time
 	// nodes is the last list of reports read (for a view when the store
@@ -97,8 +102,9 @@ type Node struct {
 	ownRuntime    map[int64]bool
 }
 
-// New connects to etcd (lazily: a node starts without it) and returns
-// the node; Run makes it follow the store.
+// New connects to etcd (lazily: a node starts without it, even when etcd
+// does not answer or refuses its password) and returns the node; Run makes
+// it follow the store.
 func New(opts Options, local Local) (*Node, error) {
 	if len(opts.Endpoints) == 0 {
 		return nil, errors.New("fleet: no etcd endpoints")
@@ -119,7 +125,7 @@ func New(opts Options, local Local) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	cli, err := clientv3.New(clientv3.Config{
+	etcd, err := newConn(clientv3.Config{
 		Endpoints:   opts.Endpoints,
 		DialTimeout: opts.RequestTimeout,
 		TLS:         opts.TLS,
@@ -145,7 +151,7 @@ func New(opts Options, local Local) (*Node, error) {
 		opts:   opts,
 		prefix: strings.TrimRight(opts.Prefix, "/"),
 		log:    log.With("fleet_node", opts.Name),
-		cli:    cli,
+		etcd:   etcd,
 		local:  local,
 		wake:   make(chan struct{}, 1),
 
@@ -154,7 +160,13 @@ func New(opts Options, local Local) (*Node, error) {
 }
 
 // Close disconnects from etcd.
-func (n *Node) Close() error { return n.cli.Close() }
+func (n *Node) Close() error { return n.etcd.close() }
+
+// client is the etcd client, or why there is none yet (etcd did not
+// answer, or refused this node's username or password).
+func (n *Node) client(ctx context.Context) (*clientv3.Client, error) {
+	return n.etcd.get(ctx)
+}
 
 // Name is this node's name.
 func (n *Node) Name() string { return n.opts.Name }
@@ -185,9 +197,9 @@ func (n *Node) Publish(ctx context.Context, base int64, next *config.Document, s
 			n.noteStore(nil)
 			return nil
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || refused(err) {
 			n.noteStore(err)
-			return storeError(n.opts.Endpoints, err)
+			return storeError(n.opts.Endpoints, n.explain(err))
 		}
 		select {
 		case <-ctx.Done():
@@ -245,8 +257,12 @@ func (n *Node) poke() {
 func (n *Node) noteStore(err error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if err != nil {
+		n.maybeProbeTLS(err)
+	}
 	switch {
 	case err == nil:
+		n.tlsRefused = nil
 		if n.storeErr != nil {
 			n.log.Info("etcd answers again", "after", time.Since(n.storeSince).Round(time.Millisecond))
 		}

@@ -51,10 +51,15 @@ func (n *Node) UpdateRuntime(ctx context.Context, kind, key string, merge func(o
 	ctx, cancel := context.WithTimeout(ctx, n.opts.RequestTimeout)
 	defer cancel()
 	for {
-		resp, err := n.cli.Get(ctx, k)
+		cli, err := n.client(ctx)
 		if err != nil {
 			n.noteStore(err)
-			return storeError(n.opts.Endpoints, err)
+			return storeError(n.opts.Endpoints, n.explain(err))
+		}
+		resp, err := cli.Get(ctx, k)
+		if err != nil {
+			n.noteStore(err)
+			return storeError(n.opts.Endpoints, n.explain(err))
 		}
 		var old []byte
 		var rev int64
@@ -73,11 +78,11 @@ func (n *Node) UpdateRuntime(ctx context.Context, kind, key string, merge func(o
 		if err != nil {
 			return err
 		}
-		txn, err := n.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(k), "=", rev)).
+		txn, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(k), "=", rev)).
 			Then(clientv3.OpPut(k, string(b))).Commit()
 		if err != nil {
 			n.noteStore(err)
-			return storeError(n.opts.Endpoints, err)
+			return storeError(n.opts.Endpoints, n.explain(err))
 		}
 		n.noteStore(nil)
 		if txn.Succeeded {
@@ -105,8 +110,12 @@ func (n *Node) syncRuntime(ctx context.Context) {
 		from = 0
 	}
 	rctx, cancel := context.WithTimeout(ctx, n.opts.RequestTimeout)
-	resp, err := n.cli.Get(rctx, n.prefix+runtimeDir, clientv3.WithPrefix(), clientv3.WithMinModRev(from),
-		clientv3.WithSort(clientv3.SortByModRevision, clientv3.SortAscend))
+	var resp *clientv3.GetResponse
+	cli, err := n.client(rctx)
+	if err == nil {
+		resp, err = cli.Get(rctx, n.prefix+runtimeDir, clientv3.WithPrefix(), clientv3.WithMinModRev(from),
+			clientv3.WithSort(clientv3.SortByModRevision, clientv3.SortAscend))
+	}
 	cancel()
 	if err != nil {
 		n.noteStore(err)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"dataplane/internal/fault"
@@ -136,7 +137,11 @@ func (n *Node) casPut(ctx context.Context, base int64, rec record) (stored bool,
 	}
 	var m Meta
 	_ = json.Unmarshal(rec.meta, &m)
-	resp, err := n.cli.Txn(ctx).If(cmp).Then(
+	cli, err := n.client(ctx)
+	if err != nil {
+		return false, 0, nil, err
+	}
+	resp, err := cli.Txn(ctx).If(cmp).Then(
 		clientv3.OpPut(p+versionKey, strconv.FormatInt(m.Version, 10)),
 		clientv3.OpPut(p+dataKey, string(rec.data)),
 		clientv3.OpPut(p+metaKey, string(rec.meta)),
@@ -165,7 +170,11 @@ func (n *Node) landed(id string) bool {
 
 // readMeta reads the desired configuration's meta (nil when none).
 func (n *Node) readMeta(ctx context.Context) (*Desired, error) {
-	resp, err := n.cli.Get(ctx, n.prefix+metaKey)
+	cli, err := n.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := cli.Get(ctx, n.prefix+metaKey)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +186,11 @@ func (n *Node) readMeta(ctx context.Context) (*Desired, error) {
 
 // readData reads the configuration d describes, at its own revision.
 func (n *Node) readData(ctx context.Context, d *Desired) ([]byte, error) {
-	resp, err := n.cli.Get(ctx, n.prefix+dataKey, clientv3.WithRev(d.Revision))
+	cli, err := n.client(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read version %d: %w", d.Version, err)
+	}
+	resp, err := cli.Get(ctx, n.prefix+dataKey, clientv3.WithRev(d.Revision))
 	if err != nil {
 		return nil, fmt.Errorf("read version %d: %w", d.Version, err)
 	}
@@ -189,10 +202,38 @@ func (n *Node) readData(ctx context.Context, d *Desired) ([]byte, error) {
 
 // storeError is the answer for a write the store did not take.
 func storeError(endpoints []string, err error) error {
-	msg := err.Error()
-	if errors.Is(err, context.DeadlineExceeded) {
-		msg = "no answer before the deadline (etcd unreachable, or without quorum)"
+	if refused(err) {
+		// etcd answered, and said no: the write was not stored, and
+		// will not be until the settings change.
+		return fault.Errorf(fault.Unavailable, "the fleet store (etcd %v) refused the change: %s; nothing was applied on any node",
+			endpoints, describe(err))
 	}
 	return fault.Errorf(fault.Unavailable, "the fleet store (etcd %v) did not take the change: %s; nothing was applied on any node. "+
-		"If etcd got it after all, every node applies it once etcd answers: read the version before trying again", endpoints, msg)
+		"If etcd got it after all, every node applies it once etcd answers: read the version before trying again", endpoints, describe(err))
+}
+
+// refused says etcd turned this node away for who it is (its username,
+// password or permissions): trying again does not help.
+func refused(err error) bool {
+	return errors.Is(err, rpctypes.ErrAuthFailed) || errors.Is(err, rpctypes.ErrPermissionDenied) ||
+		errors.Is(err, rpctypes.ErrUserEmpty)
+}
+
+// describe says what an error of the store means, in the words an
+// operator acts on; etcd's own words follow in parentheses.
+func describe(err error) string {
+	var tlsErr *tlsRefusedError
+	switch {
+	case errors.As(err, &tlsErr):
+		return tlsErr.Error()
+	case errors.Is(err, rpctypes.ErrAuthFailed):
+		return fmt.Sprintf("authentication failed: etcd refused the fleet username or password (%v)", err)
+	case errors.Is(err, rpctypes.ErrPermissionDenied):
+		return fmt.Sprintf("permission denied: the fleet username may not read and write the keys under the prefix (%v)", err)
+	case errors.Is(err, rpctypes.ErrUserEmpty):
+		return fmt.Sprintf("etcd requires authentication: set the fleet username and password (%v)", err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer before the deadline (etcd unreachable, or without quorum)"
+	}
+	return err.Error()
 }

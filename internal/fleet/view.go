@@ -61,7 +61,11 @@ func (n *Node) View(ctx context.Context) View {
 	rctx, cancel := context.WithTimeout(ctx, n.opts.RequestTimeout)
 	defer cancel()
 	var nodes []NodeStatus
-	resp, err := n.cli.Get(rctx, n.prefix+nodesDir, clientv3.WithPrefix())
+	var resp *clientv3.GetResponse
+	cli, err := n.client(rctx)
+	if err == nil {
+		resp, err = cli.Get(rctx, n.prefix+nodesDir, clientv3.WithPrefix())
+	}
 	if err == nil {
 		for _, kv := range resp.Kvs {
 			var s NodeStatus
@@ -95,7 +99,7 @@ func (n *Node) View(ctx context.Context) View {
 		Store: Store{Reachable: n.storeErr == nil, LastRead: n.synced.UTC()},
 	}
 	if n.storeErr != nil {
-		v.Store.Error, v.Store.Since = n.storeErr.Error(), n.storeSince.UTC()
+		v.Store.Error, v.Store.Since = describe(n.explainLocked(n.storeErr)), n.storeSince.UTC()
 	}
 	d := n.desired
 	if d != nil {

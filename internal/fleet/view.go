@@ -108,7 +108,12 @@ func (n *Node) View(ctx context.Context) View {
 	now := time.Now()
 	for _, s := range nodes {
 		nv := NodeView{NodeStatus: s, Stale: now.Sub(s.Heartbeat) > 3*n.opts.Resync}
-		if d != nil && s.State != StateInSync {
+		if d != nil && s.State == StateInSync && s.AppliedVersion != d.Version {
+			// Its report is older than the desired version: it has
+			// not applied it yet, whatever it said then.
+			nv.State = StateApplying
+		}
+		if d != nil && nv.State != StateInSync {
 			nv.Lag = max(0, d.Version-s.AppliedVersion)
 			nv.BehindSeconds = max(0, now.Sub(d.Time).Seconds())
 		}

@@ -209,13 +209,9 @@ func TestUnreachableStoreRefusesWrites(t *testing.T) {
 	port := haproxytest.FreePort(t) // nothing listens there
 	la := newFakeLocal(t, 1, "be_a")
 	a := newTestNode(t, []string{fmt.Sprintf("http://127.0.0.1:%d", port)}, "/unit", "a", la)
-	start := time.Now()
 	err := la.commit(t, a, "be_2")
 	if fault.Of(err) != fault.Unavailable || !strings.Contains(err.Error(), "etcd") {
 		t.Fatalf("write with etcd unreachable: %v, want unavailable naming etcd", err)
-	}
-	if took := time.Since(start); took > 30*time.Second {
-		t.Fatalf("the refusal took %s", took)
 	}
 	if la.live.Version() != 1 {
 		t.Fatalf("the local file moved to %d", la.live.Version())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -313,6 +314,88 @@ func TestFleet(t *testing.T) {
 			})
 			if code, body, err := n.serve(); code != 200 || body != "third" {
 				t.Errorf("%s serves %d %q (%v) with s1 ready", n.name, code, body, err)
+			}
+		}
+	})
+
+	t.Run("a configuration change has the last word over an earlier runtime change", func(t *testing.T) {
+		const rt = "/services/haproxy/runtime/backends/be_third/servers/s1"
+		const cf = "/services/haproxy/configuration/backends/be_third/servers/s1"
+		type runtimeState struct {
+			AdminState string `json:"admin_state"`
+			Weight     int64  `json:"weight"`
+		}
+		state := func(n *fleetNode) runtimeState {
+			_, body, _ := n.api("GET", rt, "")
+			var s runtimeState
+			_ = json.Unmarshal([]byte(body), &s)
+			return s
+		}
+		// The fleet's record of s1, as every node replays it.
+		record := func() (map[string]any, bool) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			raw, found, err := etcdtest.Get(ctx, etcd.Endpoints(), "/fleet-test/runtime/servers/be_third/s1")
+			if err != nil {
+				t.Fatalf("read the runtime record: %v", err)
+			}
+			var rec struct {
+				Value map[string]any `json:"value"`
+			}
+			if found {
+				if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+					t.Fatalf("runtime record %q: %v", raw, err)
+				}
+			}
+			return rec.Value, found
+		}
+		waitAll := func(what string, ok func(runtimeState) bool) {
+			t.Helper()
+			for _, n := range f.nodes {
+				haproxytest.WaitFor(t, 30*time.Second, n.name+": "+what, func() bool { return ok(state(n)) })
+			}
+		}
+		// At runtime: weight 7 (left by the subtest before), maintenance.
+		mustAPI(t, n2, "PUT", rt, `{"admin_state":"maint","weight":7}`, 200)
+		waitAll("s1 in maint with weight 7", func(s runtimeState) bool { return s.AdminState == "maint" && s.Weight == 7 })
+
+		// The configuration sets s1's weight: it wins over the runtime
+		// weight, on every node, and the record keeps only maintenance.
+		v := n0.version()
+		var conf map[string]any
+		if err := json.Unmarshal([]byte(mustAPI(t, n1, "GET", cf, "", 200)), &conf); err != nil {
+			t.Fatal(err)
+		}
+		conf["weight"] = 3
+		body, _ := json.Marshal(conf)
+		mustAPI(t, n1, "PUT", fmt.Sprintf("%s?version=%d", cf, v), string(body), 200, 202)
+		f.waitApplied(t, n0, v+1, 60*time.Second)
+		if rec, found := record(); !found || rec["weight"] != nil || rec["admin_state"] != "maint" {
+			t.Fatalf("after the configuration set the weight, the runtime record is %v (found %v), want admin_state maint and no weight", rec, found)
+		}
+		waitAll("s1 with the configuration's weight 3, still in maint", func(s runtimeState) bool { return s.AdminState == "maint" && s.Weight == 3 })
+
+		// A reload everywhere (HAProxy starts from the file, then the
+		// record is replayed): the configuration's weight stays.
+		mustAPI(t, n0, "POST", fmt.Sprintf("/services/haproxy/configuration/backends?version=%d", v+1), `{"name":"be_after_config"}`, 201, 202)
+		f.waitApplied(t, n0, v+2, 60*time.Second)
+		waitAll("s1 after the reload: maint replayed, weight 3 from the file", func(s runtimeState) bool { return s.AdminState == "maint" && s.Weight == 3 })
+
+		// Removing the server drops its record: re-added, it starts from
+		// its configuration (ready), not in the maintenance set before.
+		mustAPI(t, n2, "DELETE", fmt.Sprintf("%s?version=%d", cf, v+2), "", 202, 204)
+		f.waitApplied(t, n0, v+3, 60*time.Second)
+		if rec, found := record(); found {
+			t.Fatalf("the removed server's runtime record is still stored: %v", rec)
+		}
+		mustAPI(t, n0, "POST", fmt.Sprintf("/services/haproxy/configuration/backends/be_third/servers?version=%d", v+3), string(body), 201, 202)
+		f.waitApplied(t, n0, v+4, 60*time.Second)
+		mustAPI(t, n1, "POST", fmt.Sprintf("/services/haproxy/configuration/backends?version=%d", v+4), `{"name":"be_after_readd"}`, 201, 202)
+		f.waitApplied(t, n0, v+5, 60*time.Second)
+		waitAll("the re-added s1 ready with weight 3", func(s runtimeState) bool { return s.AdminState == "ready" && s.Weight == 3 })
+		for _, n := range f.nodes {
+			if code, got, err := n.serve(); code != 200 || got != "third" {
+				t.Errorf("%s serves %d %q (%v) after s1 came back", n.name, code, got, err)
 			}
 		}
 	})

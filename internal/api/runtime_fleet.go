@@ -1,11 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 
+	"dataplane/internal/apply"
+	"dataplane/internal/config"
 	"dataplane/internal/rtserver"
 )
 
@@ -14,7 +17,8 @@ import (
 // the fleet's store, merged with the earlier ones of that server, before
 // it is applied here; every other node applies it, and every node applies
 // them all again after each reload. The record of a server is the state
-// it was last set to at runtime, field by field.
+// it was last set to at runtime, field by field, until a configuration
+// change sets the same field (ResetFleetRuntime).
 
 // fleetServerKind is the record kind of runtime server changes.
 const fleetServerKind = "servers"
@@ -65,4 +69,47 @@ func (s *Server) ApplyFleetRuntime(ctx context.Context, kind, key string, value 
 		s.journal.Record(be, srv, ch)
 	}
 	return nil
+}
+
+// ResetFleetRuntime is the fleet's RuntimeReset: a configuration change
+// from old to next that sets a server's weight, address or port, or
+// maintenance anew drops that field from the server's runtime record, and
+// a change that removes the server drops the record, so a later reload
+// does not bring back a runtime value the configuration replaced (a
+// removed and re-added server starts from its configuration). The
+// operational state (up/down), which the configuration does not set,
+// stays.
+func ResetFleetRuntime(old, next *config.Document, kind, key string, value []byte) (keep []byte, changed bool) {
+	if kind != fleetServerKind {
+		return value, false
+	}
+	be, srv, ok := strings.Cut(key, "/")
+	var ch rtserver.Change
+	if !ok || json.Unmarshal(value, &ch) != nil {
+		return nil, true // unreadable: ApplyFleetRuntime would refuse it anyway
+	}
+	o := apply.ServerOverridden(old, next, be, srv)
+	switch {
+	case !o.Any():
+		return value, false
+	case o.Gone:
+		return nil, true
+	}
+	if o.Weight {
+		ch.Weight = nil
+	}
+	if o.Address {
+		ch.Address, ch.Port = "", nil
+	}
+	if o.Maint {
+		ch.AdminState = ""
+	}
+	if ch == (rtserver.Change{}) {
+		return nil, true
+	}
+	b, err := json.Marshal(ch)
+	if err != nil {
+		return nil, true
+	}
+	return b, !bytes.Equal(b, value)
 }

@@ -130,7 +130,7 @@ func (n *Node) seed(ctx context.Context) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, n.opts.RequestTimeout)
 	defer cancel()
-	stored, rev, _, err := n.casPut(rctx, -1, rec)
+	stored, rev, _, err := n.casPut(rctx, -1, rec, runtimeReset{})
 	if err != nil {
 		n.noteStore(err)
 		return err

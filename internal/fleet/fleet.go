@@ -96,6 +96,7 @@ type Node struct {
 	// reload), the last failure, and the revisions this node stored
 	// itself (it applied those already).
 	applyRuntime  RuntimeApplier
+	resetRuntime  RuntimeReset
 	runtimeRev    int64
 	replayRuntime bool
 	runtimeErr    string
@@ -171,11 +172,14 @@ func (n *Node) client(ctx context.Context) (*clientv3.Client, error) {
 // Name is this node's name.
 func (n *Node) Name() string { return n.opts.Name }
 
-// Publish stores next, made on version base, as the fleet's desired
+// Publish stores next, made on base, as the fleet's desired
 // configuration (transaction.Publisher). A stale base is a version
 // conflict, naming the fleet's version; a store that does not answer
-// within RequestTimeout is unavailable, with the cause.
-func (n *Node) Publish(ctx context.Context, base int64, next *config.Document, skipReload bool) error {
+// within RequestTimeout is unavailable, with the cause. The runtime
+// records next overrides (see SetRuntimeReset) change in the same etcd
+// transaction, so no node ever replays a runtime value over the
+// configuration change that replaced it.
+func (n *Node) Publish(ctx context.Context, base, next *config.Document, skipReload bool) error {
 	rec, m, err := encode(next.Render(), next.Version(), n.opts.Name, skipReload)
 	if err != nil {
 		return fmt.Errorf("fleet: encode version %d: %w", next.Version(), err)
@@ -186,7 +190,16 @@ func (n *Node) Publish(ctx context.Context, base int64, next *config.Document, s
 	var rev int64
 	var cur *Desired
 	for {
-		stored, rev, cur, err = n.casPut(ctx, base, rec)
+		var reset runtimeReset
+		reset, err = n.runtimeResetOps(ctx, base, next)
+		if err == nil {
+			stored, rev, cur, err = n.casPut(ctx, base.Version(), rec, reset)
+		}
+		if err == nil && !stored && cur != nil && cur.Version == base.Version() && cur.WriteID != m.WriteID && len(reset.cmps) > 0 {
+			// The version held: a runtime record changed between its
+			// read and the write. Read them again.
+			continue
+		}
 		if err == nil {
 			break
 		}
@@ -215,7 +228,7 @@ func (n *Node) Publish(ctx context.Context, base int64, next *config.Document, s
 			return fmt.Errorf("fleet: %w", ErrNotSeeded)
 		}
 		return fmt.Errorf("the fleet's configuration is at version %d (stored by node %s at %s), this change was made on version %d: %w",
-			cur.Version, cur.Node, cur.Time.Format(time.RFC3339), base, transaction.ErrVersionMismatch)
+			cur.Version, cur.Node, cur.Time.Format(time.RFC3339), base.Version(), transaction.ErrVersionMismatch)
 	}
 	n.mu.Lock()
 	n.published = max(n.published, rev)

@@ -67,9 +67,9 @@ func (f *fakeLocal) adoptions() []int64 {
 func (f *fakeLocal) commit(t *testing.T, n *Node, backend string) error {
 	t.Helper()
 	f.mu.Lock()
-	base := f.live.Version()
+	base := f.live
 	f.mu.Unlock()
-	next, err := config.Parse(fmt.Appendf(nil, "# _version=%d\nglobal\n    maxconn 100\n\nbackend %s\n", base+1, backend))
+	next, err := config.Parse(fmt.Appendf(nil, "# _version=%d\nglobal\n    maxconn 100\n\nbackend %s\n", base.Version()+1, backend))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,5 +272,79 @@ func TestRuntimeRecordsMergeAndReachOtherNodes(t *testing.T) {
 	all := strings.Join(append(got["a"], got["b"]...), "\n")
 	if !strings.Contains(all, "servers be_a/s1 [0,1]") && !strings.Contains(all, "servers be_a/s1 [1,0]") {
 		t.Fatalf("applied %v, want the merged record of both writes", got)
+	}
+}
+
+// A publication edits the runtime records its change overrides in the same
+// etcd transaction; a record that moves between the read and the write is
+// read and edited again, so the edit never loses a runtime change.
+func TestPublishResetsOverriddenRuntimeRecords(t *testing.T) {
+	etcd := etcdtest.StartCluster(t, 1)
+	ctx := context.Background()
+	la, lb := newFakeLocal(t, 1, "be_a"), newFakeLocal(t, 1, "be_a")
+	a := newTestNode(t, etcd.Endpoints(), "/unit", "a", la)
+	b := newTestNode(t, etcd.Endpoints(), "/unit", "b", lb)
+	a.sync(ctx)
+	set := func(n *Node, key, value string) {
+		t.Helper()
+		if err := n.UpdateRuntime(ctx, "servers", key, func([]byte) ([]byte, error) { return []byte(value), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(a, "be_a/s1", `"s1 first"`)
+	set(a, "be_a/s2", `"s2"`)
+	set(a, "be_a/s3", `"s3"`)
+
+	// The reset drops s2's record, rewrites s1's, keeps s3's. Its first
+	// call is raced by b changing s1.
+	var calls int
+	a.SetRuntimeReset(func(old, next *config.Document, kind, key string, value []byte) ([]byte, bool) {
+		if old == nil || next == nil || kind != "servers" {
+			t.Errorf("reset called with %v, %v, %q", old, next, kind)
+		}
+		switch key {
+		case "be_a/s1":
+			calls++
+			if calls == 1 {
+				set(b, "be_a/s1", `"s1 raced"`)
+			}
+			return append([]byte(`"reset of `), value[1:]...), true
+		case "be_a/s2":
+			return nil, true
+		}
+		return value, false
+	})
+	if err := la.commit(t, a, "be_a2"); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Errorf("s1's record was read %d times, want 2 (again after the race)", calls)
+	}
+	want := map[string]string{"be_a/s1": `"reset of s1 raced"`, "be_a/s3": `"s3"`}
+	for _, key := range []string{"be_a/s1", "be_a/s2", "be_a/s3"} {
+		raw, found, err := etcdtest.Get(ctx, etcd.Endpoints(), "/unit/runtime/servers/"+key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, keep := want[key]
+		if found != keep || (found && !strings.Contains(raw, `"value":`+w)) {
+			t.Errorf("record %s after the publication: %q (found %v), want value %s (kept %v)", key, raw, found, w, keep)
+		}
+	}
+	// The records changed with the configuration, in one revision.
+	cli, err := a.client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := cli.Get(ctx, "/unit"+metaKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err := cli.Get(ctx, "/unit/runtime/servers/be_a/s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Kvs[0].ModRevision != s1.Kvs[0].ModRevision {
+		t.Errorf("the configuration was stored at revision %d, s1's edited record at %d", meta.Kvs[0].ModRevision, s1.Kvs[0].ModRevision)
 	}
 }

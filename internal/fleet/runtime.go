@@ -8,6 +8,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"dataplane/internal/config"
 )
 
 // Runtime state made fleet-wide: a runtime operation on one node is
@@ -162,4 +164,73 @@ func (n *Node) syncRuntime(ctx context.Context) {
 	if applied > 0 {
 		n.log.Info("applied the fleet's runtime state", "records", applied, "replay", replay)
 	}
+}
+
+// RuntimeReset says what a configuration change from old to next leaves
+// of the runtime record kind/key: keep is the value that stays (nil: the
+// record goes), changed whether that differs from value. A configuration
+// change of a field has the last word over an earlier runtime change of
+// it; without this, the runtime value would come back at the next reload.
+type RuntimeReset func(old, next *config.Document, kind, key string, value []byte) (keep []byte, changed bool)
+
+// SetRuntimeReset makes every publication edit the runtime records the
+// change overrides with f (nil: records are left as they are).
+func (n *Node) SetRuntimeReset(f RuntimeReset) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.resetRuntime = f
+}
+
+// runtimeReset is the part of a publication that edits runtime records:
+// the records as read (their revision must not have moved) and the edits.
+type runtimeReset struct {
+	cmps []clientv3.Cmp
+	ops  []clientv3.Op
+}
+
+// runtimeResetOps reads the runtime records and makes the edits the
+// change from base to next calls for.
+func (n *Node) runtimeResetOps(ctx context.Context, base, next *config.Document) (runtimeReset, error) {
+	n.mu.Lock()
+	f := n.resetRuntime
+	n.mu.Unlock()
+	var out runtimeReset
+	if f == nil {
+		return out, nil
+	}
+	cli, err := n.client(ctx)
+	if err != nil {
+		return out, err
+	}
+	resp, err := cli.Get(ctx, n.prefix+runtimeDir, clientv3.WithPrefix())
+	if err != nil {
+		return out, err
+	}
+	for _, kv := range resp.Kvs {
+		kind, key, ok := strings.Cut(strings.TrimPrefix(string(kv.Key), n.prefix+runtimeDir), "/")
+		var rec runtimeRecord
+		if !ok || json.Unmarshal(kv.Value, &rec) != nil {
+			continue
+		}
+		keep, changed := f(base, next, kind, key, rec.Value)
+		if !changed {
+			continue
+		}
+		k := string(kv.Key)
+		out.cmps = append(out.cmps, clientv3.Compare(clientv3.ModRevision(k), "=", kv.ModRevision))
+		if keep == nil {
+			out.ops = append(out.ops, clientv3.OpDelete(k))
+			n.log.Info("the configuration change replaces a fleet runtime record", "kind", kind, "key", key, "version", next.Version())
+			continue
+		}
+		rec.Value = keep
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return out, err
+		}
+		out.ops = append(out.ops, clientv3.OpPut(k, string(b)))
+		n.log.Info("the configuration change overrides part of a fleet runtime record", "kind", kind, "key", key,
+			"version", next.Version(), "kept", string(keep))
+	}
+	return out, nil
 }

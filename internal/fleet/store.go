@@ -127,25 +127,29 @@ var ErrNotSeeded = fault.Sentinel(fault.Unavailable, "the fleet store holds no c
 
 // casPut stores rec as the desired configuration at version when the
 // stored version is base (base < 0: only when none is stored, the seed).
-// It returns the revision that stored it, or the current meta when the
-// compare failed (nil when there is none).
-func (n *Node) casPut(ctx context.Context, base int64, rec record) (stored bool, rev int64, cur *Desired, err error) {
+// The runtime records reset changes are written with it, on the
+// condition that none moved since read. It returns the revision that
+// stored it, or the current meta when a compare failed (nil when there
+// is none).
+func (n *Node) casPut(ctx context.Context, base int64, rec record, reset runtimeReset) (stored bool, rev int64, cur *Desired, err error) {
 	p := n.prefix
 	cmp := clientv3.Compare(clientv3.CreateRevision(p+versionKey), "=", 0)
 	if base >= 0 {
 		cmp = clientv3.Compare(clientv3.Value(p+versionKey), "=", strconv.FormatInt(base, 10))
 	}
+	cmps := append([]clientv3.Cmp{cmp}, reset.cmps...)
 	var m Meta
 	_ = json.Unmarshal(rec.meta, &m)
 	cli, err := n.client(ctx)
 	if err != nil {
 		return false, 0, nil, err
 	}
-	resp, err := cli.Txn(ctx).If(cmp).Then(
+	ops := append([]clientv3.Op{
 		clientv3.OpPut(p+versionKey, strconv.FormatInt(m.Version, 10)),
 		clientv3.OpPut(p+dataKey, string(rec.data)),
 		clientv3.OpPut(p+metaKey, string(rec.meta)),
-	).Else(clientv3.OpGet(p + metaKey)).Commit()
+	}, reset.ops...)
+	resp, err := cli.Txn(ctx).If(cmps...).Then(ops...).Else(clientv3.OpGet(p + metaKey)).Commit()
 	if err != nil {
 		return false, 0, nil, err
 	}

@@ -7,12 +7,12 @@ import (
 )
 
 // Publisher stores a document that passed `haproxy -c` as the fleet's
-// desired configuration (internal/fleet), compare-and-swap on base, the
-// version the change was made on. An error leaves the commit undone
-// here: a stale base is a conflict (409), an unreachable store
-// unavailable (503).
+// desired configuration (internal/fleet), compare-and-swap on the
+// version of base, the document the change was made on. An error leaves
+// the commit undone here: a stale base is a conflict (409), an
+// unreachable store unavailable (503).
 type Publisher interface {
-	Publish(ctx context.Context, base int64, next *config.Document, skipReload bool) error
+	Publish(ctx context.Context, base, next *config.Document, skipReload bool) error
 }
 
 // SetPublisher puts the pipeline in fleet mode: every commit is

@@ -384,7 +384,7 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 	// compare-and-swap on the version it was based on); only then does
 	// any node, this one included, apply it.
 	if p.publisher != nil && !opts.adopt {
-		if err := p.publisher.Publish(ctx, live.Version(), next, opts.SkipReload); err != nil {
+		if err := p.publisher.Publish(ctx, live, next, opts.SkipReload); err != nil {
 			os.Remove(tmp)
 			return Result{}, fmt.Errorf("commit version %d: %w", next.Version(), err)
 		}

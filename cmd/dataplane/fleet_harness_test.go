@@ -252,6 +252,7 @@ type clusterNode struct {
 	State          string  `json:"state"`
 	FailedVersion  int64   `json:"failed_version"`
 	Message        string  `json:"message"`
+	RuntimeError   string  `json:"runtime_error"`
 	Lag            int64   `json:"lag"`
 	BehindSeconds  float64 `json:"behind_seconds"`
 	Stale          bool    `json:"stale"`

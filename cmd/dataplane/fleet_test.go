@@ -398,6 +398,16 @@ func TestFleet(t *testing.T) {
 				t.Errorf("%s serves %d %q (%v) after s1 came back", n.name, code, got, err)
 			}
 		}
+		// Every record applied was read back as applied.
+		v2, err := n0.cluster()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range v2.Nodes {
+			if n.RuntimeError != "" {
+				t.Errorf("%s reports a runtime error: %s", n.Node, n.RuntimeError)
+			}
+		}
 	})
 
 	t.Run("one etcd member lost changes nothing; quorum lost refuses writes only", func(t *testing.T) {

@@ -62,8 +62,14 @@ func (s *Server) ApplyFleetRuntime(ctx context.Context, kind, key string, value 
 	if err != nil {
 		return err
 	}
-	if _, err := rtserver.Update(ctx, c, be, srv, ch); err != nil {
+	st, err := rtserver.Update(ctx, c, be, srv, ch)
+	if err != nil {
 		return err
+	}
+	// Never report what did not happen: the node's report says a record
+	// is applied only when HAProxy shows it.
+	if unmet := ch.Unmet(st); len(unmet) > 0 {
+		return fmt.Errorf("server %s/%s: applied, but HAProxy does not show %s", be, srv, strings.Join(unmet, ", "))
 	}
 	if _, busy := s.reloadBusy(); busy {
 		s.journal.Record(be, srv, ch)

@@ -93,14 +93,12 @@ type Node struct {
 
 	// Runtime records (runtime.go): how they are applied here, the
 	// revision up to which they were, whether all are due again (after a
-	// reload), the last failure, and the revisions this node stored
-	// itself (it applied those already).
+	// reload), and the last failure.
 	applyRuntime  RuntimeApplier
 	resetRuntime  RuntimeReset
 	runtimeRev    int64
 	replayRuntime bool
 	runtimeErr    string
-	ownRuntime    map[int64]bool
 }
 
 // New connects to etcd (lazily: a node starts without it, even when etcd
@@ -155,8 +153,6 @@ func New(opts Options, local Local) (*Node, error) {
 		etcd:   etcd,
 		local:  local,
 		wake:   make(chan struct{}, 1),
-
-		ownRuntime: map[int64]bool{},
 	}, nil
 }
 

@@ -88,10 +88,10 @@ func (n *Node) UpdateRuntime(ctx context.Context, kind, key string, merge func(o
 		}
 		n.noteStore(nil)
 		if txn.Succeeded {
-			n.mu.Lock()
-			// This node applies its own record itself, now.
-			n.ownRuntime[txn.Header.Revision] = true
-			n.mu.Unlock()
+			// This node applies the change itself, now, and the whole
+			// record again at its next sync, as every node does: the
+			// record may hold another node's change this one has not
+			// applied yet (stored just before, not read yet).
 			return nil
 		}
 		// Another node changed the key meanwhile: merge again.
@@ -99,7 +99,9 @@ func (n *Node) UpdateRuntime(ctx context.Context, kind, key string, merge func(o
 }
 
 // syncRuntime applies the records stored since the last ones applied
-// (all of them after a reload). A record that fails is reported and not
+// (all of them after a reload), its own ones too: applying the state a
+// record holds again changes nothing, and skipping it could miss the
+// part of it another node stored just before. A record that fails is reported and not
 // tried again until it changes or the next replay.
 func (n *Node) syncRuntime(ctx context.Context) {
 	n.mu.Lock()
@@ -126,13 +128,6 @@ func (n *Node) syncRuntime(ctx context.Context) {
 	var lastErr string
 	applied := 0
 	for _, kv := range resp.Kvs {
-		n.mu.Lock()
-		own := n.ownRuntime[kv.ModRevision]
-		delete(n.ownRuntime, kv.ModRevision)
-		n.mu.Unlock()
-		if own && !replay {
-			continue
-		}
 		rest := strings.TrimPrefix(string(kv.Key), n.prefix+runtimeDir)
 		kind, key, ok := strings.Cut(rest, "/")
 		var rec runtimeRecord
@@ -148,11 +143,6 @@ func (n *Node) syncRuntime(ctx context.Context) {
 	}
 	n.mu.Lock()
 	n.runtimeRev = max(n.runtimeRev, resp.Header.Revision)
-	for rev := range n.ownRuntime {
-		if rev <= resp.Header.Revision {
-			delete(n.ownRuntime, rev) // superseded before it was read
-		}
-	}
 	if replay {
 		n.replayRuntime = false
 		n.runtimeErr = ""

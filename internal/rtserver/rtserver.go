@@ -147,6 +147,30 @@ func (c Change) Merge(later Change) Change {
 	return c
 }
 
+// Unmet names the fields of c that st, a server's state read back after
+// applying c, does not show. The operational state is left out: health
+// checks own it and may have moved it since.
+func (c Change) Unmet(st runtime.ServerState) []string {
+	var out []string
+	if c.AdminState != "" && st.Admin() != c.AdminState {
+		out = append(out, fmt.Sprintf("admin_state %s (HAProxy: %s)", c.AdminState, st.Admin()))
+	}
+	if c.Weight != nil && int64(st.UWeight) != *c.Weight {
+		out = append(out, fmt.Sprintf("weight %d (HAProxy: %d)", *c.Weight, st.UWeight))
+	}
+	if c.Address != "" {
+		want, err1 := netip.ParseAddr(c.Address)
+		got, err2 := netip.ParseAddr(st.Addr)
+		if err1 != nil || err2 != nil || want.Unmap() != got.Unmap() {
+			out = append(out, fmt.Sprintf("address %s (HAProxy: %s)", c.Address, st.Addr))
+		}
+	}
+	if c.Port != nil && int64(st.Port) != *c.Port {
+		out = append(out, fmt.Sprintf("port %d (HAProxy: %d)", *c.Port, st.Port))
+	}
+	return out
+}
+
 // PartialError says how far an update got before a step failed. HAProxy has
 // no transactions for server changes, so the fields in Applied stay
 // applied.

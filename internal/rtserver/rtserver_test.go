@@ -222,3 +222,32 @@ backend be
 		})
 	}
 }
+
+func TestChangeUnmet(t *testing.T) {
+	w := func(n int64) *int64 { return &n }
+	st := runtime.ServerState{Addr: "10.0.0.1", Port: 80, UWeight: 5, AdminState: 0}
+	maint := st
+	maint.AdminState = 0x01 // forced maintenance
+	cases := []struct {
+		name string
+		ch   Change
+		st   runtime.ServerState
+		want string
+	}{
+		{"all shown", Change{AdminState: "ready", Weight: w(5), Address: "10.0.0.1", Port: w(80)}, st, ""},
+		{"operational state is the checks'", Change{OperationalState: "down"}, st, ""},
+		{"maint not shown", Change{AdminState: "maint"}, st, "admin_state maint (HAProxy: ready)"},
+		{"maint shown", Change{AdminState: "maint"}, maint, ""},
+		{"weight", Change{Weight: w(7)}, st, "weight 7 (HAProxy: 5)"},
+		{"address", Change{Address: "10.0.0.2"}, st, "address 10.0.0.2 (HAProxy: 10.0.0.1)"},
+		{"v4-mapped address is the same", Change{Address: "::ffff:10.0.0.1"}, st, ""},
+		{"port and weight", Change{Weight: w(1), Port: w(81)}, st, "weight 1 (HAProxy: 5), port 81 (HAProxy: 80)"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := strings.Join(c.ch.Unmet(c.st), ", "); got != c.want {
+				t.Errorf("Unmet = %q, want %q", got, c.want)
+			}
+		})
+	}
+}

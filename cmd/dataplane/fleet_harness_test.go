@@ -97,7 +97,10 @@ haproxy {
   config_file    = "haproxy.cfg"
   master_runtime = %q
   reload {
-    reload_delay = 0
+    # Fleet mode does not wait for it: a node applies each version at
+    # once, the one that wrote it too (with the delay, its reloads
+    # would come after the waits below give up).
+    reload_delay = 600
     master_log   = %q
   }
 }

@@ -425,7 +425,10 @@ func (p *Pipeline) commitLocked(ctx context.Context, live, next *config.Document
 		}
 	}
 	res.Outcome = ReloadScheduled
-	if opts.ForceReload || down {
+	// Fleet mode: every other node applies this version as soon as it is
+	// stored, so the node that wrote it does too, rather than last, after
+	// reload_delay (the client still gets its Reload-ID).
+	if opts.ForceReload || down || p.publisher != nil {
 		res.ReloadID = p.sched.RequestNow()
 	} else {
 		res.ReloadID = p.sched.Request()

@@ -244,11 +244,13 @@ type clusterView struct {
 		Reachable bool   `json:"reachable"`
 		Error     string `json:"error"`
 	} `json:"store"`
-	Nodes []clusterNode `json:"nodes"`
+	Refused string        `json:"refused"`
+	Nodes   []clusterNode `json:"nodes"`
 }
 
 type clusterNode struct {
 	Node           string  `json:"node"`
+	Instance       string  `json:"instance"`
 	DesiredVersion int64   `json:"desired_version"`
 	AppliedVersion int64   `json:"applied_version"`
 	FileVersion    int64   `json:"file_version"`

@@ -64,7 +64,7 @@ func anyHTTPS(endpoints []string) bool {
 // fleetMetrics is the fleet as /metrics exports it.
 func (a *App) fleetMetrics(ctx context.Context) metrics.Fleet {
 	v := a.Fleet.View(ctx)
-	out := metrics.Fleet{StoreReachable: v.Store.Reachable}
+	out := metrics.Fleet{StoreReachable: v.Store.Reachable, Refused: v.Refused != ""}
 	if v.Desired != nil {
 		out.Desired = v.Desired.Version
 	}

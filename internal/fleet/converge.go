@@ -87,6 +87,9 @@ func (n *Node) sync(ctx context.Context) {
 		n.noteStore(err)
 		return
 	case d == nil:
+		if n.refusal() != nil {
+			return // it writes nothing, not even the seed
+		}
 		if err := n.seed(ctx); err != nil {
 			n.log.Warn("seeding the fleet store", "error", err)
 		}
@@ -151,14 +154,16 @@ func (n *Node) converge(ctx context.Context, d *Desired) {
 		n.log.Warn("reading the local state", "error", err)
 		return
 	}
-	if st.LiveSum == d.Sum {
-		return
-	}
 	n.mu.Lock()
+	first := !n.checkedLocal
+	n.checkedLocal = true
 	failed := n.failed == d.Version
 	n.mu.Unlock()
-	if failed {
+	if st.LiveSum == d.Sum || failed {
 		return
+	}
+	if first {
+		n.keepLocal(st, d)
 	}
 	err = n.adopt(ctx, d)
 	var fetchErr *fetchError
@@ -174,6 +179,24 @@ func (n *Node) converge(ctx context.Context, d *Desired) {
 		n.failed, n.failedMsg, n.failedTime = d.Version, err.Error(), time.Now()
 		n.mu.Unlock()
 		n.log.Warn("this node cannot apply the fleet's configuration; it keeps its last good one", "version", d.Version, "error", err)
+	}
+}
+
+// keepLocal tells, at this node's first convergence, that the file it
+// started with is not the fleet's and is about to be replaced by it, and
+// keeps a copy of it: an operator who started a node on a file of its own
+// finds both versions in the log and the file beside haproxy.cfg.
+func (n *Node) keepLocal(st transaction.State, d *Desired) {
+	path, existed, err := n.local.KeepLocal(st.LiveSum)
+	attrs := []any{"local_version", st.Live.Version(), "local_sha256", hex.EncodeToString(st.LiveSum[:]),
+		"fleet_version", d.Version, "fleet_sha256", d.SHA256, "published_by", d.Node}
+	switch {
+	case err != nil:
+		n.log.Error("this node's haproxy.cfg is not the fleet's and is replaced by it; no copy of it could be kept", append(attrs, "error", err)...)
+	case existed:
+		n.log.Warn("this node's haproxy.cfg is not the fleet's and is replaced by it; a copy of it was kept already", append(attrs, "copy", path)...)
+	default:
+		n.log.Warn("this node's haproxy.cfg is not the fleet's and is replaced by it; a copy of it is kept", append(attrs, "copy", path)...)
 	}
 }
 
@@ -229,6 +252,9 @@ const (
 type NodeStatus struct {
 	Node       string `json:"node"`
 	APIAddress string `json:"api_address,omitempty"`
+	// Instance is the process that wrote the report (a new id at every
+	// start), which tells two nodes given one name apart.
+	Instance string `json:"instance,omitempty"`
 	// DesiredVersion is the fleet's version this node last read;
 	// AppliedVersion the one HAProxy runs here; FileVersion the one in
 	// its haproxy.cfg.
@@ -259,7 +285,7 @@ func (n *Node) status() (NodeStatus, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	s := NodeStatus{
-		Node: n.opts.Name, APIAddress: n.opts.APIAddress,
+		Node: n.opts.Name, APIAddress: n.opts.APIAddress, Instance: n.instance,
 		FileVersion: st.Live.Version(), Heartbeat: time.Now().UTC(),
 	}
 	if st.Running != nil {
@@ -296,8 +322,12 @@ func (n *Node) status() (NodeStatus, error) {
 	return s, nil
 }
 
-// report writes this node's status under the prefix.
+// report writes this node's status under the prefix, unless another
+// running node reports under its name (claim.go).
 func (n *Node) report(ctx context.Context) {
+	if n.refusal() != nil {
+		return
+	}
 	s, err := n.status()
 	if err != nil {
 		n.log.Warn("reading the local state", "error", err)
@@ -311,7 +341,7 @@ func (n *Node) report(ctx context.Context) {
 	defer cancel()
 	cli, err := n.client(rctx)
 	if err == nil {
-		_, err = cli.Put(rctx, n.prefix+nodesDir+n.opts.Name, string(b))
+		_, err = n.putReport(rctx, cli, b)
 	}
 	if err != nil {
 		n.noteStore(err)

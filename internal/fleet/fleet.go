@@ -51,6 +51,9 @@ type Local interface {
 	// Adopt makes doc live unless current, asked under the commit
 	// lock, says it is no longer the fleet's.
 	Adopt(ctx context.Context, doc *config.Document, skipReload bool, current func() bool) (transaction.Result, error)
+	// KeepLocal keeps a copy of the live file, whose bytes hash to sum,
+	// and says where; existed: an identical copy was there already.
+	KeepLocal(sum [32]byte) (path string, existed bool, err error)
 }
 
 // Node is this dataplane's membership in a fleet.
@@ -61,6 +64,14 @@ type Node struct {
 	etcd   *conn // the etcd client, see client
 	local  Local
 	wake   chan struct{}
+	// instance tells this process from another one with the same name
+	// (claim.go): a new one at every start.
+	instance string
+
+	// reportMu serializes the reports (the heartbeat's and the sync's),
+	// so the compare-and-swap on claim.rev sees this instance's last one.
+	reportMu sync.Mutex
+	claim    claim
 
 	mu sync.Mutex
 	// desired is the last desired configuration read (nil: none yet).
@@ -90,6 +101,12 @@ type Node struct {
 	// changed is when this node's state last changed (reported).
 	changed   time.Time
 	lastState string
+	// clash is another running node reporting under this node's name:
+	// this node then takes no part in the fleet (claim.go).
+	clash *clashError
+	// checkedLocal says the first desired configuration read was
+	// compared with the file this node started with (keepLocal).
+	checkedLocal bool
 
 	// Runtime records (runtime.go): how they are applied here, the
 	// revision up to which they were, whether all are due again (after a
@@ -153,6 +170,8 @@ func New(opts Options, local Local) (*Node, error) {
 		etcd:   etcd,
 		local:  local,
 		wake:   make(chan struct{}, 1),
+
+		instance: newID(),
 	}, nil
 }
 
@@ -168,6 +187,9 @@ func (n *Node) client(ctx context.Context) (*clientv3.Client, error) {
 // Name is this node's name.
 func (n *Node) Name() string { return n.opts.Name }
 
+// Instance is this process's id in the fleet (a new one at every start).
+func (n *Node) Instance() string { return n.instance }
+
 // Publish stores next, made on base, as the fleet's desired
 // configuration (transaction.Publisher). A stale base is a version
 // conflict, naming the fleet's version; a store that does not answer
@@ -176,6 +198,9 @@ func (n *Node) Name() string { return n.opts.Name }
 // transaction, so no node ever replays a runtime value over the
 // configuration change that replaced it.
 func (n *Node) Publish(ctx context.Context, base, next *config.Document, skipReload bool) error {
+	if err := n.refusal(); err != nil {
+		return err
+	}
 	rec, m, err := encode(next.Render(), next.Version(), n.opts.Name, skipReload)
 	if err != nil {
 		return fmt.Errorf("fleet: encode version %d: %w", next.Version(), err)

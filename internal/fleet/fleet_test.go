@@ -25,6 +25,8 @@ type fakeLocal struct {
 	running *config.Document
 	adopted []int64
 	refuse  error
+	// kept holds the copies KeepLocal made, by the sum of their bytes.
+	kept map[[32]byte][]byte
 }
 
 func newFakeLocal(t *testing.T, version int64, backend string) *fakeLocal {
@@ -54,6 +56,24 @@ func (f *fakeLocal) Adopt(_ context.Context, doc *config.Document, _ bool, curre
 	}
 	f.live, f.running = doc, doc
 	return transaction.Result{Outcome: transaction.Reloaded}, nil
+}
+
+func (f *fakeLocal) KeepLocal(sum [32]byte) (string, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b := f.live.Render()
+	if sha256.Sum256(b) != sum {
+		return "", false, errors.New("the live file changed meanwhile")
+	}
+	path := fmt.Sprintf("kept/v%d", f.live.Version())
+	if _, ok := f.kept[sum]; ok {
+		return path, true, nil
+	}
+	if f.kept == nil {
+		f.kept = map[[32]byte][]byte{}
+	}
+	f.kept[sum] = b
+	return path, false, nil
 }
 
 func (f *fakeLocal) adoptions() []int64 {

@@ -19,6 +19,10 @@ type View struct {
 	Prefix    string   `json:"prefix"`
 	Endpoints []string `json:"endpoints"`
 	Store     Store    `json:"store"`
+	// Refused says why this node takes no part in the fleet: another
+	// running node reports under its name. It neither reports nor
+	// takes writes; the report under its name is the other node's.
+	Refused string `json:"refused,omitempty"`
 	// Desired is the fleet's desired configuration, as last read.
 	Desired *DesiredView `json:"desired,omitempty"`
 	Nodes   []NodeView   `json:"nodes"`
@@ -88,7 +92,7 @@ func (n *Node) View(ctx context.Context) View {
 	if err != nil {
 		nodes = slices.Clone(n.nodes)
 	}
-	if selfErr == nil {
+	if selfErr == nil && n.clash == nil {
 		// This node's own state is known without the store.
 		nodes = slices.DeleteFunc(nodes, func(s NodeStatus) bool { return s.Node == n.opts.Name })
 		nodes = append(nodes, self)
@@ -97,6 +101,9 @@ func (n *Node) View(ctx context.Context) View {
 	v := View{
 		Mode: "fleet", Node: n.opts.Name, Prefix: n.prefix, Endpoints: n.opts.Endpoints,
 		Store: Store{Reachable: n.storeErr == nil, LastRead: n.synced.UTC()},
+	}
+	if n.clash != nil {
+		v.Refused = n.clash.Error()
 	}
 	if n.storeErr != nil {
 		v.Store.Error, v.Store.Since = describe(n.explainLocked(n.storeErr)), n.storeSince.UTC()

@@ -12,7 +12,10 @@ import (
 type Fleet struct {
 	Desired        int64
 	StoreReachable bool
-	Nodes          []FleetNode
+	// Refused: this node takes no part in the fleet, as another running
+	// node reports under its name.
+	Refused bool
+	Nodes   []FleetNode
 }
 
 // FleetNode is one node's report.
@@ -28,9 +31,9 @@ type FleetNode struct {
 
 // fleetCollector exports the fleet at scrape time.
 type fleetCollector struct {
-	source                                                       func(context.Context) Fleet
-	timeout                                                      time.Duration
-	desired, reachable, applied, lag, behind, inSync, failed, up *prometheus.Desc
+	source                                                                func(context.Context) Fleet
+	timeout                                                               time.Duration
+	desired, reachable, refused, applied, lag, behind, inSync, failed, up *prometheus.Desc
 }
 
 func newFleetCollector(source func(context.Context) Fleet, timeout time.Duration) *fleetCollector {
@@ -39,6 +42,7 @@ func newFleetCollector(source func(context.Context) Fleet, timeout time.Duration
 		source: source, timeout: timeout,
 		desired:   prometheus.NewDesc("dataplane_fleet_desired_version", "The fleet's desired configuration version, as this node last read it.", nil, nil),
 		reachable: prometheus.NewDesc("dataplane_fleet_store_reachable", "1 when etcd answered this node's last request, else 0.", nil, nil),
+		refused:   prometheus.NewDesc("dataplane_fleet_name_refused", "1 when this node takes no part in the fleet because another running node reports under its name.", nil, nil),
 		applied:   prometheus.NewDesc("dataplane_fleet_node_applied_version", "The configuration version each node's HAProxy runs.", node, nil),
 		lag:       prometheus.NewDesc("dataplane_fleet_node_lag_versions", "How many versions behind the desired one each node runs (0 in sync).", node, nil),
 		behind:    prometheus.NewDesc("dataplane_fleet_node_behind_seconds", "How long the desired version has waited for each node (0 in sync).", node, nil),
@@ -49,7 +53,7 @@ func newFleetCollector(source func(context.Context) Fleet, timeout time.Duration
 }
 
 func (c *fleetCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.desired, c.reachable, c.applied, c.lag, c.behind, c.inSync, c.failed, c.up} {
+	for _, d := range []*prometheus.Desc{c.desired, c.reachable, c.refused, c.applied, c.lag, c.behind, c.inSync, c.failed, c.up} {
 		ch <- d
 	}
 }
@@ -63,6 +67,7 @@ func (c *fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.desired, float64(f.Desired))
 	gauge(c.reachable, bit(f.StoreReachable))
+	gauge(c.refused, bit(f.Refused))
 	for _, n := range f.Nodes {
 		gauge(c.applied, float64(n.Applied), n.Node)
 		gauge(c.lag, float64(n.Lag), n.Node)

@@ -1,7 +1,14 @@
 package transaction
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"dataplane/internal/config"
 )
@@ -89,4 +96,45 @@ func (p *Pipeline) State() (State, error) {
 	}
 	st.Reloading = p.reloading != nil || len(p.waiting) > 0 || (p.sched != nil && p.sched.Pending())
 	return st, nil
+}
+
+// KeepLocal keeps a copy of the live file, whose bytes hash to sum, when
+// a fleet node is about to replace it with the fleet's configuration the
+// first time it converges: the file it started with would otherwise be
+// gone without a word. The copy is <BackupsDir>/<name>.local.v<version>.<sha256
+// prefix>, readable by this user only, outside the numbered backups
+// (those rotate, oldest version first, and a node's own file has no
+// reason to be newer than the fleet's). existed says an identical copy
+// was kept already (the node was started again on the same file), and
+// nothing was written.
+func (p *Pipeline) KeepLocal(sum [32]byte) (path string, existed bool, err error) {
+	// Under the commit lock: the file cannot be replaced while it is read.
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b, err := os.ReadFile(p.live.Path())
+	if err != nil {
+		return "", false, fmt.Errorf("keep a copy of the live file: %w", err)
+	}
+	if sha256.Sum256(b) != sum {
+		return "", false, errors.New("keep a copy of the live file: it changed meanwhile")
+	}
+	name := filepath.Base(p.live.Path())
+	path = filepath.Join(p.opts.BackupsDir, fmt.Sprintf("%s.local.v%d.%s", name, p.live.state.Load().doc.Version(), hex.EncodeToString(sum[:6])))
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		return path, true, nil
+	}
+	if err := os.MkdirAll(p.opts.BackupsDir, 0o700); err != nil {
+		return "", false, fmt.Errorf("keep a copy of the live file: backups_dir: %w", err)
+	}
+	// Written aside and renamed, so a copy that is there is whole.
+	tmp := path + ".dp-tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		os.Remove(tmp)
+		return "", false, fmt.Errorf("keep a copy of the live file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return "", false, fmt.Errorf("keep a copy of the live file: %w", err)
+	}
+	return path, false, nil
 }

@@ -85,8 +85,10 @@ type Node struct {
 	// synced is when this node last read the store with success.
 	synced time.Time
 	// nodes is the last list of reports read (for a view when the store
-	// does not answer).
-	nodes []NodeStatus
+	// does not answer); reading is closed when the read under way ends
+	// (nil: none is).
+	nodes   []NodeStatus
+	reading chan struct{}
 	// changed is when this node's state last changed (reported).
 	changed   time.Time
 	lastState string

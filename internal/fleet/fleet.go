@@ -96,8 +96,10 @@ type Node struct {
 	// synced is when this node last read the store with success.
 	synced time.Time
 	// nodes is the last list of reports read (for a view when the store
-	// does not answer).
-	nodes []NodeStatus
+	// does not answer); reading is closed when the read under way ends
+	// (nil: none is).
+	nodes   []NodeStatus
+	reading chan struct{}
 	// changed is when this node's state last changed (reported).
 	changed   time.Time
 	lastState string
@@ -205,6 +207,7 @@ func (n *Node) Publish(ctx context.Context, base, next *config.Document, skipRel
 	if err != nil {
 		return fmt.Errorf("fleet: encode version %d: %w", next.Version(), err)
 	}
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, n.opts.RequestTimeout)
 	defer cancel()
 	var stored bool
@@ -227,13 +230,17 @@ func (n *Node) Publish(ctx context.Context, base, next *config.Document, skipRel
 		// The member that had the request may have died with it. Trying
 		// again is safe: a write that was stored after all fails the
 		// compare, and its write id tells it from another node's.
-		if n.landed(m.WriteID) {
+		if n.landed(m.WriteID, start) {
 			n.noteStore(nil)
 			return nil
 		}
 		if ctx.Err() != nil || refused(err) {
 			n.noteStore(err)
-			return storeError(n.opts.Endpoints, n.explain(err))
+			serr := storeError(n.opts.Endpoints, n.explain(err))
+			if since, silent := n.silentBefore(start); silent {
+				return fmt.Errorf("%w (etcd has served none of this node's requests since %s)", serr, since.UTC().Format(time.RFC3339))
+			}
+			return serr
 		}
 		select {
 		case <-ctx.Done():
@@ -285,6 +292,14 @@ func (n *Node) poke() {
 	case n.wake <- struct{}{}:
 	default:
 	}
+}
+
+// silentBefore says since when the store has served none of this node's
+// requests, when that began before t.
+func (n *Node) silentBefore(t time.Time) (since time.Time, silent bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.storeSince, n.storeErr != nil && n.storeSince.Before(t)
 }
 
 // noteStore records whether the store answered.

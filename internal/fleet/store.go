@@ -162,10 +162,23 @@ func (n *Node) casPut(ctx context.Context, base int64, rec record, reset runtime
 	return false, 0, cur, err
 }
 
-// landed says whether the write with id is the stored one: a write whose
-// answer was lost (a member died, the deadline passed) may still have
-// been stored.
-func (n *Node) landed(id string) bool {
+// landed says whether the write with id, begun at start, is the stored
+// one: a write whose answer was lost (a member died, the deadline passed)
+// may still have been stored.
+//
+// It does not ask when the store has served none of this node's requests
+// since before start (the resync, the heartbeat and views found it silent,
+// and nothing answered since): that read would wait RequestTimeout/3 more
+// on a write already refused, for a store that answers nothing. The write
+// is then most likely not stored; if it was, the 503 says it may be, and
+// every node, this one too, applies it once etcd answers, as it does when
+// this read finds nothing in time. A store that answered meanwhile (or
+// that went silent during the write, so an answer may have been lost) is
+// asked.
+func (n *Node) landed(id string, start time.Time) bool {
+	if _, silent := n.silentBefore(start); silent {
+		return false
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), n.opts.RequestTimeout/3)
 	defer cancel()
 	d, err := n.readMeta(ctx)

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -59,39 +60,87 @@ type NodeView struct {
 	Stale bool `json:"stale"`
 }
 
-// View reads every node's report. When etcd does not answer, it gives
-// the last reports read and this node's own state, and says so.
+// viewWait is the longest View waits for etcd: a Prometheus scrape or a
+// dashboard must not hang on a store that does not answer. The read goes
+// on in the background for up to RequestTimeout, and what it finds (the
+// reports, or that etcd is silent) is in the next view.
+const viewWait = time.Second
+
+// View gives every node's report. It reads them from etcd, waiting at most
+// viewWait (or ctx); when etcd does not answer, or this node already knows
+// it does not, it gives the last reports read and this node's own state at
+// once, and says since when etcd is silent.
 func (n *Node) View(ctx context.Context) View {
-	rctx, cancel := context.WithTimeout(ctx, n.opts.RequestTimeout)
-	defer cancel()
-	var nodes []NodeStatus
-	var resp *clientv3.GetResponse
-	cli, err := n.client(rctx)
-	if err == nil {
-		resp, err = cli.Get(rctx, n.prefix+nodesDir, clientv3.WithPrefix())
+	done := n.readReports()
+	n.mu.Lock()
+	silent := n.storeErr != nil
+	n.mu.Unlock()
+	if !silent {
+		t := time.NewTimer(min(n.opts.RequestTimeout, viewWait))
+		select {
+		case <-done:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
 	}
-	if err == nil {
-		for _, kv := range resp.Kvs {
-			var s NodeStatus
-			if json.Unmarshal(kv.Value, &s) == nil && s.Node != "" {
-				nodes = append(nodes, s)
+	return n.view()
+}
+
+// readReports reads every node's report and the desired configuration's
+// meta in the background, and notes whether etcd answered; the channel is
+// closed when it is done. One read at a time: views asked meanwhile share
+// it. It is not bound to a caller's context, whose end (a scrape that
+// gave up) says nothing of etcd.
+func (n *Node) readReports() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.reading != nil {
+		return n.reading
+	}
+	done := make(chan struct{})
+	n.reading = done
+	go func() {
+		defer func() {
+			n.mu.Lock()
+			n.reading = nil
+			n.mu.Unlock()
+			close(done)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), n.opts.RequestTimeout)
+		defer cancel()
+		var resp *clientv3.GetResponse
+		cli, err := n.client(ctx)
+		if err == nil {
+			resp, err = cli.Get(ctx, n.prefix+nodesDir, clientv3.WithPrefix())
+		}
+		if err == nil {
+			var nodes []NodeStatus
+			for _, kv := range resp.Kvs {
+				var s NodeStatus
+				if json.Unmarshal(kv.Value, &s) == nil && s.Node != "" {
+					nodes = append(nodes, s)
+				}
 			}
+			n.mu.Lock()
+			n.nodes = nodes
+			n.mu.Unlock()
+			_, err = n.fetch(ctx)
 		}
-		n.mu.Lock()
-		n.nodes = nodes
-		n.mu.Unlock()
-		if _, err := n.fetch(ctx); err == nil {
-			n.noteStore(nil)
+		if !errors.Is(err, errClosed) {
+			n.noteStore(err)
 		}
-	} else {
-		n.noteStore(err)
-	}
+	}()
+	return done
+}
+
+// view is the fleet from the last reports read, with this node's own
+// state now.
+func (n *Node) view() View {
 	self, selfErr := n.status()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if err != nil {
-		nodes = slices.Clone(n.nodes)
-	}
+	nodes := slices.Clone(n.nodes)
 	if selfErr == nil && n.clash == nil {
 		// This node's own state is known without the store.
 		nodes = slices.DeleteFunc(nodes, func(s NodeStatus) bool { return s.Node == n.opts.Name })

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -102,8 +103,8 @@ func (s *Server) listRuntimeMaps(r *http.Request) (*response, error) {
 // target finds the file named name among those HAProxy loads: by runtime
 // id, else by base name (with or without extension), a file of the map
 // storage first.
-func (s *Server) target(r *http.Request, c *runtime.Client, kind runtime.PatternKind, name string) (patfile.Target, error) {
-	files, err := c.ShowPatternFiles(r.Context(), kind)
+func (s *Server) target(ctx context.Context, c *runtime.Client, kind runtime.PatternKind, name string) (patfile.Target, error) {
+	files, err := c.ShowPatternFiles(ctx, kind)
 	if err != nil {
 		return patfile.Target{}, err
 	}
@@ -131,7 +132,7 @@ func (s *Server) getRuntimeMap(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.target(r, c, runtime.KindMap, pathParam(r, "name"))
+	t, err := s.target(r.Context(), c, runtime.KindMap, pathParam(r, "name"))
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +147,7 @@ func (s *Server) clearRuntimeMap(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.target(r, c, runtime.KindMap, pathParam(r, "name"))
+	t, err := s.target(r.Context(), c, runtime.KindMap, pathParam(r, "name"))
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +172,7 @@ func (s *Server) listPatternEntries(kind runtime.PatternKind) handlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		t, err := s.target(r, c, kind, pathParam(r, "parent_name"))
+		t, err := s.target(r.Context(), c, kind, pathParam(r, "parent_name"))
 		if err != nil {
 			return nil, err
 		}
@@ -229,8 +230,14 @@ func (s *Server) addPatternEntry(kind runtime.PatternKind) handlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		t, err := s.target(r, c, kind, pathParam(r, "parent_name"))
+		t, err := s.target(r.Context(), c, kind, pathParam(r, "parent_name"))
 		if err != nil {
+			return nil, err
+		}
+		// Fleet mode: stored for every node first, unless the entry is
+		// here already (Add refuses it below: nothing to store).
+		defer s.lockFleetPatterns()()
+		if err := s.publishPatternIf(r.Context(), c, t, key, false, false, patternRecord{Value: value}); err != nil {
 			return nil, err
 		}
 		// ACL operations take no force_sync: always synced.
@@ -288,7 +295,7 @@ func (s *Server) getPatternEntry(kind runtime.PatternKind) handlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		t, err := s.target(r, c, kind, pathParam(r, "parent_name"))
+		t, err := s.target(r.Context(), c, kind, pathParam(r, "parent_name"))
 		if err != nil {
 			return nil, err
 		}
@@ -328,8 +335,14 @@ func (s *Server) setRuntimeMapEntry(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.target(r, c, runtime.KindMap, pathParam(r, "parent_name"))
+	t, err := s.target(r.Context(), c, runtime.KindMap, pathParam(r, "parent_name"))
 	if err != nil {
+		return nil, err
+	}
+	// Fleet mode: stored for every node first, when the key is here
+	// (else Set answers 404: nothing to store).
+	defer s.lockFleetPatterns()()
+	if err := s.publishPatternIf(r.Context(), c, t, key, false, true, patternRecord{Value: e.Value}); err != nil {
 		return nil, err
 	}
 	got, err := s.patterns().Set(r.Context(), c, t, key, e.Value)
@@ -356,8 +369,14 @@ func (s *Server) deletePatternEntry(kind runtime.PatternKind) handlerFunc {
 				return nil, badRequest("%v", err)
 			}
 		}
-		t, err := s.target(r, c, kind, pathParam(r, "parent_name"))
+		t, err := s.target(r.Context(), c, kind, pathParam(r, "parent_name"))
 		if err != nil {
+			return nil, err
+		}
+		// Fleet mode: the deletion of an entry this node holds is stored
+		// for every node first (by its key: entry ids differ by node).
+		defer s.lockFleetPatterns()()
+		if err := s.publishPatternIf(r.Context(), c, t, id, byID, true, patternRecord{Deleted: true}); err != nil {
 			return nil, err
 		}
 		if err := s.patterns().Delete(r.Context(), c, t, id, byID); err != nil {
@@ -404,7 +423,7 @@ func (s *Server) addPayload(r *http.Request, kind runtime.PatternKind, name stri
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.target(r, c, kind, name)
+	t, err := s.target(r.Context(), c, kind, name)
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +455,7 @@ func (s *Server) getRuntimeACL(r *http.Request) (*response, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.target(r, c, runtime.KindACL, pathParam(r, "id"))
+	t, err := s.target(r.Context(), c, runtime.KindACL, pathParam(r, "id"))
 	if err != nil {
 		return nil, err
 	}

@@ -90,6 +90,11 @@ type BuildInfo struct {
 type Server struct {
 	d   Deps
 	log *slog.Logger
+	// fleetPatterns serializes, in fleet mode, a map or ACL entry change
+	// (stored, then applied here) with this node applying the fleet's
+	// records: otherwise each could find the entry the other just changed
+	// and fail on it (runtime_fleet.go).
+	fleetPatterns sync.Mutex
 	// specJSON is the contract as JSON, encoded on first use (it takes
 	// ~20 ms that start-up need not wait for), once the contract is
 	// loaded.

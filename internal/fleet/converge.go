@@ -291,7 +291,7 @@ func (n *Node) status() (NodeStatus, error) {
 	if st.Running != nil {
 		s.AppliedVersion = st.Running.Version()
 	}
-	s.RuntimeError = n.runtimeErr
+	s.RuntimeError = n.runtimeError()
 	if n.failed != 0 {
 		s.FailedVersion, s.Message, s.FailedAt = n.failed, n.failedMsg, n.failedTime.UTC()
 	}

@@ -117,7 +117,7 @@ type Node struct {
 	resetRuntime  RuntimeReset
 	runtimeRev    int64
 	replayRuntime bool
-	runtimeErr    string
+	runtimeErrs   map[string]string // kind/key -> why it failed
 }
 
 // New connects to etcd (lazily: a node starts without it, even when etcd
@@ -173,7 +173,8 @@ func New(opts Options, local Local) (*Node, error) {
 		local:  local,
 		wake:   make(chan struct{}, 1),
 
-		instance: newID(),
+		instance:    newID(),
+		runtimeErrs: map[string]string{},
 	}, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,7 +130,7 @@ func (n *Node) syncRuntime(ctx context.Context) {
 		n.noteStore(err)
 		return
 	}
-	var lastErr string
+	failed := map[string]string{} // kind/key -> why; "" applied
 	applied := 0
 	for _, kv := range resp.Kvs {
 		rest := strings.TrimPrefix(string(kv.Key), n.prefix+runtimeDir)
@@ -138,20 +140,27 @@ func (n *Node) syncRuntime(ctx context.Context) {
 			continue
 		}
 		if err := apply(ctx, kind, key, rec.Value); err != nil {
-			lastErr = fmt.Sprintf("%s %s (set by %s): %v", kind, key, rec.Node, err)
+			failed[rest] = fmt.Sprintf("%s %s (set by %s): %v", kind, key, rec.Node, err)
 			n.log.Warn("applying the fleet's runtime state", "kind", kind, "key", key, "error", err)
 			continue
 		}
+		failed[rest] = ""
 		applied++
 	}
 	n.mu.Lock()
 	n.runtimeRev = max(n.runtimeRev, resp.Header.Revision)
 	if replay {
 		n.replayRuntime = false
-		n.runtimeErr = ""
+		clear(n.runtimeErrs)
 	}
-	if lastErr != "" {
-		n.runtimeErr = lastErr
+	// A record's failure lasts until it is applied (a later change of it,
+	// or the replay after a reload).
+	for k, why := range failed {
+		if why == "" {
+			delete(n.runtimeErrs, k)
+		} else {
+			n.runtimeErrs[k] = why
+		}
 	}
 	n.mu.Unlock()
 	if applied > 0 {
@@ -226,4 +235,18 @@ func (n *Node) runtimeResetOps(ctx context.Context, base, next *config.Document)
 			"version", next.Version(), "kept", string(keep))
 	}
 	return out, nil
+}
+
+// runtimeError is what the node reports of the records it could not
+// apply: the first by key, and how many others (n.mu held).
+func (n *Node) runtimeError() string {
+	if len(n.runtimeErrs) == 0 {
+		return ""
+	}
+	keys := slices.Sorted(maps.Keys(n.runtimeErrs))
+	msg := n.runtimeErrs[keys[0]]
+	if len(keys) > 1 {
+		msg += fmt.Sprintf(" (and %d more)", len(keys)-1)
+	}
+	return msg
 }

@@ -60,50 +60,6 @@ backend be_new
 	m0, m1 := nodes[0], nodes[1]
 	var seed int64
 	haproxytest.WaitFor(t, 30*time.Second, "both nodes in sync on the seeded version", func() bool {
-		// An ACL entry added on m1 denies on both; deleted on m0 by the id
-		// m0 has for it (ids differ by node), it is gone on both.
-		const acl = "/services/haproxy/runtime/acls/blocked.acl/entries"
-		status := func(n mapNode) int {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://127.0.0.1:%d/", n.port), nil)
-			req.Header.Set("X-Client", "bad")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return 0
-			}
-			resp.Body.Close()
-			return resp.StatusCode
-		}
-		mustAPI(t, m1.fleetNode, "POST", acl, `{"value":"bad"}`, 201)
-		for _, n := range nodes {
-			haproxytest.WaitFor(t, 30*time.Second, n.name+" denies X-Client: bad", func() bool { return status(n) == 403 })
-		}
-		var list []struct {
-			ID    string `json:"id"`
-			Value string `json:"value"`
-		}
-		if err := json.Unmarshal([]byte(mustAPI(t, m0.fleetNode, "GET", acl, "", 200)), &list); err != nil {
-			t.Fatal(err)
-		}
-		id := ""
-		for _, e := range list {
-			if e.Value == "bad" {
-				id = e.ID
-			}
-		}
-		if id == "" {
-			t.Fatalf("m0 lists no entry bad: %+v", list)
-		}
-		mustAPI(t, m0.fleetNode, "DELETE", acl+"/"+id, "", 204)
-		for _, n := range nodes {
-			// The file is rewritten in the background (patfile's sync delay).
-			haproxytest.WaitFor(t, 30*time.Second, n.name+" serves X-Client: bad again, and its file lost the entry only", func() bool {
-				b, _ := os.ReadFile(filepath.Join(n.dir, "blocked.acl"))
-				return status(n) == 200 && !strings.Contains(string(b), "bad") && strings.Contains(string(b), "worse")
-			})
-		}
-
 		v, err := m0.cluster()
 		if err != nil || v.Desired == nil {
 			return false

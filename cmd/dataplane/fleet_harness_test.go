@@ -308,6 +308,23 @@ func (f *testFleet) names() []string {
 	return out
 }
 
+// waitSeeded waits until every node runs the version the store was
+// seeded with (the first node's file), as from's view says, and returns
+// that version.
+func (f *testFleet) waitSeeded(t testing.TB, from *fleetNode) int64 {
+	t.Helper()
+	var seed int64
+	haproxytest.WaitFor(t, 60*time.Second, "every node in sync on the seeded version", func() bool {
+		v, err := from.cluster()
+		if err != nil || v.Desired == nil {
+			return false
+		}
+		seed = v.Desired.Version
+		return allApplied(v, seed, f.names()...)
+	})
+	return seed
+}
+
 // waitApplied waits until every node's HAProxy runs version, as the
 // first node's view says, and returns how long that took.
 func (f *testFleet) waitApplied(t testing.TB, from *fleetNode, version int64, timeout time.Duration) time.Duration {

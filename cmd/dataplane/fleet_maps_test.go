@@ -58,15 +58,7 @@ backend be_new
 		f.nodes = append(f.nodes, n)
 	}
 	m0, m1 := nodes[0], nodes[1]
-	var seed int64
-	haproxytest.WaitFor(t, 30*time.Second, "both nodes in sync on the seeded version", func() bool {
-		v, err := m0.cluster()
-		if err != nil || v.Desired == nil {
-			return false
-		}
-		seed = v.Desired.Version
-		return allApplied(v, seed, f.names()...)
-	})
+	seed := f.waitSeeded(t, m0.fleetNode)
 
 	serves := func(n mapNode) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -24,15 +24,7 @@ func TestFleetNodeNameTaken(t *testing.T) {
 	other := haproxytest.StartBackend(t, "other", nil)
 	env := map[string]string{"EXTRA_PORT": "0"}
 	first := startFleetNode(t, "lb", fleetConfig(old.Addr(), ""), etcd.Endpoints(), env)
-	var seed int64
-	haproxytest.WaitFor(t, 30*time.Second, "the first node in sync", func() bool {
-		v, err := first.cluster()
-		if err != nil || v.Desired == nil {
-			return false
-		}
-		seed = v.Desired.Version
-		return allApplied(v, seed, "lb")
-	})
+	seed := (&testFleet{etcd: etcd, nodes: []*fleetNode{first}}).waitSeeded(t, first)
 	v, err := first.cluster()
 	if err != nil || len(v.Nodes) != 1 || v.Nodes[0].Instance == "" {
 		t.Fatalf("first node's view %+v (%v), want its report with its instance", v, err)

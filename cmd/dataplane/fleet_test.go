@@ -55,15 +55,7 @@ func TestFleet(t *testing.T) {
 	n0, n1, n2 := f.nodes[0], f.nodes[1], f.nodes[2]
 
 	// The first node seeds the store; the others adopt its version.
-	var seed int64
-	haproxytest.WaitFor(t, 30*time.Second, "every node in sync on the seeded version", func() bool {
-		v, err := n0.cluster()
-		if err != nil || v.Desired == nil {
-			return false
-		}
-		seed = v.Desired.Version
-		return allApplied(v, seed, f.names()...)
-	})
+	seed := f.waitSeeded(t, n0)
 	for _, n := range f.nodes {
 		if got := n.version(); got != seed {
 			t.Fatalf("%s: version %d, want the fleet's %d", n.name, got, seed)

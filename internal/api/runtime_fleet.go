@@ -157,6 +157,10 @@ func (s *Server) ApplyFleetRuntime(ctx context.Context, kind, key string, value 
 	return nil
 }
 
+// FleetResetKinds are the record kinds a configuration change can
+// override (ResetFleetRuntime): servers only.
+var FleetResetKinds = []string{fleetServerKind}
+
 // ResetFleetRuntime is the fleet's RuntimeReset: a configuration change
 // from old to next that sets a server's weight, address or port, or
 // maintenance anew drops that field from the server's runtime record, and

@@ -246,7 +246,7 @@ func New(ctx context.Context, st *settings.Settings, log *slog.Logger, build Bui
 	a.server = srv
 	if a.Fleet != nil {
 		a.Fleet.SetRuntimeApplier(srv.ApplyFleetRuntime)
-		a.Fleet.SetRuntimeReset(dpapi.ResetFleetRuntime)
+		a.Fleet.SetRuntimeReset(dpapi.ResetFleetRuntime, dpapi.FleetResetKinds...)
 	}
 	// After a reload: follow a moved stats socket, then apply again the
 	// runtime changes made while it was due.

@@ -115,6 +115,7 @@ type Node struct {
 	// reload), and the last failure.
 	applyRuntime  RuntimeApplier
 	resetRuntime  RuntimeReset
+	resetKinds    []string
 	runtimeRev    int64
 	replayRuntime bool
 	runtimeErrs   map[string]string // kind/key -> why it failed

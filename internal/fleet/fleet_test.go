@@ -316,6 +316,10 @@ func TestPublishResetsOverriddenRuntimeRecords(t *testing.T) {
 	set(a, "be_a/s1", `"s1 first"`)
 	set(a, "be_a/s2", `"s2"`)
 	set(a, "be_a/s3", `"s3"`)
+	// A kind the reset does not name is not even read.
+	if err := a.UpdateRuntime(ctx, "maps", "hosts.map/x", func([]byte) ([]byte, error) { return []byte(`"m"`), nil }); err != nil {
+		t.Fatal(err)
+	}
 
 	// The reset drops s2's record, rewrites s1's, keeps s3's. Its first
 	// call is raced by b changing s1.
@@ -335,7 +339,7 @@ func TestPublishResetsOverriddenRuntimeRecords(t *testing.T) {
 			return nil, true
 		}
 		return value, false
-	})
+	}, "servers")
 	if err := la.commit(t, a, "be_a2"); err != nil {
 		t.Fatal(err)
 	}

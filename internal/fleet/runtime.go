@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"dataplane/internal/config"
@@ -175,12 +176,14 @@ func (n *Node) syncRuntime(ctx context.Context) {
 // it; without this, the runtime value would come back at the next reload.
 type RuntimeReset func(old, next *config.Document, kind, key string, value []byte) (keep []byte, changed bool)
 
-// SetRuntimeReset makes every publication edit the runtime records the
-// change overrides with f (nil: records are left as they are).
-func (n *Node) SetRuntimeReset(f RuntimeReset) {
+// SetRuntimeReset makes every publication edit the runtime records of
+// kinds the change overrides with f (nil: records are left as they are).
+// Only those kinds are read at each publication: records a configuration
+// change never overrides (map entries, say) may be many.
+func (n *Node) SetRuntimeReset(f RuntimeReset, kinds ...string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.resetRuntime = f
+	n.resetRuntime, n.resetKinds = f, kinds
 }
 
 // runtimeReset is the part of a publication that edits runtime records:
@@ -194,7 +197,7 @@ type runtimeReset struct {
 // change from base to next calls for.
 func (n *Node) runtimeResetOps(ctx context.Context, base, next *config.Document) (runtimeReset, error) {
 	n.mu.Lock()
-	f := n.resetRuntime
+	f, kinds := n.resetRuntime, n.resetKinds
 	n.mu.Unlock()
 	var out runtimeReset
 	if f == nil {
@@ -204,11 +207,15 @@ func (n *Node) runtimeResetOps(ctx context.Context, base, next *config.Document)
 	if err != nil {
 		return out, err
 	}
-	resp, err := cli.Get(ctx, n.prefix+runtimeDir, clientv3.WithPrefix())
-	if err != nil {
-		return out, err
+	var kvs []*mvccpb.KeyValue
+	for _, kind := range kinds {
+		resp, err := cli.Get(ctx, n.prefix+runtimeDir+kind+"/", clientv3.WithPrefix())
+		if err != nil {
+			return out, err
+		}
+		kvs = append(kvs, resp.Kvs...)
 	}
-	for _, kv := range resp.Kvs {
+	for _, kv := range kvs {
 		kind, key, ok := strings.Cut(strings.TrimPrefix(string(kv.Key), n.prefix+runtimeDir), "/")
 		var rec runtimeRecord
 		if !ok || json.Unmarshal(kv.Value, &rec) != nil {

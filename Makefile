@@ -37,6 +37,7 @@ clients-check:
 
 vet:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
+	! grep -rnE --exclude-dir=.git --exclude-dir=node_modules '^(<<<<<<<|>>>>>>>) ' . || (echo "merge conflict markers left in the files above" && exit 1)
 	$(GO) vet ./...
 
 # Timing tests skip themselves under the race detector (it slows hashing

@@ -85,4 +85,5 @@ log {
 #   node            = "lb-1"
 #   request_timeout = "5s"
 #   resync          = "2s"
+#   retry_failed    = "30s"   # a version this node could not apply is tried again after this
 # }

@@ -109,6 +109,7 @@ fleet {
   prefix          = "/fleet-test"
   node            = %q
   resync          = "500ms"
+  retry_failed    = "1s"
   request_timeout = "5s"
 %s
 }

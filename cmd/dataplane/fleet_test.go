@@ -144,6 +144,12 @@ func TestFleet(t *testing.T) {
 		if code, _, _ := n2.api("GET", "/services/haproxy/configuration/backends", ""); code != 200 {
 			t.Fatalf("read on the cut-off node: %d", code)
 		}
+		// Its view (never asked for before) says etcd is silent and
+		// still shows the whole fleet as last read, not n2 alone.
+		haproxytest.WaitFor(t, 30*time.Second, "n2's view: etcd unreachable, three nodes", func() bool {
+			cv, err := n2.cluster()
+			return err == nil && !cv.Store.Reachable && len(cv.Nodes) == 3
+		})
 		// A change of two parts (a backend, and the frontend sent to
 		// it) is made while n2 is cut off.
 		switchToNewBackend(t, n0, v, "be_third", third.Port)
@@ -258,8 +264,20 @@ func TestFleet(t *testing.T) {
 		if got := n1.version(); got != v {
 			t.Errorf("n1 at version %d, want its last good %d", got, v)
 		}
-		// The next version, without that bind, is one n1 can run: it
-		// applies it and is in sync again.
+		// A write on n1 could only be made on its last good version: it
+		// is refused, saying why, rather than sent round as stale.
+		code, body, _ := n1.api("POST", fmt.Sprintf("/services/haproxy/configuration/backends?version=%d", v), `{"name":"be_on_failed"}`)
+		if code != 503 || !strings.Contains(body, fmt.Sprintf("could not apply the fleet's version %d", v+1)) {
+			t.Fatalf("a write on the failed node: %d %s, want 503 naming version %d", code, body, v+1)
+		}
+		// The port is freed: n1 tries the version again (retry_failed)
+		// and runs it.
+		held.Close()
+		f.waitApplied(t, n0, v+1, 60*time.Second)
+		if code, body, err := n1.serve(); code != 200 || body != "third" {
+			t.Errorf("n1 serves %d %q (%v) after the retry", code, body, err)
+		}
+		// The next version, without that bind, is applied everywhere.
 		mustAPI(t, n0, "POST", fmt.Sprintf("/services/haproxy/configuration/raw?version=%d", v+1), rawText, 200, 201, 202)
 		f.waitApplied(t, n0, v+2, 60*time.Second)
 	})

@@ -34,7 +34,7 @@ func (a *App) newFleet(st *settings.Settings) (*fleet.Node, error) {
 		Endpoints: f.Endpoints, Prefix: f.Prefix, Name: name,
 		APIAddress: net.JoinHostPort(st.API.Host, strconv.Itoa(st.API.Port)),
 		Username:   f.Username, Password: f.Password,
-		RequestTimeout: f.RequestTimeout, Resync: f.Resync, Logger: a.Log,
+		RequestTimeout: f.RequestTimeout, Resync: f.Resync, RetryFailed: f.RetryFailed, Logger: a.Log,
 	}
 	if f.TLSCA != "" || f.TLSCertificate != "" || anyHTTPS(f.Endpoints) {
 		cfg, err := tlsconfig.Client(f.TLSCA, f.TLSCertificate, f.TLSKey)

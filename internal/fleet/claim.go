@@ -63,6 +63,39 @@ func (n *Node) refusal() error {
 	return fault.Errorf(fault.Unavailable, "fleet: %s", n.clash.Error())
 }
 
+// writable is why a change may not be made on this node now (nil: it
+// may), as the answer to the write: 503, saying what to do.
+//   - another running node reports under this node's name (refusal);
+//   - another instance's report is under it, and this node is still
+//     watching whether that one runs (its own previous process, or a
+//     second node given the same name: until that is known, a write
+//     here could be an impostor's);
+//   - this node could not apply the fleet's version: a change made here
+//     would be made on its last good one, never the fleet's, and be
+//     refused as stale forever.
+func (n *Node) writable() error {
+	if err := n.refusal(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.probing != "" {
+		return fault.Errorf(fault.Unavailable, "fleet: this node is starting: another instance's report (%s) is under its name %s, "+
+			"and it waits up to %s to see whether that one still runs (a restart of this node, or a second node given the same name); try again shortly",
+			n.probing, n.opts.Name, 3*n.opts.Resync)
+	}
+	if d := n.desired; d != nil && n.failed == d.Version {
+		return fault.Errorf(fault.Unavailable, "fleet: this node could not apply the fleet's version %d and runs its last good configuration; "+
+			"a change made here would not be made on the fleet's version. Make it through a node in sync (GET /v3/cluster), or fix what this node lacks: "+
+			"it tries version %d again every %s. Its HAProxy said: %s", d.Version, d.Version, n.opts.RetryFailed, n.failedMsg)
+	}
+	return nil
+}
+
+// Writable is writable for the pipeline (transaction.Publisher): asked
+// before a change is made on this node.
+func (n *Node) Writable() error { return n.writable() }
+
 // putReport stores b as this node's report unless another instance holds
 // the name (see claim). It returns whether it was stored.
 func (n *Node) putReport(ctx context.Context, cli *clientv3.Client, b []byte) (bool, error) {
@@ -83,6 +116,9 @@ func (n *Node) putReport(ctx context.Context, cli *clientv3.Client, b []byte) (b
 		if resp.Succeeded {
 			n.claim.rev = resp.Header.Revision
 			n.claim.otherRev = 0
+			n.mu.Lock()
+			n.probing = ""
+			n.mu.Unlock()
 			return true, nil
 		}
 		var kv *mvccpb.KeyValue
@@ -114,6 +150,9 @@ func (n *Node) judge(kv *mvccpb.KeyValue) bool {
 		return true
 	case c.otherRev == 0:
 		c.otherRev, c.otherSince = kv.ModRevision, time.Now()
+		n.mu.Lock()
+		n.probing = fmt.Sprintf("instance %s at %s", s.Instance, s.APIAddress)
+		n.mu.Unlock()
 		n.log.Info("another instance's report is under this node's name; waiting to see whether it still reports",
 			"instance", s.Instance, "api_address", s.APIAddress, "heartbeat", s.Heartbeat, "wait", 3*n.opts.Resync)
 		return false
@@ -121,7 +160,7 @@ func (n *Node) judge(kv *mvccpb.KeyValue) bool {
 		// Written again since: a running process holds this name.
 		clash := &clashError{name: n.opts.Name, instance: s.Instance, address: s.APIAddress}
 		n.mu.Lock()
-		n.clash = clash
+		n.clash, n.probing = clash, ""
 		n.mu.Unlock()
 		n.log.Error("refusing to take part in the fleet: this node's name is taken", "error", clash.Error(),
 			"this_instance", n.instance, "this_api_address", n.opts.APIAddress)

@@ -135,6 +135,7 @@ func TestRestartedNodeKeepsItsName(t *testing.T) {
 	lc := newFakeLocal(t, 1, "be_a")
 	c := newTestNode(t, etcd.Endpoints(), "/unit", "lb-1", lc)
 	deadline := time.Now().Add(30 * time.Second)
+	waited := false
 	for {
 		c.sync(ctx)
 		if err := c.refusal(); err != nil {
@@ -143,10 +144,23 @@ func TestRestartedNodeKeepsItsName(t *testing.T) {
 		if s, _ := storedReport(t, c, "lb-1"); s.Instance == c.Instance() {
 			break
 		}
+		// Until it knows the report is its previous process's, not a
+		// running node's, it takes no write (it could be an impostor).
+		err := c.Writable()
+		if fault.Of(err) != fault.Unavailable || !strings.Contains(err.Error(), "instance "+a.Instance()) {
+			t.Fatalf("a write while the name is checked: %v, want 503 naming instance %s", err, a.Instance())
+		}
+		waited = true
 		if time.Now().After(deadline) {
 			t.Fatal("the restarted node never took over its report")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if !waited {
+		t.Fatal("the restarted node took the report over at once, without watching the previous one")
+	}
+	if err := c.Writable(); err != nil {
+		t.Fatalf("the restarted node, holding its name, refuses writes: %v", err)
 	}
 	// It then reports as usual.
 	_, before = storedReport(t, c, "lb-1")

@@ -37,7 +37,7 @@ func (n *Node) Run(ctx context.Context) {
 
 // heartbeat reports every Resync on its own, so a node busy applying a
 // version (a reload of a large file takes seconds) still reports, and is
-// not taken for gone.
+// not taken for gone; and reads the others' reports.
 func (n *Node) heartbeat(ctx context.Context) {
 	t := time.NewTicker(n.opts.Resync)
 	defer t.Stop()
@@ -47,6 +47,10 @@ func (n *Node) heartbeat(ctx context.Context) {
 			return
 		case <-t.C:
 			n.report(ctx)
+			// The others' reports too, so that a view asked once etcd
+			// is gone still shows the fleet as last seen, not this
+			// node alone.
+			n.readReports()
 		}
 	}
 }
@@ -147,7 +151,7 @@ func (n *Node) seed(ctx context.Context) error {
 }
 
 // converge applies d unless this node's file holds it already or this
-// node failed to apply it.
+// node failed to apply it less than RetryFailed ago.
 func (n *Node) converge(ctx context.Context, d *Desired) {
 	st, err := n.local.State()
 	if err != nil {
@@ -157,10 +161,14 @@ func (n *Node) converge(ctx context.Context, d *Desired) {
 	n.mu.Lock()
 	first := !n.checkedLocal
 	n.checkedLocal = true
-	failed := n.failed == d.Version
+	failed := n.failed == d.Version && time.Since(n.failedTime) < n.opts.RetryFailed
+	retry := n.failed == d.Version && !failed
 	n.mu.Unlock()
 	if st.LiveSum == d.Sum || failed {
 		return
+	}
+	if retry {
+		n.log.Info("trying again the fleet's version this node could not apply", "version", d.Version)
 	}
 	if first {
 		n.keepLocal(st, d)

@@ -42,7 +42,11 @@ type Options struct {
 	// Resync is how often a node reads the desired version and reports,
 	// whatever the watch says (default 2s).
 	Resync time.Duration
-	Logger *slog.Logger
+	// RetryFailed is how long a node waits before it tries again a
+	// version it could not apply (default 30s): what it lacked (a port
+	// taken, a file missing) may have been fixed.
+	RetryFailed time.Duration
+	Logger      *slog.Logger
 }
 
 // Local is this node's pipeline, as the fleet uses it.
@@ -106,6 +110,10 @@ type Node struct {
 	// clash is another running node reporting under this node's name:
 	// this node then takes no part in the fleet (claim.go).
 	clash *clashError
+	// probing names another instance whose report is under this node's
+	// name while this node waits to see whether it still runs ("" when
+	// none): writes wait for the answer (claim.go).
+	probing string
 	// checkedLocal says the first desired configuration read was
 	// compared with the file this node started with (keepLocal).
 	checkedLocal bool
@@ -139,6 +147,9 @@ func New(opts Options, local Local) (*Node, error) {
 	}
 	if opts.Resync <= 0 {
 		opts.Resync = 2 * time.Second
+	}
+	if opts.RetryFailed <= 0 {
+		opts.RetryFailed = 30 * time.Second
 	}
 	log := opts.Logger
 	if log == nil {
@@ -202,7 +213,7 @@ func (n *Node) Instance() string { return n.instance }
 // transaction, so no node ever replays a runtime value over the
 // configuration change that replaced it.
 func (n *Node) Publish(ctx context.Context, base, next *config.Document, skipReload bool) error {
-	if err := n.refusal(); err != nil {
+	if err := n.writable(); err != nil {
 		return err
 	}
 	rec, m, err := encode(next.Render(), next.Version(), n.opts.Name, skipReload)
@@ -281,7 +292,8 @@ func (n *Node) Observe(doc *config.Document, reloaded bool, err error) {
 	}
 	if err != nil {
 		n.failed, n.failedMsg, n.failedTime = doc.Version(), err.Error(), time.Now()
-	} else if doc.Version() == n.failed {
+	} else if doc.Version() >= n.failed {
+		// It runs that version now, or a later one: the failure is over.
 		n.failed, n.failedMsg = 0, ""
 	}
 	n.mu.Unlock()

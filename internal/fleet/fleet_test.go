@@ -38,6 +38,13 @@ func newFakeLocal(t *testing.T, version int64, backend string) *fakeLocal {
 	return &fakeLocal{live: doc, running: doc}
 }
 
+// current is the live document.
+func (f *fakeLocal) current() *config.Document {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.live
+}
+
 func (f *fakeLocal) State() (transaction.State, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -155,12 +162,16 @@ func TestPublishSeedConvergeAndConflict(t *testing.T) {
 	}
 }
 
-func TestFailedVersionIsNotRetried(t *testing.T) {
+// A version a node could not apply is not tried again at every sync, but
+// after RetryFailed; meanwhile the node refuses writes (they could only be
+// made on its last good version, never the fleet's) saying why.
+func TestFailedVersionIsRetriedLater(t *testing.T) {
 	etcd := etcdtest.StartCluster(t, 1)
 	ctx := context.Background()
 	la, lb := newFakeLocal(t, 1, "be_a"), newFakeLocal(t, 1, "be_b")
 	a := newTestNode(t, etcd.Endpoints(), "/unit", "a", la)
 	b := newTestNode(t, etcd.Endpoints(), "/unit", "b", lb)
+	b.opts.RetryFailed = time.Hour // the retry is brought forward below
 	a.sync(ctx)
 	b.sync(ctx)
 	lb.mu.Lock()
@@ -192,10 +203,35 @@ func TestFailedVersionIsNotRetried(t *testing.T) {
 	if !seen || !v.Store.Reachable || v.Desired == nil || v.Desired.Version != 2 {
 		t.Fatalf("a's view %+v", v)
 	}
-	// The next version is tried.
+	// Writes on b are refused, saying why and what to do.
+	err := b.Writable()
+	if fault.Of(err) != fault.Unavailable || !strings.Contains(err.Error(), "could not apply the fleet's version 2") ||
+		!strings.Contains(err.Error(), "cannot bind") {
+		t.Fatalf("a write on the failed node: %v, want 503 naming version 2 and HAProxy's message", err)
+	}
+	if err := lb.commit(t, b, "be_on_b"); fault.Of(err) != fault.Unavailable {
+		t.Fatalf("publishing from the failed node: %v, want 503", err)
+	}
+	// What it lacked is fixed; once RetryFailed has passed, it tries
+	// version 2 again, and runs it.
 	lb.mu.Lock()
 	lb.refuse = nil
 	lb.mu.Unlock()
+	b.mu.Lock()
+	b.failedTime = time.Now().Add(-2 * time.Hour)
+	b.mu.Unlock()
+	b.sync(ctx)
+	if got := lb.adoptions(); len(got) != 3 || got[2] != 2 {
+		t.Fatalf("b tried %v, want version 2 again", got)
+	}
+	b.Observe(lb.current(), true, nil) // what the pipeline does on success
+	if st, _ := b.status(); st.State != StateInSync || st.AppliedVersion != 2 || st.FailedVersion != 0 || st.Message != "" {
+		t.Fatalf("b after the retry: %+v, want in sync on 2 with the failure gone", st)
+	}
+	if err := b.Writable(); err != nil {
+		t.Fatalf("b in sync refuses writes: %v", err)
+	}
+	// The next version is applied as usual.
 	if err := la.commit(t, a, "be_3"); err != nil {
 		t.Fatal(err)
 	}

@@ -281,6 +281,7 @@ type Fleet struct {
 	Password       string        // `password`
 	RequestTimeout time.Duration // `request_timeout`, default 5s: a write etcd does not take by then is 503
 	Resync         time.Duration // `resync`, default 2s: how often a node reads the store besides the watch
+	RetryFailed    time.Duration // `retry_failed`, default 30s: when a node tries again a version it could not apply
 }
 
 // Enabled says whether fleet mode is on.
@@ -321,7 +322,7 @@ func Defaults() *Settings {
 		},
 		Log:     Log{Level: "info", Format: "text", To: "stderr", File: "/var/log/dataplaneapi/dataplaneapi.log"},
 		Metrics: Metrics{Auth: true},
-		Fleet:   Fleet{Prefix: "/dataplane", RequestTimeout: 5 * time.Second, Resync: 2 * time.Second},
+		Fleet:   Fleet{Prefix: "/dataplane", RequestTimeout: 5 * time.Second, Resync: 2 * time.Second, RetryFailed: 30 * time.Second},
 	}
 }
 

@@ -75,7 +75,7 @@ func TestDefaults(t *testing.T) {
 		{"reload", s.HAProxy.Reload, Reload{ReloadDelay: 5, ReloadTimeout: 60 * time.Second, RestartWhenDown: true}},
 		{"log", s.Log, Log{Level: "info", Format: "text", To: "stderr", File: "/var/log/dataplaneapi/dataplaneapi.log"}},
 		{"metrics", s.Metrics, Metrics{Auth: true}},
-		{"fleet", s.Fleet, Fleet{Prefix: "/dataplane", RequestTimeout: 5 * time.Second, Resync: 2 * time.Second}},
+		{"fleet", s.Fleet, Fleet{Prefix: "/dataplane", RequestTimeout: 5 * time.Second, Resync: 2 * time.Second, RetryFailed: 30 * time.Second}},
 		{"file", s.File, ""},
 	}
 	for _, c := range checks {
@@ -160,7 +160,7 @@ func TestLoadFile(t *testing.T) {
 					Log:     Log{Level: "debug", Format: "json"},
 					Metrics: Metrics{Auth: false},
 					Fleet: Fleet{Endpoints: []string{"http://127.0.0.1:2379", "http://127.0.0.1:22379"}, Prefix: "/dataplane/prod",
-						Node: "lb-1", RequestTimeout: 3 * time.Second, Resync: time.Second},
+						Node: "lb-1", RequestTimeout: 3 * time.Second, Resync: time.Second, RetryFailed: 10 * time.Second},
 					File:     abs(t, "testdata/full.hcl"),
 					NotBuilt: map[string]string{"show_system_info": "true"},
 				}

@@ -280,6 +280,8 @@ var Table = []Setting{
 		Usage: "how long a write waits for etcd before it is refused with 503", Field: dur(func(s *Settings) *time.Duration { return &s.Fleet.RequestTimeout })},
 	{Name: "fleet_resync", Block: "fleet", Attr: "resync", Long: "fleet-resync", Arg: "duration", Kind: KindDuration, Default: "2s",
 		Usage: "how often a node reads the desired version and reports, besides the watch", Field: dur(func(s *Settings) *time.Duration { return &s.Fleet.Resync })},
+	{Name: "fleet_retry_failed", Block: "fleet", Attr: "retry_failed", Long: "fleet-retry-failed", Arg: "duration", Kind: KindDuration, Default: "30s",
+		Usage: "how long a node waits before it tries again a version it could not apply", Field: dur(func(s *Settings) *time.Duration { return &s.Fleet.RetryFailed })},
 
 	// Logging.
 	{Name: "log_to", Block: "log", Long: "log-to", Arg: "target", Kind: KindString, Default: "stderr",

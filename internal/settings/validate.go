@@ -150,6 +150,7 @@ func quoteList(vs []string) string {
 func validateFleet(f Fleet, bad func(key, format string, args ...any), positive func(key string, d time.Duration)) {
 	positive("fleet_request_timeout", f.RequestTimeout)
 	positive("fleet_resync", f.Resync)
+	positive("fleet_retry_failed", f.RetryFailed)
 	if !f.Enabled() {
 		return
 	}

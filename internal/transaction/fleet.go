@@ -19,6 +19,9 @@ import (
 // the commit undone here: a stale base is a conflict (409), an
 // unreachable store unavailable (503).
 type Publisher interface {
+	// Writable says why no change may be made on this node now (nil:
+	// one may), before anything is made.
+	Writable() error
 	Publish(ctx context.Context, base, next *config.Document, skipReload bool) error
 }
 

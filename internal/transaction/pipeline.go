@@ -322,6 +322,13 @@ func (p *Pipeline) editLocked(ctx context.Context, base Base, edit EditFunc, opt
 	if err := p.live.refresh(); err != nil {
 		return Result{}, err
 	}
+	// Fleet mode: a node that cannot take part now refuses before the
+	// version check, which would otherwise send the client in circles.
+	if p.publisher != nil && !opts.adopt && !opts.DryRun {
+		if err := p.publisher.Writable(); err != nil {
+			return Result{}, err
+		}
+	}
 	live := p.live.state.Load().doc
 	if !base.AnyVersion && base.Version != live.Version() ||
 		base.Generation != 0 && base.Generation != p.live.Generation() {

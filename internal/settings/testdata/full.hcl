@@ -71,4 +71,5 @@ fleet {
   node            = "lb-1"
   request_timeout = "3s"
   resync          = "1s"
+  retry_failed    = "10s"
 }

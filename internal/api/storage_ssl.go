@@ -14,6 +14,7 @@ import (
 	"dataplane/internal/apierror"
 	"dataplane/internal/audit"
 	"dataplane/internal/certstore"
+	"dataplane/internal/config"
 	"dataplane/internal/runtime"
 )
 
@@ -334,15 +335,16 @@ func (s *Server) runtimeName(names []string, path string) (string, bool) {
 	return "", false
 }
 
-// globalWord returns the value of a one-word keyword of global.
+// globalWord returns the value of a one-word keyword of global, as
+// HAProxy reads it (quotes removed, variables expanded).
 func (s *Server) globalWord(kw string) string {
 	doc, err := s.d.Pipeline.Live().Doc()
 	if err != nil {
 		return ""
 	}
 	if g, ok := doc.GlobalSection(); ok {
-		if l, ok := g.Last(kw); ok && len(l.Words) > 1 {
-			return l.Words[1]
+		if l, ok := g.Last(kw); ok {
+			return config.Line{Words: l.Expanded()}.Arg(1)
 		}
 	}
 	return ""
@@ -380,8 +382,10 @@ func (s *Server) reference(path string) (string, bool) {
 			if len(l.Words) == 0 || strings.HasPrefix(l.Words[0], "#") {
 				continue
 			}
-			for _, w := range l.Words[1:] {
-				if names(strings.Trim(w, `"'`)) {
+			// Words as HAProxy reads them: `crt "${CERTS}/site.pem"`
+			// names the file the variable points to.
+			for _, w := range l.Expanded()[1:] {
+				if names(w) {
 					return fmt.Sprintf("%s: %s", strings.TrimSpace(sec.Header()), strings.Join(l.Words, " ")), true
 				}
 			}

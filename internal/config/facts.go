@@ -65,15 +65,17 @@ func (d *Document) Userlist(name string) ([]UserEntry, error) {
 
 // StatsSockets returns the unix socket paths of `stats socket` lines in
 // global, in file order. Relative paths are resolved against dir (the
-// directory HAProxy runs in).
+// directory HAProxy runs in). The words are read as HAProxy reads them,
+// environment variables in double quotes expanded (Line.Expanded).
 func (d *Document) StatsSockets(dir string) []Socket {
 	g, ok := d.GlobalSection()
 	if !ok {
 		return nil
 	}
 	var out []Socket
-	for _, l := range g.Find("stats", "socket") {
-		addr := unquote(l.Arg(2))
+	for _, raw := range g.Find("stats", "socket") {
+		l := Line{Index: raw.Index, Words: raw.Expanded()}
+		addr := l.Arg(2)
 		switch {
 		case strings.HasPrefix(addr, "unix@"):
 			addr = strings.TrimPrefix(addr, "unix@")
@@ -203,17 +205,21 @@ func SplitServerParams(words []string) [][]string {
 	return out
 }
 
-// PIDFile returns global's `pidfile`, resolved against dir, or "".
+// PIDFile returns global's `pidfile`, as HAProxy reads it (variables
+// expanded), resolved against dir, or "".
 func (d *Document) PIDFile(dir string) string {
 	g, ok := d.GlobalSection()
 	if !ok {
 		return ""
 	}
 	l, ok := g.Last("pidfile")
-	if !ok || l.Arg(1) == "" {
+	if !ok {
 		return ""
 	}
-	p := unquote(l.Arg(1))
+	p := Line{Words: l.Expanded()}.Arg(1)
+	if p == "" {
+		return ""
+	}
 	if !filepath.IsAbs(p) && dir != "" {
 		p = filepath.Join(dir, p)
 	}

@@ -33,15 +33,18 @@ func Check(doc *config.Document, dir string) error {
 		}
 		return p
 	}
+	// The paths are read as HAProxy reads them: quotes removed, the
+	// environment variables of double quotes expanded.
 	if l, ok := g.Last("chroot"); ok {
-		p := unquote(l.Arg(1))
+		p := value(l)
 		if st, err := os.Stat(resolve(p)); err != nil || !st.IsDir() {
-			return fault.Errorf(fault.Invalid, "invalid chroot: %q is not an existing directory on this host; HAProxy's new process could not start and its master would stop HAProxy (%s)", p, why(err))
+			return fault.Errorf(fault.Invalid, "invalid chroot: %q%s is not an existing directory on this host; HAProxy's new process could not start and its master would stop HAProxy (%s)", p, from(l, p), why(err))
 		}
 	}
 	if l, ok := g.Last("pidfile"); ok {
-		if err := parentExists(resolve(unquote(l.Arg(1)))); err != nil {
-			return fault.Errorf(fault.Invalid, "invalid pidfile %q: %v", l.Arg(1), err)
+		p := value(l)
+		if err := parentExists(resolve(p)); err != nil {
+			return fault.Errorf(fault.Invalid, "invalid pidfile %q%s: %v", p, from(l, p), err)
 		}
 	}
 	for _, s := range doc.StatsSockets(dir) {
@@ -76,11 +79,19 @@ func why(err error) string {
 	return err.Error()
 }
 
-func unquote(w string) string {
-	if len(w) >= 2 && (w[0] == '"' || w[0] == '\'') && w[len(w)-1] == w[0] {
-		return w[1 : len(w)-1]
+// value returns the first argument of a one-argument keyword, as HAProxy
+// reads it.
+func value(l config.Line) string {
+	return config.Line{Words: l.Expanded()}.Arg(1)
+}
+
+// from names the word as written when HAProxy reads something else from
+// it (a variable was expanded), so that an error shows both.
+func from(l config.Line, v string) string {
+	if raw := l.Arg(1); raw != v && raw != `"`+v+`"` && raw != "'"+v+"'" {
+		return fmt.Sprintf(" (written %s)", raw)
 	}
-	return w
+	return ""
 }
 
 // Binds checks that each TCP address a bind of next listens on, and that

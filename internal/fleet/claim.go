@@ -63,8 +63,10 @@ func (n *Node) refusal() error {
 	return fault.Errorf(fault.Unavailable, "fleet: %s", n.clash.Error())
 }
 
-// writable is why a change may not be made on this node now (nil: it
-// may), as the answer to the write: 503, saying what to do.
+// Writable is why a change may not be made on this node now (nil: it
+// may), as the answer to the write: 503, saying what to do. The pipeline
+// asks it before any change (transaction.Publisher); Publish and
+// UpdateRuntime ask again.
 //   - another running node reports under this node's name (refusal);
 //   - another instance's report is under it, and this node is still
 //     watching whether that one runs (its own previous process, or a
@@ -73,7 +75,7 @@ func (n *Node) refusal() error {
 //   - this node could not apply the fleet's version: a change made here
 //     would be made on its last good one, never the fleet's, and be
 //     refused as stale forever.
-func (n *Node) writable() error {
+func (n *Node) Writable() error {
 	if err := n.refusal(); err != nil {
 		return err
 	}
@@ -91,10 +93,6 @@ func (n *Node) writable() error {
 	}
 	return nil
 }
-
-// Writable is writable for the pipeline (transaction.Publisher): asked
-// before a change is made on this node.
-func (n *Node) Writable() error { return n.writable() }
 
 // putReport stores b as this node's report unless another instance holds
 // the name (see claim). It returns whether it was stored.

@@ -213,7 +213,7 @@ func (n *Node) Instance() string { return n.instance }
 // transaction, so no node ever replays a runtime value over the
 // configuration change that replaced it.
 func (n *Node) Publish(ctx context.Context, base, next *config.Document, skipReload bool) error {
-	if err := n.writable(); err != nil {
+	if err := n.Writable(); err != nil {
 		return err
 	}
 	rec, m, err := encode(next.Render(), next.Version(), n.opts.Name, skipReload)

@@ -52,7 +52,7 @@ func (n *Node) UpdateRuntime(ctx context.Context, kind, key string, merge func(o
 	if strings.Contains(kind, "/") {
 		return fmt.Errorf("fleet: runtime kind %q has a slash", kind)
 	}
-	if err := n.writable(); err != nil {
+	if err := n.Writable(); err != nil {
 		return err
 	}
 	k := n.prefix + runtimeDir + kind + "/" + key
